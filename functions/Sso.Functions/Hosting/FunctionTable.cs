@@ -1,5 +1,6 @@
 using Sso.Functions.OAuth;
 using Sso.Functions.Tenants;
+using Sso.Functions.Webhooks;
 
 namespace Sso.Functions.Hosting;
 
@@ -14,10 +15,12 @@ public static class FunctionTable
         .. HealthEndpoints.Endpoints,
         .. TenantEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
+        .. WebhookEndpoints.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =
     [
+        WebhookDeliveryWorker.Function,
     ];
 
     public static IReadOnlyList<TimerFunction> Timers { get; } =

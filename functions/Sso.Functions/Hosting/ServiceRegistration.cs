@@ -4,6 +4,7 @@ using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Storage.Secrets;
 using Sso.Functions.Tenants;
+using Sso.Functions.Webhooks;
 
 namespace Sso.Functions.Hosting;
 
@@ -57,6 +58,17 @@ public static class ServiceRegistration
         services.AddSingleton<ClientStore>();
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
+
+        services.AddSingleton(WebhookOptions.From(configuration));
+        services.AddSingleton<WebhookStore>();
+        services.AddSingleton<WebhookFanOut>();
+        // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
+        services.AddHttpClient(WebhookEndpoints.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+            });
         return services;
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Tenants;
+using Sso.Functions.Webhooks;
 
 namespace Sso.Functions.Hosting;
 
@@ -30,4 +31,13 @@ namespace Sso.Functions.Hosting;
 [JsonSerializable(typeof(ClientView))]
 [JsonSerializable(typeof(CreatedClient))]
 [JsonSerializable(typeof(SigningKeyRing))]
+[JsonSerializable(typeof(CreateWebhookRequest))]
+[JsonSerializable(typeof(UpdateWebhookRequest))]
+[JsonSerializable(typeof(WebhookView))]
+[JsonSerializable(typeof(CreatedWebhook))]
+[JsonSerializable(typeof(WebhookList))]
+[JsonSerializable(typeof(WebhookDeliveryList))]
+[JsonSerializable(typeof(WebhookDeliveryMessage))]
+[JsonSerializable(typeof(WebhookTestEvent))]
+[JsonSerializable(typeof(WebhookTestQueued))]
 public partial class SsoJsonContext : JsonSerializerContext;
