@@ -27,6 +27,9 @@ public sealed class RecordingHttpReceiver : IDisposable
     public string BaseUrl { get; }
     public int DefaultStatus { get; set; } = 200;
 
+    /// <summary>When set, answers every request (status, headers, body) instead of the scripted statuses.</summary>
+    public Func<RecordedRequest, ScriptedResponse>? Responder { get; set; }
+
     public IReadOnlyList<RecordedRequest> Requests
     {
         get { lock (_requests) return _requests.ToList(); }
@@ -50,10 +53,17 @@ public sealed class RecordingHttpReceiver : IDisposable
             await context.Request.InputStream.CopyToAsync(body);
             var headers = context.Request.Headers.AllKeys
                 .ToDictionary(k => k!, k => context.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
-            var status = _scripted.TryDequeue(out var next) ? next : DefaultStatus;
-            lock (_requests)
-                _requests.Add(new RecordedRequest(context.Request.HttpMethod, context.Request.Url!.PathAndQuery, headers, body.ToArray(), status));
-            context.Response.StatusCode = status;
+            var recorded = new RecordedRequest(context.Request.HttpMethod, context.Request.Url!.PathAndQuery, headers, body.ToArray(), 0);
+            var response = Responder?.Invoke(recorded)
+                ?? new ScriptedResponse(_scripted.TryDequeue(out var next) ? next : DefaultStatus);
+            lock (_requests) _requests.Add(recorded with { AnsweredStatus = response.Status });
+            context.Response.StatusCode = response.Status;
+            foreach (var (name, value) in response.Headers ?? []) context.Response.Headers[name] = value;
+            if (response.Body is { } text)
+            {
+                var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+                await context.Response.OutputStream.WriteAsync(bytes);
+            }
             context.Response.Close();
         }
     }
@@ -69,3 +79,5 @@ public sealed record RecordedRequest(string Method, string PathAndQuery, Diction
 {
     public string BodyText => System.Text.Encoding.UTF8.GetString(Body);
 }
+
+public sealed record ScriptedResponse(int Status, Dictionary<string, string>? Headers = null, string? Body = null);

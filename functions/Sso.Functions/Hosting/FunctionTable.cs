@@ -1,3 +1,4 @@
+using Sso.Functions.Events;
 using Sso.Functions.OAuth;
 using Sso.Functions.Tenants;
 using Sso.Functions.Webhooks;
@@ -16,6 +17,7 @@ public static class FunctionTable
         .. TenantEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
         .. WebhookEndpoints.Endpoints,
+        .. DeadLetterEndpoints.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =

@@ -37,16 +37,28 @@ public static class ServiceRegistration
         });
 
         services.AddHttpClient();
-        services.AddSingleton<IWorkQueue>(provider => configuration["Queues:Backend"] switch
+        var serviceBus = configuration["Queues:Backend"] switch
         {
-            "servicebus" => new ServiceBusWorkQueue(
-                provider.GetRequiredService<IHttpClientFactory>().CreateClient("servicebus"),
-                new Uri("https://" + (configuration["Queues:ServiceBusNamespace"]
-                    ?? throw new InvalidOperationException("Set Queues:ServiceBusNamespace (e.g. mysso.servicebus.windows.net).")) + "/"),
-                credential!),
-            null or "" or "storage" => provider.GetRequiredService<StorageWorkQueue>(),
+            "servicebus" => true,
+            null or "" or "storage" => false,
             var other => throw new InvalidOperationException($"Queues:Backend '{other}' is not 'storage' or 'servicebus'."),
-        });
+        };
+        if (serviceBus)
+        {
+            var namespaceUri = new Uri("https://" + (configuration["Queues:ServiceBusNamespace"]
+                ?? throw new InvalidOperationException("Set Queues:ServiceBusNamespace (e.g. mysso.servicebus.windows.net).")) + "/");
+            services.AddSingleton(provider => new ServiceBusWorkQueue(
+                provider.GetRequiredService<IHttpClientFactory>().CreateClient("servicebus"), namespaceUri, credential!));
+            services.AddSingleton<IWorkQueue>(provider => provider.GetRequiredService<ServiceBusWorkQueue>());
+            services.AddSingleton<IDeadLetterQueue>(provider => new ServiceBusDeadLetterQueue(
+                provider.GetRequiredService<IHttpClientFactory>().CreateClient("servicebus"), namespaceUri, credential!,
+                provider.GetRequiredService<ServiceBusWorkQueue>()));
+        }
+        else
+        {
+            services.AddSingleton<IWorkQueue>(provider => provider.GetRequiredService<StorageWorkQueue>());
+            services.AddSingleton<IDeadLetterQueue>(provider => new StorageDeadLetterQueue(provider.GetRequiredService<StorageWorkQueue>()));
+        }
         services.AddSingleton(LocalDispatcherOptions.From(configuration) is var dispatcherOptions
             && configuration["Queues:Backend"] == "servicebus"
                 ? dispatcherOptions with { Enabled = false }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Sso.Functions.Events;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Tenants;
@@ -14,7 +15,10 @@ namespace Sso.Functions.Hosting;
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(DeadLetterList))]
+[JsonSerializable(typeof(DeadLetterReplayed))]
 [JsonSerializable(typeof(ProblemBody))]
 [JsonSerializable(typeof(ScimErrorBody))]
 [JsonSerializable(typeof(OAuthErrorBody))]
