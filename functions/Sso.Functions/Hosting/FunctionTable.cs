@@ -15,6 +15,7 @@ public static class FunctionTable
     [
         .. HealthEndpoints.Endpoints,
         .. TenantEndpoints.Endpoints,
+        .. DomainEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
         .. WebhookEndpoints.Endpoints,
         .. DeadLetterEndpoints.Endpoints,
@@ -28,6 +29,7 @@ public static class FunctionTable
     public static IReadOnlyList<TimerFunction> Timers { get; } =
     [
         DomainClaimSweep.Function,
+        DomainReverification.Function,
     ];
 
     public static void MapFunctions(this WebApplication app)

@@ -67,6 +67,7 @@ public static class ServiceRegistration
         services.AddHostedService(provider => provider.GetRequiredService<LocalQueueDispatcher>());
 
         services.AddSingleton<TenantStore>();
+        services.AddSingleton<DnsTxtResolver>();
         services.AddSingleton<ClientStore>();
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
