@@ -17,6 +17,15 @@ public static class ScimFilterEvaluator
     public static bool Matches(ScimFilter filter, JsonObject resource, ScimResourceType type) =>
         Evaluate(filter, new Scope(resource, type, null));
 
+    /// <summary>
+    /// Evaluates the filter of a value path (<c>emails[type eq "work"]</c>) against one value of the
+    /// multi-valued attribute <paramref name="attribute"/>; names in the filter are its sub-attributes.
+    /// </summary>
+    public static bool MatchesValue(ScimFilter filter, JsonObject value, ScimAttribute? attribute, ScimResourceType type) =>
+        Evaluate(filter, new Scope(value, type, attribute ?? Untyped));
+
+    private static readonly ScimAttribute Untyped = new("untyped", ScimAttributeType.Complex, SubAttributes: []);
+
     private sealed record Scope(JsonObject Json, ScimResourceType Type, ScimAttribute? Parent);
 
     private readonly record struct Candidate(JsonNode? Node, ScimAttribute? Definition);
