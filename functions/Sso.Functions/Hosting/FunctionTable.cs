@@ -1,0 +1,50 @@
+using Sso.Functions.OAuth;
+using Sso.Functions.Tenants;
+
+namespace Sso.Functions.Hosting;
+
+/// <summary>
+/// The single source of truth for every function in the app: routing is built from it and the
+/// package step writes one function.json per entry from it.
+/// </summary>
+public static class FunctionTable
+{
+    public static IReadOnlyList<FunctionEndpoint> Http { get; } =
+    [
+        .. HealthEndpoints.Endpoints,
+        .. TenantEndpoints.Endpoints,
+        .. ClientEndpoints.Endpoints,
+    ];
+
+    public static IReadOnlyList<QueueFunction> Queues { get; } =
+    [
+    ];
+
+    public static IReadOnlyList<TimerFunction> Timers { get; } =
+    [
+        DomainClaimSweep.Function,
+    ];
+
+    public static void MapFunctions(this WebApplication app)
+    {
+        foreach (var endpoint in Http)
+        {
+            var handler = endpoint.Handler;
+            app.MapMethods(endpoint.Route, endpoint.Methods, async context =>
+                {
+                    var result = await handler(context);
+                    await result.ExecuteAsync(context);
+                })
+                .WithName(endpoint.FunctionName)
+                .WithMetadata(endpoint);
+        }
+
+        foreach (var queue in Queues)
+            app.MapPost("/" + queue.FunctionName, context => FunctionInvocation.RunQueueFunctionAsync(queue, context))
+                .WithName(queue.FunctionName);
+
+        foreach (var timer in Timers)
+            app.MapPost("/" + timer.FunctionName, context => FunctionInvocation.RunTimerFunctionAsync(timer, context))
+                .WithName(timer.FunctionName);
+    }
+}

@@ -1,0 +1,33 @@
+using System.Text.Json.Serialization;
+using Sso.Functions.OAuth;
+using Sso.Functions.Storage.Queues;
+using Sso.Functions.Tenants;
+
+namespace Sso.Functions.Hosting;
+
+/// <summary>
+/// Every DTO the service reads or writes. Request bodies are strict: a field the type does not
+/// know is an error (problem+json 400), never silently dropped.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(ProblemBody))]
+[JsonSerializable(typeof(ScimErrorBody))]
+[JsonSerializable(typeof(OAuthErrorBody))]
+[JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(WorkEnvelope))]
+[JsonSerializable(typeof(ServiceBusBrokerProperties))]
+[JsonSerializable(typeof(List<ServiceBusBatchMessage>))]
+[JsonSerializable(typeof(CreateTenantRequest))]
+[JsonSerializable(typeof(TenantPatchTarget))]
+[JsonSerializable(typeof(TenantSettings))]
+[JsonSerializable(typeof(TenantView))]
+[JsonSerializable(typeof(TenantList))]
+[JsonSerializable(typeof(CreateClientRequest))]
+[JsonSerializable(typeof(ClientView))]
+[JsonSerializable(typeof(CreatedClient))]
+[JsonSerializable(typeof(SigningKeyRing))]
+public partial class SsoJsonContext : JsonSerializerContext;

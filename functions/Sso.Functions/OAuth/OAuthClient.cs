@@ -1,0 +1,82 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Sso.Functions.Hosting;
+using Sso.Functions.Storage;
+
+namespace Sso.Functions.OAuth;
+
+public readonly record struct ClientId(string Value)
+{
+    public const string Prefix = "cli_";
+
+    public static ClientId New() => new(Ids.New(Prefix));
+
+    public static bool TryParse(string? value, out ClientId id)
+    {
+        id = new ClientId(value ?? "");
+        return Ids.HasShape(value, Prefix);
+    }
+
+    public override string ToString() => Value;
+}
+
+/// <summary>The SaaS application as a confidential OAuth client of this service.</summary>
+public sealed record OAuthClient(
+    ClientId Id,
+    string Name,
+    IReadOnlyList<string> RedirectUris,
+    byte[] SecretHash,
+    DateTimeOffset CreatedAt,
+    ETag ETag = default)
+{
+    public const string RowKey = "client";
+
+    public TableEntity ToEntity() => new(Id.Value, RowKey)
+    {
+        ["Name"] = Name,
+        ["RedirectUris"] = JsonSerializer.Serialize(RedirectUris.ToArray(), SsoJsonContext.Default.StringArray),
+        ["SecretHash"] = Convert.ToHexStringLower(SecretHash),
+        ["CreatedAt"] = CreatedAt,
+    };
+
+    public static OAuthClient FromEntity(TableEntity entity) => new(
+        new ClientId(entity.PartitionKey),
+        entity.GetString("Name"),
+        JsonSerializer.Deserialize(entity.GetString("RedirectUris"), SsoJsonContext.Default.StringArray) ?? [],
+        Convert.FromHexString(entity.GetString("SecretHash")),
+        entity.GetDateTimeOffset("CreatedAt") ?? default,
+        entity.ETag);
+
+    /// <summary>RFC 6749 §3.1.2.3: the redirect URI must match a registered one exactly.</summary>
+    public bool HasRedirectUri(string? redirectUri) =>
+        redirectUri is not null && RedirectUris.Contains(redirectUri, StringComparer.Ordinal);
+
+    public bool SecretMatches(string? presented) =>
+        presented is { Length: > 0 and <= 512 }
+        && CryptographicOperations.FixedTimeEquals(HashSecret(presented), SecretHash);
+
+    public static byte[] HashSecret(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+
+    public static string NewSecret() => "sso_cs_" + Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
+
+    public ClientView ToView() => new(Id.Value, Name, RedirectUris.ToArray(), CreatedAt);
+}
+
+public static class Base64Url
+{
+    public static string Encode(ReadOnlySpan<byte> bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
+}
+
+public sealed class CreateClientRequest
+{
+    public string? Name { get; init; }
+    public string[]? RedirectUris { get; init; }
+}
+
+public sealed record ClientView(string ClientId, string Name, string[] RedirectUris, DateTimeOffset CreatedAt);
+
+/// <summary>The only response that ever carries the client secret.</summary>
+public sealed record CreatedClient(string ClientId, string ClientSecret, string Name, string[] RedirectUris, DateTimeOffset CreatedAt);

@@ -1,0 +1,25 @@
+using Sso.Functions.Hosting;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+
+// The Functions host tells a custom handler its port; standalone we listen where `func start` would.
+var hostPort = Environment.GetEnvironmentVariable("FUNCTIONS_CUSTOMHANDLER_PORT");
+builder.WebHost.UseUrls(hostPort is { Length: > 0 }
+    ? $"http://127.0.0.1:{hostPort}"
+    : builder.Configuration["Urls"] is { Length: > 0 } urls ? urls : SsoOptions.LocalBaseUrl);
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+builder.Logging.AddSimpleConsole(console =>
+{
+    console.SingleLine = true;
+    console.TimestampFormat = "HH:mm:ss.fff ";
+});
+builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, SsoJsonContext.Default));
+builder.Services.AddSso(builder.Configuration, builder.Environment);
+
+var app = builder.Build();
+app.UseMiddleware<RequestPipeline>();
+app.MapFunctions();
+app.Run();
+
+public partial class Program;

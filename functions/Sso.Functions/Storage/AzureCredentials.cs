@@ -1,0 +1,16 @@
+using Azure.Core;
+using Azure.Identity;
+
+namespace Sso.Functions.Storage;
+
+public static class AzureCredentials
+{
+    /// <summary>
+    /// The user-assigned managed identity when <c>ManagedIdentity:ClientId</c> is set (the Bicep
+    /// deployment sets it), else the default chain (developer sign-in for manual runs against Azure).
+    /// </summary>
+    public static TokenCredential From(IConfiguration configuration) =>
+        configuration["ManagedIdentity:ClientId"] is { Length: > 0 } clientId
+            ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : new DefaultAzureCredential();
+}

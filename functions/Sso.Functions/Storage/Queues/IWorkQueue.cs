@@ -1,0 +1,13 @@
+using Sso.Functions.Hosting;
+
+namespace Sso.Functions.Storage.Queues;
+
+/// <summary>
+/// Sends work to a queue: Service Bus in Azure (received by the Functions host trigger), Storage
+/// queues locally (received by <see cref="LocalQueueDispatcher"/>). Message ids are
+/// deterministic, so Service Bus duplicate detection drops a repeat send.
+/// </summary>
+public interface IWorkQueue
+{
+    Task SendAsync(string queueName, IReadOnlyList<WorkEnvelope> messages, CancellationToken cancellationToken);
+}

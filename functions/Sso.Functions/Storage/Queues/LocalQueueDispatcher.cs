@@ -1,0 +1,140 @@
+using Azure.Storage.Queues.Models;
+using Sso.Functions.Hosting;
+
+namespace Sso.Functions.Storage.Queues;
+
+/// <summary>
+/// Plays the Functions host's part locally: receives from the Storage queues and calls the same
+/// queue-function handlers the host would invoke, with the host's retry and poison behaviour
+/// (a message that failed <see cref="MaxDeliveryCount"/> times moves to "{queue}-poison").
+/// Also runs the timer functions on a fixed interval.
+/// </summary>
+public sealed partial class LocalQueueDispatcher(
+    StorageWorkQueue queues,
+    IServiceProvider services,
+    LocalDispatcherOptions options,
+    ILogger<LocalQueueDispatcher> logger) : BackgroundService
+{
+    public const int MaxDeliveryCount = 5;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Enabled) return;
+        var nextTimerRun = DateTimeOffset.MinValue;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var handled = await DrainOnceAsync(stoppingToken);
+                if (DateTimeOffset.UtcNow >= nextTimerRun)
+                {
+                    await RunTimersAsync(stoppingToken);
+                    nextTimerRun = DateTimeOffset.UtcNow + options.TimerInterval;
+                }
+                if (handled == 0) await Task.Delay(options.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogDispatcherFailed(logger, e);
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Handles every message visible now, once; returns how many were handled.</summary>
+    public async Task<int> DrainOnceAsync(CancellationToken cancellationToken)
+    {
+        var handled = 0;
+        foreach (var function in FunctionTable.Queues)
+        {
+            var queue = await queues.GetQueueAsync(function.QueueName, cancellationToken);
+            while (true)
+            {
+                QueueMessage[] received = await queue.ReceiveMessagesAsync(32, options.VisibilityTimeout, cancellationToken);
+                if (received.Length == 0) break;
+                foreach (var message in received)
+                {
+                    handled++;
+                    await HandleAsync(function, queue, message, cancellationToken);
+                }
+            }
+        }
+        return handled;
+    }
+
+    public async Task RunTimersAsync(CancellationToken cancellationToken)
+    {
+        foreach (var timer in FunctionTable.Timers)
+        {
+            try
+            {
+                await timer.Handler(services, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogFunctionFailed(logger, timer.FunctionName, e);
+            }
+        }
+    }
+
+    private async Task HandleAsync(QueueFunction function, Azure.Storage.Queues.QueueClient queue, QueueMessage message,
+        CancellationToken cancellationToken)
+    {
+        var envelope = WorkEnvelope.Read(message.Body.ToString());
+        if (envelope is null || message.DequeueCount > MaxDeliveryCount)
+        {
+            await MoveToPoisonAsync(function, message, cancellationToken);
+            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+            return;
+        }
+        try
+        {
+            using var scope = services.CreateScope();
+            await function.Handler(new WorkItem(envelope.MessageId, envelope.Kind, envelope.Body, (int)message.DequeueCount),
+                scope.ServiceProvider, cancellationToken);
+            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Left on the queue: it becomes visible again after the visibility timeout, as with the host.
+            LogFunctionFailed(logger, function.FunctionName, e);
+            if (options.RetryImmediately)
+                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, message.Body, TimeSpan.Zero, cancellationToken);
+        }
+    }
+
+    private async Task MoveToPoisonAsync(QueueFunction function, QueueMessage message, CancellationToken cancellationToken)
+    {
+        var poison = await queues.GetQueueAsync(function.QueueName + "-poison", cancellationToken);
+        await poison.SendMessageAsync(message.Body.ToString(), cancellationToken);
+        LogPoisoned(logger, function.FunctionName, message.MessageId);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Local queue dispatcher failed")]
+    private static partial void LogDispatcherFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Function {FunctionName} failed; the message will be retried")]
+    private static partial void LogFunctionFailed(ILogger logger, string functionName, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Function {FunctionName}: message {MessageId} moved to the poison queue")]
+    private static partial void LogPoisoned(ILogger logger, string functionName, string messageId);
+}
+
+public sealed record LocalDispatcherOptions(
+    bool Enabled, TimeSpan PollInterval, TimeSpan VisibilityTimeout, TimeSpan TimerInterval, bool RetryImmediately)
+{
+    public static LocalDispatcherOptions From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Queues:LocalDispatcher");
+        return new LocalDispatcherOptions(
+            Enabled: !string.Equals(section["Enabled"], "false", StringComparison.OrdinalIgnoreCase),
+            PollInterval: TimeSpan.FromMilliseconds(int.TryParse(section["PollMilliseconds"], out var poll) ? poll : 500),
+            VisibilityTimeout: TimeSpan.FromSeconds(int.TryParse(section["VisibilitySeconds"], out var vis) ? vis : 30),
+            TimerInterval: TimeSpan.FromSeconds(int.TryParse(section["TimerSeconds"], out var timer) ? timer : 60),
+            RetryImmediately: string.Equals(section["RetryImmediately"], "true", StringComparison.OrdinalIgnoreCase));
+    }
+}

@@ -1,0 +1,54 @@
+using Azure.Core;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using System.Collections.Concurrent;
+using Sso.Functions.Hosting;
+
+namespace Sso.Functions.Storage.Queues;
+
+/// <summary>Work queues on Azure Storage queues (Azurite locally).</summary>
+public sealed class StorageWorkQueue : IWorkQueue
+{
+    private readonly QueueServiceClient _service;
+    private readonly string _prefix;
+    private readonly ConcurrentDictionary<string, Lazy<Task<QueueClient>>> _queues = new();
+
+    public StorageWorkQueue(StorageOptions options, TokenCredential? credential)
+    {
+        var clientOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        _service = options.ConnectionString is { } connectionString
+            ? new QueueServiceClient(connectionString, clientOptions)
+            : new QueueServiceClient(options.QueueServiceUri
+                ?? throw new InvalidOperationException("Set Storage:QueueServiceUri for Storage queues in Azure."), credential, clientOptions);
+        _prefix = options.TablePrefix;
+    }
+
+    public async Task SendAsync(string queueName, IReadOnlyList<WorkEnvelope> messages, CancellationToken cancellationToken)
+    {
+        var queue = await GetQueueAsync(queueName, cancellationToken);
+        foreach (var message in messages)
+            await queue.SendMessageAsync(message.Write(), cancellationToken);
+    }
+
+    public async Task<QueueClient> GetQueueAsync(string queueName, CancellationToken cancellationToken)
+    {
+        var lazy = _queues.GetOrAdd(queueName, name => new Lazy<Task<QueueClient>>(async () =>
+        {
+            var client = _service.GetQueueClient(FullName(name));
+            await client.CreateIfNotExistsAsync();
+            return client;
+        }));
+        try
+        {
+            return await lazy.Value.WaitAsync(cancellationToken);
+        }
+        catch when (lazy.Value.IsFaulted)
+        {
+            _queues.TryRemove(new KeyValuePair<string, Lazy<Task<QueueClient>>>(queueName, lazy));
+            throw;
+        }
+    }
+
+    /// <summary>Storage queue names are lower-case letters, digits and '-'.</summary>
+    public string FullName(string queueName) => _prefix + "-" + queueName;
+}

@@ -1,0 +1,31 @@
+namespace Sso.Functions.Storage;
+
+/// <summary>
+/// Where tables and queues live. Locally a connection string (Azurite); in Azure the service
+/// URIs and the managed identity (shared-key access is off on the account).
+/// </summary>
+public sealed record StorageOptions(
+    string? ConnectionString,
+    Uri? TableServiceUri,
+    Uri? QueueServiceUri,
+    string TablePrefix)
+{
+    public static StorageOptions From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Storage");
+        var prefix = section["TablePrefix"] is { Length: > 0 } p ? p : "sso";
+        if (!TableNames.IsValidPrefix(prefix))
+            throw new InvalidOperationException("Storage:TablePrefix must be 1-20 letters and digits, starting with a letter.");
+        return new StorageOptions(
+            section["ConnectionString"] is { Length: > 0 } cs ? cs : null,
+            section["TableServiceUri"] is { Length: > 0 } t ? new Uri(t) : null,
+            section["QueueServiceUri"] is { Length: > 0 } q ? new Uri(q) : null,
+            prefix.ToLowerInvariant());
+    }
+}
+
+public static class TableNames
+{
+    public static bool IsValidPrefix(string prefix) =>
+        prefix.Length is >= 1 and <= 20 && char.IsAsciiLetter(prefix[0]) && prefix.All(char.IsAsciiLetterOrDigit);
+}

@@ -1,0 +1,45 @@
+namespace Sso.Functions.Tenants;
+
+/// <summary>
+/// Per-tenant sign-in and role policy. <see cref="Roles"/> is ordered from lowest to highest;
+/// when a user qualifies for several roles the highest wins.
+/// </summary>
+public sealed record TenantSettings
+{
+    public bool JitProvisioning { get; init; }
+    public bool EnforceSso { get; init; }
+    public string DefaultRole { get; init; } = "member";
+    public string[] Roles { get; init; } = ["member", "admin"];
+    public GroupRoleMapping[] GroupRoleMappings { get; init; } = [];
+    public string? RoleAttribute { get; init; }
+
+    public static TenantSettings Default { get; } = new();
+
+    public Result<TenantSettings, string> Validate()
+    {
+        if (Roles is null || Roles.Length == 0) return "settings.roles must list at least one role";
+        if (Roles.Length > 50) return "settings.roles may list at most 50 roles";
+        foreach (var role in Roles)
+            if (string.IsNullOrWhiteSpace(role) || role.Length > 64)
+                return "each role in settings.roles must be 1-64 characters";
+        if (Roles.Distinct(StringComparer.Ordinal).Count() != Roles.Length) return "settings.roles lists a role twice";
+        if (string.IsNullOrEmpty(DefaultRole) || !Roles.Contains(DefaultRole))
+            return $"settings.defaultRole '{DefaultRole}' is not one of settings.roles";
+        if (GroupRoleMappings is null) return "settings.groupRoleMappings must be an array";
+        if (GroupRoleMappings.Length > 200) return "settings.groupRoleMappings may hold at most 200 mappings";
+        foreach (var mapping in GroupRoleMappings)
+        {
+            if (mapping is null || string.IsNullOrWhiteSpace(mapping.Group) || mapping.Group.Length > 256)
+                return "each group role mapping needs a group (display name or id) of 1-256 characters";
+            if (!Roles.Contains(mapping.Role))
+                return $"the mapping for group '{mapping.Group}' names the role '{mapping.Role}', which is not one of settings.roles";
+        }
+        if (RoleAttribute is { Length: 0 or > 256 }) return "settings.roleAttribute must be 1-256 characters or null";
+        return this;
+    }
+
+    /// <summary>The rank of a role: higher wins; -1 when the role is not known.</summary>
+    public int RankOf(string role) => Array.IndexOf(Roles, role);
+}
+
+public sealed record GroupRoleMapping(string Group, string Role);

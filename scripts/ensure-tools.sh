@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the project's local tools when they are missing: Azurite (npm) under .tools/.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+tools="$root/.tools"
+azurite_version="3.35.0"
+
+if [ ! -x "$tools/node_modules/.bin/azurite" ]; then
+  echo "Installing Azurite $azurite_version into .tools/ ..."
+  mkdir -p "$tools"
+  [ -f "$tools/package.json" ] || echo '{"name":"sso-tools","private":true}' > "$tools/package.json"
+  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null
+fi
