@@ -1,4 +1,7 @@
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Events;
 using Sso.Functions.OAuth;
+using Sso.Functions.Scim;
 using Sso.Functions.Tenants;
 
 namespace Sso.Functions.Hosting;
@@ -14,6 +17,7 @@ public static class FunctionTable
         .. HealthEndpoints.Endpoints,
         .. TenantEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
+        .. DirectoryEndpoints.Endpoints, .. ScimDiscoveryEndpoints.Endpoints, .. ScimUserEndpoints.Endpoints, .. ScimGroupEndpoints.Endpoints, .. EventEndpoints.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =
@@ -23,6 +27,7 @@ public static class FunctionTable
     public static IReadOnlyList<TimerFunction> Timers { get; } =
     [
         DomainClaimSweep.Function,
+        OutboxSweep.Function,
     ];
 
     public static void MapFunctions(this WebApplication app)

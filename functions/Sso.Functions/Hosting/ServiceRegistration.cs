@@ -1,4 +1,6 @@
 using Azure.Core;
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Events;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
@@ -55,6 +57,8 @@ public static class ServiceRegistration
 
         services.AddSingleton<TenantStore>();
         services.AddSingleton<ClientStore>();
+        services.AddSingleton<DirectoryStore>();
+        services.AddSingleton<EventFeedStore>();
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
         return services;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Sso.Functions.DirectorySync;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Tenants;
@@ -30,4 +31,10 @@ namespace Sso.Functions.Hosting;
 [JsonSerializable(typeof(ClientView))]
 [JsonSerializable(typeof(CreatedClient))]
 [JsonSerializable(typeof(SigningKeyRing))]
+[JsonSerializable(typeof(CreateDirectoryRequest))]
+[JsonSerializable(typeof(CreatedDirectory))]
+[JsonSerializable(typeof(DirectoryView))]
+[JsonSerializable(typeof(CreateTokenRequest))]
+[JsonSerializable(typeof(CreatedToken))]
+[JsonSerializable(typeof(TokenList))]
 public partial class SsoJsonContext : JsonSerializerContext;
