@@ -140,3 +140,18 @@ public class ScimResourceReaderTests
         Assert.Equal("invalidValue", read.Error.ScimType);
     }
 }
+
+public class ScimJsonTests
+{
+    [Theory]
+    [InlineData("duplicate top-level key", """{"userName":"a","userName":"b"}""")]
+    [InlineData("duplicate nested key", """{"userName":"a","name":{"givenName":"x","givenName":"y"}}""")]
+    [InlineData("too deep", "{\"a\":" + "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]" + "}")]
+    public void Rejects_JSON_that_would_be_ambiguous_or_abusive_with_invalidSyntax(string name, string json)
+    {
+        var read = Sso.Protocols.Scim.ScimUserReader.Read(System.Text.Encoding.UTF8.GetBytes(json));
+
+        Assert.False(read.IsSuccess, name);
+        Assert.Equal("invalidSyntax", read.Error.ScimType);
+    }
+}
