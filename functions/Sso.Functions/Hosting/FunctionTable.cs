@@ -3,6 +3,7 @@ using Sso.Functions.Events;
 using Sso.Functions.OAuth;
 using Sso.Functions.Scim;
 using Sso.Functions.Tenants;
+using Sso.Functions.Webhooks;
 
 namespace Sso.Functions.Hosting;
 
@@ -18,10 +19,13 @@ public static class FunctionTable
         .. TenantEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
         .. DirectoryEndpoints.Endpoints, .. ScimDiscoveryEndpoints.Endpoints, .. ScimUserEndpoints.Endpoints, .. ScimGroupEndpoints.Endpoints, .. EventEndpoints.Endpoints,
+        .. WebhookEndpoints.Endpoints,
+        .. DeadLetterEndpoints.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =
     [
+        WebhookDeliveryWorker.Function,
     ];
 
     public static IReadOnlyList<TimerFunction> Timers { get; } =
