@@ -151,3 +151,34 @@ public class DirectoryEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoA
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 }
+
+public class RoleChangeEventTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
+{
+    private SsoAppFactory App => fixture.App;
+
+    [Fact]
+    public async Task Emits_role_changed_when_membership_or_the_role_attribute_changes_the_role()
+    {
+        var directory = await ScimTestDirectory.CreateAsync(App, "okta", new
+        {
+            roles = new[] { "member", "admin" },
+            defaultRole = "member",
+            groupRoleMappings = new[] { new { group = "Admins", role = "admin" } },
+            roleAttribute = "urn:ietf:params:scim:schemas:extension:acme:2.0:User:role",
+        });
+        var user = (await directory.CreateUserAsync($"u.{Guid.NewGuid():N}@example.com"))["id"]!.GetValue<string>();
+        var other = (await directory.CreateUserAsync($"o.{Guid.NewGuid():N}@example.com"))["id"]!.GetValue<string>();
+        var admins = (await directory.CreateGroupAsync("Admins"))["id"]!.GetValue<string>();
+        var plain = (await directory.CreateGroupAsync("Plain"))["id"]!.GetValue<string>();
+
+        await directory.PatchAsync($"/Groups/{admins}", $$"""[{"op":"add","path":"members","value":[{"value":"{{user}}"}]}]""");
+        await directory.PatchAsync($"/Groups/{plain}", $$"""[{"op":"add","path":"members","value":[{"value":"{{user}}"}]}]""");
+        await directory.PatchAsync($"/Groups/{admins}", $$"""[{"op":"remove","path":"members[value eq \"{{user}}\"]"}]""");
+        await directory.PatchAsync($"/Users/{other}", """[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:acme:2.0:User:role","value":"Admin"}]""");
+
+        var changes = (await directory.EventsAsync(App)).Where(e => e["type"]!.GetValue<string>() == "dsync.user.role_changed")
+            .Select(e => $"{e["data"]!["user"]!["id"]}:{e["data"]!["previousRole"]}->{e["data"]!["role"]}").ToList();
+        Assert.Equal([$"{user}:member->admin", $"{user}:admin->member", $"{other}:member->admin"], changes);
+        Assert.Equal("admin", (await directory.DirectoryUserAsync(other))["role"]!.GetValue<string>());
+    }
+}
