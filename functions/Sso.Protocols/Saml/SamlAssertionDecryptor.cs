@@ -2,6 +2,8 @@ using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Security.Cryptography.Xml;
+using System.Security;
+using System.Text;
 using System.Xml;
 
 namespace Sso.Protocols.Saml;
@@ -75,12 +77,64 @@ internal static class SamlAssertionDecryptor
             CryptographicOperations.ZeroMemory(key.Value);
         }
 
-        var document = SecureXml.Load(plaintext, SamlResponseReader.MaxDecodedBytes, "decrypted assertion");
-        if (!document.IsSuccess)
-            return document.Error.Kind is SamlFailureKind.DtdProhibited or SamlFailureKind.TooLarge
-                ? document.Error
-                : Failed("The decrypted content is not a self-contained XML assertion.");
-        return document;
+        return ParsePlaintext(plaintext, encryptedAssertion);
+    }
+
+    /// <summary>
+    /// XML Encryption §4.2: decrypted Element content is parsed in the context of the element
+    /// it replaces, so an assertion may use prefixes declared on the Response. The plaintext is
+    /// parsed inside a wrapper that declares those namespaces, the declarations are copied onto
+    /// the Assertion (exclusive c14n renders them exactly as it would have in place, including an
+    /// InclusiveNamespaces PrefixList), and the Assertion becomes a document of its own.
+    /// </summary>
+    private static Result<XmlDocument, SamlFailure> ParsePlaintext(byte[] plaintext, XmlElement encryptedAssertion)
+    {
+        var text = Encoding.UTF8.GetString(plaintext).TrimStart('\uFEFF');
+        if (text.StartsWith("<?xml", StringComparison.Ordinal))
+        {
+            var end = text.IndexOf("?>", StringComparison.Ordinal);
+            if (end < 0) return Failed("The decrypted content is not XML.");
+            text = text[(end + 2)..];
+        }
+
+        var inScope = InScopeNamespaces(encryptedAssertion);
+        var wrapper = new StringBuilder("<decrypted");
+        foreach (var (prefix, uri) in inScope)
+            wrapper.Append(prefix.Length == 0 ? " xmlns" : " xmlns:" + prefix).Append("=\"").Append(SecurityElement.Escape(uri)).Append('"');
+        wrapper.Append('>').Append(text).Append("</decrypted>");
+
+        var wrapped = SecureXml.Load(Encoding.UTF8.GetBytes(wrapper.ToString()), SamlResponseReader.MaxDecodedBytes + 4096, "decrypted assertion");
+        if (!wrapped.IsSuccess)
+            return wrapped.Error.Kind is SamlFailureKind.DtdProhibited or SamlFailureKind.TooLarge
+                ? wrapped.Error
+                : Failed("The decrypted content is not a well-formed XML element.");
+        var root = wrapped.Value.DocumentElement!;
+        var elements = SecureXml.ChildElements(root).ToList();
+        if (elements.Count != 1 || root.ChildNodes.OfType<XmlText>().Any(t => !string.IsNullOrWhiteSpace(t.Value)))
+            return Failed("The decrypted content is not exactly one XML element.");
+
+        var assertion = elements[0];
+        foreach (var (prefix, uri) in inScope)
+        {
+            var name = prefix.Length == 0 ? "xmlns" : "xmlns:" + prefix;
+            if (assertion.HasAttribute(name)) continue;
+            var declaration = wrapped.Value.CreateAttribute(prefix.Length == 0 ? null : "xmlns", prefix.Length == 0 ? "xmlns" : prefix, XmlnsNamespace);
+            declaration.Value = uri;
+            assertion.Attributes.Append(declaration);
+        }
+        return SecureXml.Load(Encoding.UTF8.GetBytes(assertion.OuterXml), SamlResponseReader.MaxDecodedBytes + 4096, "decrypted assertion");
+    }
+
+    private const string XmlnsNamespace = "http://www.w3.org/2000/xmlns/";
+
+    private static List<(string Prefix, string Uri)> InScopeNamespaces(XmlElement element)
+    {
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (XmlNode? node = element; node is XmlElement current; node = current.ParentNode)
+            foreach (XmlAttribute attribute in current.Attributes)
+                if (attribute.NamespaceURI == XmlnsNamespace)
+                    seen.TryAdd(attribute.Prefix == "xmlns" ? attribute.LocalName : "", attribute.Value);
+        return seen.Where(n => n.Value.Length > 0 || n.Key.Length == 0).Select(n => (n.Key, n.Value)).ToList();
     }
 
     private static Result<byte[], SamlFailure> UnwrapContentKey(List<XmlElement> encryptedKeys, IReadOnlyList<X509Certificate2> certificates)

@@ -29,14 +29,15 @@ internal static class XmlSignatureAlgorithms
         signatureMethod is SamlAlgorithms.RsaSha1 or SamlAlgorithms.RsaSha256 or SamlAlgorithms.RsaSha384 or SamlAlgorithms.RsaSha512;
 }
 
-internal abstract class EcdsaSignatureDescription : SignatureDescription
+/// <summary>ECDSA for SignedXml; public only because CryptoConfig accepts public types alone.</summary>
+public abstract class EcdsaSignatureDescription : SignatureDescription
 {
-    protected EcdsaSignatureDescription()
+    private protected EcdsaSignatureDescription()
     {
         KeyAlgorithm = typeof(ECDsa).FullName;
     }
 
-    protected abstract HashAlgorithmName Hash { get; }
+    private protected abstract HashAlgorithmName Hash { get; }
 
     [RequiresUnreferencedCode("Matches the base member; creates no type by name.")]
     public override HashAlgorithm CreateDigest() => Hash.Name switch
@@ -69,20 +70,20 @@ internal abstract class EcdsaSignatureDescription : SignatureDescription
     }
 }
 
-internal sealed class EcdsaSha256SignatureDescription : EcdsaSignatureDescription
+public sealed class EcdsaSha256SignatureDescription : EcdsaSignatureDescription
 {
     public EcdsaSha256SignatureDescription() { }
-    protected override HashAlgorithmName Hash => HashAlgorithmName.SHA256;
+    private protected override HashAlgorithmName Hash => HashAlgorithmName.SHA256;
 }
 
-internal sealed class EcdsaSha384SignatureDescription : EcdsaSignatureDescription
+public sealed class EcdsaSha384SignatureDescription : EcdsaSignatureDescription
 {
     public EcdsaSha384SignatureDescription() { }
-    protected override HashAlgorithmName Hash => HashAlgorithmName.SHA384;
+    private protected override HashAlgorithmName Hash => HashAlgorithmName.SHA384;
 }
 
-internal sealed class EcdsaSha512SignatureDescription : EcdsaSignatureDescription
+public sealed class EcdsaSha512SignatureDescription : EcdsaSignatureDescription
 {
     public EcdsaSha512SignatureDescription() { }
-    protected override HashAlgorithmName Hash => HashAlgorithmName.SHA512;
+    private protected override HashAlgorithmName Hash => HashAlgorithmName.SHA512;
 }
