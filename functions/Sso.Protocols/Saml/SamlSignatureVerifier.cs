@@ -215,7 +215,7 @@ public static class SamlSignatureVerifier
             signedXml = StrictIdSignedXml.Create(signed);
             signedXml.LoadXml(signature);
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or XmlException or FormatException)
         {
             return new SamlFailure(SamlFailureKind.SignatureInvalid, $"The {what} signature cannot be read as an XML signature.");
         }
@@ -230,7 +230,7 @@ public static class SamlSignatureVerifier
             {
                 if (StrictIdSignedXml.Check(signedXml, key)) return null;
             }
-            catch (CryptographicException)
+            catch (Exception e) when (e is CryptographicException or XmlException or FormatException)
             {
                 // A malformed SignatureValue or a key of the wrong size: this certificate did not verify it.
             }

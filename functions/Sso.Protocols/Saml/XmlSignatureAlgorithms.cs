@@ -34,7 +34,7 @@ public abstract class EcdsaSignatureDescription : SignatureDescription
 {
     private protected EcdsaSignatureDescription()
     {
-        KeyAlgorithm = typeof(ECDsa).FullName;
+        KeyAlgorithm = typeof(ECDsa).AssemblyQualifiedName;
     }
 
     private protected abstract HashAlgorithmName Hash { get; }
