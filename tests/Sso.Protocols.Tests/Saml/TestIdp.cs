@@ -100,26 +100,24 @@ internal static class TestIdp
         else element.InsertAfter(signature, issuer);
     }
 
-    public enum Cipher { Aes128Cbc, Aes256Cbc, Aes128Gcm, Aes256Gcm }
-
     /// <summary>Replaces the Assertion with an EncryptedAssertion for <paramref name="recipient"/>.</summary>
-    public static XmlDocument EncryptAssertion(XmlDocument document, Cipher cipher = Cipher.Aes256Gcm,
-        X509Certificate2? recipient = null, string keyTransport = SamlAlgorithms.RsaOaepMgf1p)
+    public static XmlDocument EncryptAssertion(XmlDocument document, TestCipher cipher = TestCipher.Aes256Gcm,
+        X509Certificate2? recipient = null, string keyTransport = SamlAlgorithms.RsaOaepMgf1p, string? plaintextXml = null)
     {
         var assertion = AssertionElement(document);
-        var plaintext = Encoding.UTF8.GetBytes(assertion.OuterXml);
-        var keySize = cipher is Cipher.Aes128Cbc or Cipher.Aes128Gcm ? 16 : 32;
+        var plaintext = Encoding.UTF8.GetBytes(plaintextXml ?? assertion.OuterXml);
+        var keySize = cipher is TestCipher.Aes128Cbc or TestCipher.Aes128Gcm ? 16 : 32;
         var key = RandomNumberGenerator.GetBytes(keySize);
         byte[] cipherValue;
         string algorithm;
-        if (cipher is Cipher.Aes128Gcm or Cipher.Aes256Gcm)
+        if (cipher is TestCipher.Aes128Gcm or TestCipher.Aes256Gcm)
         {
             var nonce = RandomNumberGenerator.GetBytes(12);
             var ciphertext = new byte[plaintext.Length];
             var tag = new byte[16];
             using (var gcm = new AesGcm(key, 16)) gcm.Encrypt(nonce, plaintext, ciphertext, tag);
             cipherValue = [.. nonce, .. ciphertext, .. tag];
-            algorithm = cipher == Cipher.Aes128Gcm ? SamlAlgorithms.Aes128Gcm : SamlAlgorithms.Aes256Gcm;
+            algorithm = cipher == TestCipher.Aes128Gcm ? SamlAlgorithms.Aes128Gcm : SamlAlgorithms.Aes256Gcm;
         }
         else
         {
@@ -127,7 +125,7 @@ internal static class TestIdp
             aes.Key = key;
             var iv = RandomNumberGenerator.GetBytes(16);
             cipherValue = [.. iv, .. aes.EncryptCbc(plaintext, iv, PaddingMode.PKCS7)];
-            algorithm = cipher == Cipher.Aes128Cbc ? SamlAlgorithms.Aes128Cbc : SamlAlgorithms.Aes256Cbc;
+            algorithm = cipher == TestCipher.Aes128Cbc ? SamlAlgorithms.Aes128Cbc : SamlAlgorithms.Aes256Cbc;
         }
 
         using var rsa = (recipient ?? SpEncryptionCertificate).GetRSAPublicKey()!;
@@ -162,6 +160,8 @@ internal static class TestIdp
         return request.CreateSelfSigned(Now.AddYears(-1), Now.AddYears(2));
     }
 }
+
+public enum TestCipher { Aes128Cbc, Aes256Cbc, Aes128Gcm, Aes256Gcm }
 
 /// <summary>The facts of one test Response; each test changes what it is about.</summary>
 internal sealed record TestResponse
