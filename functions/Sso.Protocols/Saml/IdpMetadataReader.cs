@@ -149,8 +149,10 @@ public static class IdpMetadataReader
             var location = SecureXml.Attribute(element, "Location");
             if (string.IsNullOrWhiteSpace(binding) || string.IsNullOrWhiteSpace(location))
                 return SamlFailure.Structure($"A {name} has no Binding or no Location.");
-            if (!Uri.TryCreate(location.Trim(), UriKind.Absolute, out _))
-                return SamlFailure.Structure($"The {name} Location '{location}' is not an absolute URL.");
+            // On Unix "/path" parses as an absolute file: URI, hence the scheme test. Whether
+            // http is acceptable (loopback in Development only) is the connection's rule.
+            if (!Uri.TryCreate(location.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http"))
+                return SamlFailure.Structure($"The {name} Location '{location}' is not an absolute https URL.");
             endpoints.Add(new SamlEndpoint(binding.Trim(), location.Trim()));
         }
         return endpoints;
