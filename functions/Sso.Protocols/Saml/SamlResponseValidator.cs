@@ -17,6 +17,7 @@ public static class SamlResponseValidator
         return document.IsSuccess ? Validate(document.Value, parameters) : document.Error;
     }
 
+    /// <param name="unverifiedXml">A document read by <see cref="SamlResponseReader"/> (DTDs off, whitespace kept).</param>
     public static Result<SamlAssertion, SamlFailure> Validate(XmlDocument unverifiedXml, SamlValidationParameters parameters)
     {
         if (unverifiedXml.DocumentElement is not { } unverifiedResponse

@@ -54,6 +54,10 @@ public static class SamlSignatureVerifier
             return new SamlFailure(SamlFailureKind.UntrustedCertificate,
                 "The connection has no IdP signing certificate configured; add the certificate from the IdP's metadata.");
 
+        // A document that did not come through SamlResponseReader may carry a DTD.
+        if (unverifiedXml.DocumentType is not null)
+            return new SamlFailure(SamlFailureKind.DtdProhibited, "The SAML response contains a DOCTYPE declaration; DTDs are never accepted.");
+
         if (unverifiedXml.DocumentElement is not { } unverifiedResponse
             || !Is(unverifiedResponse, SamlNamespaces.Protocol, "Response"))
             return SamlFailure.Structure(
