@@ -45,6 +45,7 @@ public static class SamlResponseValidator
         if (CheckResponseInResponseTo(response, parameters) is { } badInResponseTo) return badInResponseTo;
 
         if (CheckVersion(assertion, "Assertion") is { } badAssertionVersion) return badAssertionVersion;
+        if (CheckAssertionShape(assertion) is { } badAssertionShape) return badAssertionShape;
         var assertionId = SecureXml.Attribute(assertion, "ID");
         if (string.IsNullOrEmpty(assertionId)) return SamlFailure.Structure("The Assertion has no ID attribute.");
         var issuer = CheckAssertionIssuer(assertion, parameters);
@@ -84,6 +85,34 @@ public static class SamlResponseValidator
         SecureXml.Attribute(element, "Version") is "2.0"
             ? null
             : SamlFailure.Structure($"The {what} has Version '{SecureXml.Attribute(element, "Version")}'; SAML 2.0 is expected.");
+
+    /// <summary>
+    /// Core §2.3.3: Issuer, Signature?, Subject?, Conditions?, Advice?, then statements. An
+    /// element out of that order, or one this service does not understand (a generic
+    /// xsi:typed Statement), is reported rather than skipped.
+    /// </summary>
+    private static SamlFailure? CheckAssertionShape(XmlElement assertion)
+    {
+        string[] order = ["Issuer", "Signature", "Subject", "Conditions", "Advice", "Statement"];
+        var position = -1;
+        foreach (var child in SecureXml.ChildElements(assertion))
+        {
+            var name = child.NamespaceURI switch
+            {
+                SamlNamespaces.XmlDsig when child.LocalName == "Signature" => "Signature",
+                SamlNamespaces.Assertion when child.LocalName is "AuthnStatement" or "AttributeStatement" or "AuthzDecisionStatement" => "Statement",
+                SamlNamespaces.Assertion when child.LocalName is "Issuer" or "Subject" or "Conditions" or "Advice" => child.LocalName,
+                _ => null,
+            };
+            if (name is null)
+                return SamlFailure.Structure($"The Assertion contains <{child.Name}>, which this service does not understand.");
+            var index = Array.IndexOf(order, name);
+            if (index < position || (index == position && name != "Statement"))
+                return SamlFailure.Structure($"The Assertion has <{child.Name}> out of place or more than once.");
+            position = index;
+        }
+        return null;
+    }
 
     // Core §3.2.2.2: only a top-level status code of Success means the IdP authenticated anyone.
     private static SamlFailure? CheckStatus(XmlElement unverifiedResponse)

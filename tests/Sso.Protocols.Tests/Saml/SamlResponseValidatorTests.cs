@@ -324,3 +324,40 @@ public class SamlResponseValidatorTests
         AssertRejected(Validate(TestIdp.SignAssertion(document)), SamlFailureKind.UnexpectedStructure);
     }
 }
+
+public class SamlAssertionShapeTests
+{
+    private const string Saml = "urn:oasis:names:tc:SAML:2.0:assertion";
+
+    public static TheoryData<string> Changes => ["generic Statement", "Conditions after AuthnStatement", "second Subject", "foreign element"];
+
+    [Theory]
+    [MemberData(nameof(Changes))]
+    public void Reports_an_assertion_child_out_of_schema_order_or_not_understood(string change)
+    {
+        var document = TestIdp.Response();
+        var assertion = TestIdp.AssertionElement(document);
+        XmlElement Child(string name) => assertion.ChildNodes.OfType<XmlElement>().First(e => e.LocalName == name);
+        switch (change)
+        {
+            case "generic Statement":
+                assertion.AppendChild(document.CreateElement("saml", "Statement", Saml));
+                break;
+            case "Conditions after AuthnStatement":
+                var conditions = Child("Conditions");
+                assertion.RemoveChild(conditions);
+                assertion.InsertAfter(conditions, Child("AuthnStatement"));
+                break;
+            case "second Subject":
+                assertion.InsertAfter(Child("Subject").CloneNode(true), Child("Subject"));
+                break;
+            default:
+                assertion.AppendChild(document.CreateElement("x", "Extra", "urn:example:x"));
+                break;
+        }
+
+        var result = SamlResponseValidator.Validate(TestIdp.ToBase64(TestIdp.SignAssertion(document)), TestIdp.Parameters());
+
+        Assert.Equal(SamlFailureKind.UnexpectedStructure, result.Error.Kind);
+    }
+}
