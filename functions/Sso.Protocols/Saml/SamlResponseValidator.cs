@@ -48,6 +48,7 @@ public static class SamlResponseValidator
         if (CheckAssertionShape(assertion) is { } badAssertionShape) return badAssertionShape;
         var assertionId = SecureXml.Attribute(assertion, "ID");
         if (string.IsNullOrEmpty(assertionId)) return SamlFailure.Structure("The Assertion has no ID attribute.");
+        if (CheckIssueInstant(assertion, parameters) is { } issuedLater) return issuedLater;
         var issuer = CheckAssertionIssuer(assertion, parameters);
         if (!issuer.IsSuccess) return issuer.Error;
         var subject = ReadSubject(assertion);
@@ -159,11 +160,14 @@ public static class SamlResponseValidator
             : SamlFailure.Mismatch(SamlFailureKind.DestinationMismatch, "The Response Destination", parameters.AcsUrl, destination);
     }
 
-    // Core §3.2.2 and profiles §4.1.5: a solicited Response names our AuthnRequest; an
-    // unsolicited one has no InResponseTo and is accepted only where IdP-initiated sign-in is on.
+    // Core §3.2.2: InResponseTo on the Response is optional, but when present it names our
+    // AuthnRequest (profiles §4.1.4.3 makes the signed bearer confirmation's copy the binding
+    // one); profiles §4.1.5: an unsolicited Response has none and is accepted only where
+    // IdP-initiated sign-in is on.
     private static SamlFailure? CheckResponseInResponseTo(XmlElement response, SamlValidationParameters parameters)
     {
         var inResponseTo = SecureXml.Attribute(response, "InResponseTo");
+        if (inResponseTo is null && parameters.ExpectedInResponseTo is not null) return null;
         return CheckInResponseTo(inResponseTo, "The Response InResponseTo", parameters);
     }
 
@@ -181,6 +185,16 @@ public static class SamlResponseValidator
             ? null
             : new SamlFailure(SamlFailureKind.InResponseToMismatch,
                 $"{what} is '{inResponseTo}', but no sign-in request from this service is pending for it.", Actual: inResponseTo);
+    }
+
+    // Core §2.3.3: IssueInstant is required; an assertion issued in the future (beyond the
+    // skew) comes from a clock that cannot be trusted for the other time checks either.
+    private static SamlFailure? CheckIssueInstant(XmlElement assertion, SamlValidationParameters parameters)
+    {
+        var issued = ReadInstant(assertion, "IssueInstant", "Assertion");
+        if (!issued.IsSuccess) return issued.Error;
+        if (issued.Value is not { } instant) return SamlFailure.Structure("The Assertion has no IssueInstant.");
+        return IsNotYetValid(instant, parameters);
     }
 
     // Core §2.3.3 and profiles §4.1.4.2: the assertion's Issuer MUST be present and be the

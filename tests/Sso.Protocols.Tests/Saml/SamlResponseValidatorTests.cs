@@ -73,7 +73,7 @@ public class SamlResponseValidatorTests
         ["assertion issuer is missing"] = (r => r with { AssertionIssuer = null }, SamlFailureKind.IssuerMismatch),
         ["destination is another ACS"] = (r => r with { Destination = "https://sso.example.test/saml/acs/con_other" }, SamlFailureKind.DestinationMismatch),
         ["response InResponseTo is another request"] = (r => r with { InResponseTo = "_req_other" }, SamlFailureKind.InResponseToMismatch),
-        ["response InResponseTo is missing"] = (r => r with { InResponseTo = null }, SamlFailureKind.InResponseToMismatch),
+        ["confirmation InResponseTo is missing"] = (r => r with { ConfirmationInResponseTo = null }, SamlFailureKind.InResponseToMismatch),
         ["confirmation InResponseTo is another request"] = (r => r with { ConfirmationInResponseTo = "_req_other" }, SamlFailureKind.InResponseToMismatch),
         ["recipient is another ACS"] = (r => r with { Recipient = "https://sso.example.test/saml/acs/con_other" }, SamlFailureKind.RecipientMismatch),
         ["recipient is missing"] = (r => r with { Recipient = null }, SamlFailureKind.RecipientMismatch),
@@ -166,6 +166,24 @@ public class SamlResponseValidatorTests
         subject.AppendChild(document.ImportNode(good, true));
 
         Assert.True(Validate(TestIdp.SignAssertion(document)).IsSuccess);
+    }
+
+    [Fact]
+    public void Accepts_a_solicited_response_that_names_the_request_only_in_the_signed_confirmation()
+    {
+        Assert.True(ValidateSignedAssertion(new TestResponse { InResponseTo = null }).IsSuccess);
+    }
+
+    [Fact]
+    public void Rejects_an_assertion_issued_in_the_future_beyond_the_skew()
+    {
+        var document = TestIdp.Response();
+        TestIdp.AssertionElement(document).SetAttribute("IssueInstant", "2026-03-10T09:33:01Z");
+        AssertRejected(Validate(TestIdp.SignAssertion(document)), SamlFailureKind.NotYetValid);
+
+        var withinSkew = TestIdp.Response();
+        TestIdp.AssertionElement(withinSkew).SetAttribute("IssueInstant", "2026-03-10T09:33:00Z");
+        Assert.True(Validate(TestIdp.SignAssertion(withinSkew)).IsSuccess);
     }
 
     [Fact]
