@@ -152,7 +152,7 @@ public static class IdpMetadataReader
             // On Unix "/path" parses as an absolute file: URI, hence the scheme test. Whether
             // http is acceptable (loopback in Development only) is the connection's rule.
             if (!Uri.TryCreate(location.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http"))
-                return SamlFailure.Structure($"The {name} Location '{location}' is not an absolute https URL.");
+                return SamlFailure.Structure($"The {name} Location '{SamlFailure.Shown(location)}' is not an absolute https URL.");
             endpoints.Add(new SamlEndpoint(binding.Trim(), location.Trim()));
         }
         return endpoints;

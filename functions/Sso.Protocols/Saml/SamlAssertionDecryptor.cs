@@ -39,7 +39,7 @@ internal static class SamlAssertionDecryptor
         };
         if (keyBytes == 0)
             return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                $"The assertion is encrypted with '{dataAlgorithm}'; use AES-128/256-GCM or AES-128/256-CBC.",
+                $"The assertion is encrypted with '{SamlFailure.Shown(dataAlgorithm)}'; use AES-128/256-GCM or AES-128/256-CBC.",
                 SamlAlgorithms.Aes256Gcm, dataAlgorithm);
 
         if (CipherValue(data) is not { } cipherValue)
@@ -58,7 +58,7 @@ internal static class SamlAssertionDecryptor
         if (key.Value.Length != keyBytes)
         {
             CryptographicOperations.ZeroMemory(key.Value);
-            return Failed($"The content key is {key.Value.Length} bytes; '{dataAlgorithm}' needs {keyBytes}.");
+            return Failed($"The content key is {key.Value.Length} bytes; '{SamlFailure.Shown(dataAlgorithm)}' needs {keyBytes}.");
         }
 
         byte[] plaintext;
@@ -189,7 +189,7 @@ internal static class SamlAssertionDecryptor
         if (algorithm == SamlAlgorithms.RsaOaepMgf1p) mgf = SamlAlgorithms.Mgf1Sha1;
         else if (algorithm != SamlAlgorithms.RsaOaep)
             return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                $"The content key is encrypted with '{algorithm}'; use RSA-OAEP.", SamlAlgorithms.RsaOaepMgf1p, algorithm);
+                $"The content key is encrypted with '{SamlFailure.Shown(algorithm)}'; use RSA-OAEP.", SamlAlgorithms.RsaOaepMgf1p, algorithm);
 
         RSAEncryptionPadding? padding = (digest, mgf) switch
         {
@@ -201,7 +201,7 @@ internal static class SamlAssertionDecryptor
         };
         if (padding is null)
             return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                $"RSA-OAEP with digest '{digest}' and mask function '{mgf}' is not supported; use the same hash for both (e.g. SHA-1 with rsa-oaep-mgf1p).",
+                $"RSA-OAEP with digest '{SamlFailure.Shown(digest)}' and mask function '{SamlFailure.Shown(mgf)}' is not supported; use the same hash for both (e.g. SHA-1 with rsa-oaep-mgf1p).",
                 Actual: $"{digest} / {mgf}");
         return padding;
     }

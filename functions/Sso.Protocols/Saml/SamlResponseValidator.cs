@@ -127,9 +127,9 @@ public static class SamlResponseValidator
         var secondValue = second is null ? null : SecureXml.Attribute(second, "Value");
         var message = status is null ? null : SecureXml.ChildElement(status, SamlNamespaces.Protocol, "StatusMessage")?.InnerText;
         var actual = secondValue is null ? value : $"{value} / {secondValue}";
-        var said = string.IsNullOrWhiteSpace(message) ? "" : $" The IdP said: \"{Truncate(message.Trim(), 200)}\".";
+        var said = string.IsNullOrWhiteSpace(message) ? "" : $" The IdP said: \"{SamlFailure.Shown(message.Trim())}\".";
         return new SamlFailure(SamlFailureKind.StatusNotSuccess,
-            $"The IdP answered with status '{actual ?? "(none)"}' instead of Success; the sign-in failed at the IdP.{said}",
+            $"The IdP answered with status '{(actual is null ? "(none)" : SamlFailure.Shown(actual))}' instead of Success; the sign-in failed at the IdP.{said}",
             SamlUris.StatusSuccess, actual);
     }
 
@@ -184,7 +184,7 @@ public static class SamlResponseValidator
         return inResponseTo is null
             ? null
             : new SamlFailure(SamlFailureKind.InResponseToMismatch,
-                $"{what} is '{inResponseTo}', but no sign-in request from this service is pending for it.", Actual: inResponseTo);
+                $"{what} is '{SamlFailure.Shown(inResponseTo)}', but no sign-in request from this service is pending for it.", Actual: inResponseTo);
     }
 
     // Core §2.3.3: IssueInstant is required; an assertion issued in the future (beyond the
@@ -211,7 +211,7 @@ public static class SamlResponseValidator
     {
         var format = SecureXml.Attribute(issuer, "Format");
         if (format is not null && format != SamlUris.EntityNameIdFormat)
-            return SamlFailure.Structure($"{what} has Format '{format}'; an entity identifier is expected.");
+            return SamlFailure.Structure($"{what} has Format '{SamlFailure.Shown(format)}'; an entity identifier is expected.");
         var value = SecureXml.FullText(issuer, what);
         if (!value.IsSuccess) return value.Error;
         var actual = value.Value.Trim();

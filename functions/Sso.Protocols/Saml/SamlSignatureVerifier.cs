@@ -270,7 +270,7 @@ public static class SamlSignatureVerifier
         var c14nAlgorithm = c14n is null ? null : SecureXml.Attribute(c14n, "Algorithm");
         if (c14nAlgorithm is null || !CanonicalizationMethods.Contains(c14nAlgorithm))
             return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                $"The {what} signature uses canonicalization '{c14nAlgorithm}'; exclusive c14n is expected.",
+                $"The {what} signature uses canonicalization '{SamlFailure.Shown(c14nAlgorithm)}'; exclusive c14n is expected.",
                 SamlAlgorithms.ExclusiveC14n, c14nAlgorithm);
 
         var method = SecureXml.ChildElement(signedInfo, SamlNamespaces.XmlDsig, "SignatureMethod");
@@ -281,7 +281,7 @@ public static class SamlSignatureVerifier
                 SamlAlgorithms.RsaSha256, signatureMethod);
         if (signatureMethod is null || !(StrongSignatureMethods.Contains(signatureMethod) || signatureMethod == SamlAlgorithms.RsaSha1))
             return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                $"The {what} signature method '{signatureMethod}' is not accepted; use RSA-SHA256/384/512 or ECDSA-SHA256/384/512.",
+                $"The {what} signature method '{SamlFailure.Shown(signatureMethod)}' is not accepted; use RSA-SHA256/384/512 or ECDSA-SHA256/384/512.",
                 SamlAlgorithms.RsaSha256, signatureMethod);
 
         var references = SecureXml.ChildElements(signedInfo, SamlNamespaces.XmlDsig, "Reference").ToList();
@@ -291,7 +291,7 @@ public static class SamlSignatureVerifier
         var uri = SecureXml.Attribute(reference, "URI");
         if (uri != "#" + id)
             return new SamlFailure(SamlFailureKind.SignatureInvalid,
-                $"The {what} signature references '{uri}', not the {what} it sits in ('#{id}').", "#" + id, uri);
+                $"The {what} signature references '{SamlFailure.Shown(uri)}', not the {what} it sits in ('#{id}').", "#" + id, uri);
 
         if (SecureXml.ChildElement(reference, SamlNamespaces.XmlDsig, "Transforms") is { } transforms)
         {
@@ -303,7 +303,7 @@ public static class SamlSignatureVerifier
                 var algorithm = SecureXml.Attribute(transform, "Algorithm");
                 if (!Is(transform, SamlNamespaces.XmlDsig, "Transform") || algorithm is null || !AllowedTransforms.Contains(algorithm))
                     return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                        $"The {what} signature uses the transform '{algorithm}'; only enveloped-signature and exclusive c14n are accepted.",
+                        $"The {what} signature uses the transform '{SamlFailure.Shown(algorithm)}'; only enveloped-signature and exclusive c14n are accepted.",
                         Actual: algorithm);
             }
         }
@@ -316,7 +316,7 @@ public static class SamlSignatureVerifier
                 SamlAlgorithms.Sha256, digestMethod);
         if (digestMethod is null || !(StrongDigestMethods.Contains(digestMethod) || digestMethod == SamlAlgorithms.Sha1))
             return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                $"The {what} signature digest '{digestMethod}' is not accepted; use SHA-256, SHA-384 or SHA-512.",
+                $"The {what} signature digest '{SamlFailure.Shown(digestMethod)}' is not accepted; use SHA-256, SHA-384 or SHA-512.",
                 SamlAlgorithms.Sha256, digestMethod);
         return signatureMethod;
     }

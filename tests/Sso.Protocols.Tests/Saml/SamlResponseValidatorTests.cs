@@ -379,3 +379,33 @@ public class SamlAssertionShapeTests
         Assert.Equal(SamlFailureKind.UnexpectedStructure, result.Error.Kind);
     }
 }
+
+public class SamlFailureTextTests
+{
+    [Fact]
+    public void Shortens_and_strips_control_characters_from_values_taken_from_the_message()
+    {
+        var audience = "https://a.example/\r\nX-Injected: 1" + new string('a', 5000);
+        var response = new TestResponse { Audience = System.Security.SecurityElement.Escape(audience) };
+
+        var failure = SamlResponseValidator.Validate(TestIdp.ToBase64(TestIdp.SignAssertion(TestIdp.Response(response))), TestIdp.Parameters()).Error;
+
+        Assert.Equal(SamlFailureKind.AudienceMismatch, failure.Kind);
+        Assert.DoesNotContain('\n', failure.Message);
+        Assert.DoesNotContain('\r', failure.Actual!);
+        Assert.True(failure.Message.Length < 600, failure.Message.Length.ToString());
+    }
+
+    [Theory]
+    [InlineData("""<?xml version="1.0" encoding="bogus-charset"?><r/>""")]
+    [InlineData("""<?xml version="1.0" encoding="utf-7"?><r/>""")]
+    [InlineData("""<?xml version="2.0"?><r/>""")]
+    [InlineData("\uFEFF\uFEFF<r/>")]
+    [InlineData("<r xmlns:a=\"\"><a:b/></r>")]
+    [InlineData("<r><![CDATA[</r>")]
+    public void Reports_odd_xml_as_a_failure_not_an_exception(string xml)
+    {
+        var result = SamlResponseValidator.Validate(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(xml)), TestIdp.Parameters());
+        Assert.False(result.IsSuccess);
+    }
+}
