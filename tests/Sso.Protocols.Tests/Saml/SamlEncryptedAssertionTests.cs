@@ -118,6 +118,24 @@ public class SamlEncryptedAssertionTests
     }
 
     [Fact]
+    public void Gives_one_answer_for_damaged_ciphertext_and_for_plaintext_that_does_not_parse()
+    {
+        var damaged = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc);
+        var values = damaged.GetElementsByTagName("CipherValue", XmlEnc);
+        var data = (XmlElement)values[values.Count - 1]!;
+        var bytes = Convert.FromBase64String(data.InnerText);
+        bytes[^1] ^= 0xFF;
+        data.InnerText = Convert.ToBase64String(bytes);
+        var garbage = TestIdp.EncryptAssertion(TestIdp.Response(), TestCipher.Aes256Cbc, plaintextXml: "<saml:Assertion <<");
+
+        var first = Validate(damaged).Error;
+        var second = Validate(garbage).Error;
+
+        Assert.Equal(SamlFailureKind.DecryptionFailed, first.Kind);
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
     public void Rejects_a_CipherReference_instead_of_fetching_it()
     {
         var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc);
@@ -157,7 +175,7 @@ public class SamlEncryptedAssertionTests
         var plaintext = """<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">&x;</saml:Assertion>""";
         var document = TestIdp.EncryptAssertion(TestIdp.Response(), plaintextXml: plaintext);
 
-        Assert.Equal(SamlFailureKind.DtdProhibited, Validate(document).Error.Kind);
+        Assert.Equal(SamlFailureKind.DecryptionFailed, Validate(document).Error.Kind);
     }
 
     [Fact]
