@@ -46,6 +46,31 @@ public class SamlEncryptedAssertionTests
     }
 
     [Fact]
+    public void Finds_an_EncryptedKey_placed_beside_the_EncryptedData()
+    {
+        // Shibboleth's layout: KeyInfo holds a RetrievalMethod, the EncryptedKey is a sibling.
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), encryptedKeyBesideData: true);
+        Assert.True(Validate(document).IsSuccess);
+    }
+
+    [Fact]
+    public void Accepts_XML_Encryption_1_1_RSA_OAEP_with_SHA256_and_MGF1_SHA256()
+    {
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()),
+            keyTransport: SamlAlgorithms.RsaOaep, oaepDigest: SamlAlgorithms.Sha256);
+        Assert.True(Validate(document).IsSuccess);
+    }
+
+    [Fact]
+    public void Reports_RSA_OAEP_with_a_digest_and_mask_function_that_differ()
+    {
+        // rsa-oaep-mgf1p always means MGF1 with SHA-1; with a SHA-256 digest .NET cannot unwrap it.
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()),
+            keyTransport: SamlAlgorithms.RsaOaepMgf1p, oaepDigest: SamlAlgorithms.Sha256);
+        Assert.Equal(SamlFailureKind.UnsupportedAlgorithm, Validate(document).Error.Kind);
+    }
+
+    [Fact]
     public void Rejects_an_encrypted_assertion_that_nobody_signed()
     {
         // Anyone with the SP's public encryption certificate can encrypt an assertion.
