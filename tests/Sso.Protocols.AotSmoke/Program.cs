@@ -1,4 +1,5 @@
 using System.Xml;
+// Run with --bench to also time validations (one thread).
 using Sso.Protocols.Saml;
 using Sso.Protocols.Tests.Saml;
 
@@ -60,6 +61,33 @@ catch (Exception e)
 {
     wrong++;
     Console.WriteLine($"FAIL writers threw {e.GetType().Name}: {e.Message}");
+}
+
+if (args.Contains("--bench"))
+{
+    // ACS validation cost per response, the same work the endpoint does (decode, parse, verify, decrypt, rules).
+    foreach (var (name, response) in new[]
+    {
+        ("signed assertion", TestIdp.ToBase64(TestIdp.SignAssertion(TestIdp.Response()))),
+        ("signed + encrypted (AES-256-GCM)", TestIdp.ToBase64(TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Gcm))),
+        ("signed + encrypted (AES-256-CBC)", TestIdp.ToBase64(TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc))),
+    })
+    {
+        var parameters = TestIdp.Parameters();
+        for (var i = 0; i < 50; i++) SamlResponseValidator.Validate(response, parameters);
+        const int runs = 2000;
+        var times = new double[runs];
+        var total = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < runs; i++)
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (!SamlResponseValidator.Validate(response, parameters).IsSuccess) wrong++;
+            times[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        total.Stop();
+        Array.Sort(times);
+        Console.WriteLine($"bench {name}: {runs / total.Elapsed.TotalSeconds:0} validations/s, p50 {times[runs / 2]:0.000} ms, p99 {times[runs * 99 / 100]:0.000} ms");
+    }
 }
 
 return wrong;
