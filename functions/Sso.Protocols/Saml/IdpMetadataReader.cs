@@ -7,7 +7,7 @@ namespace Sso.Protocols.Saml;
 
 public sealed record SamlEndpoint(string Binding, string Location);
 
-public enum IdpMetadataWarningKind { CertificateExpired, CertificateNotYetValid }
+public enum IdpMetadataWarningKind { CertificateExpired, CertificateNotYetValid, WeakKey }
 
 /// <summary>Something the IT admin should fix soon, but that does not stop the connection from being saved.</summary>
 public sealed record IdpMetadataWarning(IdpMetadataWarningKind Kind, string Message, string CertificateThumbprint);
@@ -84,6 +84,11 @@ public static class IdpMetadataReader
                 var thumbprint = certificate.GetCertHashString(HashAlgorithmName.SHA256);
                 if (certificates.Any(c => c.GetCertHashString(HashAlgorithmName.SHA256) == thumbprint)) continue;
                 certificates.Add(certificate);
+                using (var rsa = certificate.GetRSAPublicKey())
+                    if (rsa is { KeySize: < 2048 })
+                        warnings.Add(new IdpMetadataWarning(IdpMetadataWarningKind.WeakKey,
+                            $"The IdP signing certificate '{certificate.Subject}' (SHA-256 {thumbprint}) has a {rsa.KeySize}-bit RSA key; " +
+                            "generate a 2048-bit or larger signing certificate at the IdP.", thumbprint));
                 if (certificate.NotAfter.ToUniversalTime() < now.UtcDateTime)
                     warnings.Add(new IdpMetadataWarning(IdpMetadataWarningKind.CertificateExpired,
                         $"The IdP signing certificate '{certificate.Subject}' (SHA-256 {thumbprint}) expired on {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}; " +

@@ -95,6 +95,18 @@ public class IdpMetadataReaderTests
     }
 
     [Fact]
+    public void Warns_about_an_RSA_key_shorter_than_2048_bits()
+    {
+        using var rsa = RSA.Create(1024);
+        var weak = new CertificateRequest("CN=Weak IdP", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(TestIdp.Now.AddYears(-1), TestIdp.Now.AddYears(1));
+
+        var metadata = IdpMetadataReader.Read(OktaMetadata(Key(weak, "signing")), TestIdp.Now);
+
+        Assert.Equal(IdpMetadataWarningKind.WeakKey, Assert.Single(metadata.Value.Warnings).Kind);
+    }
+
+    [Fact]
     public void Reads_the_one_IdP_inside_an_EntitiesDescriptor()
     {
         var okta = OktaMetadata(Key(TestIdp.SigningCertificate, "signing")).Replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "");
