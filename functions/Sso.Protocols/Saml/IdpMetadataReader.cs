@@ -39,8 +39,14 @@ public static class IdpMetadataReader
 {
     public const int MaxBytes = 1024 * 1024;
 
-    public static Result<IdpMetadata, SamlFailure> Read(string metadataXml, DateTimeOffset now) =>
-        Read(Encoding.UTF8.GetBytes(metadataXml), now);
+    /// <summary>Metadata pasted as text: its XML declaration (often encoding="utf-16") no longer applies.</summary>
+    public static Result<IdpMetadata, SamlFailure> Read(string metadataXml, DateTimeOffset now)
+    {
+        var text = metadataXml.TrimStart('\uFEFF', ' ', '\t', '\r', '\n');
+        if (text.StartsWith("<?xml", StringComparison.Ordinal) && text.IndexOf("?>", StringComparison.Ordinal) is var end and > 0)
+            text = text[(end + 2)..];
+        return Read(Encoding.UTF8.GetBytes(text), now);
+    }
 
     public static Result<IdpMetadata, SamlFailure> Read(ReadOnlySpan<byte> metadataXml, DateTimeOffset now)
     {

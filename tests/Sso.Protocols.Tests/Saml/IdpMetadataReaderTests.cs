@@ -107,6 +107,14 @@ public class IdpMetadataReaderTests
     }
 
     [Fact]
+    public void Reads_pasted_metadata_whose_declaration_says_utf_16()
+    {
+        var pasted = OktaMetadata(Key(TestIdp.SigningCertificate, "signing"))
+            .Replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<?xml version=\"1.0\" encoding=\"utf-16\"?>");
+        Assert.True(IdpMetadataReader.Read(pasted, TestIdp.Now).IsSuccess);
+    }
+
+    [Fact]
     public void Reads_the_one_IdP_inside_an_EntitiesDescriptor()
     {
         var okta = OktaMetadata(Key(TestIdp.SigningCertificate, "signing")).Replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "");
