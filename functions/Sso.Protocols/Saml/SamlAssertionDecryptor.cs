@@ -19,7 +19,9 @@ internal static class SamlAssertionDecryptor
     private const int GcmNonceBytes = 12;
     private const int GcmTagBytes = 16;
 
-    public static Result<XmlDocument, SamlFailure> Decrypt(XmlElement encryptedAssertion, IReadOnlyList<X509Certificate2> decryptionCertificates)
+    /// <returns>The assertion as a document of its own, and whether the cipher authenticated the ciphertext (GCM).</returns>
+    public static Result<(XmlDocument Assertion, bool Authenticated), SamlFailure> Decrypt(
+        XmlElement encryptedAssertion, IReadOnlyList<X509Certificate2> decryptionCertificates)
     {
         if (decryptionCertificates.Count == 0)
             return Failed("The assertion is encrypted but the connection has no SP encryption certificate; " +
@@ -77,7 +79,9 @@ internal static class SamlAssertionDecryptor
             CryptographicOperations.ZeroMemory(key.Value);
         }
 
-        return ParsePlaintext(plaintext, encryptedAssertion);
+        var parsed = ParsePlaintext(plaintext, encryptedAssertion);
+        if (!parsed.IsSuccess) return parsed.Error;
+        return (parsed.Value, dataAlgorithm is SamlAlgorithms.Aes128Gcm or SamlAlgorithms.Aes256Gcm);
     }
 
     /// <summary>
@@ -249,6 +253,8 @@ internal static class SamlAssertionDecryptor
     // One answer for a bad tag, bad padding and plaintext that does not parse: telling them
     // apart would be the oracle of Jager and Somorovsky's attack on XML Encryption's CBC mode
     // ("How to Break XML Encryption", 2011), which decrypts a captured assertion byte by byte.
-    private static SamlFailure Undecryptable() =>
-        Failed("The assertion cannot be decrypted into a well-formed XML element with the content key; the ciphertext is damaged or was not produced for this connection.");
+    internal static SamlFailure Undecryptable() =>
+        Failed("The encrypted assertion cannot be decrypted and verified: the ciphertext is damaged or not produced for this connection, " +
+               "or the assertion inside is not signed by the configured IdP certificate. Details are withheld for AES-CBC without a signed " +
+               "Response; have the IdP use AES-GCM or sign the Response to see the precise reason.");
 }

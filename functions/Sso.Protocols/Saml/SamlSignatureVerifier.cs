@@ -79,15 +79,20 @@ public static class SamlSignatureVerifier
 
         XmlElement assertion;
         var wasEncrypted = false;
+        // Unauthenticated ciphertext (AES-CBC) that no verified signature covered can be
+        // altered at will; if the answer showed whether the altered plaintext parsed, it would
+        // be the decryption oracle of "How to Break XML Encryption" (Jager, Somorovsky 2011).
+        var withholdDetails = false;
         if (assertionChild.LocalName == "EncryptedAssertion")
         {
             // The Response signature (if any) covered the ciphertext; the plaintext is a new
             // document that goes through the same shape and ID rules before it is trusted.
             var decrypted = SamlAssertionDecryptor.Decrypt(assertionChild, trust.DecryptionCertificates);
             if (!decrypted.IsSuccess) return decrypted.Error;
-            var decryptedAssertion = decrypted.Value.DocumentElement!;
-            if (CheckDecryptedAssertionShape(decryptedAssertion) is { } badDecrypted) return badDecrypted;
-            if (CollectIds(decryptedAssertion, ids, skipEncryptedContent: false) is { } duplicateInside) return duplicateInside;
+            withholdDetails = !responseSigned && !decrypted.Value.Authenticated;
+            var decryptedAssertion = decrypted.Value.Assertion.DocumentElement!;
+            if (CheckDecryptedAssertionShape(decryptedAssertion) is { } badDecrypted) return Withheld(badDecrypted);
+            if (CollectIds(decryptedAssertion, ids, skipEncryptedContent: false) is { } duplicateInside) return Withheld(duplicateInside);
             assertion = decryptedAssertion;
             wasEncrypted = true;
         }
@@ -99,15 +104,17 @@ public static class SamlSignatureVerifier
         var assertionSigned = false;
         if (SecureXml.ChildElement(assertion, SamlNamespaces.XmlDsig, "Signature") is { } assertionSignature)
         {
-            if (VerifyEnvelopedSignature(assertion, assertionSignature, trust, "Assertion") is { } failed) return failed;
+            if (VerifyEnvelopedSignature(assertion, assertionSignature, trust, "Assertion") is { } failed) return Withheld(failed);
             assertionSigned = true;
         }
 
         if (!responseSigned && !assertionSigned)
-            return new SamlFailure(SamlFailureKind.SignatureMissing,
-                "Neither the Response nor the Assertion is signed; configure the IdP to sign the assertion, the response, or both.");
+            return Withheld(new SamlFailure(SamlFailureKind.SignatureMissing,
+                "Neither the Response nor the Assertion is signed; configure the IdP to sign the assertion, the response, or both."));
 
         return new VerifiedSamlResponse(unverifiedResponse, assertion, responseSigned, assertionSigned, wasEncrypted);
+
+        SamlFailure Withheld(SamlFailure failure) => withholdDetails ? SamlAssertionDecryptor.Undecryptable() : failure;
     }
 
     /// <summary>

@@ -161,6 +161,34 @@ public class SamlEncryptedAssertionTests
     }
 
     [Fact]
+    public void Withholds_why_an_unsigned_response_with_a_CBC_assertion_failed_after_decryption()
+    {
+        // Parsed-but-wrong must look exactly like did-not-parse, or CBC leaks the plaintext.
+        var signed = TestIdp.SignAssertion(TestIdp.Response());
+        var altered = TestIdp.AssertionElement(signed).OuterXml.Replace(TestIdp.Email, "mallory@evil.test");
+        var parsedButWrong = TestIdp.EncryptAssertion(signed, TestCipher.Aes256Cbc, plaintextXml: altered);
+        var unsigned = TestIdp.EncryptAssertion(TestIdp.Response(), TestCipher.Aes128Cbc);
+        var garbage = TestIdp.EncryptAssertion(TestIdp.Response(), TestCipher.Aes256Cbc, plaintextXml: "<saml:Assertion <<");
+
+        var expected = Validate(garbage).Error;
+        Assert.Equal(SamlFailureKind.DecryptionFailed, expected.Kind);
+        Assert.Equal(expected, Validate(parsedButWrong).Error);
+        Assert.Equal(expected, Validate(unsigned).Error);
+    }
+
+    [Fact]
+    public void Tells_exactly_why_when_the_ciphertext_is_authenticated_or_the_response_signed()
+    {
+        var signed = TestIdp.SignAssertion(TestIdp.Response());
+        var altered = TestIdp.AssertionElement(signed).OuterXml.Replace(TestIdp.Email, "mallory@evil.test");
+
+        Assert.Equal(SamlFailureKind.SignatureInvalid,
+            Validate(TestIdp.EncryptAssertion(TestIdp.Reparse(signed), TestCipher.Aes256Gcm, plaintextXml: altered)).Error.Kind);
+        Assert.Equal(SamlFailureKind.SignatureInvalid,
+            Validate(TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.Reparse(signed), TestCipher.Aes256Cbc, plaintextXml: altered))).Error.Kind);
+    }
+
+    [Fact]
     public void Rejects_a_CipherReference_instead_of_fetching_it()
     {
         var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc);
