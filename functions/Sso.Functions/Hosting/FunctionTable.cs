@@ -19,6 +19,8 @@ public static class FunctionTable
         .. TenantEndpoints.Endpoints,
         .. DomainEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
+        .. Connections.ConnectionEndpoints.Endpoints,
+        .. SignInEndpoints.All,
         .. DirectoryEndpoints.Endpoints,
         .. ScimDiscoveryEndpoints.Endpoints,
         .. ScimUserEndpoints.Endpoints,
@@ -38,6 +40,7 @@ public static class FunctionTable
         DomainClaimSweep.Function,
         DomainReverification.Function,
         OutboxSweep.Function,
+        .. SignInMaintenance.Timers,
     ];
 
     public static void MapFunctions(this WebApplication app)

@@ -75,6 +75,7 @@ public static class ServiceRegistration
         services.AddSingleton<EventFeedStore>();
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
+        services.AddSignIn();
 
         services.AddSingleton(WebhookOptions.From(configuration));
         services.AddSingleton<WebhookStore>();

@@ -38,6 +38,7 @@ namespace Sso.Functions.Hosting;
 [JsonSerializable(typeof(ClientView))]
 [JsonSerializable(typeof(CreatedClient))]
 [JsonSerializable(typeof(SigningKeyRing))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 [JsonSerializable(typeof(CreateDirectoryRequest))]
 [JsonSerializable(typeof(CreatedDirectory))]
 [JsonSerializable(typeof(DirectoryView))]
