@@ -389,6 +389,51 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
     /// writer fails before anything is written; a later transaction failing leaves a prefix of
     /// complete units, each with its events, which a retry of the request completes.
     /// </summary>
+    /// <summary>Removes memberships, each with its event, in as few transactions as they fit.</summary>
+    public Task<SaveOutcome> RemoveMembershipsAsync(DirectoryId id, IReadOnlyList<(Membership Membership, EventRecord? Event)> memberships,
+        CancellationToken cancellationToken) =>
+        CommitAsync(id, memberships.Select(m => MembershipRemoval(id, m.Membership, m.Event)).ToList(), cancellationToken);
+
+    /// <summary>The directories of a tenant: a filter over the directory rows (one per partition).</summary>
+    public async Task<IReadOnlyList<DirectoryRecord>> ListDirectoriesOfTenantAsync(TenantId tenantId, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var directories = new List<DirectoryRecord>();
+        await foreach (var row in table.QueryAsync<TableEntity>(
+                           $"RowKey eq '{DirectoryRecord.RowKey}' and TenantId eq '{TableKey.Quote(tenantId.Value)}'",
+                           cancellationToken: cancellationToken))
+            directories.Add(DirectoryRecord.FromEntity(row));
+        return directories;
+    }
+
+    /// <summary>
+    /// Deletes every row of a directory (its tenant was deleted). The directory row goes last, so
+    /// a purge cut short is found again and finished by a redelivery.
+    /// </summary>
+    public async Task<int> PurgeDirectoryAsync(DirectoryId id, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var keys = new List<string>();
+        await foreach (var row in table.QueryAsync<TableEntity>($"PartitionKey eq '{TableKey.Quote(id.Value)}'", select: ["RowKey"],
+                           cancellationToken: cancellationToken))
+            keys.Add(row.RowKey);
+        var ordered = keys.Where(k => k != DirectoryRecord.RowKey).Append(DirectoryRecord.RowKey).Where(keys.Contains).ToList();
+        foreach (var chunk in ordered.Chunk(100))
+        {
+            try
+            {
+                await table.SubmitTransactionAsync(chunk.Select(k =>
+                    new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(id.Value, k), ETag.All)), cancellationToken);
+            }
+            catch (TableTransactionFailedException e) when (e.Status == 404)
+            {
+                // A concurrent purge removed some rows first; the next delivery finishes the rest.
+                throw new InvalidOperationException("The directory changed during its purge; retry.", e);
+            }
+        }
+        return ordered.Count;
+    }
+
     private async Task<SaveOutcome> CommitAsync(DirectoryId id, IReadOnlyList<WriteUnit> units, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);

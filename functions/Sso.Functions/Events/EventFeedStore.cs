@@ -1,7 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
 using Sso.Functions.Storage;
-using Sso.Functions.Webhooks;
 
 namespace Sso.Functions.Events;
 
@@ -11,14 +10,16 @@ namespace Sso.Functions.Events;
 /// Design: a change and its event are written in one transaction in the owner's partition (the
 /// outbox row <c>event|&lt;id&gt;</c>; Table transactions never span partitions). Right after the
 /// commit the writer copies the event into the feed table ("events"): once under partition "all"
-/// and once under the tenant's id, RowKey the time-ordered event id, by idempotent upserts; queues
-/// one webhook delivery per subscribed webhook; and then deletes the outbox row. Delivery is at least
-/// once: a republished event may be delivered twice, with the same event id. <see cref="OutboxSweep"/> republishes outbox rows a crash left behind.
+/// and once under the tenant's id, RowKey the time-ordered event id, by idempotent upserts; sends
+/// each event to the "events" work queue (<see cref="EventDispatchWorker"/> fans it out to webhooks
+/// and deprovisioning tasks); and then deletes the outbox row. Delivery is at least once: a
+/// republished event is sent again under the same message id (Service Bus duplicate detection
+/// drops it) and every handler downstream is idempotent. <see cref="OutboxSweep"/> republishes outbox rows a crash left behind.
 /// Readers page a feed partition by RowKey, which is time order, and stop at events younger than
 /// <see cref="SettleTime"/>: an event committed a moment ago may still be on its way into the feed,
 /// and a reader that moved its cursor past it would never see it.
 /// </summary>
-public sealed class EventFeedStore(TableStorage storage, TimeProvider clock, WebhookFanOut webhooks)
+public sealed class EventFeedStore(TableStorage storage, TimeProvider clock, EventDispatcher dispatcher)
 {
     public const string AllPartition = "all";
     public static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(2);
@@ -38,8 +39,7 @@ public sealed class EventFeedStore(TableStorage storage, TimeProvider clock, Web
             foreach (var chunk in actions.Chunk(100))
                 await feed.SubmitTransactionAsync(chunk, cancellationToken);
         }
-        foreach (var record in events)
-            await webhooks.EnqueueAsync(record.Id, record.Type, record.TenantId, record.ToJson().ToJsonString(), cancellationToken);
+        await dispatcher.EnqueueAsync(events, cancellationToken);
         foreach (var chunk in events.Chunk(100))
         {
             try

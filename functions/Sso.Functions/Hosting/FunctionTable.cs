@@ -32,6 +32,8 @@ public static class FunctionTable
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =
     [
+        EventDispatchWorker.Function,
+        DeprovisionWorker.Function,
         WebhookDeliveryWorker.Function,
     ];
 

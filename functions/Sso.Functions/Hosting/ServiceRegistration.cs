@@ -80,6 +80,7 @@ public static class ServiceRegistration
         services.AddSingleton(WebhookOptions.From(configuration));
         services.AddSingleton<WebhookStore>();
         services.AddSingleton<WebhookFanOut>();
+        services.AddSingleton<Events.EventDispatcher>();
         // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
         services.AddHttpClient(WebhookEndpoints.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler

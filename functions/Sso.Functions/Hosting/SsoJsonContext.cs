@@ -19,6 +19,8 @@ namespace Sso.Functions.Hosting;
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(DeadLetterList))]
+[JsonSerializable(typeof(DeprovisionTask))]
+[JsonSerializable(typeof(TenantPurgeTask))]
 [JsonSerializable(typeof(DeadLetterReplayed))]
 [JsonSerializable(typeof(ProblemBody))]
 [JsonSerializable(typeof(ScimErrorBody))]

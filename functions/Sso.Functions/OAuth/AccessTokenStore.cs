@@ -63,6 +63,20 @@ public sealed class AccessTokenStore(TableStorage storage)
         return token;
     }
 
+    /// <summary>
+    /// Whether a grant issued at <paramref name="issuedAt"/> to this user has been revoked since:
+    /// the token endpoint asks it before it turns a pending authorization code into tokens.
+    /// </summary>
+    public async Task<bool> IsRevokedAsync(SignedInUser user, DateTimeOffset issuedAt, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        if (await RevokedAtAsync(table, user.TenantId, RevokedSubjectKey(user.Subject), cancellationToken) is { } bySubject
+            && issuedAt <= bySubject) return true;
+        return user.DirectoryUserId is { } userId
+            && await RevokedAtAsync(table, user.TenantId, RevokedDirectoryUserKey(userId), cancellationToken) is { } byUser
+            && issuedAt <= byUser;
+    }
+
     /// <summary>Refuses every access token issued to this <c>sub</c> up to <paramref name="now"/>.</summary>
     public Task RevokeSubjectAsync(TenantId tenantId, string subject, DateTimeOffset now, CancellationToken cancellationToken) =>
         MarkAsync(tenantId, RevokedSubjectKey(subject), now, cancellationToken);

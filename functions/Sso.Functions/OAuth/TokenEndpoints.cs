@@ -71,6 +71,12 @@ public static partial class TokenEndpoints
             return OAuthResults.TokenError(grant.Error.Code, grant.Error.Description);
         }
         context.Items[RequestPipeline.TenantItem] = code.User.TenantId.Value;
+        // A user deprovisioned between sign-in and redemption gets no tokens from a pending code.
+        if (await services.GetRequiredService<AccessTokenStore>().IsRevokedAsync(code.User, code.IssuedAt, cancellationToken))
+        {
+            LogTokenRefused(logger, OAuthErrorCodes.InvalidGrant);
+            return OAuthResults.TokenError(OAuthErrorCodes.InvalidGrant, "The user's access was revoked after this code was issued.");
+        }
 
         var accessToken = await services.GetRequiredService<AccessTokenStore>().CreateAsync(
             new IssuedAccessToken(code.User, client.Id, code.Scope, now, now + AccessTokenStore.Lifetime), cancellationToken);

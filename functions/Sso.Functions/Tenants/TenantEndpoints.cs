@@ -126,6 +126,11 @@ public static class TenantEndpoints
         for (var attempt = 0; attempt < 3; attempt++)
         {
             if (await FindAsync(context) is not { } tenant) return NotFound(context);
+            // Order: queue the purge of the tenant's directories and connections first, then
+            // delete the row. The purge runs only once the row is gone, so a failed delete
+            // purges nothing and a crash after the delete still purges.
+            await context.RequestServices.GetRequiredService<Storage.Queues.IWorkQueue>()
+                .SendAsync(Events.DeprovisionWorker.QueueName, [Events.DeprovisionWorker.TenantPurge(tenant.Id)], context.RequestAborted);
             switch (await store.DeleteAsync(tenant, context.RequestAborted))
             {
                 case SaveOutcome.Saved: return Results.NoContent();

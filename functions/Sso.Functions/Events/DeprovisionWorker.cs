@@ -1,0 +1,126 @@
+using System.Text.Json;
+using Sso.Functions.Connections;
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Hosting;
+using Sso.Functions.OAuth;
+using Sso.Functions.Storage;
+using Sso.Functions.Storage.Queues;
+using Sso.Functions.Tenants;
+
+namespace Sso.Functions.Events;
+
+/// <summary>
+/// The deprovisioning tasks, one kind per message. Every task is idempotent: run twice, it
+/// changes nothing the second time, so redeliveries and replays are safe.
+/// </summary>
+public static partial class DeprovisionWorker
+{
+    public const string QueueName = "deprovision";
+    public const string RevokeAccess = "user.revoke-access";
+    public const string RemoveMemberships = "user.remove-memberships";
+    public const string PurgeTenant = "tenant.purge";
+    public const string PurgeDirectory = "directory.purge";
+
+    public static QueueFunction Function { get; } = new("DeprovisionWorker", QueueName, HandleAsync);
+
+    private static Task HandleAsync(WorkItem item, IServiceProvider services, CancellationToken cancellationToken) => item.Kind switch
+    {
+        RevokeAccess => RevokeAccessAsync(Read(item, SsoJsonContext.Default.DeprovisionTask), services, cancellationToken),
+        RemoveMemberships => RemoveMembershipsAsync(Read(item, SsoJsonContext.Default.DeprovisionTask), services, cancellationToken),
+        PurgeTenant => PurgeTenantAsync(Read(item, SsoJsonContext.Default.TenantPurgeTask), services, cancellationToken),
+        PurgeDirectory => PurgeDirectoryAsync(Read(item, SsoJsonContext.Default.TenantPurgeTask), services, cancellationToken),
+        _ => throw new InvalidDataException($"Unknown deprovisioning task '{item.Kind}'."),
+    };
+
+    private static T Read<T>(WorkItem item, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(item.Body, typeInfo) ?? throw new InvalidDataException($"Task {item.MessageId} is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Task {item.MessageId} is unreadable.", e);
+        }
+    }
+
+    /// <summary>Every access token and pending code issued to the user up to now stops working.</summary>
+    private static async Task RevokeAccessAsync(DeprovisionTask task, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        await services.GetRequiredService<AccessTokenStore>()
+            .RevokeDirectoryUserAsync(new TenantId(task.TenantId), task.UserId, now, cancellationToken);
+        LogRevoked(Logger(services), task.TenantId, task.DirectoryId);
+    }
+
+    /// <summary>Removes the user from every group of the directory, each removal with its event.</summary>
+    private static async Task RemoveMembershipsAsync(DeprovisionTask task, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var store = services.GetRequiredService<DirectoryStore>();
+        var directoryId = new DirectoryId(task.DirectoryId);
+        if (await store.FindDirectoryAsync(directoryId, cancellationToken) is not { } directory) return;
+        // Reactivated since the event: the IdP gave access back, so the groups stay.
+        if (await store.FindUserAsync(directoryId, task.UserId, cancellationToken) is { State: UserState.Active }) return;
+
+        var clock = services.GetRequiredService<TimeProvider>();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var removals = new List<(Membership, EventRecord?)>();
+            foreach (var groupId in await store.ListGroupIdsOfMemberAsync(directoryId, task.UserId, cancellationToken))
+            {
+                if (await store.FindMembershipAsync(directoryId, groupId, task.UserId, cancellationToken) is not { } membership) continue;
+                var group = await store.FindGroupAsync(directoryId, groupId, cancellationToken);
+                var removed = group is null
+                    ? null
+                    : DirectoryEvents.Membership(directory, DirectoryEvents.GroupUserRemoved, clock.GetUtcNow(), group, task.UserId,
+                        membership.MemberUserName);
+                removals.Add((membership, removed));
+            }
+            if (removals.Count == 0) return;
+            var outcome = await store.RemoveMembershipsAsync(directoryId, removals, cancellationToken);
+            if (outcome is SaveOutcome.Saved or SaveOutcome.NotFound) return;
+        }
+        throw new InvalidOperationException("The user's memberships kept changing while they were removed; retry.");
+    }
+
+    private static async Task PurgeTenantAsync(TenantPurgeTask task, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var tenantId = new TenantId(task.TenantId);
+        // The purge is queued before the tenant row is deleted; a tenant that still exists means
+        // that delete failed, and the administrator's retry queues a new purge.
+        if (await services.GetRequiredService<TenantStore>().FindAsync(tenantId, cancellationToken) is not null) return;
+
+        var connections = services.GetRequiredService<ConnectionStore>();
+        foreach (var connection in await connections.ListAsync(tenantId, cancellationToken))
+            await connections.DeleteAsync(connection, cancellationToken);
+
+        var directories = await services.GetRequiredService<DirectoryStore>().ListDirectoriesOfTenantAsync(tenantId, cancellationToken);
+        var tasks = directories.Select(d => new WorkEnvelope($"{task.TenantId}.purge.{d.Id.Value}", PurgeDirectory,
+            JsonSerializer.Serialize(new TenantPurgeTask(task.TenantId, d.Id.Value), SsoJsonContext.Default.TenantPurgeTask))).ToList();
+        if (tasks.Count > 0) await services.GetRequiredService<IWorkQueue>().SendAsync(QueueName, tasks, cancellationToken);
+        LogTenantPurged(Logger(services), task.TenantId, tasks.Count);
+    }
+
+    private static async Task PurgeDirectoryAsync(TenantPurgeTask task, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (task.DirectoryId is null) return;
+        var store = services.GetRequiredService<DirectoryStore>();
+        var directoryId = new DirectoryId(task.DirectoryId);
+        // Only a directory of the deleted tenant: the task names both, and both must agree.
+        if (await store.FindDirectoryAsync(directoryId, cancellationToken) is { } directory && directory.TenantId.Value != task.TenantId)
+            return;
+        await store.PurgeDirectoryAsync(directoryId, cancellationToken);
+    }
+
+    public static WorkEnvelope TenantPurge(TenantId tenantId) => new($"{tenantId.Value}.purge", PurgeTenant,
+        JsonSerializer.Serialize(new TenantPurgeTask(tenantId.Value, null), SsoJsonContext.Default.TenantPurgeTask));
+
+    private static ILogger Logger(IServiceProvider services) =>
+        services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Events.Deprovisioning");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Revoked the access of a deprovisioned user (tenant {TenantId}, directory {DirectoryId})")]
+    private static partial void LogRevoked(ILogger logger, string tenantId, string directoryId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tenant {TenantId} purged; {Count} directories queued for deletion")]
+    private static partial void LogTenantPurged(ILogger logger, string tenantId, int count);
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Hosting;
+using Sso.Functions.Storage.Queues;
+using Sso.Functions.Webhooks;
+
+namespace Sso.Functions.Events;
+
+/// <summary>
+/// Fans one event out into independent work: one webhook delivery per subscribed webhook and,
+/// for a deprovisioned user, one deprovisioning task per kind of access to end. Each task has a
+/// deterministic message id and retries (and dead-letters) on its own.
+/// </summary>
+public static partial class EventDispatchWorker
+{
+    public static QueueFunction Function { get; } = new("EventDispatch", EventDispatcher.QueueName, HandleAsync);
+
+    private static async Task HandleAsync(WorkItem item, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (EventDispatcher.Read(item.Body) is not { } record)
+        {
+            // Never readable, so never retried: it goes to the dead letters for a person to look at.
+            throw new InvalidDataException($"Event message {item.MessageId} is not an event.");
+        }
+
+        var tasks = DeprovisionTasks(record);
+        if (tasks.Count > 0)
+            await services.GetRequiredService<IWorkQueue>().SendAsync(DeprovisionWorker.QueueName, tasks, cancellationToken);
+        await services.GetRequiredService<WebhookFanOut>()
+            .EnqueueAsync(record.Id, record.Type, record.TenantId, record.ToJson().ToJsonString(), cancellationToken);
+    }
+
+    public static IReadOnlyList<WorkEnvelope> DeprovisionTasks(EventRecord record)
+    {
+        if (record.Type != DirectoryEvents.UserDeprovisioned || record.DirectoryId is null
+            || record.Data["id"]?.GetValue<string>() is not { } userId)
+            return [];
+        var task = new DeprovisionTask(record.TenantId, record.DirectoryId, userId, record.Id, record.OccurredAt);
+        var body = JsonSerializer.Serialize(task, SsoJsonContext.Default.DeprovisionTask);
+        return
+        [
+            new WorkEnvelope($"{record.Id}.{DeprovisionWorker.RevokeAccess}", DeprovisionWorker.RevokeAccess, body),
+            new WorkEnvelope($"{record.Id}.{DeprovisionWorker.RemoveMemberships}", DeprovisionWorker.RemoveMemberships, body),
+        ];
+    }
+}
+
+/// <summary>What a deprovisioning task works on.</summary>
+public sealed record DeprovisionTask(string TenantId, string DirectoryId, string UserId, string EventId, DateTimeOffset DeprovisionedAt);
+
+/// <summary>What a tenant-deletion task works on.</summary>
+public sealed record TenantPurgeTask(string TenantId, string? DirectoryId);

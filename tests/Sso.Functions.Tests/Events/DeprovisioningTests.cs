@@ -1,0 +1,227 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Sso.Functions.Connections;
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Events;
+using Sso.Functions.OAuth;
+using Sso.Functions.Storage;
+using Sso.Functions.Storage.Queues;
+using Sso.Functions.Tests.Scim;
+using Sso.Protocols.Webhooks;
+using Sso.Testing;
+
+namespace Sso.Functions.Tests.Events;
+
+public class DeprovisioningFixture : SsoAppFixture
+{
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Webhooks:RetryBaseSeconds"] = "0",
+    };
+}
+
+/// <summary>
+/// The deprovisioning fan-out end to end over Azurite: SCIM change → outbox → events queue →
+/// per-task work → effects, with the local dispatcher playing the Functions host.
+/// </summary>
+public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassFixture<DeprovisioningFixture>, IDisposable
+{
+    private readonly RecordingHttpReceiver _receiver = new();
+
+    private SsoAppFactory App => fixture.App;
+
+    public void Dispose() => _receiver.Dispose();
+
+    /// <summary>Runs queue work until every queue is empty, as the host would keep invoking.</summary>
+    private async Task DrainAllAsync()
+    {
+        for (var round = 0; round < 20; round++)
+            if (await App.Get<LocalQueueDispatcher>().DrainOnceAsync(default) == 0) return;
+        throw new InvalidOperationException("The queues did not settle.");
+    }
+
+    private async Task<(ScimTestDirectory Directory, string UserId, string[] GroupIds, string Secret)> ProvisionAsync()
+    {
+        var directory = await ScimTestDirectory.CreateAsync(App);
+        var webhook = await (await directory.Admin.PostAsJsonAsync("/api/v1/webhooks",
+                new { url = _receiver.BaseUrl + "events", tenantId = directory.TenantId }))
+            .Content.ReadFromJsonAsync<JsonObject>();
+        var user = await directory.CreateUserAsync($"leaver.{Guid.NewGuid():N}@example.com");
+        var userId = user["id"]!.GetValue<string>();
+        var groups = new List<string>();
+        foreach (var name in new[] { "Engineering", "Admins", "Everyone" })
+            groups.Add((await directory.CreateGroupAsync(name + Guid.NewGuid().ToString("N")[..6], userId))["id"]!.GetValue<string>());
+        await DrainAllAsync();
+        return (directory, userId, groups.ToArray(), webhook!["secret"]!.GetValue<string>());
+    }
+
+    private async Task<string> IssueAccessTokenAsync(ScimTestDirectory directory, string userId)
+    {
+        var now = App.Clock.GetUtcNow();
+        return await App.Get<AccessTokenStore>().CreateAsync(new IssuedAccessToken(new SignedInUser
+        {
+            Subject = "sub_" + userId,
+            TenantId = new TenantId(directory.TenantId),
+            ConnectionId = new ConnectionId("con_" + new string('0', 26)),
+            Email = "leaver@example.com",
+            Role = "member",
+            DirectoryUserId = userId,
+            AuthTime = now,
+        }, new ClientId("cli_" + new string('0', 26)), "openid email", now, now + AccessTokenStore.Lifetime), default);
+    }
+
+    private async Task<HttpStatusCode> UserInfoStatusAsync(string accessToken)
+    {
+        var client = App.CreateAnonymousClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return (await client.GetAsync("/oauth/userinfo")).StatusCode;
+    }
+
+    private async Task<List<JsonObject>> FeedAsync(string tenantId)
+    {
+        App.Clock.Advance(EventFeedStore.SettleTime + TimeSpan.FromSeconds(1));
+        var admin = App.CreateAdminClient();
+        var feed = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={tenantId}&limit=1000");
+        return feed!["data"]!.AsArray().Select(e => e!.AsObject()).ToList();
+    }
+
+    private List<RecordedRequest> WebhooksOfType(string type) =>
+        _receiver.Requests.Where(r => r.Headers.GetValueOrDefault("Sso-Event-Type") == type).ToList();
+
+    [Fact]
+    public async Task Deactivating_a_user_revokes_tokens_removes_memberships_and_notifies_in_order()
+    {
+        var (directory, userId, groupIds, secret) = await ProvisionAsync();
+        var accessToken = await IssueAccessTokenAsync(directory, userId);
+        Assert.Equal(HttpStatusCode.OK, await UserInfoStatusAsync(accessToken));
+
+        var patched = await directory.PatchAsync($"/Users/{userId}", """[{"op":"Replace","path":"active","value":"False"}]""");
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        await DrainAllAsync();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await UserInfoStatusAsync(accessToken));
+        var store = App.Get<DirectoryStore>();
+        Assert.Empty(await store.ListGroupIdsOfMemberAsync(new DirectoryId(directory.DirectoryId), userId, default));
+        foreach (var groupId in groupIds)
+            Assert.Empty(await store.ListMembersAsync(new DirectoryId(directory.DirectoryId), groupId, default));
+
+        var deprovisioned = Assert.Single(WebhooksOfType("dsync.user.deprovisioned"));
+        Assert.True(WebhookSignature.Verify(secret, deprovisioned.Headers["Sso-Signature"], deprovisioned.Body,
+            App.Clock.GetUtcNow(), WebhookSignature.DefaultTolerance).IsSuccess);
+        Assert.Equal("deactivated", JsonNode.Parse(deprovisioned.BodyText)!["data"]!["reason"]!.GetValue<string>());
+        Assert.Equal(3, WebhooksOfType("dsync.group.user_removed").Count);
+
+        var feed = await FeedAsync(directory.TenantId);
+        var types = feed.Select(e => e["type"]!.GetValue<string>()).ToList();
+        var deprovisionedAt = types.IndexOf("dsync.user.deprovisioned");
+        Assert.True(deprovisionedAt >= 0);
+        Assert.Equal(3, types.Skip(deprovisionedAt + 1).Count(t => t == "dsync.group.user_removed"));
+        var ids = feed.Select(e => e["id"]!.GetValue<string>()).ToList();
+        Assert.Equal(ids.Order(StringComparer.Ordinal), ids);
+    }
+
+    [Fact]
+    public async Task A_deprovisioning_task_delivered_again_changes_nothing_more()
+    {
+        var (directory, userId, _, _) = await ProvisionAsync();
+        await directory.PatchAsync($"/Users/{userId}", """[{"op":"replace","value":{"active":false}}]""");
+        await DrainAllAsync();
+        var removedBefore = (await FeedAsync(directory.TenantId)).Count(e => e["type"]!.GetValue<string>() == "dsync.group.user_removed");
+
+        // The same event dispatched twice more (a redelivery and a replay): same tasks, same ids.
+        var deprovisioned = (await FeedAsync(directory.TenantId)).Single(e => e["type"]!.GetValue<string>() == "dsync.user.deprovisioned");
+        var record = EventDispatcher.Read(deprovisioned.ToJsonString())!;
+        var queue = App.Get<IWorkQueue>();
+        await queue.SendAsync(EventDispatcher.QueueName, [EventDispatcher.Envelope(record)], default);
+        await queue.SendAsync(DeprovisionWorker.QueueName, EventDispatchWorker.DeprovisionTasks(record), default);
+        await DrainAllAsync();
+
+        var removedAfter = (await FeedAsync(directory.TenantId)).Count(e => e["type"]!.GetValue<string>() == "dsync.group.user_removed");
+        Assert.Equal(3, removedBefore);
+        Assert.Equal(removedBefore, removedAfter);
+        Assert.Single(WebhooksOfType("dsync.user.deprovisioned"));
+    }
+
+    [Fact]
+    public async Task A_user_reactivated_before_the_task_runs_keeps_their_groups()
+    {
+        var (directory, userId, groupIds, _) = await ProvisionAsync();
+        await directory.PatchAsync($"/Users/{userId}", """[{"op":"replace","path":"active","value":false}]""");
+        await directory.PatchAsync($"/Users/{userId}", """[{"op":"replace","path":"active","value":true}]""");
+
+        await DrainAllAsync();
+
+        var memberships = await App.Get<DirectoryStore>().ListGroupIdsOfMemberAsync(new DirectoryId(directory.DirectoryId), userId, default);
+        Assert.Equal(groupIds.Order(), memberships.Order());
+    }
+
+    [Fact]
+    public async Task An_event_left_in_the_outbox_by_a_crash_is_delivered_by_the_sweep()
+    {
+        var (directory, userId, _, _) = await ProvisionAsync();
+        var store = App.Get<DirectoryStore>();
+        var directoryRecord = (await store.FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default))!;
+        var user = (await store.FindUserAsync(directoryRecord.Id, userId, default))!;
+        // The commit happened, the publish did not: only the outbox row exists.
+        var stranded = DirectoryEvents.Deprovisioned(directoryRecord, user, "deactivated", App.Clock.GetUtcNow().AddMinutes(-5));
+        var table = await store.TableAsync(default);
+        await table.AddEntityAsync(stranded.ToOutboxEntity(directory.DirectoryId));
+        await DrainAllAsync();
+        Assert.Empty(WebhooksOfType("dsync.user.deprovisioned"));
+
+        var published = await OutboxSweep.SweepAsync(App.Get<TableStorage>(), App.Get<EventFeedStore>(), App.Clock.GetUtcNow(), default);
+        await DrainAllAsync();
+
+        Assert.True(published >= 1);
+        var delivered = Assert.Single(WebhooksOfType("dsync.user.deprovisioned"));
+        Assert.Equal(stranded.Id, delivered.Headers["Sso-Event-Id"]);
+        Assert.Contains(await FeedAsync(directory.TenantId), e => e["id"]!.GetValue<string>() == stranded.Id);
+    }
+
+    [Fact]
+    public async Task A_pending_authorization_code_of_a_revoked_user_yields_no_tokens()
+    {
+        var (directory, userId, _, _) = await ProvisionAsync();
+        var user = new SignedInUser
+        {
+            Subject = "sub_" + userId, TenantId = new TenantId(directory.TenantId), ConnectionId = new ConnectionId("con_" + new string('0', 26)),
+            Email = "leaver@example.com", Role = "member", DirectoryUserId = userId, AuthTime = App.Clock.GetUtcNow(),
+        };
+        var tokens = App.Get<AccessTokenStore>();
+        Assert.False(await tokens.IsRevokedAsync(user, App.Clock.GetUtcNow(), default));
+
+        await directory.DeleteAsync($"/Users/{userId}");
+        await DrainAllAsync();
+
+        Assert.True(await tokens.IsRevokedAsync(user, App.Clock.GetUtcNow().AddSeconds(-1), default));
+    }
+
+    [Fact]
+    public async Task Deleting_a_tenant_purges_its_directories_and_connections()
+    {
+        var (directory, _, _, _) = await ProvisionAsync();
+        var tenantId = new TenantId(directory.TenantId);
+        var metadata = TestSamlMetadata();
+        var connection = await directory.Admin.PostAsJsonAsync($"/api/v1/tenants/{directory.TenantId}/connections",
+            new { type = "saml", idpEntityId = "https://idp.example.com/entity", idpSsoUrl = "https://idp.example.com/sso", idpCertificates = new[] { metadata } });
+        Assert.Equal(HttpStatusCode.Created, connection.StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await directory.Admin.DeleteAsync($"/api/v1/tenants/{directory.TenantId}")).StatusCode);
+        await DrainAllAsync();
+
+        Assert.Null(await App.Get<DirectoryStore>().FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default));
+        Assert.Empty(await App.Get<ConnectionStore>().ListAsync(tenantId, default));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await directory.GetAsync("/Users")).StatusCode);
+    }
+
+    private static string TestSamlMetadata()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=idp.example.com", rsa,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        return certificate.ExportCertificatePem();
+    }
+}
