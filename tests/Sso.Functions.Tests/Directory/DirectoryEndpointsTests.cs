@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Storage;
 using Sso.Functions.Tests.Scim;
 using Sso.Testing;
 using static Sso.Functions.Tests.Scim.ScimTestDirectory;
@@ -180,5 +182,36 @@ public class RoleChangeEventTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
             .Select(e => $"{e["data"]!["user"]!["id"]}:{e["data"]!["previousRole"]}->{e["data"]!["role"]}").ToList();
         Assert.Equal([$"{user}:member->admin", $"{user}:admin->member", $"{other}:member->admin"], changes);
         Assert.Equal("admin", (await directory.DirectoryUserAsync(other))["role"]!.GetValue<string>());
+    }
+}
+
+public class SignInStateTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
+{
+    private SsoAppFactory App => fixture.App;
+
+    [Fact]
+    public async Task Tells_sign_in_whether_a_directory_user_is_active_suspended_or_deprovisioned()
+    {
+        var directory = await ScimTestDirectory.CreateAsync(App, "entra");
+        var other = await ScimTestDirectory.CreateAsync(App, "okta");
+        var store = App.Get<DirectoryStore>();
+        var tenant = new TenantId(directory.TenantId);
+        var userName = $"upn.{Guid.NewGuid():N}@corp.test";
+        var email = $"Mail.{Guid.NewGuid():N}@Example.com";
+        var created = await ScimTestDirectory.ReadAsync(await directory.PostAsync("/Users", $$"""
+            {"userName":"{{userName}}","emails":[{"value":"{{email}}","primary":true,"type":"work"}]}
+            """));
+        var id = created["id"]!.GetValue<string>();
+
+        Assert.Equal(DirectoryStore.SignInState.Active, await store.FindSignInStateAsync(tenant, userName.ToUpperInvariant(), default));
+        Assert.Equal(DirectoryStore.SignInState.Active, await store.FindSignInStateAsync(tenant, email.ToLowerInvariant(), default));
+        Assert.Equal(DirectoryStore.SignInState.NotInDirectory, await store.FindSignInStateAsync(new TenantId(other.TenantId), email, default));
+        Assert.Equal(DirectoryStore.SignInState.NotInDirectory, await store.FindSignInStateAsync(tenant, "nobody@example.com", default));
+
+        await directory.PatchAsync($"/Users/{id}", """[{"op":"replace","path":"active","value":false}]""");
+        Assert.Equal(DirectoryStore.SignInState.Suspended, await store.FindSignInStateAsync(tenant, email, default));
+
+        await directory.DeleteAsync($"/Users/{id}");
+        Assert.Equal(DirectoryStore.SignInState.Deprovisioned, await store.FindSignInStateAsync(tenant, userName, default));
     }
 }
