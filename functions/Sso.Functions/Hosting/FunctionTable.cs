@@ -17,8 +17,15 @@ public static class FunctionTable
     [
         .. HealthEndpoints.Endpoints,
         .. TenantEndpoints.Endpoints,
+        .. DomainEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
-        .. DirectoryEndpoints.Endpoints, .. ScimDiscoveryEndpoints.Endpoints, .. ScimUserEndpoints.Endpoints, .. ScimGroupEndpoints.Endpoints, .. EventEndpoints.Endpoints,
+        .. Connections.ConnectionEndpoints.Endpoints,
+        .. SignInEndpoints.All,
+        .. DirectoryEndpoints.Endpoints,
+        .. ScimDiscoveryEndpoints.Endpoints,
+        .. ScimUserEndpoints.Endpoints,
+        .. ScimGroupEndpoints.Endpoints,
+        .. EventEndpoints.Endpoints,
         .. WebhookEndpoints.Endpoints,
         .. DeadLetterEndpoints.Endpoints,
     ];
@@ -31,7 +38,9 @@ public static class FunctionTable
     public static IReadOnlyList<TimerFunction> Timers { get; } =
     [
         DomainClaimSweep.Function,
+        DomainReverification.Function,
         OutboxSweep.Function,
+        .. SignInMaintenance.Timers,
     ];
 
     public static void MapFunctions(this WebApplication app)

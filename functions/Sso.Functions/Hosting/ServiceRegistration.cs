@@ -69,11 +69,13 @@ public static class ServiceRegistration
         services.AddHostedService(provider => provider.GetRequiredService<LocalQueueDispatcher>());
 
         services.AddSingleton<TenantStore>();
+        services.AddSingleton<DnsTxtResolver>();
         services.AddSingleton<ClientStore>();
         services.AddSingleton<DirectoryStore>();
         services.AddSingleton<EventFeedStore>();
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
+        services.AddSignIn();
 
         services.AddSingleton(WebhookOptions.From(configuration));
         services.AddSingleton<WebhookStore>();
