@@ -198,27 +198,24 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
             yield return new(TableTransactionActionType.UpsertReplace, new TableEntity(after.DirectoryId.Value, key) { ["UserId"] = after.Id });
     }
 
-    public enum SignInState { NotInDirectory, Active, Suspended, Deprovisioned }
-
     /// <summary>
-    /// Whether a tenant's directories hold a user whose userName or primary email is
-    /// <paramref name="email"/> (ignoring case), and in which state: active when any such user is active.
+    /// The users of a tenant's directories whose userName or primary email is <paramref name="email"/>
+    /// (ignoring case), deleted ones included: from the tenant's directory index and each
+    /// directory's sign-in index rows, never a scan.
     /// </summary>
-    public async Task<SignInState> FindSignInStateAsync(TenantId tenantId, string email, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<DirectoryUser>> FindSignInCandidatesAsync(TenantId tenantId, string email, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
-        var states = new List<UserState>();
+        var users = new List<DirectoryUser>();
         var prefix = TableKey.Row("signIn", email.ToLowerInvariant()) + "|";
-        if (!TableKey.FitsInKey(prefix + "x")) return SignInState.NotInDirectory;
+        if (!TableKey.FitsInKey(prefix + "x")) return users;
         foreach (var directoryId in await ListDirectoryIdsAsync(tenantId, cancellationToken))
             await foreach (var row in table.QueryAsync<TableEntity>(
                                $"PartitionKey eq '{TableKey.Quote(directoryId.Value)}' and RowKey gt '{TableKey.Quote(prefix)}' and RowKey lt '{TableKey.Quote(prefix[..^1])}}}'",
                                cancellationToken: cancellationToken))
                 if (await FindUserAsync(directoryId, row.GetString("UserId"), cancellationToken) is { } user)
-                    states.Add(user.State);
-        if (states.Contains(UserState.Active)) return SignInState.Active;
-        if (states.Contains(UserState.Suspended)) return SignInState.Suspended;
-        return states.Count > 0 ? SignInState.Deprovisioned : SignInState.NotInDirectory;
+                    users.Add(user);
+        return users;
     }
 
     private static IEnumerable<TableTransactionAction> UserIndexAdds(DirectoryUser user)
