@@ -48,7 +48,11 @@ public static class ScimUserEndpoints
         await store.FindUserAsync(scim.Directory.Id, userId, cancellationToken) is { Deleted: false } user ? user : null;
 
     private static ScimError? Validate(JsonObject resource) =>
-        ScimRequests.CheckLength(resource, "userName", 256) ?? ScimRequests.CheckLength(resource, "externalId", 256) ?? ScimRequests.CheckSize(resource);
+        ScimRequests.CheckLength(resource, "userName", 256) ?? ScimRequests.CheckLength(resource, "externalId", 256) ?? ScimRequests.CheckSize(resource)
+        ?? (TableKey.FitsInKey(DirectoryStore.UserNameKey(resource["userName"]!.GetValue<string>()))
+            && (resource["externalId"] is not JsonValue externalId || TableKey.FitsInKey(DirectoryStore.ExternalIdKey(externalId.GetValue<string>())))
+                ? null
+                : ScimError.InvalidValue("'userName' or 'externalId' is too long once encoded; use at most 256 plain characters."));
 
     private static async Task<ScimError> UniquenessAsync(DirectoryStore store, ScimRequestContext scim, DirectoryUser user, CancellationToken cancellationToken) =>
         user.ExternalId is { Length: > 0 } externalId
