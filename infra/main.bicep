@@ -3,7 +3,7 @@
 // secrets, one user-assigned identity for all of it, and Application Insights.
 targetScope = 'subscription'
 
-@description('Short prefix for every resource name (letters and digits, starting with a letter).')
+@description('Short prefix for every resource name (letters, digits and hyphens, starting with a letter; the azd environment name).')
 @minLength(3)
 @maxLength(12)
 param namePrefix string
@@ -20,7 +20,7 @@ param resourceGroupName string = 'rg-${namePrefix}'
 param alwaysReadyInstanceCount int = 1
 
 @description('Upper bound on instances the plan scales out to.')
-@minValue(40)
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
@@ -78,7 +78,7 @@ module monitoring 'modules/monitoring.bicep' = {
 module storage 'modules/storage.bicep' = {
   scope: group
   params: {
-    name: take('st${toLower(namePrefix)}${suffix}', 24)
+    name: take('st${replace(toLower(namePrefix), '-', '')}${suffix}', 24)
     location: location
     tags: allTags
     principalId: identity.outputs.principalId
