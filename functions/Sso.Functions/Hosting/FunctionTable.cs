@@ -1,5 +1,7 @@
+using Sso.Functions.Events;
 using Sso.Functions.OAuth;
 using Sso.Functions.Tenants;
+using Sso.Functions.Webhooks;
 
 namespace Sso.Functions.Hosting;
 
@@ -14,10 +16,13 @@ public static class FunctionTable
         .. HealthEndpoints.Endpoints,
         .. TenantEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
+        .. WebhookEndpoints.Endpoints,
+        .. DeadLetterEndpoints.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =
     [
+        WebhookDeliveryWorker.Function,
     ];
 
     public static IReadOnlyList<TimerFunction> Timers { get; } =
