@@ -43,7 +43,7 @@ public static class HandlerBuilds
             using var process = Process.Start(start) ?? throw new InvalidOperationException("publish.sh did not start.");
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(9));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
             await process.WaitForExitAsync(timeout.Token);
             if (process.ExitCode != 0)
                 throw new InvalidOperationException($"scripts/publish.sh failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");

@@ -83,7 +83,8 @@ public sealed class HandlerProcess : IAsyncDisposable
     {
         ["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(),
         ["FUNCTIONS_WORKER_RUNTIME"] = "custom",
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        // Development only so that a webhook may point at the test's loopback http receiver.
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
         ["Storage__ConnectionString"] = azurite.ConnectionString,
         ["Storage__TablePrefix"] = "smoke" + Guid.NewGuid().ToString("N")[..10],
         ["Secrets__Backend"] = "local",

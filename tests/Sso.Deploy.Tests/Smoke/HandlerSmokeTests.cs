@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Sso.Functions.Hosting;
+using Sso.Functions.Webhooks;
+using Sso.Protocols.Webhooks;
 using Sso.Testing;
 
 namespace Sso.Deploy.Tests.Smoke;
@@ -128,10 +130,52 @@ public abstract class HandlerSmokeTests(HandlerFixture fixture)
     }
 
     [Fact]
+    public async Task Delivers_a_signed_webhook_when_the_host_invokes_the_queue_worker()
+    {
+        using var receiver = new RecordingHttpReceiver();
+        using var created = await Client.SendAsync(AdminRequest(HttpMethod.Post, "/api/v1/webhooks",
+            new JsonObject { ["url"] = receiver.BaseUrl + "hooks/sso", ["description"] = "smoke" }));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var webhook = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+        var webhookId = webhook["id"]!.GetValue<string>();
+        var secret = webhook["secret"]!.GetValue<string>();
+
+        // What the Service Bus trigger hands the handler: the message body (the work envelope) as
+        // a JSON string under the binding name, system properties under Metadata.
+        var eventId = "evt_smoke" + Guid.NewGuid().ToString("N")[..8];
+        var envelope = WebhookDeliveryWorker.Envelope(
+            new WebhookDeliveryMessage(webhookId, eventId, "sso.smoke", null, """{"smoke":true}""", 1));
+        var payload = new JsonObject
+        {
+            ["Data"] = new JsonObject { ["message"] = envelope.Write() },
+            ["Metadata"] = new JsonObject
+            {
+                ["MessageId"] = "\"" + envelope.MessageId + "\"",
+                ["DeliveryCount"] = "1",
+                ["sys"] = new JsonObject { ["MethodName"] = WebhookDeliveryWorker.Function.FunctionName },
+            },
+        }.ToJsonString();
+        using var response = await Client.PostAsync("/" + WebhookDeliveryWorker.Function.FunctionName,
+            new StringContent(payload, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(InvocationResult, await response.Content.ReadAsStringAsync());
+
+        var delivery = Assert.Single(receiver.Requests);
+        Assert.Equal("POST", delivery.Method);
+        Assert.Equal("/hooks/sso", delivery.PathAndQuery);
+        Assert.Equal("""{"smoke":true}""", delivery.BodyText);
+        Assert.Equal(eventId, delivery.Headers["Sso-Event-Id"]);
+        var verified = WebhookSignature.Verify(secret, delivery.Headers[WebhookSignature.HeaderName], delivery.Body,
+            DateTimeOffset.UtcNow, WebhookSignature.DefaultTolerance);
+        Assert.True(verified.IsSuccess);
+    }
+
+    [Fact]
     public async Task Fails_a_queue_invocation_it_cannot_read_so_that_the_message_dead_letters()
     {
-        // Each queue worker's own behaviour is its feature's test; here: every worker is routed
-        // and answers the host's invocation protocol. Vacuous until a queue function exists.
+        // Every worker is routed and answers the host's invocation protocol, also for a message
+        // that can never be handled: a non-2xx reply makes Service Bus redeliver, then dead-letter.
+        Assert.NotEmpty(FunctionTable.Queues);
         foreach (var queue in FunctionTable.Queues)
         {
             var payload = """{"Data":{"message":"not an envelope"},"Metadata":{"MessageId":"\"m1\"","DeliveryCount":"1"}}""";
