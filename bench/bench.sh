@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs one benchmark by name: bench/bench.sh <entry> [options]
+#   coldstart [starts]   AOT vs JIT cold start (median of 10 by default) and memory
+#   scim [--users N] [--parallel P] [--url U --admin-key K]   SCIM provisioning ops/s, p50/p99, userName lookups
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+entry="${1:-}"
+if [ -z "$entry" ]; then
+  echo "usage: bench/bench.sh <entry> [options]   (entries: coldstart, scim)" >&2
+  exit 2
+fi
+scripts/ensure-tools.sh
+
+case "$entry" in
+  coldstart)
+    # The AOT package (publish.sh is slow: skip it when the binary is there; delete dist/ to rebuild)
+    # and the JIT build of the same code.
+    [ -x dist/app/Sso.Functions ] || scripts/publish.sh
+    dotnet build functions/Sso.Functions -c Release --nologo -v quiet
+    ;;
+esac
+
+dotnet run --project bench/Sso.Bench -c Release -- "$@"

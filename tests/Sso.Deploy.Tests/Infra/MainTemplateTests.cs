@@ -1,0 +1,234 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Sso.Functions.Hosting;
+using Sso.Testing;
+using static Sso.Deploy.Tests.ArmTemplate;
+
+namespace Sso.Deploy.Tests.Infra;
+
+public partial class MainTemplateTests
+{
+    [Fact]
+    public async Task Builds_with_no_errors_and_no_warnings()
+    {
+        var (exitCode, _, standardError) = await Bicep.RunAsync("build", Bicep.MainTemplate, "--stdout");
+        Assert.Equal(0, exitCode);
+        Assert.Equal("", standardError.Trim());
+    }
+
+    [Fact]
+    public async Task Lints_with_no_errors_and_no_warnings()
+    {
+        var (exitCode, standardOutput, standardError) = await Bicep.RunAsync("lint", Bicep.MainTemplate);
+        Assert.Equal(0, exitCode);
+        Assert.Equal("", (standardOutput + standardError).Trim());
+    }
+
+    [Fact]
+    public async Task Declares_the_parameters_an_operator_sets()
+    {
+        var parameters = (await Bicep.CompiledMainAsync())["parameters"]!.AsObject();
+        foreach (var name in new[] { "namePrefix", "location", "alwaysReadyInstanceCount", "maximumInstanceCount", "adminApiKeyHashes" })
+            Assert.True(parameters.ContainsKey(name), $"main.bicep has no parameter {name}");
+        Assert.Equal("securestring", parameters["adminApiKeyHashes"]!["type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Parameters_file_sets_only_parameters_that_exist()
+    {
+        var declared = (await Bicep.CompiledMainAsync())["parameters"]!.AsObject().Select(p => p.Key).ToHashSet();
+        var file = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "infra", "main.parameters.json")))!;
+        var set = file["parameters"]!.AsObject().Select(p => p.Key).ToList();
+        Assert.All(set, name => Assert.Contains(name, declared));
+        Assert.Contains("namePrefix", set);
+        Assert.Contains("location", set);
+    }
+
+    [Fact]
+    public async Task Runs_the_custom_handler_on_a_flex_consumption_plan()
+    {
+        var resources = Resources(await Bicep.CompiledMainAsync()).ToList();
+        var plan = Assert.Single(resources, r => r.Type == "Microsoft.Web/serverfarms").Body;
+        Assert.Equal("FC1", plan["sku"]!["name"]!.GetValue<string>());
+        Assert.Equal("FlexConsumption", plan["sku"]!["tier"]!.GetValue<string>());
+        Assert.True(plan["properties"]!["reserved"]!.GetValue<bool>()); // Linux
+
+        var site = Assert.Single(resources, r => r.Type == "Microsoft.Web/sites").Body;
+        Assert.Equal("functionapp,linux", site["kind"]!.GetValue<string>());
+        Assert.Equal("UserAssigned", site["identity"]!["type"]!.GetValue<string>());
+        var config = site["properties"]!["functionAppConfig"]!;
+        Assert.Equal("custom", config["runtime"]!["name"]!.GetValue<string>());
+        Assert.Equal("blobContainer", config["deployment"]!["storage"]!["type"]!.GetValue<string>());
+        Assert.Equal("UserAssignedIdentity", config["deployment"]!["storage"]!["authentication"]!["type"]!.GetValue<string>());
+        var scale = config["scaleAndConcurrency"]!;
+        Assert.Equal("[parameters('maximumInstanceCount')]", scale["maximumInstanceCount"]!.GetValue<string>());
+        Assert.Contains("alwaysReadyInstanceCount", Text(scale["alwaysReady"]));
+        Assert.Contains("'http'", Text(scale["alwaysReady"]));
+        Assert.True(site["properties"]!["httpsOnly"]!.GetValue<bool>());
+        Assert.Contains("userAssignedIdentities", Text(site["properties"]!["keyVaultReferenceIdentity"]));
+    }
+
+    [Fact]
+    public async Task Keeps_state_in_a_storage_account_with_shared_key_access_off()
+    {
+        var resources = Resources(await Bicep.CompiledMainAsync()).ToList();
+        var account = Assert.Single(resources, r => r.Type == "Microsoft.Storage/storageAccounts").Body;
+        Assert.False(account["properties"]!["allowSharedKeyAccess"]!.GetValue<bool>());
+        Assert.False(account["properties"]!["allowBlobPublicAccess"]!.GetValue<bool>());
+        Assert.Single(resources, r => r.Type == "Microsoft.Storage/storageAccounts/tableServices");
+        Assert.Single(resources, r => r.Type == "Microsoft.Storage/storageAccounts/queueServices");
+        Assert.Single(resources, r => r.Type == "Microsoft.Storage/storageAccounts/blobServices/containers");
+    }
+
+    [Fact]
+    public async Task Creates_a_service_bus_queue_per_work_queue_with_duplicate_detection_and_dead_lettering()
+    {
+        var resources = Resources(await Bicep.CompiledMainAsync()).ToList();
+        var ns = Assert.Single(resources, r => r.Type == "Microsoft.ServiceBus/namespaces").Body;
+        Assert.Equal("Standard", ns["sku"]!["name"]!.GetValue<string>()); // Basic has no duplicate detection
+        Assert.True(ns["properties"]!["disableLocalAuth"]!.GetValue<bool>());
+
+        var queue = Assert.Single(resources, r => r.Type == "Microsoft.ServiceBus/namespaces/queues").Body;
+        Assert.Equal("[length(parameters('queueNames'))]", queue["copy"]!["count"]!.GetValue<string>());
+        var properties = queue["properties"]!;
+        Assert.True(properties["requiresDuplicateDetection"]!.GetValue<bool>());
+        Assert.True(properties["deadLetteringOnMessageExpiration"]!.GetValue<bool>());
+        Assert.Equal("[parameters('maxDeliveryCount')]", properties["maxDeliveryCount"]!.GetValue<string>());
+        Assert.Matches("^PT", properties["lockDuration"]!.GetValue<string>());
+        Assert.Matches("^P", properties["duplicateDetectionHistoryTimeWindow"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Lists_exactly_the_queues_of_the_queue_functions()
+    {
+        // infra/work-queues.json feeds the Service Bus module; FunctionTable.Queues is what the
+        // package's serviceBusTrigger bindings listen on. A worker without its queue never runs.
+        var file = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "infra", "work-queues.json")))!.AsArray();
+        var listed = file.Select(n => n!.GetValue<string>()).Order(StringComparer.Ordinal).ToList();
+        var used = FunctionTable.Queues.Select(q => q.QueueName).Distinct().Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(used, listed);
+    }
+
+    [Fact]
+    public async Task Uses_a_key_vault_with_rbac_authorization_and_stores_the_admin_key_hashes_in_it()
+    {
+        var resources = Resources(await Bicep.CompiledMainAsync()).ToList();
+        var vault = Assert.Single(resources, r => r.Type == "Microsoft.KeyVault/vaults").Body;
+        Assert.True(vault["properties"]!["enableRbacAuthorization"]!.GetValue<bool>());
+        Assert.Single(resources, r => r.Type == "Microsoft.KeyVault/vaults/secrets");
+    }
+
+    [Fact]
+    public async Task Has_one_identity_and_application_insights_on_a_log_analytics_workspace()
+    {
+        var resources = Resources(await Bicep.CompiledMainAsync()).ToList();
+        Assert.Single(resources, r => r.Type == "Microsoft.ManagedIdentity/userAssignedIdentities");
+        Assert.Single(resources, r => r.Type == "Microsoft.OperationalInsights/workspaces");
+        var insights = Assert.Single(resources, r => r.Type == "Microsoft.Insights/components").Body;
+        Assert.Contains("Microsoft.OperationalInsights/workspaces", Text(insights["properties"]!["WorkspaceResourceId"]));
+    }
+
+    public static TheoryData<string, string, string> Roles => new()
+    {
+        { "Storage Table Data Contributor", "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "Microsoft.Storage/storageAccounts" },
+        { "Storage Queue Data Contributor", "974c5e8b-45b9-4653-ba55-5f855dd0fb88", "Microsoft.Storage/storageAccounts" },
+        { "Storage Blob Data Owner", "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Microsoft.Storage/storageAccounts" },
+        { "Azure Service Bus Data Sender", "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39", "Microsoft.ServiceBus/namespaces" },
+        { "Azure Service Bus Data Receiver", "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0", "Microsoft.ServiceBus/namespaces" },
+        { "Key Vault Secrets Officer", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7", "Microsoft.KeyVault/vaults" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Roles))]
+    public async Task Grants_the_identity_a_role_on_its_resource_only(string role, string roleDefinitionId, string scopeType)
+    {
+        var assignment = Assert.Single(RoleAssignments(await Bicep.CompiledMainAsync()), a => a.RoleDefinitionId == roleDefinitionId);
+        Assert.StartsWith(role, assignment.Description);
+        Assert.Equal($"[resourceId('{scopeType}', parameters('name'))]", assignment.Scope);
+        Assert.Equal("[parameters('principalId')]", assignment.PrincipalId);
+        Assert.Equal("ServicePrincipal", assignment.PrincipalType);
+        Assert.Equal("[reference('identity').outputs.principalId.value]", assignment.ModulePrincipalId);
+    }
+
+    [Fact]
+    public async Task Grants_no_role_beyond_the_least_privilege_list()
+    {
+        var granted = RoleAssignments(await Bicep.CompiledMainAsync()).Select(a => a.RoleDefinitionId).Order().ToList();
+        var expected = Roles.Select(row => (string)row[1]).Order().ToList();
+        Assert.Equal(expected, granted);
+    }
+
+    [Fact]
+    public async Task Wires_every_configuration_key_of_the_handler_and_the_host()
+    {
+        var settings = AppSettings(await Bicep.CompiledMainAsync());
+        var expected = new[]
+        {
+            "Storage__TableServiceUri", "Storage__QueueServiceUri", "Secrets__Backend", "Secrets__KeyVaultUri",
+            "Queues__Backend", "Queues__ServiceBusNamespace", "ManagedIdentity__ClientId", "Sso__PublicBaseUrl",
+            "Admin__ApiKeyHashes", "APPLICATIONINSIGHTS_CONNECTION_STRING",
+            "ServiceBusConnection__fullyQualifiedNamespace", "ServiceBusConnection__credential", "ServiceBusConnection__clientId",
+            "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId", "AzureWebJobsStorage__blobServiceUri",
+            "AzureWebJobsStorage__queueServiceUri", "AzureWebJobsStorage__tableServiceUri",
+        };
+        Assert.All(expected, key => Assert.True(settings.ContainsKey(key), $"no app setting {key}"));
+
+        Assert.Equal("keyvault", settings["Secrets__Backend"]);
+        Assert.Equal("servicebus", settings["Queues__Backend"]);
+        Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
+        Assert.Equal("managedidentity", settings["ServiceBusConnection__credential"]);
+        Assert.StartsWith("[format('@Microsoft.KeyVault(", settings["Admin__ApiKeyHashes"]);
+        Assert.Contains("primaryEndpoints.table", settings["Storage__TableServiceUri"]);
+        Assert.Contains("primaryEndpoints.queue", settings["Storage__QueueServiceUri"]);
+        Assert.Contains("vaultUri", settings["Secrets__KeyVaultUri"]);
+        Assert.Contains("userAssignedIdentities", settings["ManagedIdentity__ClientId"]);
+        Assert.Contains("serviceBusEndpoint", settings["ServiceBusConnection__fullyQualifiedNamespace"]);
+        Assert.Equal(settings["Queues__ServiceBusNamespace"], settings["ServiceBusConnection__fullyQualifiedNamespace"]);
+        // The trigger bindings name this connection; the settings must use the same prefix.
+        Assert.StartsWith(FunctionJsonWriter.ServiceBusConnection + "__", "ServiceBusConnection__fullyQualifiedNamespace");
+    }
+
+    [Fact]
+    public async Task Sets_no_connection_string_or_key_for_storage_or_service_bus()
+    {
+        var settings = AppSettings(await Bicep.CompiledMainAsync());
+        Assert.DoesNotContain("AzureWebJobsStorage", settings.Keys);
+        Assert.DoesNotContain(settings, s => s.Key.Contains("ConnectionString", StringComparison.OrdinalIgnoreCase)
+            && s.Key != "APPLICATIONINSIGHTS_CONNECTION_STRING");
+        Assert.DoesNotContain(settings.Values, v => v.Contains("listKeys", StringComparison.OrdinalIgnoreCase));
+        // Flex Consumption sets the worker runtime from functionAppConfig and refuses the setting.
+        Assert.DoesNotContain("FUNCTIONS_WORKER_RUNTIME", settings.Keys);
+    }
+
+    private sealed record RoleAssignment(
+        string RoleDefinitionId, string Description, string Scope, string PrincipalId, string PrincipalType, string ModulePrincipalId);
+
+    private static List<RoleAssignment> RoleAssignments(JsonObject main)
+    {
+        var modules = Resources(main).Where(r => r.Type == "Microsoft.Resources/deployments")
+            .ToDictionary(r => r.Body["name"]!.GetValue<string>(), r => r.Body);
+        return Resources(main).Where(r => r.Type == "Microsoft.Authorization/roleAssignments").Select(r =>
+        {
+            var properties = r.Body["properties"]!;
+            var roleId = RoleGuid().Match(properties["roleDefinitionId"]!.GetValue<string>());
+            Assert.True(roleId.Success, "role definition id is not a literal GUID: " + properties["roleDefinitionId"]);
+            return new RoleAssignment(
+                roleId.Groups[1].Value,
+                properties["description"]?.GetValue<string>() ?? "",
+                r.Body["scope"]?.GetValue<string>() ?? "",
+                properties["principalId"]!.GetValue<string>(),
+                properties["principalType"]!.GetValue<string>(),
+                modules[r.Module]["properties"]!["parameters"]!["principalId"]!["value"]!.GetValue<string>());
+        }).ToList();
+    }
+
+    private static Dictionary<string, string> AppSettings(JsonObject main)
+    {
+        var config = Assert.Single(Resources(main), r => r.Type == "Microsoft.Web/sites/config"
+            && r.Body["name"]!.GetValue<string>().Contains("'appsettings'")).Body;
+        return config["properties"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<string>());
+    }
+
+    [GeneratedRegex(@"^\[subscriptionResourceId\('Microsoft.Authorization/roleDefinitions', '([0-9a-f-]{36})'\)\]$")]
+    private static partial Regex RoleGuid();
+}
