@@ -1,5 +1,6 @@
 // A SAML IdP built on samlify (npm), which nobody on this project wrote, for the end-to-end
 // sign-in test. Usage: node samlify-idp.js <port> <private key PEM file> <certificate PEM file>
+// Environment: IDP_USER_EMAIL (the user who signs in), IDP_ENCRYPT=1 (encrypted assertions).
 //   GET  /metadata      the IdP's metadata (samlify's own writer)
 //   POST /sp-metadata   the SP's metadata XML, read by samlify
 //   GET  /sso?SAMLRequest=..&RelayState=..  parses the AuthnRequest (HTTP-Redirect binding) and answers
@@ -38,6 +39,10 @@ const idp = saml.IdentityProvider({
   nameIDFormat: ['urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'],
   singleSignOnService: [{ Binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', Location: `${base}/sso` }],
   loginResponseTemplate: { context: responseTemplate },
+  // IDP_ENCRYPT=1: encrypt the (signed) assertion to the SP's encryption certificate from its metadata.
+  isAssertionEncrypted: process.env.IDP_ENCRYPT === '1',
+  dataEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#aes256-cbc',
+  keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
 });
 let sp = null;
 

@@ -17,8 +17,10 @@ namespace Sso.Functions.Tests.Saml;
 /// tests/peers/. The service reads samlify's metadata from its URL, samlify reads ours, parses
 /// our AuthnRequest and signs its Response; the test carries the browser's part.
 /// </summary>
-public sealed class SamlifyIdpTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>, IAsyncLifetime
+public class SamlifyIdpTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>, IAsyncLifetime
 {
+    protected virtual bool EncryptAssertions => false;
+
     private Process? _node;
     private string _folder = "";
     private int _port;
@@ -43,6 +45,7 @@ public sealed class SamlifyIdpTests(SsoAppFixture fixture) : IClassFixture<SsoAp
             UseShellExecute = false,
         };
         start.Environment["IDP_USER_EMAIL"] = "alice@" + Domain;
+        start.Environment["IDP_ENCRYPT"] = EncryptAssertions ? "1" : "0";
         _node = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
         _node.ErrorDataReceived += (_, _) => { };
         _node.BeginErrorReadLine();
@@ -50,7 +53,7 @@ public sealed class SamlifyIdpTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         if (ready != "listening") throw new InvalidOperationException("samlify IdP did not start: " + ready);
     }
 
-    public Task DisposeAsync()
+    public virtual Task DisposeAsync()
     {
         try
         {
@@ -108,6 +111,8 @@ public sealed class SamlifyIdpTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         var postedText = await idpAnswer.Content.ReadAsStringAsync();
         var posted = JsonNode.Parse(postedText)!.AsObject();
         Assert.True(posted["acs"] is not null, postedText.Length > 400 ? postedText[..400] : postedText);
+        var responseXml = Encoding.UTF8.GetString(Convert.FromBase64String(posted["SAMLResponse"]!.GetValue<string>()));
+        Assert.Equal(EncryptAssertions, responseXml.Contains("EncryptedAssertion"));
         Assert.Equal($"http://localhost/saml/acs/{connectionId}", posted["acs"]!.GetValue<string>());
 
         var acs = await browser.PostAsync($"/saml/acs/{connectionId}", new FormUrlEncodedContent(
@@ -152,4 +157,10 @@ public sealed class SamlifyIdpTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         Assert.Equal(idToken.Subject, profile["sub"]!.GetValue<string>());
         Assert.Equal(["engineering", "admins"], profile["groups"]!.AsArray().Select(g => g!.GetValue<string>()));
     }
+}
+
+/// <summary>The same sign-in with samlify encrypting the signed assertion (AES-256-CBC, RSA-OAEP) to our SP certificate.</summary>
+public sealed class SamlifyEncryptedAssertionTests(SsoAppFixture fixture) : SamlifyIdpTests(fixture)
+{
+    protected override bool EncryptAssertions => true;
 }
