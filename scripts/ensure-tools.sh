@@ -11,3 +11,9 @@ if [ ! -x "$tools/node_modules/.bin/azurite" ]; then
   [ -f "$tools/package.json" ] || echo '{"name":"sso-tools","private":true}' > "$tools/package.json"
   npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null
 fi
+
+# SAML peers nobody on this project wrote (samlify), for the end-to-end sign-in tests.
+if [ ! -d "$root/tests/peers/node_modules/samlify" ]; then
+  echo "Installing the test peers into tests/peers/ ..."
+  npm ci --prefix "$root/tests/peers" --no-audit --no-fund --loglevel=error >/dev/null
+fi
