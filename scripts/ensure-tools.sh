@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the project's local tools when they are missing: Azurite (npm) under .tools/.
+# Installs the project's local tools when they are missing: Azurite (npm) under .tools/, and the
+# test peers (npm oidc-provider, pinned by tests/peers/package-lock.json) under tests/peers/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
@@ -10,4 +11,9 @@ if [ ! -x "$tools/node_modules/.bin/azurite" ]; then
   mkdir -p "$tools"
   [ -f "$tools/package.json" ] || echo '{"name":"sso-tools","private":true}' > "$tools/package.json"
   npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null
+fi
+
+if [ ! -d "$root/tests/peers/node_modules/oidc-provider" ]; then
+  echo "Installing the test peers (tests/peers) ..."
+  npm ci --prefix "$root/tests/peers" --no-audit --no-fund --loglevel=error >/dev/null
 fi
