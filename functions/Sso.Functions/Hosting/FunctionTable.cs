@@ -14,6 +14,7 @@ public static class FunctionTable
         .. HealthEndpoints.Endpoints,
         .. TenantEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
+        .. Connections.ConnectionEndpoints.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =

@@ -57,6 +57,7 @@ public static class ServiceRegistration
         services.AddSingleton<ClientStore>();
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
+        services.AddSignIn();
         return services;
     }
 }

@@ -30,4 +30,5 @@ namespace Sso.Functions.Hosting;
 [JsonSerializable(typeof(ClientView))]
 [JsonSerializable(typeof(CreatedClient))]
 [JsonSerializable(typeof(SigningKeyRing))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 public partial class SsoJsonContext : JsonSerializerContext;
