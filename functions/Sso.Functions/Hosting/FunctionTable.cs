@@ -15,6 +15,7 @@ public static class FunctionTable
         .. TenantEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
         .. Connections.ConnectionEndpoints.Endpoints,
+        .. Oidc.OidcCallbackEndpoints.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =

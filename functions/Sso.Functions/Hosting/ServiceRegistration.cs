@@ -58,6 +58,7 @@ public static class ServiceRegistration
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
         services.AddSignIn();
+        Oidc.OidcServiceRegistration.AddOidc(services);
         return services;
     }
 }

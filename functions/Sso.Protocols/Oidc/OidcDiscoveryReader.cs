@@ -120,6 +120,17 @@ public static class OidcDiscoveryReader
         return string.Equals(rebuilt.TrimEnd('/'), configuredIssuer.TrimEnd('/'), StringComparison.Ordinal);
     }
 
+    /// <summary>Whether <paramref name="issuer"/> is <paramref name="template"/> with a tenant GUID for <c>{tenantid}</c>.</summary>
+    public static bool IssuerMatchesTemplate(string issuer, string template)
+    {
+        var at = template.IndexOf(EntraTenantPlaceholder, StringComparison.Ordinal);
+        if (at < 0) return false;
+        var suffix = template[(at + EntraTenantPlaceholder.Length)..];
+        if (issuer.Length != template.Length - EntraTenantPlaceholder.Length + 36) return false;
+        return issuer.StartsWith(template[..at], StringComparison.Ordinal) && issuer.EndsWith(suffix, StringComparison.Ordinal)
+               && Guid.TryParseExact(issuer.AsSpan(at, 36), "D", out _);
+    }
+
     /// <summary>An OIDC issuer or IdP endpoint: https, or http on loopback in Development; no fragment.</summary>
     public static Result<Uri, OidcFailure> CheckUrl(string value, string name, bool allowLoopbackHttp)
     {
