@@ -14,7 +14,7 @@ public static class FunctionTable
         .. HealthEndpoints.Endpoints,
         .. TenantEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
-        .. Connections.ConnectionEndpoints.Endpoints,
+        .. Connections.ConnectionEndpoints.Endpoints, .. SignInEndpoints.All,
         .. Oidc.OidcCallbackEndpoints.Endpoints,
     ];
 

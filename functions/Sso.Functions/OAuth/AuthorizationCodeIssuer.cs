@@ -94,7 +94,7 @@ public sealed partial class AuthorizationCodeIssuer(
     /// is one of <see cref="SignInRefusals"/> (or a short, secret-free sentence).
     /// </summary>
     public async Task<IResult> FailAsync(HttpContext context, PendingSignIn pending, string error, string errorDescriptionCode,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? failureKind = null)
     {
         context.Items[RequestPipeline.TenantItem] = pending.TenantId.Value;
         await events.RecordAsync(pending.TenantId, pending.ConnectionId.Value, new JsonObject
@@ -103,6 +103,7 @@ public sealed partial class AuthorizationCodeIssuer(
             ["clientId"] = pending.ClientId.Value,
             ["error"] = error,
             ["reason"] = errorDescriptionCode,
+            ["failureKind"] = failureKind,
         }, cancellationToken);
         LogRefused(logger, pending.TenantId.Value, pending.ConnectionId.Value, errorDescriptionCode);
         return ErrorRedirect(pending, error, errorDescriptionCode);
@@ -120,13 +121,10 @@ public sealed partial class AuthorizationCodeIssuer(
 
     private async Task<bool> DomainOfOtherTenantAsync(TenantId tenantId, string email, CancellationToken cancellationToken)
     {
-        var at = email.LastIndexOf('@');
-        if (at < 0 || at == email.Length - 1) return false;
-        var domain = DomainName.Normalize(email[(at + 1)..]);
-        if (!domain.IsSuccess) return false;
+        if (DomainName.OfEmail(email) is not { } domain) return false;
         // DESIGN: an email domain belongs to one tenant only, so an IdP of one tenant cannot
         // vouch for addresses of a domain that another tenant has claimed.
-        return await tenants.FindTenantIdByDomainAsync(domain.Value, cancellationToken) is { } owner && owner != tenantId;
+        return await tenants.FindTenantIdByDomainAsync(domain, cancellationToken) is { } owner && owner != tenantId;
     }
 
     private static string? JoinName(string? given, string? family) =>

@@ -17,6 +17,7 @@ public static class SignInServiceRegistration
         services.AddSingleton<AuthorizationCodeStore>();
         services.AddSingleton<AccessTokenStore>();
         services.AddSingleton<SignInEvents>();
+        services.AddSingleton<AssertionReplayStore>();
         services.AddSingleton<SignInDirectory>();
         services.AddSingleton<AuthorizationCodeIssuer>();
         return services;
