@@ -8,13 +8,16 @@ const issuer = `http://127.0.0.1:${port}`;
 const clientId = process.env.OP_CLIENT_ID;
 const clientSecret = process.env.OP_CLIENT_SECRET;
 const redirectUri = process.env.OP_REDIRECT_URI;
+const emailDomain = process.env.OP_EMAIL_DOMAIN ?? 'acme.test';
+// client_secret_basic (the default) or client_secret_post: the only method the provider then offers.
+const authMethod = process.env.OP_AUTH_METHOD ?? 'client_secret_basic';
 if (!port || !clientId || !clientSecret || !redirectUri) {
   console.error('set OP_PORT, OP_CLIENT_ID, OP_CLIENT_SECRET and OP_REDIRECT_URI');
   process.exit(2);
 }
 
 const accounts = {
-  alice: { email: 'alice@acme.test', email_verified: true, name: 'Alice Liddell', given_name: 'Alice', family_name: 'Liddell' },
+  alice: { email: `alice@${emailDomain}`, email_verified: true, name: 'Alice Liddell', given_name: 'Alice', family_name: 'Liddell' },
 };
 
 const provider = new Provider(issuer, {
@@ -24,15 +27,16 @@ const provider = new Provider(issuer, {
     redirect_uris: [redirectUri],
     grant_types: ['authorization_code'],
     response_types: ['code'],
-    token_endpoint_auth_method: process.env.OP_AUTH_METHOD ?? 'client_secret_basic',
+    token_endpoint_auth_method: authMethod,
   }],
+  clientAuthMethods: [authMethod],
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
     profile: ['name', 'given_name', 'family_name'],
   },
   async findAccount(ctx, sub) {
-    const profile = accounts[sub] ?? { email: `${sub}@acme.test`, email_verified: true, name: sub };
+    const profile = accounts[sub] ?? { email: `${sub}@${emailDomain}`, email_verified: true, name: sub };
     return { accountId: sub, async claims() { return { sub, ...profile }; } };
   },
   pkce: { required: () => true },
