@@ -35,6 +35,9 @@ public sealed class FakeOp : IAsyncDisposable
     }
 
     public string Issuer { get; private set; } = "";
+    public string EntraAuthority => Issuer + "/organizations/v2.0";
+    public string EntraIssuerTemplate => Issuer + "/{tenantid}/v2.0";
+    public string EntraIssuer(string tid) => Issuer + "/" + tid + "/v2.0";
     public RSA Rsa { get; }
     public string Kid { get; set; } = "fake-key-1";
 
@@ -57,6 +60,13 @@ public sealed class FakeOp : IAsyncDisposable
         var app = builder.Build();
         var op = new FakeOp(app, rsa);
         app.MapGet("/.well-known/openid-configuration", () => Results.Text(op.Discovery().ToJsonString(), "application/json"));
+        // Entra ID's multi-tenant authority: /organizations/v2.0 publishes the {tenantid} issuer template.
+        app.MapGet("/organizations/v2.0/.well-known/openid-configuration", () =>
+        {
+            var document = op.Discovery();
+            document["issuer"] = op.EntraIssuerTemplate;
+            return Results.Text(document.ToJsonString(), "application/json");
+        });
         app.MapGet("/jwks", () =>
         {
             Interlocked.Increment(ref op.JwksRequests);

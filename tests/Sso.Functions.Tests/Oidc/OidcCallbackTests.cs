@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Sso.Functions.Oidc;
 using Sso.Functions.Storage.Secrets;
@@ -262,5 +263,29 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
         await secrets.DeleteAsync(name, default);
 
         OidcTestFlow.AssertErrorRedirect(await _flow.CallbackAsync(Query(state)), "access_denied", "idp_response_rejected");
+    }
+
+    [Theory]
+    [InlineData("9188040d-6c67-4c5b-b112-36a304b66dad", true)]
+    [InlineData("00000000-0000-0000-0000-000000000001", false)]
+    public async Task Admits_only_the_listed_Entra_tenants_through_a_multi_tenant_authority(string tid, bool admitted)
+    {
+        var body = new JsonObject
+        {
+            ["type"] = "oidc", ["issuer"] = Op.EntraAuthority, ["clientId"] = FakeOp.ClientId, ["clientSecret"] = FakeOp.ClientSecret,
+            ["entraTenantIds"] = new JsonArray("9188040d-6c67-4c5b-b112-36a304b66dad"),
+        };
+        var connectionId = (await (await _flow.PostConnectionAsync(_tenantId, body)).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        var url = await _flow.StartAsync(_tenantId, connectionId, _clientId);
+        var claims = Op.Claims(OidcTestFlow.Param(url, "nonce"), Now);
+        claims["iss"] = Op.EntraIssuer(tid);
+        claims["tid"] = tid;
+        Op.IdToken = () => Op.Sign(claims);
+
+        var response = await _flow.CallbackAsync(
+            $"code=c-{Guid.NewGuid():N}&state={Uri.EscapeDataString(OidcTestFlow.Param(url, "state"))}&iss={Uri.EscapeDataString(Op.EntraIssuer(tid))}");
+
+        if (admitted) Assert.NotEmpty(OidcTestFlow.Param(response.Headers.Location!, "code"));
+        else OidcTestFlow.AssertErrorRedirect(response, "access_denied", "idp_response_rejected");
     }
 }
