@@ -14,6 +14,8 @@ builder.Logging.AddSimpleConsole(console =>
     console.SingleLine = true;
     console.TimestampFormat = "HH:mm:ss.fff ";
 });
+// ASP.NET Core's own request logs print full URLs (codes, setup tokens); RequestPipeline logs instead.
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, SsoJsonContext.Default));
 builder.Services.AddSso(builder.Configuration, builder.Environment);
 

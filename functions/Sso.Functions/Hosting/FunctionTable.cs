@@ -1,5 +1,9 @@
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Events;
 using Sso.Functions.OAuth;
+using Sso.Functions.Scim;
 using Sso.Functions.Tenants;
+using Sso.Functions.Webhooks;
 
 namespace Sso.Functions.Hosting;
 
@@ -15,16 +19,21 @@ public static class FunctionTable
         .. TenantEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
         .. Connections.ConnectionEndpoints.Endpoints, .. SignInEndpoints.All,
+        .. DirectoryEndpoints.Endpoints, .. ScimDiscoveryEndpoints.Endpoints, .. ScimUserEndpoints.Endpoints, .. ScimGroupEndpoints.Endpoints, .. EventEndpoints.Endpoints,
+        .. WebhookEndpoints.Endpoints,
+        .. DeadLetterEndpoints.Endpoints,
         .. Oidc.OidcCallbackEndpoints.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =
     [
+        WebhookDeliveryWorker.Function,
     ];
 
     public static IReadOnlyList<TimerFunction> Timers { get; } =
     [
         DomainClaimSweep.Function,
+        OutboxSweep.Function,
     ];
 
     public static void MapFunctions(this WebApplication app)

@@ -33,12 +33,16 @@ public sealed partial class RequestPipeline(RequestDelegate next, ILogger<Reques
         }
         finally
         {
-            var function = context.GetEndpoint()?.DisplayName ?? "(no function)";
+            var function = FunctionName(context);
             var tenant = context.Items[TenantItem] as string ?? context.Request.RouteValues["tenantId"] as string;
             LogRequest(logger, function, context.Response.StatusCode,
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds, tenant ?? "-");
         }
     }
+
+    // The function name, never the path: paths and queries can carry setup tokens and codes.
+    private static string FunctionName(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? "(no function)";
 
     private static bool IsInfrastructure(Exception e) => e switch
     {
@@ -50,7 +54,7 @@ public sealed partial class RequestPipeline(RequestDelegate next, ILogger<Reques
 
     private async Task WriteFailureAsync(HttpContext context, int status, Exception e)
     {
-        LogFailure(logger, context.GetEndpoint()?.DisplayName ?? "(no function)", status, e);
+        LogFailure(logger, FunctionName(context), status, e);
         if (context.Response.HasStarted) return;
         context.Response.Clear();
         var path = context.Request.Path;

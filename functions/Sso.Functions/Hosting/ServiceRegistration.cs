@@ -1,9 +1,12 @@
 using Azure.Core;
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Events;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Storage.Secrets;
 using Sso.Functions.Tenants;
+using Sso.Functions.Webhooks;
 
 namespace Sso.Functions.Hosting;
 
@@ -36,16 +39,28 @@ public static class ServiceRegistration
         });
 
         services.AddHttpClient();
-        services.AddSingleton<IWorkQueue>(provider => configuration["Queues:Backend"] switch
+        var serviceBus = configuration["Queues:Backend"] switch
         {
-            "servicebus" => new ServiceBusWorkQueue(
-                provider.GetRequiredService<IHttpClientFactory>().CreateClient("servicebus"),
-                new Uri("https://" + (configuration["Queues:ServiceBusNamespace"]
-                    ?? throw new InvalidOperationException("Set Queues:ServiceBusNamespace (e.g. mysso.servicebus.windows.net).")) + "/"),
-                credential!),
-            null or "" or "storage" => provider.GetRequiredService<StorageWorkQueue>(),
+            "servicebus" => true,
+            null or "" or "storage" => false,
             var other => throw new InvalidOperationException($"Queues:Backend '{other}' is not 'storage' or 'servicebus'."),
-        });
+        };
+        if (serviceBus)
+        {
+            var namespaceUri = new Uri("https://" + (configuration["Queues:ServiceBusNamespace"]
+                ?? throw new InvalidOperationException("Set Queues:ServiceBusNamespace (e.g. mysso.servicebus.windows.net).")) + "/");
+            services.AddSingleton(provider => new ServiceBusWorkQueue(
+                provider.GetRequiredService<IHttpClientFactory>().CreateClient("servicebus"), namespaceUri, credential!));
+            services.AddSingleton<IWorkQueue>(provider => provider.GetRequiredService<ServiceBusWorkQueue>());
+            services.AddSingleton<IDeadLetterQueue>(provider => new ServiceBusDeadLetterQueue(
+                provider.GetRequiredService<IHttpClientFactory>().CreateClient("servicebus"), namespaceUri, credential!,
+                provider.GetRequiredService<ServiceBusWorkQueue>()));
+        }
+        else
+        {
+            services.AddSingleton<IWorkQueue>(provider => provider.GetRequiredService<StorageWorkQueue>());
+            services.AddSingleton<IDeadLetterQueue>(provider => new StorageDeadLetterQueue(provider.GetRequiredService<StorageWorkQueue>()));
+        }
         services.AddSingleton(LocalDispatcherOptions.From(configuration) is var dispatcherOptions
             && configuration["Queues:Backend"] == "servicebus"
                 ? dispatcherOptions with { Enabled = false }
@@ -55,9 +70,22 @@ public static class ServiceRegistration
 
         services.AddSingleton<TenantStore>();
         services.AddSingleton<ClientStore>();
+        services.AddSingleton<DirectoryStore>();
+        services.AddSingleton<EventFeedStore>();
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
         services.AddSignIn();
+
+        services.AddSingleton(WebhookOptions.From(configuration));
+        services.AddSingleton<WebhookStore>();
+        services.AddSingleton<WebhookFanOut>();
+        // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
+        services.AddHttpClient(WebhookEndpoints.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+            });
         Oidc.OidcServiceRegistration.AddOidc(services);
         return services;
     }

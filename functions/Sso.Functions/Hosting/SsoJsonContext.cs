@@ -1,7 +1,10 @@
 using System.Text.Json.Serialization;
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Events;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Tenants;
+using Sso.Functions.Webhooks;
 
 namespace Sso.Functions.Hosting;
 
@@ -13,7 +16,10 @@ namespace Sso.Functions.Hosting;
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(DeadLetterList))]
+[JsonSerializable(typeof(DeadLetterReplayed))]
 [JsonSerializable(typeof(ProblemBody))]
 [JsonSerializable(typeof(ScimErrorBody))]
 [JsonSerializable(typeof(OAuthErrorBody))]
@@ -31,4 +37,19 @@ namespace Sso.Functions.Hosting;
 [JsonSerializable(typeof(CreatedClient))]
 [JsonSerializable(typeof(SigningKeyRing))]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
+[JsonSerializable(typeof(CreateDirectoryRequest))]
+[JsonSerializable(typeof(CreatedDirectory))]
+[JsonSerializable(typeof(DirectoryView))]
+[JsonSerializable(typeof(CreateTokenRequest))]
+[JsonSerializable(typeof(CreatedToken))]
+[JsonSerializable(typeof(TokenList))]
+[JsonSerializable(typeof(CreateWebhookRequest))]
+[JsonSerializable(typeof(UpdateWebhookRequest))]
+[JsonSerializable(typeof(WebhookView))]
+[JsonSerializable(typeof(CreatedWebhook))]
+[JsonSerializable(typeof(WebhookList))]
+[JsonSerializable(typeof(WebhookDeliveryList))]
+[JsonSerializable(typeof(WebhookDeliveryMessage))]
+[JsonSerializable(typeof(WebhookTestEvent))]
+[JsonSerializable(typeof(WebhookTestQueued))]
 public partial class SsoJsonContext : JsonSerializerContext;

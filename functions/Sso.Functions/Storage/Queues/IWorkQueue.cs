@@ -10,4 +10,7 @@ namespace Sso.Functions.Storage.Queues;
 public interface IWorkQueue
 {
     Task SendAsync(string queueName, IReadOnlyList<WorkEnvelope> messages, CancellationToken cancellationToken);
+
+    /// <summary>Sends one message that becomes visible to the receiver only after <paramref name="delay"/> (retry backoff).</summary>
+    Task SendLaterAsync(string queueName, WorkEnvelope message, TimeSpan delay, CancellationToken cancellationToken);
 }

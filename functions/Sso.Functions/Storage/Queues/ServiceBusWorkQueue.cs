@@ -34,7 +34,16 @@ public sealed class ServiceBusWorkQueue(HttpClient http, Uri namespaceUri, Token
             await PostAsync(BuildBatch(endpoint, batch, token.Token), cancellationToken);
     }
 
-    public static HttpRequestMessage BuildSingle(Uri endpoint, WorkEnvelope message, string accessToken)
+    public async Task SendLaterAsync(string queueName, WorkEnvelope message, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var token = await credential.GetTokenAsync(new TokenRequestContext([Scope]), cancellationToken);
+        var endpoint = new Uri(namespaceUri, Uri.EscapeDataString(queueName) + "/messages");
+        var scheduled = delay > TimeSpan.Zero ? DateTimeOffset.UtcNow + delay : (DateTimeOffset?)null;
+        await PostAsync(BuildSingle(endpoint, message, token.Token, scheduled), cancellationToken);
+    }
+
+    public static HttpRequestMessage BuildSingle(Uri endpoint, WorkEnvelope message, string accessToken,
+        DateTimeOffset? scheduledEnqueueTime = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
         {
@@ -42,7 +51,9 @@ public sealed class ServiceBusWorkQueue(HttpClient http, Uri namespaceUri, Token
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         request.Headers.TryAddWithoutValidation("BrokerProperties",
-            JsonSerializer.Serialize(new ServiceBusBrokerProperties(message.MessageId), SsoJsonContext.Default.ServiceBusBrokerProperties));
+            JsonSerializer.Serialize(new ServiceBusBrokerProperties(message.MessageId,
+                scheduledEnqueueTime?.UtcDateTime.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
+                SsoJsonContext.Default.ServiceBusBrokerProperties));
         return request;
     }
 
@@ -90,7 +101,10 @@ public sealed class ServiceBusWorkQueue(HttpClient http, Uri namespaceUri, Token
 
 /// <summary>The BrokerProperties header and batch member, in Service Bus' own PascalCase.</summary>
 public sealed record ServiceBusBrokerProperties(
-    [property: System.Text.Json.Serialization.JsonPropertyName("MessageId")] string MessageId);
+    [property: System.Text.Json.Serialization.JsonPropertyName("MessageId")] string MessageId,
+    [property: System.Text.Json.Serialization.JsonPropertyName("ScheduledEnqueueTimeUtc"),
+               System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    string? ScheduledEnqueueTimeUtc = null);
 
 public sealed record ServiceBusBatchMessage(
     [property: System.Text.Json.Serialization.JsonPropertyName("Body")] string Body,

@@ -30,6 +30,12 @@ public sealed class StorageWorkQueue : IWorkQueue
             await queue.SendMessageAsync(message.Write(), cancellationToken);
     }
 
+    public async Task SendLaterAsync(string queueName, WorkEnvelope message, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var queue = await GetQueueAsync(queueName, cancellationToken);
+        await queue.SendMessageAsync(message.Write(), delay > TimeSpan.Zero ? delay : null, cancellationToken: cancellationToken);
+    }
+
     public async Task<QueueClient> GetQueueAsync(string queueName, CancellationToken cancellationToken)
     {
         var lazy = _queues.GetOrAdd(queueName, name => new Lazy<Task<QueueClient>>(async () =>

@@ -5,9 +5,9 @@ using Azure.Security.KeyVault.Secrets;
 namespace Sso.Functions.Storage.Secrets;
 
 /// <summary>Secrets in Azure Key Vault (RBAC: the app's identity is Key Vault Secrets Officer).</summary>
-public sealed class KeyVaultSecretStore(Uri vaultUri, TokenCredential credential) : ISecretStore
+public sealed class KeyVaultSecretStore(Uri vaultUri, TokenCredential credential, SecretClientOptions? options = null) : ISecretStore
 {
-    private readonly SecretClient _client = new(vaultUri, credential);
+    private readonly SecretClient _client = new(vaultUri, credential, options ?? new SecretClientOptions());
 
     public async Task<string?> GetAsync(string name, CancellationToken cancellationToken)
     {

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Sso.Functions.Hosting;
+using Sso.Functions.Storage;
+using Sso.Functions.Storage.Queues;
+using Sso.Functions.Storage.Secrets;
+using Sso.Protocols.Webhooks;
+
+namespace Sso.Functions.Webhooks;
+
+/// <summary>
+/// Delivers one event to one webhook per work item. A failed attempt is recorded and the next
+/// one is scheduled on the queue with backoff (the work item itself succeeds, so the queue's
+/// own redelivery is kept for crashes); after the last attempt the delivery is given up, and
+/// an endpoint that keeps failing is disabled.
+/// </summary>
+public static partial class WebhookDeliveryWorker
+{
+    public const string QueueName = "webhooks";
+    public const string Kind = "webhook.deliver";
+    public const string Delivered = "delivered";
+    public const string Failed = "failed";
+
+    public static QueueFunction Function { get; } = new("WebhookDelivery", QueueName, HandleAsync);
+
+    public static WorkEnvelope Envelope(WebhookDeliveryMessage message) => new(
+        $"{message.EventId}.{message.WebhookId}.{message.Attempt}", Kind,
+        JsonSerializer.Serialize(message, SsoJsonContext.Default.WebhookDeliveryMessage));
+
+    private static async Task HandleAsync(WorkItem item, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Webhooks");
+        WebhookDeliveryMessage? message;
+        try
+        {
+            message = JsonSerializer.Deserialize(item.Body, SsoJsonContext.Default.WebhookDeliveryMessage);
+        }
+        catch (JsonException)
+        {
+            message = null;
+        }
+        if (message is null || !WebhookId.TryParse(message.WebhookId, out var webhookId))
+        {
+            LogUnreadable(logger, item.MessageId);
+            return;
+        }
+
+        var store = services.GetRequiredService<WebhookStore>();
+        var webhook = await store.FindAsync(webhookId, cancellationToken);
+        if (webhook is not { Enabled: true }) return;
+        if (await store.IsDeliveredAsync(webhookId, message.EventId, cancellationToken)) return;
+        var secret = await services.GetRequiredService<ISecretStore>().GetAsync(webhookId.SecretName, cancellationToken);
+        if (secret is null)
+        {
+            LogNoSecret(logger, webhookId.Value);
+            return;
+        }
+
+        var clock = services.GetRequiredService<TimeProvider>();
+        var options = services.GetRequiredService<WebhookOptions>();
+        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(WebhookEndpoints.HttpClientName);
+        var now = clock.GetUtcNow();
+        var started = Stopwatch.GetTimestamp();
+        var (status, error) = await PostAsync(http, webhook, message, secret, now, options.Timeout, cancellationToken);
+        var duration = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+
+        if (status is >= 200 and < 300)
+        {
+            await store.RecordAttemptAsync(webhookId, new WebhookDeliveryAttempt(message.EventId, message.EventType, message.Attempt,
+                Delivered, status, null, duration, now, null), cancellationToken);
+            if (webhook.ConsecutiveFailures > 0) await UpdateFailuresAsync(store, webhookId, reset: true, options, cancellationToken);
+            LogDelivered(logger, webhookId.Value, message.Attempt);
+            return;
+        }
+
+        var retry = message.Attempt < options.MaxAttempts;
+        var delay = options.DelayBefore(message.Attempt + 1, Random.Shared.NextDouble());
+        await store.RecordAttemptAsync(webhookId, new WebhookDeliveryAttempt(message.EventId, message.EventType, message.Attempt,
+            Failed, status, error, duration, now, retry ? now + delay : null), cancellationToken);
+        var disabled = await UpdateFailuresAsync(store, webhookId, reset: false, options, cancellationToken);
+        LogFailed(logger, webhookId.Value, message.Attempt, status ?? 0, error ?? "");
+        if (disabled)
+        {
+            LogDisabled(logger, webhookId.Value);
+            return;
+        }
+        if (retry)
+        {
+            var queue = services.GetRequiredService<IWorkQueue>();
+            await queue.SendLaterAsync(QueueName, Envelope(message with { Attempt = message.Attempt + 1 }), delay, cancellationToken);
+        }
+    }
+
+    public static async Task<(int? Status, string? Error)> PostAsync(HttpClient http, Webhook webhook, WebhookDeliveryMessage message,
+        string secret, DateTimeOffset now, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var body = Encoding.UTF8.GetBytes(message.Payload);
+        using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        request.Headers.TryAddWithoutValidation(WebhookSignature.HeaderName, WebhookSignature.Sign(secret, now, body));
+        request.Headers.TryAddWithoutValidation("Sso-Webhook-Id", webhook.Id.Value);
+        request.Headers.TryAddWithoutValidation("Sso-Event-Id", message.EventId);
+        request.Headers.TryAddWithoutValidation("Sso-Event-Type", message.EventType);
+        request.Headers.TryAddWithoutValidation("Sso-Delivery-Attempt", message.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.UserAgent.ParseAdd("Serverless.Sso-Webhooks/1");
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeoutSource.Token);
+            return ((int)response.StatusCode, response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, $"no response within {timeout.TotalSeconds:0} s");
+        }
+        catch (HttpRequestException e)
+        {
+            return (null, e.HttpRequestError switch
+            {
+                HttpRequestError.ConnectionError => "connection failed",
+                HttpRequestError.NameResolutionError => "host name did not resolve",
+                HttpRequestError.SecureConnectionError => "TLS handshake failed",
+                _ => "request failed",
+            });
+        }
+    }
+
+    /// <returns>True when this failure disabled the webhook.</returns>
+    private static async Task<bool> UpdateFailuresAsync(WebhookStore store, WebhookId id, bool reset, WebhookOptions options,
+        CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            if (await store.FindAsync(id, cancellationToken) is not { } before) return false;
+            var failures = reset ? 0 : before.ConsecutiveFailures + 1;
+            var disable = !reset && before.Enabled && failures >= options.DisableAfterConsecutiveFailures;
+            var after = before with
+            {
+                ConsecutiveFailures = failures,
+                Enabled = before.Enabled && !disable,
+                DisabledReason = disable ? $"disabled after {failures} consecutive failed deliveries" : before.DisabledReason,
+            };
+            switch (await store.ReplaceAsync(before, after, cancellationToken))
+            {
+                case SaveOutcome.Saved: return disable;
+                case SaveOutcome.NotFound: return false;
+            }
+        }
+        return false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Webhook work item {MessageId} is unreadable; dropped")]
+    private static partial void LogUnreadable(ILogger logger, string messageId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Webhook {WebhookId} has no signing secret; delivery skipped")]
+    private static partial void LogNoSecret(ILogger logger, string webhookId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Webhook {WebhookId} delivered on attempt {Attempt}")]
+    private static partial void LogDelivered(ILogger logger, string webhookId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {WebhookId} attempt {Attempt} failed: {Status} {Error}")]
+    private static partial void LogFailed(ILogger logger, string webhookId, int attempt, int status, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {WebhookId} disabled after repeated failures")]
+    private static partial void LogDisabled(ILogger logger, string webhookId);
+}

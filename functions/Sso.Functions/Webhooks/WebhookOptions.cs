@@ -1,0 +1,27 @@
+namespace Sso.Functions.Webhooks;
+
+public sealed record WebhookOptions(
+    int MaxAttempts, TimeSpan RetryBase, TimeSpan RetryMax, int DisableAfterConsecutiveFailures, TimeSpan Timeout)
+{
+    public static WebhookOptions From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Webhooks");
+        return new WebhookOptions(
+            MaxAttempts: int.TryParse(section["MaxAttempts"], out var attempts) ? Math.Clamp(attempts, 1, 20) : 8,
+            RetryBase: TimeSpan.FromSeconds(double.TryParse(section["RetryBaseSeconds"], out var retry) ? retry : 30),
+            RetryMax: TimeSpan.FromSeconds(double.TryParse(section["RetryMaxSeconds"], out var max) ? max : 3600),
+            DisableAfterConsecutiveFailures: int.TryParse(section["DisableAfterFailures"], out var failures) ? failures : 40,
+            Timeout: TimeSpan.FromSeconds(double.TryParse(section["TimeoutSeconds"], out var timeout) ? timeout : 10));
+    }
+
+    /// <summary>
+    /// Exponential backoff with ±25 % jitter, so endpoints coming back from an outage are not hit
+    /// by every retry at the same instant.
+    /// </summary>
+    public TimeSpan DelayBefore(int nextAttempt, double random01)
+    {
+        var exponential = RetryBase.TotalSeconds * Math.Pow(2, Math.Max(0, nextAttempt - 2));
+        var capped = Math.Min(exponential, RetryMax.TotalSeconds);
+        return TimeSpan.FromSeconds(capped * (0.75 + 0.5 * random01));
+    }
+}
