@@ -138,17 +138,18 @@ public static class IdTokenValidator
             return new OidcFailure(OidcFailureKind.SignatureInvalid,
                 "The id_token's signature does not verify with the IdP's published keys.", Actual: kid);
 
+        byte[] payload;
         try
         {
-            var payload = System.Buffers.Text.Base64Url.DecodeFromChars(unverified.EncodedPayload);
-            return JsonNode.Parse(payload) is JsonObject claims
-                ? claims
-                : OidcFailure.Of(OidcFailureKind.IdTokenMalformed, "The id_token's payload is not a JSON object.");
+            payload = System.Buffers.Text.Base64Url.DecodeFromChars(unverified.EncodedPayload);
         }
-        catch (Exception e) when (e is JsonException or FormatException)
+        catch (FormatException)
         {
-            return OidcFailure.Of(OidcFailureKind.IdTokenMalformed, "The id_token's payload is not JSON.");
+            return OidcFailure.Of(OidcFailureKind.IdTokenMalformed, "The id_token's payload is not base64url.");
         }
+        return OidcJson.ParseObject(payload) is { } claims
+            ? claims
+            : OidcFailure.Of(OidcFailureKind.IdTokenMalformed, "The id_token's payload is not a JSON object (or repeats a claim).");
     }
 
     // Core §3.1.3.7 step 2: iss MUST exactly match the issuer; for Entra multi-tenant, the template with the token's tid.

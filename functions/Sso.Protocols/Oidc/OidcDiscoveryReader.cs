@@ -45,16 +45,10 @@ public static class OidcDiscoveryReader
     {
         if (unverifiedJson.Length > MaxDocumentBytes)
             return OidcFailure.Of(OidcFailureKind.IdpResponseTooLarge, $"The discovery document is larger than {MaxDocumentBytes} bytes.");
-        JsonElement root;
-        try
-        {
-            using var document = JsonDocument.Parse(unverifiedJson.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
-            root = document.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return OidcFailure.Of(OidcFailureKind.DiscoveryMalformed, "The discovery document is not valid JSON.");
-        }
+        using var document = OidcJson.ParseDocument(unverifiedJson);
+        if (document is null)
+            return OidcFailure.Of(OidcFailureKind.DiscoveryMalformed, "The discovery document is not valid JSON (or repeats a member).");
+        var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
             return OidcFailure.Of(OidcFailureKind.DiscoveryMalformed, "The discovery document is not a JSON object.");
 

@@ -15,8 +15,8 @@ public static class OidcJwksReader
         JsonWebKeySet set;
         try
         {
-            using (var probe = JsonDocument.Parse(unverifiedJson.ToArray(), new JsonDocumentOptions { MaxDepth = 16 }))
-                if (probe.RootElement.ValueKind != JsonValueKind.Object || !probe.RootElement.TryGetProperty("keys", out var keys)
+            using (var probe = OidcJson.ParseDocument(unverifiedJson))
+                if (probe is null || probe.RootElement.ValueKind != JsonValueKind.Object || !probe.RootElement.TryGetProperty("keys", out var keys)
                     || keys.ValueKind != JsonValueKind.Array)
                     return OidcFailure.Of(OidcFailureKind.JwksMalformed, "The JWKS is not an object with a 'keys' array.");
             set = new JsonWebKeySet(System.Text.Encoding.UTF8.GetString(unverifiedJson));

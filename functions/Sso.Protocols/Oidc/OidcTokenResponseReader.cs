@@ -13,14 +13,7 @@ public static class OidcTokenResponseReader
 
     public static Result<OidcTokenResponse, OidcFailure> Read(int status, ReadOnlySpan<byte> body)
     {
-        JsonObject? json = null;
-        try
-        {
-            json = JsonNode.Parse(body.ToArray(), documentOptions: new JsonDocumentOptions { MaxDepth = 16 }) as JsonObject;
-        }
-        catch (JsonException)
-        {
-        }
+        var json = OidcJson.ParseObject(body);
 
         if (status is < 200 or > 299 || json?["error"] is not null)
         {
@@ -59,16 +52,7 @@ public static class OidcUserInfoReader
 
     public static Result<JsonObject, OidcFailure> Read(ReadOnlySpan<byte> body, string idTokenSubject)
     {
-        JsonObject? json;
-        try
-        {
-            json = JsonNode.Parse(body.ToArray(), documentOptions: new JsonDocumentOptions { MaxDepth = 16 }) as JsonObject;
-        }
-        catch (JsonException)
-        {
-            json = null;
-        }
-        if (json is null)
+        if (OidcJson.ParseObject(body) is not { } json)
             return OidcFailure.Of(OidcFailureKind.UserInfoMalformed, "The IdP's UserInfo response is not a JSON object.");
         // Core §5.3.2: the sub in the UserInfo response MUST be verified to exactly match the id_token's.
         var sub = ValidatedIdToken.ReadString(json, "sub");

@@ -175,6 +175,17 @@ public class IdTokenValidatorTests
     }
 
     [Fact]
+    public async Task Rejects_a_signed_token_that_repeats_a_claim()
+    {
+        // Parsers disagree on which of two 'aud' members wins; a signed token that has both is refused.
+        var json = TestOp.Claims().ToJsonString().TrimEnd('}') + ",\"aud\":\"someone-else\"}";
+        var signingInput = TestOp.B64(Encoding.UTF8.GetBytes("""{"alg":"RS256","kid":"key-1","typ":"JWT"}""")) + "." + TestOp.B64(Encoding.UTF8.GetBytes(json));
+        var signature = Op.Rsa.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var result = await Validate(signingInput + "." + TestOp.B64(signature));
+        Assert.Equal(OidcFailureKind.IdTokenMalformed, result.Error.Kind);
+    }
+
+    [Fact]
     public async Task Rejects_a_token_when_the_JWKS_is_empty()
     {
         var result = await Validate(Op.Sign(TestOp.Claims()), keys: []);

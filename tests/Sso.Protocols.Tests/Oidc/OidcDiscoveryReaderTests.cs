@@ -88,6 +88,7 @@ public class OidcDiscoveryReaderTests
     [InlineData("[]")]
     [InlineData("{")]
     [InlineData("\"issuer\"")]
+    [InlineData("{\"issuer\":\"https://idp.example.com\",\"issuer\":\"https://evil.example.com\"}")]
     public void Rejects_a_document_that_is_not_a_JSON_object(string text)
     {
         var result = OidcDiscoveryReader.Read(Encoding.UTF8.GetBytes(text), Issuer, false);

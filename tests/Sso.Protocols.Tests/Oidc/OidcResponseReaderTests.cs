@@ -22,6 +22,7 @@ public class OidcResponseReaderTests
     [InlineData(500, "<html>oops</html>", OidcFailureKind.TokenEndpointError)]
     [InlineData(200, "<html>oops</html>", OidcFailureKind.TokenResponseMalformed)]
     [InlineData(200, """{"access_token":"at","token_type":"Bearer"}""", OidcFailureKind.TokenResponseMalformed)]
+    [InlineData(200, """{"id_token":"a.b.c","id_token":"d.e.f"}""", OidcFailureKind.TokenResponseMalformed)]
     public void Rejects_an_error_or_incomplete_token_response(int status, string body, OidcFailureKind kind)
     {
         var result = OidcTokenResponseReader.Read(status, Encoding.UTF8.GetBytes(body));
