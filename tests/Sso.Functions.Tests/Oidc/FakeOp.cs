@@ -45,6 +45,9 @@ public sealed class FakeOp : IAsyncDisposable
     public Func<string>? IdToken { get; set; }
 
     public JsonObject UserInfo { get; set; } = new();
+
+    /// <summary>How long the token endpoint stalls before answering (a slow IdP).</summary>
+    public TimeSpan TokenDelay { get; set; }
     public int TokenRequests;
     public int JwksRequests;
     public string? LastTokenAuthorization { get; private set; }
@@ -75,6 +78,11 @@ public sealed class FakeOp : IAsyncDisposable
         app.MapPost("/token", async (HttpContext context) =>
         {
             Interlocked.Increment(ref op.TokenRequests);
+            if (op.TokenDelay > TimeSpan.Zero)
+            {
+                try { await Task.Delay(op.TokenDelay, context.RequestAborted); }
+                catch (OperationCanceledException) { return Results.Empty; }
+            }
             var form = await context.Request.ReadFormAsync();
             op.LastTokenForm = form.ToDictionary(f => f.Key, f => f.Value.ToString());
             op.LastTokenAuthorization = context.Request.Headers.Authorization.ToString();

@@ -5,6 +5,8 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Sso.Functions.Oidc;
 using Sso.Functions.Storage.Secrets;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 using Sso.Testing;
 
 namespace Sso.Functions.Tests.Oidc;
@@ -37,6 +39,7 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
     public async Task InitializeAsync()
     {
         Op.IdToken = null;
+        Op.TokenDelay = TimeSpan.Zero;
         _tenantId = await _flow.CreateTenantAsync(OidcTestFlow.UniqueDomain());
         (_clientId, _) = await _flow.CreateClientAsync();
         _connectionId = (await _flow.CreateConnectionAsync(_tenantId, Op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
@@ -287,5 +290,67 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
 
         if (admitted) Assert.NotEmpty(OidcTestFlow.Param(response.Headers.Location!, "code"));
         else OidcTestFlow.AssertErrorRedirect(response, "access_denied", "idp_response_rejected");
+    }
+
+    [Fact]
+    public async Task Sends_the_browser_back_with_temporarily_unavailable_when_the_token_endpoint_stalls()
+    {
+        var (state, nonce, _) = await StartAsync();
+        Op.IdToken = () => Op.Sign(Op.Claims(nonce, Now));
+        Op.TokenDelay = TimeSpan.FromSeconds(30);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var response = await _flow.CallbackAsync(Query(state));
+
+        OidcTestFlow.AssertErrorRedirect(response, "temporarily_unavailable", "idp_unavailable");
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(12));
+    }
+
+    [Fact]
+    public async Task Logs_no_token_code_secret_or_email_during_a_sign_in()
+    {
+        var logs = new CapturedLogs();
+        await using var app = fixture.App.WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(logs)));
+        var browser = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var (state, nonce, _) = await StartAsync();
+        string? idToken = null;
+        Op.IdToken = () => idToken = Op.Sign(Op.Claims(nonce, Now));
+        var idpCode = "idp-code-" + Guid.NewGuid().ToString("N");
+
+        var ok = await browser.GetAsync($"/oidc/callback?code={idpCode}&state={Uri.EscapeDataString(state)}&iss={Uri.EscapeDataString(Op.Issuer)}");
+        var code = OidcTestFlow.Param(ok.Headers.Location!, "code");
+        Assert.NotEmpty(code);
+        (state, nonce, _) = await StartAsync();
+        Op.IdToken = () => { var c = Op.Claims(nonce, Now); c["aud"] = "x"; return Op.Sign(c); };
+        await browser.GetAsync($"/oidc/callback?code={idpCode}2&state={Uri.EscapeDataString(state)}&iss={Uri.EscapeDataString(Op.Issuer)}");
+
+        var text = logs.Text;
+        Assert.Contains("OIDC response rejected: AudienceMismatch", text);
+        foreach (var secret in new[] { idToken!, idpCode, code, FakeOp.ClientSecret, "alice@acme.test", nonce, state })
+            Assert.DoesNotContain(secret, text);
+    }
+}
+
+internal sealed class CapturedLogs : Microsoft.Extensions.Logging.ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public string Text => string.Join("\n", _lines);
+
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(this);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturedLogs owner) : Microsoft.Extensions.Logging.ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+            Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner._lines.Enqueue(formatter(state, exception) + " " + exception);
     }
 }
