@@ -293,6 +293,20 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
     }
 
     [Fact]
+    public async Task Applies_the_sign_in_policy_a_user_not_provisioned_with_JIT_off_is_refused()
+    {
+        var tenantId = await _flow.CreateTenantAsync(OidcTestFlow.UniqueDomain(), jit: false);
+        var connectionId = (await _flow.CreateConnectionAsync(tenantId, Op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
+        var url = await _flow.StartAsync(tenantId, connectionId, _clientId);
+        Op.IdToken = () => Op.Sign(Op.Claims(OidcTestFlow.Param(url, "nonce"), Now));
+
+        var response = await _flow.CallbackAsync(
+            $"code=c-{Guid.NewGuid():N}&state={Uri.EscapeDataString(OidcTestFlow.Param(url, "state"))}&iss={Uri.EscapeDataString(Op.Issuer)}");
+
+        OidcTestFlow.AssertErrorRedirect(response, "access_denied", "user_not_provisioned");
+    }
+
+    [Fact]
     public async Task Sends_the_browser_back_with_temporarily_unavailable_when_the_token_endpoint_stalls()
     {
         var (state, nonce, _) = await StartAsync();

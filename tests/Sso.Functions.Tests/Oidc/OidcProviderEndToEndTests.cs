@@ -73,6 +73,15 @@ public partial class OidcProviderEndToEndTests(SsoAppFixture fixture) : IClassFi
 
         // The code is single use.
         Assert.Equal(HttpStatusCode.BadRequest, (await RedeemAsync(signIn, code)).StatusCode);
+
+        // The same policies and events as SAML: one sso.login for this connection, a success
+        // (the feed shows events once they are 2 s old).
+        fixture.App.Clock.Advance(TimeSpan.FromSeconds(3));
+        var events = (await _flow.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={_tenantId}"))!["data"]!.AsArray();
+        var login = Assert.Single(events, e => e!["type"]!.GetValue<string>() == "sso.login");
+        Assert.Equal(_connectionId, login!["connectionId"]!.GetValue<string>());
+        Assert.Equal("success", login["data"]!["outcome"]!.GetValue<string>());
+        Assert.DoesNotContain(domain, events.ToJsonString());
     }
 
     [Fact]

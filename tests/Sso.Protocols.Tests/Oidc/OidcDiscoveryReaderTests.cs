@@ -131,4 +131,14 @@ public class OidcDiscoveryReaderTests
         var metadata = Read(document, "https://login.microsoftonline.com/organizations/v2.0").Value;
         Assert.True(metadata.IsIssuerTemplate);
     }
+
+    [Theory]
+    [InlineData("https://acme.okta.com/oauth2/default", "https://acme.okta.com/oauth2/default/.well-known/openid-configuration")]
+    [InlineData("https://acme.okta.com/oauth2/aus1a2b3c4/", "https://acme.okta.com/oauth2/aus1a2b3c4/.well-known/openid-configuration")]
+    [InlineData("https://accounts.google.com", "https://accounts.google.com/.well-known/openid-configuration")]
+    [InlineData("https://login.microsoftonline.com/organizations/v2.0", "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration")]
+    public void Finds_discovery_under_the_issuer_path_as_Okta_custom_authorization_servers_need(string issuer, string expected)
+    {
+        Assert.Equal(expected, OidcDiscoveryReader.DiscoveryUrl(issuer));
+    }
 }
