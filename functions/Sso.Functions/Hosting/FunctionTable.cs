@@ -34,6 +34,7 @@ public static class FunctionTable
     [
         DomainClaimSweep.Function,
         OutboxSweep.Function,
+        .. SignInMaintenance.Timers,
     ];
 
     public static void MapFunctions(this WebApplication app)

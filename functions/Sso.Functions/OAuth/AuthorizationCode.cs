@@ -140,14 +140,23 @@ public sealed record AuthorizationCode
 /// </summary>
 public sealed class AuthorizationCodeStore(TableStorage storage)
 {
-    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync("authorizationcodes", cancellationToken);
+    public const string TableName = "authorizationcodes";
 
-    /// <summary>Stores the code and returns its value (shown only to the client, in the redirect).</summary>
-    public async Task<string> CreateAsync(AuthorizationCode code, CancellationToken cancellationToken)
+    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableName, cancellationToken);
+
+    /// <summary>
+    /// Stores the code together with the outbox row of its <c>sso.login</c> event (one partition,
+    /// one transaction) and returns the code's value (shown only to the client, in the redirect).
+    /// </summary>
+    public async Task<string> CreateAsync(AuthorizationCode code, Events.EventRecord login, CancellationToken cancellationToken)
     {
         var value = AuthorizationCode.NewValue();
         var table = await TableAsync(cancellationToken);
-        await table.AddEntityAsync(code.ToEntity(AuthorizationCode.HashOf(value)), cancellationToken);
+        await table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.Add, code.ToEntity(AuthorizationCode.HashOf(value))),
+            new(TableTransactionActionType.Add, login.ToOutboxEntity(code.ClientId.Value)),
+        ], cancellationToken);
         return value;
     }
 

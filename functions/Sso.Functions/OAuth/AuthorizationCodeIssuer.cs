@@ -57,6 +57,14 @@ public sealed partial class AuthorizationCodeIssuer(
             AuthTime = identity.AuthenticatedAt is { } at && at <= now ? at : now,
             IdpAttributes = identity.RawAttributes,
         };
+        var login = events.NewLogin(tenant.Id, connection.Id, new JsonObject
+        {
+            ["outcome"] = "success",
+            ["clientId"] = pending.ClientId.Value,
+            ["sub"] = user.Subject,
+            ["directoryUserId"] = user.DirectoryUserId,
+            ["role"] = user.Role,
+        });
         var code = await codes.CreateAsync(new AuthorizationCode
         {
             ClientId = pending.ClientId,
@@ -68,16 +76,8 @@ public sealed partial class AuthorizationCodeIssuer(
             User = user,
             IssuedAt = now,
             ExpiresAt = now + AuthorizationCode.Lifetime,
-        }, cancellationToken);
-
-        await events.RecordAsync(tenant.Id, connection.Id.Value, new JsonObject
-        {
-            ["outcome"] = "success",
-            ["clientId"] = pending.ClientId.Value,
-            ["sub"] = user.Subject,
-            ["directoryUserId"] = user.DirectoryUserId,
-            ["role"] = user.Role,
-        }, cancellationToken);
+        }, login, cancellationToken);
+        await events.PublishAsync(pending.ClientId, login, cancellationToken);
         LogSignedIn(logger, tenant.Id.Value, connection.Id.Value, pending.ClientId.Value);
 
         return OAuthResults.Redirect(pending.RedirectUri, pending.ResponseMode,
@@ -97,14 +97,14 @@ public sealed partial class AuthorizationCodeIssuer(
         CancellationToken cancellationToken, string? failureKind = null)
     {
         context.Items[RequestPipeline.TenantItem] = pending.TenantId.Value;
-        await events.RecordAsync(pending.TenantId, pending.ConnectionId.Value, new JsonObject
+        await events.RecordAsync(pending.ClientId, events.NewLogin(pending.TenantId, pending.ConnectionId, new JsonObject
         {
             ["outcome"] = "failure",
             ["clientId"] = pending.ClientId.Value,
             ["error"] = error,
             ["reason"] = errorDescriptionCode,
             ["failureKind"] = failureKind,
-        }, cancellationToken);
+        }), cancellationToken);
         LogRefused(logger, pending.TenantId.Value, pending.ConnectionId.Value, errorDescriptionCode);
         return ErrorRedirect(pending, error, errorDescriptionCode);
     }

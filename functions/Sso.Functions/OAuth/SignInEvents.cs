@@ -1,40 +1,37 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
+using Sso.Functions.Connections;
+using Sso.Functions.Events;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.OAuth;
 
 /// <summary>
-/// Writes the <c>sso.login</c> event of every sign-in, success or failure, into the event feed
-/// (table "events", partitions "all" and the tenant id, RowKey a time-ordered <c>evt_…</c> id),
-/// in the row shape the feed reader expects. A sign-in changes no tenant state, so there is no
-/// outbox transaction to join: the event is written straight to the feed.
+/// The <c>sso.login</c> event of every sign-in, success or failure. Its outbox row lives in the
+/// "authorizationcodes" table under the client's partition: a success commits it in the same
+/// transaction as the code it issued, a refusal commits it alone. Right after the commit it is
+/// published to the feed (and webhooks); <see cref="OutboxSweep"/> republishes what a crash left.
 /// </summary>
-public sealed class SignInEvents(TableStorage storage, TimeProvider clock)
+public sealed class SignInEvents(TableStorage storage, TimeProvider clock, EventFeedStore feed)
 {
     public const string LoginType = "sso.login";
-    private static long _sequence;
+    public const string OutboxTable = AuthorizationCodeStore.TableName;
 
-    public async Task RecordAsync(TenantId tenantId, string connectionId, JsonObject data, CancellationToken cancellationToken)
+    public EventRecord NewLogin(TenantId tenantId, ConnectionId connectionId, JsonObject data) =>
+        new(EventRecord.NewId(clock.GetUtcNow()), LoginType, tenantId.Value, null, connectionId.Value, clock.GetUtcNow(), data);
+
+    /// <summary>Commits an event that goes with no other change (a refused sign-in), then publishes it.</summary>
+    public async Task RecordAsync(ClientId clientId, EventRecord login, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        var sequence = Interlocked.Increment(ref _sequence) % 10_000_000_000L;
-        var id = "evt_" + now.UtcTicks.ToString("D19", CultureInfo.InvariantCulture)
-                 + sequence.ToString("D10", CultureInfo.InvariantCulture) + Ids.New("")[..6];
-        var table = await storage.GetTableAsync("events", cancellationToken);
-        foreach (var partition in new[] { "all", tenantId.Value })
-        {
-            await table.UpsertEntityAsync(new TableEntity(partition, id)
-            {
-                ["EventId"] = id,
-                ["Type"] = LoginType,
-                ["TenantId"] = tenantId.Value,
-                ["DirectoryId"] = null,
-                ["ConnectionId"] = connectionId,
-                ["OccurredAt"] = now,
-                ["Data"] = data.ToJsonString(),
-            }, TableUpdateMode.Replace, cancellationToken);
-        }
+        var table = await storage.GetTableAsync(OutboxTable, cancellationToken);
+        await table.AddEntityAsync(login.ToOutboxEntity(clientId.Value), cancellationToken);
+        await PublishAsync(clientId, login, cancellationToken);
+    }
+
+    /// <summary>Publishes an event whose outbox row is committed.</summary>
+    public async Task PublishAsync(ClientId clientId, EventRecord login, CancellationToken cancellationToken)
+    {
+        var table = await storage.GetTableAsync(OutboxTable, cancellationToken);
+        await feed.PublishAsync(table, clientId.Value, [login], cancellationToken);
     }
 }

@@ -69,11 +69,30 @@ public class SamlSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixtur
         Assert.Equal("admin", profile["role"]!.GetValue<string>());
         Assert.Equal("engineering", profile["idp"]!["groups"]![0]!.GetValue<string>());
 
-        // The sign-in left one success event in the tenant's feed.
-        var events = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "events");
-        var rows = events.Query<TableEntity>(e => e.PartitionKey == flow.TenantId).ToList();
-        Assert.Contains(rows, r => r.GetString("Type") == "sso.login" && r.GetString("Data").Contains("\"success\""));
-        Assert.DoesNotContain(rows, r => r.GetString("Data").Contains(flow.Email));
+        // The sign-in left one success event in the tenant's feed, with ids and no email.
+        fixture.App.Clock.Advance(TimeSpan.FromSeconds(3));
+        var feed = (await flow.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={flow.TenantId}"))!;
+        var login = feed["data"]!.AsArray().Single(e => e!["type"]!.GetValue<string>() == "sso.login")!;
+        Assert.Equal(flow.ConnectionId, login["connectionId"]!.GetValue<string>());
+        Assert.Equal("success", login["data"]!["outcome"]!.GetValue<string>());
+        Assert.Equal(idToken.Subject, login["data"]!["sub"]!.GetValue<string>());
+        Assert.DoesNotContain(flow.Email, feed.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Records_a_refused_sign_in_as_a_failed_sso_login_with_its_reason()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var (requestId, relayState) = await flow.StartAsync("st", null);
+        var forged = flow.Idp.SignedResponse(flow.Assertion(requestId), signWith: SamlTestIdp.CreateCertificate("CN=x"));
+        await flow.PostAcsAsync(forged, relayState);
+
+        fixture.App.Clock.Advance(TimeSpan.FromSeconds(3));
+        var feed = (await flow.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={flow.TenantId}"))!;
+        var login = feed["data"]!.AsArray().Single(e => e!["type"]!.GetValue<string>() == "sso.login")!;
+        Assert.Equal("failure", login["data"]!["outcome"]!.GetValue<string>());
+        Assert.Equal("idp_response_rejected", login["data"]!["reason"]!.GetValue<string>());
+        Assert.Equal("UntrustedCertificate", login["data"]!["failureKind"]!.GetValue<string>());
     }
 
     [Fact]
