@@ -262,7 +262,7 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
         var (state, nonce, _) = await StartAsync();
         Op.IdToken = () => Op.Sign(Op.Claims(nonce, Now));
         var secrets = fixture.App.Get<ISecretStore>();
-        var name = OidcConnectionSetup.ClientSecretName(new Connections.ConnectionId(_connectionId));
+        var name = OidcConnectionSetup.ClientSecretName(new Sso.Functions.Connections.ConnectionId(_connectionId));
         await secrets.DeleteAsync(name, default);
 
         OidcTestFlow.AssertErrorRedirect(await _flow.CallbackAsync(Query(state)), "access_denied", "idp_response_rejected");
