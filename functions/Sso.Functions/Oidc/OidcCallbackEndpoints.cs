@@ -88,6 +88,9 @@ public static partial class OidcCallbackEndpoints
         var metadata = await cache.GetMetadataAsync(config.Issuer, cancellationToken);
         if (!metadata.IsSuccess) return Rejected(metadata.Error);
         var provider = metadata.Value;
+        // The connection's issuer may have been changed while the user was at the old IdP: its code is not for the new one.
+        if (pending.IdpString(OidcSignInStarter.IssuerKey) is { } startedAt && startedAt != provider.Issuer)
+            return Rejected(OidcFailure.Mismatch(OidcFailureKind.CallbackIssuerMismatch, "The IdP this sign-in started at", provider.Issuer, startedAt));
 
         // RFC 9207 §2.4: with one redirect URI for every IdP, iss tells which IdP answered (mix-up defence).
         if (CheckIssParameter(query["iss"], provider) is { } mixUp) return Rejected(mixUp);
