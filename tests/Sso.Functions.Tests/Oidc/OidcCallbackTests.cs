@@ -307,6 +307,23 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
     }
 
     [Fact]
+    public async Task Refuses_a_callback_when_the_connection_moved_to_another_IdP_mid_sign_in()
+    {
+        var (state, nonce, _) = await StartAsync();
+        await using var other = await FakeOp.StartAsync();
+        var patch = await _flow.Admin.PatchAsync($"/api/v1/tenants/{_tenantId}/connections/{_connectionId}",
+            JsonContent.Create(new JsonObject { ["issuer"] = other.Issuer }));
+        Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+        other.IdToken = () => other.Sign(other.Claims(nonce, Now));
+
+        var response = await _flow.CallbackAsync(
+            $"code=c-{Guid.NewGuid():N}&state={Uri.EscapeDataString(state)}&iss={Uri.EscapeDataString(other.Issuer)}");
+
+        OidcTestFlow.AssertErrorRedirect(response, "access_denied", "idp_response_rejected");
+        Assert.Equal(0, other.TokenRequests);
+    }
+
+    [Fact]
     public async Task Sends_the_browser_back_with_temporarily_unavailable_when_the_token_endpoint_stalls()
     {
         var (state, nonce, _) = await StartAsync();
