@@ -13,7 +13,8 @@ if [ ! -x "$tools/node_modules/.bin/azurite" ]; then
   npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null
 fi
 
-if [ ! -d "$root/tests/peers/node_modules/oidc-provider" ]; then
-  echo "Installing the test peers (tests/peers) ..."
+# Protocol peers nobody on this project wrote (samlify, oidc-provider), for the end-to-end sign-in tests.
+if [ ! -d "$root/tests/peers/node_modules/samlify" ] || [ ! -d "$root/tests/peers/node_modules/oidc-provider" ]; then
+  echo "Installing the test peers into tests/peers/ ..."
   npm ci --prefix "$root/tests/peers" --no-audit --no-fund --loglevel=error >/dev/null
 fi

@@ -34,7 +34,7 @@ public class SignInMaintenanceTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         Assert.Equal(0, Count("pendingsignins", abandoned));
         Assert.Equal(0, Count("samlassertions", flow.ConnectionId));
         var codes = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "authorizationcodes");
-        Assert.Empty(codes.Query<TableEntity>(e => e.PartitionKey == flow.ClientId).Where(r => r.RowKey.StartsWith("code|")));
+        Assert.DoesNotContain(codes.Query<TableEntity>(e => e.PartitionKey == flow.ClientId), r => r.RowKey.StartsWith("code|"));
     }
 
     [Fact]
