@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the project's local tools when they are missing: Azurite (npm) under .tools/, and the
-# test peers (npm oidc-provider, pinned by tests/peers/package-lock.json) under tests/peers/.
+# test peers (npm samlify and oidc-provider, pinned by tests/peers/package-lock.json) under tests/peers/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
