@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the project's local tools when they are missing: Azurite (npm) under .tools/.
+# Installs the project's local tools when they are missing: Azurite (npm) under .tools/, and the
+# test peers (npm samlify and oidc-provider, pinned by tests/peers/package-lock.json) under tests/peers/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
@@ -12,8 +13,8 @@ if [ ! -x "$tools/node_modules/.bin/azurite" ]; then
   npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null
 fi
 
-# SAML peers nobody on this project wrote (samlify), for the end-to-end sign-in tests.
-if [ ! -d "$root/tests/peers/node_modules/samlify" ]; then
+# Protocol peers nobody on this project wrote (samlify, oidc-provider), for the end-to-end sign-in tests.
+if [ ! -d "$root/tests/peers/node_modules/samlify" ] || [ ! -d "$root/tests/peers/node_modules/oidc-provider" ]; then
   echo "Installing the test peers into tests/peers/ ..."
   npm ci --prefix "$root/tests/peers" --no-audit --no-fund --loglevel=error >/dev/null
 fi

@@ -28,6 +28,7 @@ public static class FunctionTable
         .. EventEndpoints.Endpoints,
         .. WebhookEndpoints.Endpoints,
         .. DeadLetterEndpoints.Endpoints,
+        .. Oidc.OidcCallbackEndpoints.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =

@@ -88,6 +88,7 @@ public static class ServiceRegistration
                 AllowAutoRedirect = false,
                 ConnectTimeout = TimeSpan.FromSeconds(5),
             });
+        Oidc.OidcServiceRegistration.AddOidc(services);
         return services;
     }
 }

@@ -1,40 +1,191 @@
-using Sso.Functions.Storage;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Sso.Functions.Connections;
 using Sso.Functions.Hosting;
+using Sso.Functions.Storage;
+using Sso.Functions.Storage.Secrets;
+using Sso.Protocols.Oidc;
 
 namespace Sso.Functions.Oidc;
 
 /// <summary>
-/// The OIDC side of <c>POST/PATCH/DELETE /api/v1/tenants/{tenantId}/connections</c>.
-/// Placeholder: the OIDC connections feature replaces this file.
+/// The OIDC side of the connections API: <c>{type:"oidc", issuer, clientId, clientSecret, scopes?,
+/// entraTenantIds?, clockSkewSeconds?, name?}</c>. Discovery is fetched and validated before
+/// anything is stored, so a connection that exists can sign in. The client secret goes to the
+/// secret store under a name derived from the connection id; the row never holds it.
 /// </summary>
-public static class OidcConnectionSetup
+public static partial class OidcConnectionSetup
 {
-    /// <summary>
-    /// Validates <paramref name="body"/> (the whole POST body, <c>type</c> included) and returns the
-    /// connection to store (new id, <see cref="ConnectionTypes.Oidc"/>, config without secrets:
-    /// put the client secret in the secret store). The caller stores it and writes the 201.
-    /// </summary>
-    public static Task<Result<Connection, Problem>> CreateAsync(HttpContext context, TenantId tenantId, JsonObject body)
+    public const int DefaultClockSkewSeconds = 180;
+    public const int MaxScopes = 20;
+    public const int MaxEntraTenants = 50;
+
+    private static readonly HashSet<string> Members =
+        ["type", "name", "issuer", "clientId", "clientSecret", "scopes", "entraTenantIds", "clockSkewSeconds"];
+
+    public static string ClientSecretName(ConnectionId id) => "oidc-client-secret-" + id.Value.Replace('_', '-');
+
+    public static async Task<Result<Connection, Problem>> CreateAsync(HttpContext context, TenantId tenantId, JsonObject body)
     {
-        _ = context;
-        _ = tenantId;
-        _ = body;
-        return Task.FromResult<Result<Connection, Problem>>(
-            Problem.Validation("OIDC connections are not available in this build."));
+        if (JsonMergePatch.FirstUnknownMember(body, Members) is { } unknown) return Problem.UnknownField(unknown);
+        foreach (var required in new[] { "issuer", "clientId", "clientSecret" })
+            if (body[required] is null)
+                return Problem.Validation($"'{required}' is required for an OIDC connection.");
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var config = new JsonObject
+        {
+            ["scopes"] = new JsonArray(OidcAuthorizationRequest.DefaultScopes.Select(s => (JsonNode?)s).ToArray()),
+            ["clockSkewSeconds"] = DefaultClockSkewSeconds,
+        };
+        var applied = await ApplyAsync(context, config, body, now);
+        if (!applied.IsSuccess) return applied.Error;
+        var name = ReadName(body);
+        if (!name.IsSuccess) return name.Error;
+
+        var connection = new Connection(ConnectionId.New(), tenantId, ConnectionTypes.Oidc, name.Value, applied.Value.Config, now, now);
+        // Order: the secret first, then (in the caller) the row. A crash in between leaves a secret
+        // named after an id that no row will ever carry; it is never read.
+        await context.RequestServices.GetRequiredService<ISecretStore>()
+            .SetAsync(ClientSecretName(connection.Id), applied.Value.ClientSecret!, context.RequestAborted);
+        return connection;
     }
 
-    /// <summary>Applies a PATCH body (a JSON object of changed fields) to an OIDC connection; the caller stores the result.</summary>
-    public static Task<Result<Connection, Problem>> UpdateAsync(HttpContext context, Connection before, JsonObject patch)
+    public static async Task<Result<Connection, Problem>> UpdateAsync(HttpContext context, Connection before, JsonObject patch)
     {
-        _ = context;
-        _ = before;
-        _ = patch;
-        return Task.FromResult<Result<Connection, Problem>>(
-            Problem.Validation("OIDC connections are not available in this build."));
+        if (JsonMergePatch.FirstUnknownMember(patch, Members) is { } unknown) return Problem.UnknownField(unknown);
+        if (patch["type"] is { } type && type.ToString() != ConnectionTypes.Oidc)
+            return Problem.Validation("A connection's 'type' cannot change; create a new connection.");
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var applied = await ApplyAsync(context, before.Config.DeepClone().AsObject(), patch, now);
+        if (!applied.IsSuccess) return applied.Error;
+        var name = before.Name;
+        if (patch.ContainsKey("name"))
+        {
+            var read = ReadName(patch);
+            if (!read.IsSuccess) return read.Error;
+            name = read.Value;
+        }
+        // A new secret replaces the old one before the row changes: the secret is not versioned with
+        // the row, and the old one is useless once the IdP has rotated it anyway.
+        if (applied.Value.ClientSecret is { } secret)
+            await context.RequestServices.GetRequiredService<ISecretStore>()
+                .SetAsync(ClientSecretName(before.Id), secret, context.RequestAborted);
+        return before with { Name = name, Config = applied.Value.Config, UpdatedAt = now };
     }
 
-    /// <summary>Called after an OIDC connection row was deleted: remove its secrets.</summary>
-    public static Task DeletedAsync(HttpContext context, Connection connection) => Task.CompletedTask;
+    /// <summary>Called after an OIDC connection row was deleted: remove its client secret.</summary>
+    public static Task DeletedAsync(HttpContext context, Connection connection) =>
+        context.RequestServices.GetRequiredService<ISecretStore>().DeleteAsync(ClientSecretName(connection.Id), context.RequestAborted);
+
+    private sealed record Applied(JsonObject Config, string? ClientSecret);
+
+    private static async Task<Result<Applied, Problem>> ApplyAsync(HttpContext context, JsonObject config, JsonObject input, DateTimeOffset now)
+    {
+        var options = context.RequestServices.GetRequiredService<SsoOptions>();
+        string? secret = null;
+        if (input.ContainsKey("clientId"))
+        {
+            if (!TryString(input["clientId"], out var clientId) || clientId.Trim().Length is 0 or > 512)
+                return Problem.Validation("'clientId' must be the client id the IdP issued (1-512 characters).");
+            config["clientId"] = clientId.Trim();
+        }
+        if (input.ContainsKey("clientSecret"))
+        {
+            if (!TryString(input["clientSecret"], out var value) || value.Length is 0 or > 2048)
+                return Problem.Validation("'clientSecret' must be the client secret the IdP issued (1-2048 characters).");
+            secret = value;
+        }
+        if (input.ContainsKey("scopes"))
+        {
+            if (input["scopes"] is not JsonArray scopes || scopes.Count > MaxScopes)
+                return Problem.Validation($"'scopes' must be an array of at most {MaxScopes} scope names.");
+            var list = new List<string>();
+            foreach (var item in scopes)
+            {
+                // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+                if (!TryString(item, out var scope) || !ScopeToken().IsMatch(scope))
+                    return Problem.Validation("Each of 'scopes' must be a scope name (printable ASCII, no spaces, quotes or backslashes).");
+                list.Add(scope);
+            }
+            config["scopes"] = new JsonArray(OidcAuthorizationRequest.NormalizeScopes(list).Select(s => (JsonNode?)s).ToArray());
+        }
+        if (input.ContainsKey("clockSkewSeconds"))
+        {
+            if (input["clockSkewSeconds"] is not JsonValue v || !v.TryGetValue<int>(out var skew) || skew is < 0 or > 600)
+                return Problem.Validation("'clockSkewSeconds' must be a whole number from 0 to 600.");
+            config["clockSkewSeconds"] = skew;
+        }
+        if (input.ContainsKey("entraTenantIds"))
+        {
+            if (input["entraTenantIds"] is not JsonArray ids || ids.Count > MaxEntraTenants)
+                return Problem.Validation($"'entraTenantIds' must be an array of at most {MaxEntraTenants} Entra tenant ids (GUIDs).");
+            var list = new JsonArray();
+            foreach (var item in ids)
+            {
+                if (!TryString(item, out var text) || !Guid.TryParse(text, out var guid))
+                    return Problem.Validation("Each of 'entraTenantIds' must be an Entra tenant id (a GUID, the 'Directory (tenant) ID').");
+                list.Add((JsonNode?)JsonValue.Create(guid.ToString("D")));
+            }
+            config["entraTenantIds"] = list;
+        }
+
+        if (input.ContainsKey("issuer"))
+        {
+            if (!TryString(input["issuer"], out var raw))
+                return Problem.Validation("'issuer' must be the IdP's issuer URL.");
+            // Issuers are compared exactly (Discovery §4.3); only a trailing slash on the input is forgiven.
+            var issuer = raw.Trim();
+            var checkedUrl = OidcDiscoveryReader.CheckUrl(issuer, "issuer", options.AllowLoopbackHttp);
+            if (!checkedUrl.IsSuccess) return Problem.Validation(checkedUrl.Error.Message);
+            if (checkedUrl.Value.Query.Length > 0)
+                return Problem.Validation("'issuer' must not have a query (OpenID Connect Discovery §2).");
+
+            var cache = context.RequestServices.GetRequiredService<OidcProviderCache>();
+            var metadata = await cache.FetchMetadataAsync(issuer, context.RequestAborted);
+            if (!metadata.IsSuccess && issuer.EndsWith('/'))
+            {
+                var trimmed = await cache.FetchMetadataAsync(issuer.TrimEnd('/'), context.RequestAborted);
+                if (trimmed.IsSuccess) (issuer, metadata) = (issuer.TrimEnd('/'), trimmed);
+            }
+            if (!metadata.IsSuccess)
+                return new Problem(422, "oidc-discovery-failed", "The IdP's OpenID Connect discovery document could not be used",
+                    $"{OidcDiscoveryReader.DiscoveryUrl(issuer)}: {metadata.Error.Message}");
+            config["issuer"] = issuer;
+            config["discoveredIssuer"] = metadata.Value.Issuer;
+            config["authorizationEndpoint"] = metadata.Value.AuthorizationEndpoint.AbsoluteUri;
+            config["tokenEndpoint"] = metadata.Value.TokenEndpoint.AbsoluteUri;
+            config["tokenEndpointAuthMethod"] = metadata.Value.TokenEndpointAuthMethod == OidcClientAuthMethod.ClientSecretBasic
+                ? "client_secret_basic"
+                : "client_secret_post";
+            config["discoveryCheckedAt"] = now.ToString("O");
+        }
+
+        // An Entra multi-tenant app admits every Entra tenant; the connection must say whose users it is for.
+        if (config["discoveredIssuer"]?.ToString() is { } discovered
+            && discovered.Contains(OidcDiscoveryReader.EntraTenantPlaceholder, StringComparison.Ordinal)
+            && config["entraTenantIds"] is not JsonArray { Count: > 0 })
+            return Problem.Validation(
+                "The issuer is an Entra ID multi-tenant authority; list the customer's 'entraTenantIds' (Directory (tenant) IDs), "
+                + "or use the tenant-specific issuer https://login.microsoftonline.com/<tenant id>/v2.0.");
+        return new Applied(config, secret);
+    }
+
+    private static Result<string?, Problem> ReadName(JsonObject body)
+    {
+        if (body["name"] is null) return (string?)null;
+        if (body["name"] is not JsonValue value || !value.TryGetValue<string>(out var name) || name.Length > 200)
+            return Problem.Validation("'name' must be a string of at most 200 characters.");
+        return name.Trim();
+    }
+
+    private static bool TryString(JsonNode? node, out string text)
+    {
+        text = "";
+        if (node is not JsonValue value || !value.TryGetValue<string>(out var s)) return false;
+        text = s;
+        return true;
+    }
+
+    [GeneratedRegex(@"^[\x21\x23-\x5B\x5D-\x7E]{1,128}$")]
+    private static partial Regex ScopeToken();
 }

@@ -1,26 +1,54 @@
+using System.Security.Cryptography;
 using Sso.Functions.Connections;
+using Sso.Functions.Hosting;
 using Sso.Functions.OAuth;
 using Sso.Protocols.OAuth;
+using Sso.Protocols.Oidc;
 
 namespace Sso.Functions.Oidc;
 
 /// <summary>
-/// Starts the OIDC leg of a sign-in. Placeholder: the OIDC connections feature replaces this file.
+/// Starts the OIDC leg of a sign-in: stores the pending sign-in with a fresh nonce and PKCE
+/// verifier, and redirects to the IdP with its handle as <c>state</c> (Core §3.1.2.1, RFC 7636).
 /// </summary>
-public static class OidcSignInStarter
+public static partial class OidcSignInStarter
 {
-    /// <summary>
-    /// <paramref name="pending"/> is not stored yet: add what the callback needs to
-    /// <see cref="PendingSignIn.IdpState"/>, store it with <see cref="PendingSignInStore.CreateAsync"/>,
-    /// and redirect to the IdP with <see cref="PendingSignIn.Handle"/> as <c>state</c>.
-    /// </summary>
-    public static Task<IResult> StartAsync(HttpContext context, PendingSignIn pending, Connection connection,
+    public const string NonceKey = "nonce";
+    public const string CodeVerifierKey = "codeVerifier";
+    public const string IssuerKey = "issuer";
+
+    public static async Task<IResult> StartAsync(HttpContext context, PendingSignIn pending, Connection connection,
         CancellationToken cancellationToken)
     {
-        _ = connection;
-        _ = cancellationToken;
-        var issuer = context.RequestServices.GetRequiredService<AuthorizationCodeIssuer>();
-        return Task.FromResult(issuer.ErrorRedirect(pending, OAuthErrorCodes.TemporarilyUnavailable,
-            "OIDC connections are not available in this build."));
+        var services = context.RequestServices;
+        var codes = services.GetRequiredService<AuthorizationCodeIssuer>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Oidc");
+        if (OidcConnectionConfig.From(connection) is not { } config)
+            return await codes.FailAsync(context, pending, OAuthErrorCodes.ServerError, SignInRefusals.ConnectionUnavailable, cancellationToken);
+
+        var metadata = await services.GetRequiredService<OidcProviderCache>().GetMetadataAsync(config.Issuer, cancellationToken);
+        if (!metadata.IsSuccess)
+        {
+            LogDiscoveryFailed(logger, connection.TenantId.Value, connection.Id.Value, metadata.Error.Kind);
+            return await codes.FailAsync(context, pending, OAuthErrorCodes.TemporarilyUnavailable, OidcRefusals.IdpUnavailable, cancellationToken);
+        }
+
+        var nonce = Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
+        // RFC 7636 §4.1: 32 random octets, base64url → 43 characters of the unreserved set.
+        var codeVerifier = Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
+        var idpState = pending.IdpState.DeepClone().AsObject();
+        idpState[NonceKey] = nonce;
+        idpState[CodeVerifierKey] = codeVerifier;
+        idpState[IssuerKey] = metadata.Value.Issuer;
+        var stored = pending with { IdpState = idpState };
+        await services.GetRequiredService<PendingSignInStore>().CreateAsync(stored, cancellationToken);
+
+        var request = new OidcAuthorizationRequest(metadata.Value.AuthorizationEndpoint, config.ClientId,
+            services.GetRequiredService<SsoOptions>().Url(OidcCallbackEndpoints.Route), config.Scopes, stored.Handle, nonce, codeVerifier);
+        context.Response.Headers.CacheControl = "no-store";
+        return Results.Redirect(request.ToUri().AbsoluteUri);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OIDC sign-in not started: discovery failed with {FailureKind} (tenant {TenantId}, connection {ConnectionId})")]
+    private static partial void LogDiscoveryFailed(ILogger logger, string tenantId, string connectionId, OidcFailureKind failureKind);
 }

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using System.Web;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Sso.Functions.Connections;
+using Sso.Functions.OAuth;
+using Sso.Functions.Oidc;
+using Sso.Functions.Storage;
+using Sso.Testing;
+
+namespace Sso.Functions.Tests.Oidc;
+
+/// <summary>Tenant, client and OIDC connection setup, and the steps of one sign-in, over HTTP.</summary>
+public sealed class OidcTestFlow(SsoAppFactory app)
+{
+    public const string ClientRedirectUri = "https://app.example.com/callback";
+
+    public HttpClient Admin { get; } = app.CreateAdminClient();
+    public HttpClient Browser { get; } = app.CreateAnonymousClient();
+
+    public static string UniqueDomain() => $"acme-{Guid.NewGuid():N}"[..20] + ".test";
+
+    public async Task<string> CreateTenantAsync(string domain, bool jit = true)
+    {
+        var response = await Admin.PostAsJsonAsync("/api/v1/tenants", new { name = "Acme", domains = new[] { domain } });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        if (jit)
+        {
+            var patch = await Admin.PatchAsync($"/api/v1/tenants/{id}",
+                JsonContent.Create(new JsonObject { ["settings"] = new JsonObject { ["jitProvisioning"] = true } }));
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+        }
+        return id;
+    }
+
+    public async Task<(string ClientId, string ClientSecret)> CreateClientAsync()
+    {
+        var response = await Admin.PostAsJsonAsync("/api/v1/clients", new { name = "Product", redirectUris = new[] { ClientRedirectUri } });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        return (body["clientId"]!.GetValue<string>(), body["clientSecret"]!.GetValue<string>());
+    }
+
+    public async Task<HttpResponseMessage> PostConnectionAsync(string tenantId, JsonObject body) =>
+        await Admin.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/connections", body);
+
+    public async Task<JsonObject> CreateConnectionAsync(string tenantId, string issuer, string clientId, string clientSecret)
+    {
+        var response = await PostConnectionAsync(tenantId,
+            new JsonObject { ["type"] = "oidc", ["issuer"] = issuer, ["clientId"] = clientId, ["clientSecret"] = clientSecret });
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.True(response.StatusCode == HttpStatusCode.Created, body.ToJsonString());
+        return body;
+    }
+
+    /// <summary>
+    /// Starts a sign-in the way <c>/oauth/authorize</c> does once it has accepted the request: a
+    /// pending sign-in for the client, handed to <see cref="OidcSignInStarter"/>. Returns the IdP URL.
+    /// </summary>
+    public async Task<Uri> StartAsync(string tenantId, string connectionId, string clientId, string clientState = "client-state-1")
+    {
+        var connection = await app.Get<ConnectionStore>().FindAsync(new TenantId(tenantId), new ConnectionId(connectionId), default);
+        var now = app.Clock.GetUtcNow();
+        var pending = new PendingSignIn
+        {
+            Handle = PendingSignIn.NewHandle(new ConnectionId(connectionId)),
+            ClientId = new ClientId(clientId),
+            RedirectUri = ClientRedirectUri,
+            State = clientState,
+            Nonce = "client-nonce",
+            TenantId = new TenantId(tenantId),
+            ConnectionId = new ConnectionId(connectionId),
+            CreatedAt = now,
+            ExpiresAt = now + PendingSignIn.Lifetime,
+            Scope = "openid email profile",
+        };
+        using var scope = app.Services.CreateScope();
+        var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
+        var result = await OidcSignInStarter.StartAsync(context, pending, connection!, default);
+        await result.ExecuteAsync(context);
+        Assert.Equal(302, context.Response.StatusCode);
+        return new Uri(context.Response.Headers.Location.ToString());
+    }
+
+    public static string Param(Uri uri, string name) => HttpUtility.ParseQueryString(uri.Query)[name] ?? "";
+
+    public static string? ParamOrNull(Uri uri, string name) => HttpUtility.ParseQueryString(uri.Query)[name];
+
+    /// <summary>The IdP's redirect back to our callback.</summary>
+    public async Task<HttpResponseMessage> CallbackAsync(string query) => await Browser.GetAsync("/oidc/callback?" + query);
+
+    /// <summary>Asserts the browser went back to the client with an OAuth error, its state, and no code.</summary>
+    public static Uri AssertErrorRedirect(HttpResponseMessage response, string error, string description, string clientState = "client-state-1")
+    {
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var location = response.Headers.Location!;
+        Assert.StartsWith(ClientRedirectUri + "?", location.AbsoluteUri);
+        Assert.Equal(error, Param(location, "error"));
+        Assert.Equal(description, Param(location, "error_description"));
+        Assert.Equal(clientState, Param(location, "state"));
+        Assert.Null(ParamOrNull(location, "code"));
+        return location;
+    }
+}
