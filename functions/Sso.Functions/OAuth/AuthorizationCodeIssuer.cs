@@ -124,7 +124,8 @@ public sealed partial class AuthorizationCodeIssuer(
         if (DomainName.OfEmail(email) is not { } domain) return false;
         // DESIGN: an email domain belongs to one tenant only, so an IdP of one tenant cannot
         // vouch for addresses of a domain that another tenant has claimed.
-        return await tenants.FindTenantIdByDomainAsync(domain, cancellationToken) is { } owner && owner != tenantId;
+        // A claim its tenant must verify but has not claims no email (requireVerifiedDomains).
+        return await tenants.FindSignInTenantAsync(domain, cancellationToken) is { } owner && owner.Id != tenantId;
     }
 
     private static string? JoinName(string? given, string? family) =>

@@ -126,8 +126,9 @@ public static partial class AuthorizeEndpoints
             var domain = DomainName.OfEmail(hint);
             if (domain is null)
                 return new Routing(null, null, "Enter your work email address (name@company.com).");
-            if (await services.GetRequiredService<TenantStore>().FindTenantIdByDomainAsync(domain, cancellationToken) is not { } tenantId
-                || await FirstConnectionAsync(connections, tenantId, cancellationToken) is not { } connection)
+            // A domain that its tenant has not verified (while it requires verification) routes nothing.
+            if (await services.GetRequiredService<TenantStore>().FindSignInTenantAsync(domain, cancellationToken) is not { } tenant
+                || await FirstConnectionAsync(connections, tenant.Id, cancellationToken) is not { } connection)
                 return new Routing(null, null, "Single sign-on is not set up for that email domain. Check the address, or ask your IT administrator.");
             return new Routing(connection, null, null);
         }

@@ -124,6 +124,41 @@ public class DomainVerificationTests(DomainVerificationFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task An_unverified_domain_routes_no_sign_in_until_it_is_verified()
+    {
+        var (tenantId, domain) = await CreateTenantAsync();
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        using var certificate = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=idp", rsa,
+                System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        var connection = await _admin.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/connections", new
+        {
+            type = "saml", idpEntityId = "https://idp.example.com/entity", idpSsoUrl = "https://idp.example.com/sso",
+            idpCertificates = new[] { certificate.ExportCertificatePem() },
+        });
+        Assert.Equal(HttpStatusCode.Created, connection.StatusCode);
+        var client = await (await _admin.PostAsJsonAsync("/api/v1/clients",
+            new { name = "Product", redirectUris = new[] { "http://127.0.0.1:3000/cb" } })).Content.ReadFromJsonAsync<JsonObject>();
+        var authorize = "/oauth/authorize?response_type=code&client_id=" + client!["clientId"] +
+            "&redirect_uri=" + Uri.EscapeDataString("http://127.0.0.1:3000/cb") + "&state=s1&scope=openid" +
+            "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256" +
+            "&login_hint=" + Uri.EscapeDataString("jane@" + domain);
+        var browser = fixture.App.CreateAnonymousClient();
+
+        Assert.Null(await fixture.App.Get<TenantStore>().FindSignInTenantAsync(domain, default));
+        var unverified = await browser.GetAsync(authorize);
+        Assert.True(unverified.StatusCode == HttpStatusCode.OK, unverified.Headers.Location?.ToString());
+        Assert.Contains("not set up", await unverified.Content.ReadAsStringAsync());
+
+        fixture.Dns.SetTxt("_sso-challenge." + domain, (await DomainAsync(tenantId))["challenge"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await _admin.PostAsync($"/api/v1/tenants/{tenantId}/domains/{domain}/verify", null)).StatusCode);
+
+        var verified = await browser.GetAsync(authorize);
+        Assert.Equal(HttpStatusCode.Found, verified.StatusCode);
+        Assert.StartsWith("https://idp.example.com/sso", verified.Headers.Location!.ToString());
+    }
+
+    [Fact]
     public async Task Answers_404_for_a_domain_of_another_tenant()
     {
         var (_, otherDomain) = await CreateTenantAsync();
