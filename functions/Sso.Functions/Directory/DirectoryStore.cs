@@ -27,15 +27,32 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
 
     // ---- directories and tokens ----
 
+    public const string TenantDirectoryKind = "tenantDirectory";
+
     public async Task CreateDirectoryAsync(DirectoryRecord directory, DirectoryToken token, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
+        // Order: the tenant's index row first (partition = tenant id), then the directory. A crash in
+        // between leaves an index row without a directory, which readers skip.
+        await table.UpsertEntityAsync(new TableEntity(directory.TenantId.Value, TableKey.Row(TenantDirectoryKind, directory.Id.Value))
+        {
+            ["DirectoryId"] = directory.Id.Value,
+        }, TableUpdateMode.Replace, cancellationToken);
         await table.SubmitTransactionAsync(
         [
             new(TableTransactionActionType.Add, directory.ToEntity()),
             new(TableTransactionActionType.Add, token.ToEntity()),
             new(TableTransactionActionType.Add, token.ToHashEntity()),
         ], cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<DirectoryId>> ListDirectoryIdsAsync(TenantId tenantId, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var ids = new List<DirectoryId>();
+        await foreach (var row in table.QueryAsync<TableEntity>(TableKey.KindFilter(tenantId.Value, TenantDirectoryKind), cancellationToken: cancellationToken))
+            ids.Add(new DirectoryId(row.GetString("DirectoryId")));
+        return ids;
     }
 
     public async Task<DirectoryRecord?> FindDirectoryAsync(DirectoryId id, CancellationToken cancellationToken)
@@ -158,6 +175,49 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
         return (await table.GetEntityIfExistsAsync<TableEntity>(id.Value, indexRowKey, select: ["RowKey"], cancellationToken: cancellationToken)).HasValue;
     }
 
+    /// <summary>
+    /// Sign-in index rows (<c>signIn|&lt;lower-cased userName or primary email&gt;|&lt;user id&gt;</c>): not unique,
+    /// and kept when a user is deleted, so a sign-in can be refused for a deprovisioned user too.
+    /// </summary>
+    public static IReadOnlySet<string> SignInKeys(DirectoryUser user)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal) { SignInKey(user.UserName, user.Id) };
+        if (DirectoryViews.PrimaryEmail(user.Resource) is { Length: > 0 } email) keys.Add(SignInKey(email, user.Id));
+        return keys.Where(TableKey.FitsInKey).ToHashSet();
+    }
+
+    private static string SignInKey(string value, string userId) => TableKey.Row("signIn", value.ToLowerInvariant()) + "|" + TableKey.Escape(userId);
+
+    private static IEnumerable<TableTransactionAction> SignInChanges(DirectoryUser? before, DirectoryUser after)
+    {
+        var old = before is null ? new HashSet<string>() : SignInKeys(before);
+        var current = SignInKeys(after);
+        foreach (var key in old.Except(current))
+            yield return new(TableTransactionActionType.Delete, new TableEntity(after.DirectoryId.Value, key), ETag.All);
+        foreach (var key in current.Except(old))
+            yield return new(TableTransactionActionType.UpsertReplace, new TableEntity(after.DirectoryId.Value, key) { ["UserId"] = after.Id });
+    }
+
+    /// <summary>
+    /// The users of a tenant's directories whose userName or primary email is <paramref name="email"/>
+    /// (ignoring case), deleted ones included: from the tenant's directory index and each
+    /// directory's sign-in index rows, never a scan.
+    /// </summary>
+    public async Task<IReadOnlyList<DirectoryUser>> FindSignInCandidatesAsync(TenantId tenantId, string email, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var users = new List<DirectoryUser>();
+        var prefix = TableKey.Row("signIn", email.ToLowerInvariant()) + "|";
+        if (!TableKey.FitsInKey(prefix + "x")) return users;
+        foreach (var directoryId in await ListDirectoryIdsAsync(tenantId, cancellationToken))
+            await foreach (var row in table.QueryAsync<TableEntity>(
+                               $"PartitionKey eq '{TableKey.Quote(directoryId.Value)}' and RowKey gt '{TableKey.Quote(prefix)}' and RowKey lt '{TableKey.Quote(prefix[..^1])}}}'",
+                               cancellationToken: cancellationToken))
+                if (await FindUserAsync(directoryId, row.GetString("UserId"), cancellationToken) is { } user)
+                    users.Add(user);
+        return users;
+    }
+
     private static IEnumerable<TableTransactionAction> UserIndexAdds(DirectoryUser user)
     {
         yield return new(TableTransactionActionType.Add, new TableEntity(user.DirectoryId.Value, UserNameKey(user.UserName)) { ["UserId"] = user.Id });
@@ -176,7 +236,7 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
 
     public async Task<SaveOutcome> CreateUserAsync(DirectoryUser user, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
     {
-        var unit = new WriteUnit([new(TableTransactionActionType.Add, user.ToEntity()), .. UserIndexAdds(user)], events.ToList());
+        var unit = new WriteUnit([new(TableTransactionActionType.Add, user.ToEntity()), .. UserIndexAdds(user), .. SignInChanges(null, user)], events.ToList());
         return await CommitAsync(user.DirectoryId, [unit], cancellationToken);
     }
 
@@ -197,6 +257,7 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
             if (after.ExternalId is { Length: > 0 } newExternalId)
                 actions.Add(new(TableTransactionActionType.Add, new TableEntity(after.DirectoryId.Value, ExternalIdKey(newExternalId)) { ["UserId"] = after.Id }));
         }
+        actions.AddRange(SignInChanges(before, after));
         return await CommitAsync(after.DirectoryId, [new WriteUnit(actions, events.ToList())], cancellationToken);
     }
 

@@ -17,9 +17,15 @@ public static class FunctionTable
     [
         .. HealthEndpoints.Endpoints,
         .. TenantEndpoints.Endpoints,
+        .. DomainEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
-        .. Connections.ConnectionEndpoints.Endpoints, .. SignInEndpoints.All,
-        .. DirectoryEndpoints.Endpoints, .. ScimDiscoveryEndpoints.Endpoints, .. ScimUserEndpoints.Endpoints, .. ScimGroupEndpoints.Endpoints, .. EventEndpoints.Endpoints,
+        .. Connections.ConnectionEndpoints.Endpoints,
+        .. SignInEndpoints.All,
+        .. DirectoryEndpoints.Endpoints,
+        .. ScimDiscoveryEndpoints.Endpoints,
+        .. ScimUserEndpoints.Endpoints,
+        .. ScimGroupEndpoints.Endpoints,
+        .. EventEndpoints.Endpoints,
         .. WebhookEndpoints.Endpoints,
         .. DeadLetterEndpoints.Endpoints,
     ];
@@ -32,6 +38,7 @@ public static class FunctionTable
     public static IReadOnlyList<TimerFunction> Timers { get; } =
     [
         DomainClaimSweep.Function,
+        DomainReverification.Function,
         OutboxSweep.Function,
         .. SignInMaintenance.Timers,
     ];

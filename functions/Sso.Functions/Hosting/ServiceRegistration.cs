@@ -69,6 +69,7 @@ public static class ServiceRegistration
         services.AddHostedService(provider => provider.GetRequiredService<LocalQueueDispatcher>());
 
         services.AddSingleton<TenantStore>();
+        services.AddSingleton<DnsTxtResolver>();
         services.AddSingleton<ClientStore>();
         services.AddSingleton<DirectoryStore>();
         services.AddSingleton<EventFeedStore>();

@@ -32,6 +32,8 @@ namespace Sso.Functions.Hosting;
 [JsonSerializable(typeof(TenantSettings))]
 [JsonSerializable(typeof(TenantView))]
 [JsonSerializable(typeof(TenantList))]
+[JsonSerializable(typeof(DomainView))]
+[JsonSerializable(typeof(DomainList))]
 [JsonSerializable(typeof(CreateClientRequest))]
 [JsonSerializable(typeof(ClientView))]
 [JsonSerializable(typeof(CreatedClient))]

@@ -1,4 +1,3 @@
-using Azure.Data.Tables;
 using Sso.Functions.DirectorySync;
 using Sso.Functions.Storage;
 using Sso.Functions.Tenants;
@@ -14,22 +13,10 @@ public sealed class SignInDirectory(DirectoryStore directories, TenantStore tena
 {
     public async Task<DirectoryUserView?> FindUserByEmailAsync(TenantId tenantId, string email, CancellationToken cancellationToken)
     {
-        var candidates = new List<(DirectoryId DirectoryId, DirectoryUser User)>();
-        foreach (var directoryId in await DirectoriesOfTenantAsync(tenantId, cancellationToken))
-        {
-            // userName is indexed (live users only); a deprovisioned user lost its index rows, and
-            // a primary email that differs from the userName is not indexed: both need the scan.
-            if (await directories.FindUserByIndexAsync(directoryId, DirectoryStore.UserNameKey(email), cancellationToken) is { } indexed)
-            {
-                candidates.Add((directoryId, indexed));
-                if (indexed.State == UserState.Active) break;
-                continue;
-            }
-            await foreach (var user in directories.QueryUsersAsync(directoryId, includeDeleted: true, cancellationToken))
-                if (string.Equals(user.UserName, email, StringComparison.OrdinalIgnoreCase)
-                    || string.Equals(DirectoryViews.PrimaryEmail(user.Resource), email, StringComparison.OrdinalIgnoreCase))
-                    candidates.Add((directoryId, user));
-        }
+        // The tenant's directory index and the sign-in index rows (userName and primary email,
+        // kept for deprovisioned users) answer this without a scan.
+        var candidates = (await directories.FindSignInCandidatesAsync(tenantId, email, cancellationToken))
+            .Select(user => (DirectoryId: user.DirectoryId, User: user)).ToList();
         if (candidates.Count == 0) return null;
 
         // Several matches (two directories, or a user deleted and created again): an active one
@@ -50,18 +37,5 @@ public sealed class SignInDirectory(DirectoryStore directories, TenantStore tena
             DirectoryViews.StateName(chosen.State),
             RoleResolver.Resolve(settings, chosen.Resource, groups),
             groups.Select(g => g.DisplayName).ToList());
-    }
-
-    private async Task<IReadOnlyList<DirectoryId>> DirectoriesOfTenantAsync(TenantId tenantId, CancellationToken cancellationToken)
-    {
-        // DirectoryStore keeps no tenant → directories index yet, so this filters the directory
-        // rows (one per directory partition) by their TenantId column.
-        var table = await directories.TableAsync(cancellationToken);
-        var ids = new List<DirectoryId>();
-        await foreach (var row in table.QueryAsync<TableEntity>(
-                           $"RowKey eq '{DirectoryRecord.RowKey}' and TenantId eq '{TableKey.Quote(tenantId.Value)}'",
-                           select: ["PartitionKey"], cancellationToken: cancellationToken))
-            ids.Add(new DirectoryId(row.PartitionKey));
-        return ids;
     }
 }

@@ -3,6 +3,7 @@ using Sso.Functions.DirectorySync;
 using Sso.Functions.Events;
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
+using Sso.Functions.Tenants;
 using Sso.Protocols;
 using Sso.Protocols.Scim;
 using Sso.Protocols.Scim.Filter;
@@ -112,6 +113,10 @@ public static class ScimGroupEndpoints
         List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupCreated, now, DirectoryEvents.GroupData(group))];
         var units = members.Value.Select(m => DirectoryStore.MembershipAddition(scim.Directory.Id, m,
             DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, group, m.MemberId, m.MemberUserName))).ToList();
+        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted);
+        var roleChanges = await RoleChanges.ForGroupChangeAsync(store, scim.Directory, settings, group.Id, null, group.DisplayName,
+            members.Value.Select(m => m.MemberId).ToList(), [], [], now, context.RequestAborted);
+        AttachRoleChanges(roleChanges, members.Value, units, events);
         await store.CreateGroupAsync(group, events, units, context.RequestAborted);
         return await RespondAsync(store, group, scim, ScimAttributeProjection.Default, 201, context.RequestAborted);
     }
@@ -219,6 +224,7 @@ public static class ScimGroupEndpoints
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var groupId = context.RouteString("groupId");
         var cancellationToken = context.RequestAborted;
+        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, cancellationToken);
         for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
         {
             if (await store.FindGroupAsync(scim.Directory.Id, groupId, cancellationToken) is not { } before)
@@ -263,6 +269,14 @@ public static class ScimGroupEndpoints
                 DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserRemoved, now, after, m.MemberId, m.MemberUserName))));
             units.AddRange(additions.Value.Select(m => DirectoryStore.MembershipAddition(scim.Directory.Id, m,
                 DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, after, m.MemberId, m.MemberUserName))));
+            var renamed = before.DisplayName != after.DisplayName;
+            var unchanged = renamed
+                ? (await store.ListMembersAsync(scim.Directory.Id, groupId, cancellationToken)).Select(m => m.MemberId)
+                    .Except(toRemove.Select(m => m.MemberId)).ToList()
+                : [];
+            var roleChanges = await RoleChanges.ForGroupChangeAsync(store, scim.Directory, settings, groupId, before.DisplayName, after.DisplayName,
+                additions.Value.Select(m => m.MemberId).ToList(), toRemove.Select(m => m.MemberId).ToList(), unchanged, now, cancellationToken);
+            AttachRoleChanges(roleChanges, [.. toRemove, .. additions.Value], units, events);
 
             if (await store.SaveGroupAsync(before, after, events, units, cancellationToken) == SaveOutcome.Saved)
                 return respondWithGroup
@@ -274,11 +288,24 @@ public static class ScimGroupEndpoints
         return ScimResults.Error(ScimError.Conflict("The group kept changing while the request was applied; retry it."));
     }
 
+    /// <summary>A role change rides in the unit of the membership row that caused it, else with the group row.</summary>
+    private static void AttachRoleChanges(Dictionary<string, EventRecord> roleChanges, IReadOnlyList<Membership> memberships,
+        List<DirectoryStore.WriteUnit> units, List<EventRecord> groupEvents)
+    {
+        foreach (var (userId, roleChanged) in roleChanges)
+        {
+            var index = memberships.ToList().FindIndex(m => m.MemberId == userId);
+            if (index >= 0 && index < units.Count) units[index].Events.Add(roleChanged);
+            else groupEvents.Add(roleChanged);
+        }
+    }
+
     private static async Task<IResult> DeleteAsync(HttpContext context, ScimRequestContext scim)
     {
         var store = context.RequestServices.GetRequiredService<DirectoryStore>();
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var groupId = context.RouteString("groupId");
+        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted);
         for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
         {
             if (await store.FindGroupAsync(scim.Directory.Id, groupId, context.RequestAborted) is not { } group)
@@ -289,6 +316,9 @@ public static class ScimGroupEndpoints
             var units = members.Select(m => DirectoryStore.MembershipRemoval(scim.Directory.Id, m,
                 DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserRemoved, now, group, m.MemberId, m.MemberUserName))).ToList();
             List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupDeleted, now, DirectoryEvents.GroupData(group))];
+            var roleChanges = await RoleChanges.ForGroupChangeAsync(store, scim.Directory, settings, groupId, group.DisplayName, null,
+                [], members.Select(m => m.MemberId).ToList(), [], now, context.RequestAborted);
+            AttachRoleChanges(roleChanges, members, units, events);
             if (await store.DeleteGroupAsync(group, events, units, context.RequestAborted) == SaveOutcome.Saved) return ScimResults.NoContent();
             await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
         }

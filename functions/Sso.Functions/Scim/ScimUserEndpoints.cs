@@ -3,6 +3,7 @@ using Sso.Functions.DirectorySync;
 using Sso.Functions.Events;
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
+using Sso.Functions.Tenants;
 using Sso.Protocols.Scim;
 using Sso.Protocols.Scim.Filter;
 using Sso.Protocols.Scim.Patch;
@@ -47,7 +48,11 @@ public static class ScimUserEndpoints
         await store.FindUserAsync(scim.Directory.Id, userId, cancellationToken) is { Deleted: false } user ? user : null;
 
     private static ScimError? Validate(JsonObject resource) =>
-        ScimRequests.CheckLength(resource, "userName", 256) ?? ScimRequests.CheckLength(resource, "externalId", 256) ?? ScimRequests.CheckSize(resource);
+        ScimRequests.CheckLength(resource, "userName", 256) ?? ScimRequests.CheckLength(resource, "externalId", 256) ?? ScimRequests.CheckSize(resource)
+        ?? (TableKey.FitsInKey(DirectoryStore.UserNameKey(resource["userName"]!.GetValue<string>()))
+            && (resource["externalId"] is not JsonValue externalId || TableKey.FitsInKey(DirectoryStore.ExternalIdKey(externalId.GetValue<string>())))
+                ? null
+                : ScimError.InvalidValue("'userName' or 'externalId' is too long once encoded; use at most 256 plain characters."));
 
     private static async Task<ScimError> UniquenessAsync(DirectoryStore store, ScimRequestContext scim, DirectoryUser user, CancellationToken cancellationToken) =>
         user.ExternalId is { Length: > 0 } externalId
@@ -174,6 +179,7 @@ public static class ScimUserEndpoints
         var store = context.RequestServices.GetRequiredService<DirectoryStore>();
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var userId = context.RouteString("userId");
+        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted);
         for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
         {
             if (await FindLiveAsync(store, scim, userId, context.RequestAborted) is not { } before) return ScimResults.Error(ScimError.NotFound(userId));
@@ -187,6 +193,8 @@ public static class ScimUserEndpoints
             var now = clock.GetUtcNow();
             var after = before with { Resource = changed.Value, Version = before.Version + 1, LastModified = now };
             var events = DirectoryEvents.UserChanged(scim.Directory, before, after, now);
+            if (await RoleChanges.ForUserChangeAsync(store, scim.Directory, settings, before, after, now, context.RequestAborted) is { } roleChanged)
+                events.Add(roleChanged);
             switch (await store.ReplaceUserAsync(before, after, events, context.RequestAborted))
             {
                 case SaveOutcome.Saved: return Respond(after with { ETag = default }, scim);

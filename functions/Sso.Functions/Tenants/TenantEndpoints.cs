@@ -21,7 +21,7 @@ public static class TenantEndpoints
     private static readonly HashSet<string> PatchMembers = ["name", "domains", "settings"];
 
     private static readonly HashSet<string> SettingsMembers =
-        ["jitProvisioning", "enforceSso", "defaultRole", "roles", "groupRoleMappings", "roleAttribute"];
+        ["jitProvisioning", "enforceSso", "defaultRole", "roles", "groupRoleMappings", "roleAttribute", "requireVerifiedDomains"];
 
     private static async Task<IResult> CreateAsync(HttpContext context)
     {
@@ -29,7 +29,8 @@ public static class TenantEndpoints
         if (!request.IsSuccess) return ProblemResults.Write(request.Error);
 
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
-        var candidate = Validate(request.Value.Name, request.Value.Domains ?? [], request.Value.Settings ?? TenantSettings.Default);
+        var candidate = Validate(request.Value.Name, request.Value.Domains ?? [], request.Value.Settings ?? TenantSettings.Default,
+            context.RequestServices.GetRequiredService<SsoOptions>());
         if (!candidate.IsSuccess) return ProblemResults.Write(candidate.Error);
 
         var now = clock.GetUtcNow();
@@ -99,7 +100,8 @@ public static class TenantEndpoints
             }
             if (target is null) return ProblemResults.Write(Problem.InvalidJson("The patched tenant is empty."));
 
-            var candidate = Validate(target.Name, target.Domains ?? [], target.Settings ?? TenantSettings.Default);
+            var candidate = Validate(target.Name, target.Domains ?? [], target.Settings ?? TenantSettings.Default,
+                context.RequestServices.GetRequiredService<SsoOptions>());
             if (!candidate.IsSuccess) return ProblemResults.Write(candidate.Error);
             var (name, domains, settings) = candidate.Value;
             var after = before with { Name = name, Domains = domains, Settings = settings, UpdatedAt = clock.GetUtcNow() };
@@ -145,7 +147,7 @@ public static class TenantEndpoints
         ProblemResults.Write(Problem.NotFound("tenant", context.RouteString("tenantId")));
 
     private static Result<(string Name, string[] Domains, TenantSettings Settings), Problem> Validate(
-        string? name, string[] domains, TenantSettings settings)
+        string? name, string[] domains, TenantSettings settings, SsoOptions options)
     {
         if (string.IsNullOrWhiteSpace(name)) return Problem.Validation("'name' is required.");
         if (name.Length > 200) return Problem.Validation("'name' must be at most 200 characters.");
@@ -159,6 +161,9 @@ public static class TenantEndpoints
         }
         var checkedSettings = settings.Validate();
         if (!checkedSettings.IsSuccess) return Problem.Validation(checkedSettings.Error + ".");
-        return (name.Trim(), normalized.ToArray(), checkedSettings.Value);
+        var resolved = checkedSettings.Value.RequireVerifiedDomains is null
+            ? checkedSettings.Value with { RequireVerifiedDomains = !options.IsDevelopment }
+            : checkedSettings.Value;
+        return (name.Trim(), normalized.ToArray(), resolved);
     }
 }

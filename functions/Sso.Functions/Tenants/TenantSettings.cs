@@ -6,12 +6,18 @@ namespace Sso.Functions.Tenants;
 /// </summary>
 public sealed record TenantSettings
 {
-    public bool JitProvisioning { get; init; }
-    public bool EnforceSso { get; init; }
-    public string DefaultRole { get; init; } = "member";
-    public string[] Roles { get; init; } = ["member", "admin"];
-    public GroupRoleMapping[] GroupRoleMappings { get; init; } = [];
-    public string? RoleAttribute { get; init; }
+    public bool JitProvisioning { get; set; }
+    public bool EnforceSso { get; set; }
+    public string DefaultRole { get; set; } = "member";
+    public string[] Roles { get; set; } = ["member", "admin"];
+    public GroupRoleMapping[] GroupRoleMappings { get; set; } = [];
+    public string? RoleAttribute { get; set; }
+
+    /// <summary>
+    /// While true, an unverified domain routes no sign-in and claims no email. Null on input
+    /// means the service default: on in Azure, off in Development.
+    /// </summary>
+    public bool? RequireVerifiedDomains { get; set; }
 
     public static TenantSettings Default { get; } = new();
 

@@ -41,6 +41,63 @@ public sealed class TenantStore(TableStorage storage)
         return ([], null);
     }
 
+    public async Task<DomainClaim?> FindClaimAsync(string domain, CancellationToken cancellationToken)
+    {
+        var table = await DomainsAsync(cancellationToken);
+        var claim = await table.GetEntityIfExistsAsync<TableEntity>(DomainPartition, TableKey.Escape(domain),
+            cancellationToken: cancellationToken);
+        return claim.HasValue ? DomainClaim.FromEntity(claim.Value!) : null;
+    }
+
+    /// <summary>The claims of a tenant's domains, in the tenant's order.</summary>
+    public async Task<IReadOnlyList<DomainClaim>> ListClaimsAsync(Tenant tenant, CancellationToken cancellationToken)
+    {
+        var claims = new List<DomainClaim>();
+        foreach (var domain in tenant.Domains)
+            if (await FindClaimAsync(domain, cancellationToken) is { } claim && claim.TenantId == tenant.Id)
+                claims.Add(claim);
+        return claims;
+    }
+
+    public async Task<IReadOnlyList<DomainClaim>> ListVerifiedClaimsAsync(CancellationToken cancellationToken)
+    {
+        var table = await DomainsAsync(cancellationToken);
+        var claims = new List<DomainClaim>();
+        await foreach (var row in table.QueryAsync<TableEntity>(
+                           $"PartitionKey eq '{DomainPartition}' and Status eq '{DomainStatus.Verified}'", cancellationToken: cancellationToken))
+            claims.Add(DomainClaim.FromEntity(row));
+        return claims;
+    }
+
+    public async Task<SaveOutcome> SaveClaimAsync(DomainClaim before, DomainClaim after, CancellationToken cancellationToken)
+    {
+        var table = await DomainsAsync(cancellationToken);
+        try
+        {
+            await table.UpdateEntityAsync(after.ToEntity(), before.ETag, TableUpdateMode.Replace, cancellationToken);
+            return SaveOutcome.Saved;
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            return SaveOutcome.Stale;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return SaveOutcome.NotFound;
+        }
+    }
+
+    /// <summary>
+    /// The tenant an email domain routes sign-ins to: the claiming tenant, unless it requires
+    /// verified domains and this one is not verified.
+    /// </summary>
+    public async Task<Tenant?> FindSignInTenantAsync(string domain, CancellationToken cancellationToken)
+    {
+        if (await FindClaimAsync(domain, cancellationToken) is not { } claim) return null;
+        if (await FindAsync(claim.TenantId, cancellationToken) is not { } tenant) return null;
+        return tenant.Settings.RequireVerifiedDomains == true && !claim.IsVerified ? null : tenant;
+    }
+
     /// <summary>Which tenant has claimed a (normalized) email domain, if any.</summary>
     public async Task<TenantId?> FindTenantIdByDomainAsync(string domain, CancellationToken cancellationToken)
     {
@@ -126,11 +183,7 @@ public sealed class TenantStore(TableStorage storage)
         {
             try
             {
-                await table.AddEntityAsync(new TableEntity(DomainPartition, TableKey.Escape(domain))
-                {
-                    ["TenantId"] = tenantId.Value,
-                    ["Domain"] = domain,
-                }, cancellationToken);
+                await table.AddEntityAsync(DomainClaim.New(domain, tenantId).ToEntity(), cancellationToken);
                 claimed.Add(domain);
             }
             catch (RequestFailedException e) when (e.Status == 409)

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Storage;
 using Sso.Functions.Tests.Scim;
 using Sso.Testing;
 using static Sso.Functions.Tests.Scim.ScimTestDirectory;
@@ -149,5 +151,69 @@ public class DirectoryEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoA
         var response = await directory.Admin.GetAsync("/api/v1/directories/dir_00000000000000000000000000/users");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+}
+
+public class RoleChangeEventTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
+{
+    private SsoAppFactory App => fixture.App;
+
+    [Fact]
+    public async Task Emits_role_changed_when_membership_or_the_role_attribute_changes_the_role()
+    {
+        var directory = await ScimTestDirectory.CreateAsync(App, "okta", new
+        {
+            roles = new[] { "member", "admin" },
+            defaultRole = "member",
+            groupRoleMappings = new[] { new { group = "Admins", role = "admin" } },
+            roleAttribute = "urn:ietf:params:scim:schemas:extension:acme:2.0:User:role",
+        });
+        var user = (await directory.CreateUserAsync($"u.{Guid.NewGuid():N}@example.com"))["id"]!.GetValue<string>();
+        var other = (await directory.CreateUserAsync($"o.{Guid.NewGuid():N}@example.com"))["id"]!.GetValue<string>();
+        var admins = (await directory.CreateGroupAsync("Admins"))["id"]!.GetValue<string>();
+        var plain = (await directory.CreateGroupAsync("Plain"))["id"]!.GetValue<string>();
+
+        await directory.PatchAsync($"/Groups/{admins}", $$"""[{"op":"add","path":"members","value":[{"value":"{{user}}"}]}]""");
+        await directory.PatchAsync($"/Groups/{plain}", $$"""[{"op":"add","path":"members","value":[{"value":"{{user}}"}]}]""");
+        await directory.PatchAsync($"/Groups/{admins}", $$"""[{"op":"remove","path":"members[value eq \"{{user}}\"]"}]""");
+        await directory.PatchAsync($"/Users/{other}", """[{"op":"add","path":"urn:ietf:params:scim:schemas:extension:acme:2.0:User:role","value":"Admin"}]""");
+
+        var changes = (await directory.EventsAsync(App)).Where(e => e["type"]!.GetValue<string>() == "dsync.user.role_changed")
+            .Select(e => $"{e["data"]!["user"]!["id"]}:{e["data"]!["previousRole"]}->{e["data"]!["role"]}").ToList();
+        Assert.Equal([$"{user}:member->admin", $"{user}:admin->member", $"{other}:member->admin"], changes);
+        Assert.Equal("admin", (await directory.DirectoryUserAsync(other))["role"]!.GetValue<string>());
+    }
+}
+
+public class SignInStateTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
+{
+    private SsoAppFactory App => fixture.App;
+
+    [Fact]
+    public async Task Tells_sign_in_whether_a_directory_user_is_active_suspended_or_deprovisioned()
+    {
+        var directory = await ScimTestDirectory.CreateAsync(App, "entra");
+        var other = await ScimTestDirectory.CreateAsync(App, "okta");
+        var store = App.Get<DirectoryStore>();
+        var tenant = new TenantId(directory.TenantId);
+        async Task<string> StateAsync(TenantId t, string email) =>
+            (await store.FindSignInCandidatesAsync(t, email, default)).Select(u => DirectoryViews.StateName(u.State)).SingleOrDefault() ?? "none";
+        var userName = $"upn.{Guid.NewGuid():N}@corp.test";
+        var email = $"Mail.{Guid.NewGuid():N}@Example.com";
+        var created = await ScimTestDirectory.ReadAsync(await directory.PostAsync("/Users", $$"""
+            {"userName":"{{userName}}","emails":[{"value":"{{email}}","primary":true,"type":"work"}]}
+            """));
+        var id = created["id"]!.GetValue<string>();
+
+        Assert.Equal("active", await StateAsync(tenant, userName.ToUpperInvariant()));
+        Assert.Equal("active", await StateAsync(tenant, email.ToLowerInvariant()));
+        Assert.Equal("none", await StateAsync(new TenantId(other.TenantId), email));
+        Assert.Equal("none", await StateAsync(tenant, "nobody@example.com"));
+
+        await directory.PatchAsync($"/Users/{id}", """[{"op":"replace","path":"active","value":false}]""");
+        Assert.Equal("suspended", await StateAsync(tenant, email));
+
+        await directory.DeleteAsync($"/Users/{id}");
+        Assert.Equal("deprovisioned", await StateAsync(tenant, userName));
     }
 }

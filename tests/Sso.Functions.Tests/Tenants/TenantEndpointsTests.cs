@@ -43,6 +43,19 @@ public class TenantEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
     }
 
     [Fact]
+    public async Task Keeps_the_defaults_of_the_settings_a_create_does_not_name()
+    {
+        var response = await _admin.PostAsJsonAsync("/api/v1/tenants",
+            new { name = "Partial", domains = new[] { UniqueDomain() }, settings = new { jitProvisioning = true } });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var settings = (await response.Content.ReadFromJsonAsync<JsonObject>())!["settings"]!;
+        Assert.True(settings["jitProvisioning"]!.GetValue<bool>());
+        Assert.Equal("member", settings["defaultRole"]!.GetValue<string>());
+        Assert.Equal(2, settings["roles"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task Answers_201_with_a_location_header()
     {
         var response = await _admin.PostAsJsonAsync("/api/v1/tenants", new { name = "Located", domains = new[] { UniqueDomain() } });

@@ -120,7 +120,8 @@ public sealed class WebhookDeliveryTests(WebhookFixture fixture) : IClassFixture
     public async Task Sends_an_event_only_to_webhooks_of_its_tenant_and_type()
     {
         // Its own app: the other tests register global webhooks that want every event.
-        await using var app = new SsoAppFactory(await AzuriteServer.Shared);
+        await using var app = new SsoAppFactory(await AzuriteServer.Shared,
+            new Dictionary<string, string?> { ["Webhooks:RetryBaseSeconds"] = "0" });
         var admin = app.CreateAdminClient();
         async Task<string> TenantAsync() => (await (await admin.PostAsJsonAsync("/api/v1/tenants",
                 new { name = "Hooked", domains = new[] { $"h{Guid.NewGuid():N}"[..16] + ".test" } }))
