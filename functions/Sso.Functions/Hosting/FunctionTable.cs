@@ -1,5 +1,7 @@
+using Sso.Functions.DirectorySync;
 using Sso.Functions.Events;
 using Sso.Functions.OAuth;
+using Sso.Functions.Scim;
 using Sso.Functions.Tenants;
 using Sso.Functions.Webhooks;
 
@@ -17,6 +19,8 @@ public static class FunctionTable
         .. TenantEndpoints.Endpoints,
         .. DomainEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
+        .. Connections.ConnectionEndpoints.Endpoints, .. SignInEndpoints.All,
+        .. DirectoryEndpoints.Endpoints, .. ScimDiscoveryEndpoints.Endpoints, .. ScimUserEndpoints.Endpoints, .. ScimGroupEndpoints.Endpoints, .. EventEndpoints.Endpoints,
         .. WebhookEndpoints.Endpoints,
         .. DeadLetterEndpoints.Endpoints,
     ];
@@ -30,6 +34,7 @@ public static class FunctionTable
     [
         DomainClaimSweep.Function,
         DomainReverification.Function,
+        OutboxSweep.Function,
     ];
 
     public static void MapFunctions(this WebApplication app)

@@ -1,4 +1,6 @@
 using Azure.Core;
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Events;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
@@ -69,8 +71,11 @@ public static class ServiceRegistration
         services.AddSingleton<TenantStore>();
         services.AddSingleton<DnsTxtResolver>();
         services.AddSingleton<ClientStore>();
+        services.AddSingleton<DirectoryStore>();
+        services.AddSingleton<EventFeedStore>();
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
+        services.AddSignIn();
 
         services.AddSingleton(WebhookOptions.From(configuration));
         services.AddSingleton<WebhookStore>();

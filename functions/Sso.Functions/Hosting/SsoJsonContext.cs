@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Sso.Functions.DirectorySync;
 using Sso.Functions.Events;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage.Queues;
@@ -37,6 +38,13 @@ namespace Sso.Functions.Hosting;
 [JsonSerializable(typeof(ClientView))]
 [JsonSerializable(typeof(CreatedClient))]
 [JsonSerializable(typeof(SigningKeyRing))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
+[JsonSerializable(typeof(CreateDirectoryRequest))]
+[JsonSerializable(typeof(CreatedDirectory))]
+[JsonSerializable(typeof(DirectoryView))]
+[JsonSerializable(typeof(CreateTokenRequest))]
+[JsonSerializable(typeof(CreatedToken))]
+[JsonSerializable(typeof(TokenList))]
 [JsonSerializable(typeof(CreateWebhookRequest))]
 [JsonSerializable(typeof(UpdateWebhookRequest))]
 [JsonSerializable(typeof(WebhookView))]

@@ -1,0 +1,211 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sso.Functions.Hosting;
+using Sso.Functions.Oidc;
+using Sso.Functions.Saml;
+using Sso.Functions.Storage;
+using Sso.Functions.Tenants;
+
+namespace Sso.Functions.Connections;
+
+public static class ConnectionEndpoints
+{
+    private const string Base = "/api/v1/tenants/{tenantId}/connections";
+
+    public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
+    [
+        new("CreateConnection", Base, ["POST"], AdminApi.Require(CreateAsync)),
+        new("ListConnections", Base, ["GET"], AdminApi.Require(ListAsync)),
+        new("GetConnection", Base + "/{connectionId}", ["GET"], AdminApi.Require(GetAsync)),
+        new("UpdateConnection", Base + "/{connectionId}", ["PATCH"], AdminApi.Require(UpdateAsync)),
+        new("DeleteConnection", Base + "/{connectionId}", ["DELETE"], AdminApi.Require(DeleteAsync)),
+        new("RefreshConnectionMetadata", Base + "/{connectionId}/refresh-metadata", ["POST"], AdminApi.Require(RefreshMetadataAsync)),
+    ];
+
+    private static async Task<IResult> CreateAsync(HttpContext context)
+    {
+        if (await FindTenantAsync(context) is not { } tenant) return TenantNotFound(context);
+        var body = await ReadObjectAsync(context);
+        if (!body.IsSuccess) return ProblemResults.Write(body.Error);
+
+        var store = context.RequestServices.GetRequiredService<ConnectionStore>();
+        if ((await store.ListAsync(tenant.Id, context.RequestAborted)).Count >= ConnectionStore.MaxConnectionsPerTenant)
+            return ProblemResults.Write(Problem.Validation($"A tenant may have at most {ConnectionStore.MaxConnectionsPerTenant} connections."));
+
+        var type = body.Value["type"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null;
+        var built = type switch
+        {
+            ConnectionTypes.Saml => await SamlConnectionSetup.CreateAsync(context, tenant.Id, body.Value),
+            ConnectionTypes.Oidc => await OidcConnectionSetup.CreateAsync(context, tenant.Id, body.Value),
+            _ => Problem.Validation("'type' must be \"saml\" or \"oidc\"."),
+        };
+        if (!built.IsSuccess) return ProblemResults.Write(built.Error);
+        var connection = built.Value;
+        if (connection.TenantId != tenant.Id) throw new InvalidOperationException("A connection setup returned another tenant's connection.");
+
+        if (connection.Type == ConnectionTypes.Saml)
+            await context.RequestServices.GetRequiredService<SamlServiceProviderKeys>().GetOrCreateAsync(connection.Id, context.RequestAborted);
+        if (await store.CreateAsync(connection, context.RequestAborted) != SaveOutcome.Saved)
+            return ProblemResults.Write(Problem.Conflict("A connection with this id exists; retry the request."));
+        return JsonResults.Created($"/api/v1/tenants/{tenant.Id}/connections/{connection.Id}", ToView(context, connection),
+            SsoJsonContext.Default.JsonObject);
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext context)
+    {
+        if (await FindTenantAsync(context) is not { } tenant) return TenantNotFound(context);
+        var connections = await context.RequestServices.GetRequiredService<ConnectionStore>().ListAsync(tenant.Id, context.RequestAborted);
+        var list = new JsonObject
+        {
+            ["data"] = new JsonArray(connections.Select(c => (JsonNode?)ToView(context, c)).ToArray()),
+            ["nextCursor"] = null,
+        };
+        return JsonResults.Ok(list, SsoJsonContext.Default.JsonObject);
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext context)
+    {
+        if (await FindAsync(context) is not { } connection) return ConnectionNotFound(context);
+        return JsonResults.Ok(ToView(context, connection), SsoJsonContext.Default.JsonObject);
+    }
+
+    private static async Task<IResult> UpdateAsync(HttpContext context)
+    {
+        var body = await ReadObjectAsync(context);
+        if (!body.IsSuccess) return ProblemResults.Write(body.Error);
+        var store = context.RequestServices.GetRequiredService<ConnectionStore>();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (await FindAsync(context) is not { } before) return ConnectionNotFound(context);
+            var updated = before.Type switch
+            {
+                ConnectionTypes.Saml => await SamlConnectionSetup.UpdateAsync(context, before, body.Value),
+                ConnectionTypes.Oidc => await OidcConnectionSetup.UpdateAsync(context, before, body.Value),
+                _ => Problem.Validation($"The connection has the unknown type '{before.Type}'."),
+            };
+            if (!updated.IsSuccess) return ProblemResults.Write(updated.Error);
+            var after = updated.Value with { Id = before.Id, TenantId = before.TenantId, Type = before.Type, CreatedAt = before.CreatedAt };
+            switch (await store.ReplaceAsync(before, after, context.RequestAborted))
+            {
+                case SaveOutcome.Saved: return JsonResults.Ok(ToView(context, after), SsoJsonContext.Default.JsonObject);
+                case SaveOutcome.NotFound: return ConnectionNotFound(context);
+            }   // Stale: another writer won the ETag race; read again and re-apply.
+        }
+        return ProblemResults.Write(Problem.Conflict("The connection kept changing while the update was applied; retry the request."));
+    }
+
+    private static async Task<IResult> RefreshMetadataAsync(HttpContext context)
+    {
+        var store = context.RequestServices.GetRequiredService<ConnectionStore>();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (await FindAsync(context) is not { } before) return ConnectionNotFound(context);
+            if (before.Type != ConnectionTypes.Saml || before.ConfigString("idpMetadataUrl") is null)
+                return ProblemResults.Write(Problem.Validation("Only a SAML connection set up from 'idpMetadataUrl' has metadata to refresh."));
+            var (after, error) = await SamlConnectionSetup.RefreshMetadataAsync(context.RequestServices, before, context.RequestAborted);
+            switch (await store.ReplaceAsync(before, after, context.RequestAborted))
+            {
+                case SaveOutcome.Saved:
+                    return error is null
+                        ? JsonResults.Ok(ToView(context, after), SsoJsonContext.Default.JsonObject)
+                        : ProblemResults.Write(new Problem(502, "idp-metadata-unavailable", "The IdP metadata could not be refreshed",
+                            $"{error}; the connection keeps its last good metadata."));
+                case SaveOutcome.NotFound: return ConnectionNotFound(context);
+            }
+        }
+        return ProblemResults.Write(Problem.Conflict("The connection kept changing while its metadata was refreshed; retry the request."));
+    }
+
+    private static async Task<IResult> DeleteAsync(HttpContext context)
+    {
+        var store = context.RequestServices.GetRequiredService<ConnectionStore>();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (await FindAsync(context) is not { } connection) return ConnectionNotFound(context);
+            switch (await store.DeleteAsync(connection, context.RequestAborted))
+            {
+                case SaveOutcome.Saved:
+                    if (connection.Type == ConnectionTypes.Saml)
+                        await context.RequestServices.GetRequiredService<SamlServiceProviderKeys>().DeleteAsync(connection.Id, context.RequestAborted);
+                    else if (connection.Type == ConnectionTypes.Oidc)
+                        await OidcConnectionSetup.DeletedAsync(context, connection);
+                    return Results.NoContent();
+                case SaveOutcome.NotFound: return ConnectionNotFound(context);
+            }
+        }
+        return ProblemResults.Write(Problem.Conflict("The connection kept changing while it was deleted; retry the request."));
+    }
+
+    /// <summary>
+    /// A connection as the management API shows it: its ids, the URLs to paste into the IdP, and
+    /// its (secret-free) configuration.
+    /// </summary>
+    public static JsonObject ToView(HttpContext context, Connection connection)
+    {
+        var options = context.RequestServices.GetRequiredService<SsoOptions>();
+        var view = new JsonObject
+        {
+            ["id"] = connection.Id.Value,
+            ["type"] = connection.Type,
+            ["tenantId"] = connection.TenantId.Value,
+            ["name"] = connection.Name,
+        };
+        if (connection.Type == ConnectionTypes.Saml)
+        {
+            view["spEntityId"] = SamlServiceProviderUrls.EntityId(options, connection.Id);
+            view["acsUrl"] = SamlServiceProviderUrls.AcsUrl(options, connection.Id);
+            view["spMetadataUrl"] = SamlServiceProviderUrls.MetadataUrl(options, connection.Id);
+        }
+        else if (connection.Type == ConnectionTypes.Oidc)
+        {
+            view["redirectUri"] = options.Url("/oidc/callback");
+        }
+        foreach (var (name, value) in connection.Config)
+            view.TryAdd(name, value?.DeepClone());
+        view["createdAt"] = connection.CreatedAt.ToString("O");
+        view["updatedAt"] = connection.UpdatedAt.ToString("O");
+        return view;
+    }
+
+    private static async Task<Result<JsonObject, Problem>> ReadObjectAsync(HttpContext context)
+    {
+        const int limit = 1024 * 1024 + 64 * 1024; // room for pasted IdP metadata
+        if (context.Request.ContentType is { } contentType && !JsonResults.IsJson(contentType))
+            return Problem.UnsupportedMediaType();
+        var bytes = await context.Request.ReadBodyBytesAsync(limit, context.RequestAborted);
+        if (bytes is null) return Problem.PayloadTooLarge(limit);
+        if (bytes.Length == 0) return Problem.InvalidJson("The request body is empty.");
+        try
+        {
+            return JsonNode.Parse(bytes) is JsonObject body
+                ? body
+                : Problem.InvalidJson("The request body must be a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            return JsonResults.DescribeJsonException(e);
+        }
+    }
+
+    private static async Task<Tenant?> FindTenantAsync(HttpContext context)
+    {
+        var raw = context.RouteString("tenantId");
+        if (!TenantId.TryParse(raw, out var id)) return null;
+        context.Items[RequestPipeline.TenantItem] = id.Value;
+        return await context.RequestServices.GetRequiredService<TenantStore>().FindAsync(id, context.RequestAborted);
+    }
+
+    private static async Task<Connection?> FindAsync(HttpContext context)
+    {
+        if (!TenantId.TryParse(context.RouteString("tenantId"), out var tenantId)) return null;
+        if (!ConnectionId.TryParse(context.RouteString("connectionId"), out var connectionId)) return null;
+        context.Items[RequestPipeline.TenantItem] = tenantId.Value;
+        return await context.RequestServices.GetRequiredService<ConnectionStore>().FindAsync(tenantId, connectionId, context.RequestAborted);
+    }
+
+    private static IResult TenantNotFound(HttpContext context) =>
+        ProblemResults.Write(Problem.NotFound("tenant", context.RouteString("tenantId")));
+
+    private static IResult ConnectionNotFound(HttpContext context) =>
+        ProblemResults.Write(Problem.NotFound("connection", context.RouteString("connectionId")));
+}

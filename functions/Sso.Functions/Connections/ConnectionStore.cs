@@ -1,0 +1,122 @@
+using Azure;
+using Azure.Data.Tables;
+using Sso.Functions.Storage;
+
+namespace Sso.Functions.Connections;
+
+/// <summary>
+/// IdP connections (table "connections", PartitionKey = tenant id, RowKey <c>connection|con_…</c>)
+/// and the index that finds a connection's tenant from its id alone (PartitionKey
+/// "connectionindex", RowKey = connection id), which the ACS URL and
+/// <c>/oauth/authorize?connection=</c> need: they carry only the connection id.
+/// </summary>
+public sealed class ConnectionStore(TableStorage storage)
+{
+    public const string IndexPartition = "connectionindex";
+    public const int MaxConnectionsPerTenant = 50;
+
+    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync("connections", cancellationToken);
+
+    public async Task<Connection?> FindAsync(TenantId tenantId, ConnectionId id, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(tenantId.Value, TableKey.Row(Connection.Kind, id.Value),
+            cancellationToken: cancellationToken);
+        return row.HasValue ? Connection.FromEntity(row.Value!) : null;
+    }
+
+    /// <summary>
+    /// The connection with this id, whichever tenant holds it. Only for URLs that carry the
+    /// connection id alone; the tenant comes from the index, then the row is read under it.
+    /// </summary>
+    public async Task<Connection?> FindByIdAsync(ConnectionId id, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var index = await table.GetEntityIfExistsAsync<TableEntity>(IndexPartition, id.Value, cancellationToken: cancellationToken);
+        if (!index.HasValue) return null;
+        return await FindAsync(new TenantId(index.Value!.GetString("TenantId")), id, cancellationToken);
+    }
+
+    /// <summary>A tenant's connections, oldest first.</summary>
+    public async Task<IReadOnlyList<Connection>> ListAsync(TenantId tenantId, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var connections = new List<Connection>();
+        await foreach (var row in table.QueryAsync<TableEntity>(TableKey.KindFilter(tenantId.Value, Connection.Kind),
+                           cancellationToken: cancellationToken))
+            connections.Add(Connection.FromEntity(row));
+        return connections.OrderBy(c => c.CreatedAt).ThenBy(c => c.Id.Value, StringComparer.Ordinal).ToList();
+    }
+
+    public async Task<SaveOutcome> CreateAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        // Order: the index row first, then the connection row. A crash in between leaves an
+        // index row without a connection, which FindByIdAsync reads as "no such connection".
+        var table = await TableAsync(cancellationToken);
+        try
+        {
+            await table.AddEntityAsync(new TableEntity(IndexPartition, connection.Id.Value)
+            {
+                ["TenantId"] = connection.TenantId.Value,
+            }, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return SaveOutcome.AlreadyExists;
+        }
+        try
+        {
+            await table.AddEntityAsync(connection.ToEntity(), cancellationToken);
+            return SaveOutcome.Saved;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return SaveOutcome.AlreadyExists;
+        }
+    }
+
+    public async Task<SaveOutcome> ReplaceAsync(Connection before, Connection after, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        try
+        {
+            await table.UpdateEntityAsync(after.ToEntity(), before.ETag, TableUpdateMode.Replace, cancellationToken);
+            return SaveOutcome.Saved;
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            return SaveOutcome.Stale;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return SaveOutcome.NotFound;
+        }
+    }
+
+    public async Task<SaveOutcome> DeleteAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        // Order: the connection row first (from then on nothing signs in through it), then the
+        // index row; a crash in between leaves an index row that points at nothing.
+        var table = await TableAsync(cancellationToken);
+        try
+        {
+            await table.DeleteEntityAsync(connection.TenantId.Value, connection.RowKey, connection.ETag, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            return SaveOutcome.Stale;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return SaveOutcome.NotFound;
+        }
+        try
+        {
+            await table.DeleteEntityAsync(IndexPartition, connection.Id.Value, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+        }
+        return SaveOutcome.Saved;
+    }
+}

@@ -1,0 +1,194 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Sso.Functions.Hosting;
+using Sso.Functions.Storage;
+using Sso.Functions.Tenants;
+
+namespace Sso.Functions.DirectorySync;
+
+/// <summary>The management API's face of directory sync: directories, their SCIM tokens, and the synced state.</summary>
+public static class DirectoryEndpoints
+{
+    public const int MaxTokensPerDirectory = 20;
+
+    public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
+    [
+        new("CreateDirectory", "/api/v1/tenants/{tenantId}/directories", ["POST"], AdminApi.Require(CreateAsync)),
+        new("GetDirectory", "/api/v1/tenants/{tenantId}/directories/{directoryId}", ["GET"], AdminApi.Require(GetAsync)),
+        new("CreateDirectoryToken", "/api/v1/tenants/{tenantId}/directories/{directoryId}/tokens", ["POST"], AdminApi.Require(CreateTokenAsync)),
+        new("ListDirectoryTokens", "/api/v1/tenants/{tenantId}/directories/{directoryId}/tokens", ["GET"], AdminApi.Require(ListTokensAsync)),
+        new("RevokeDirectoryToken", "/api/v1/tenants/{tenantId}/directories/{directoryId}/tokens/{tokenId}", ["DELETE"], AdminApi.Require(RevokeTokenAsync)),
+        new("ListDirectoryUsers", "/api/v1/directories/{directoryId}/users", ["GET"], AdminApi.Require(ListUsersAsync)),
+        new("ListDirectoryGroups", "/api/v1/directories/{directoryId}/groups", ["GET"], AdminApi.Require(ListGroupsAsync)),
+    ];
+
+    /// <summary>A new SCIM token: 256 random bits, shown once; only its SHA-256 hash is stored.</summary>
+    public static (string Plaintext, byte[] Hash) NewToken()
+    {
+        var plaintext = "scim_" + Base64Url(RandomNumberGenerator.GetBytes(32));
+        return (plaintext, SHA256.HashData(Encoding.UTF8.GetBytes(plaintext)));
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static async Task<IResult> CreateAsync(HttpContext context)
+    {
+        if (await FindTenantAsync(context) is not { } tenant) return TenantNotFound(context);
+        var request = await JsonResults.ReadAsync(context.Request, SsoJsonContext.Default.CreateDirectoryRequest);
+        if (!request.IsSuccess) return ProblemResults.Write(request.Error);
+        var name = request.Value.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > 200) return ProblemResults.Write(Problem.Validation("'name' is required and must be at most 200 characters."));
+        var provider = request.Value.Provider?.Trim().ToLowerInvariant() ?? "generic";
+        if (!DirectoryProviders.All.Contains(provider))
+            return ProblemResults.Write(Problem.Validation($"'provider' must be one of {string.Join(", ", DirectoryProviders.All)}."));
+
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var directory = new DirectoryRecord(DirectoryId.New(), tenant.Id, name, provider, now);
+        var (plaintext, hash) = NewToken();
+        var token = new DirectoryToken(directory.Id, Ids.New("tok_"), "default", hash, now, null);
+        await context.RequestServices.GetRequiredService<DirectoryStore>().CreateDirectoryAsync(directory, token, context.RequestAborted);
+        var options = context.RequestServices.GetRequiredService<SsoOptions>();
+        return JsonResults.Created($"/api/v1/tenants/{tenant.Id}/directories/{directory.Id}",
+            new CreatedDirectory(directory.Id.Value, tenant.Id.Value, directory.Name, provider, ScimBaseUrl(options, directory.Id), plaintext, token.Id),
+            SsoJsonContext.Default.CreatedDirectory);
+    }
+
+    public static string ScimBaseUrl(SsoOptions options, DirectoryId id) => options.Url($"/scim/v2/{id}");
+
+    private static async Task<IResult> GetAsync(HttpContext context)
+    {
+        if (await FindOwnedDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
+        var options = context.RequestServices.GetRequiredService<SsoOptions>();
+        return JsonResults.Ok(new DirectoryView(directory.Id.Value, directory.TenantId.Value, directory.Name, directory.Provider,
+            ScimBaseUrl(options, directory.Id), directory.CreatedAt), SsoJsonContext.Default.DirectoryView);
+    }
+
+    private static async Task<IResult> CreateTokenAsync(HttpContext context)
+    {
+        if (await FindOwnedDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
+        string? name = null;
+        if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            var request = await JsonResults.ReadAsync(context.Request, SsoJsonContext.Default.CreateTokenRequest);
+            if (!request.IsSuccess) return ProblemResults.Write(request.Error);
+            name = request.Value.Name?.Trim();
+            if (name is { Length: > 100 }) return ProblemResults.Write(Problem.Validation("'name' must be at most 100 characters."));
+        }
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        if ((await store.ListTokensAsync(directory.Id, context.RequestAborted)).Count >= MaxTokensPerDirectory)
+            return ProblemResults.Write(Problem.Validation($"A directory may have at most {MaxTokensPerDirectory} tokens; revoke one first."));
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var (plaintext, hash) = NewToken();
+        var token = new DirectoryToken(directory.Id, Ids.New("tok_"), name, hash, now, null);
+        await store.AddTokenAsync(token, context.RequestAborted);
+        return JsonResults.Created($"/api/v1/tenants/{directory.TenantId}/directories/{directory.Id}/tokens/{token.Id}",
+            new CreatedToken(token.Id, plaintext), SsoJsonContext.Default.CreatedToken);
+    }
+
+    private static async Task<IResult> ListTokensAsync(HttpContext context)
+    {
+        if (await FindOwnedDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
+        var tokens = await context.RequestServices.GetRequiredService<DirectoryStore>().ListTokensAsync(directory.Id, context.RequestAborted);
+        return JsonResults.Ok(new TokenList(tokens.Select(t => new TokenView(t.Id, t.Name, t.CreatedAt, t.LastUsedAt)).ToArray()),
+            SsoJsonContext.Default.TokenList);
+    }
+
+    private static async Task<IResult> RevokeTokenAsync(HttpContext context)
+    {
+        if (await FindOwnedDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
+        var tokenId = context.RouteString("tokenId");
+        var revoked = await context.RequestServices.GetRequiredService<DirectoryStore>().RevokeTokenAsync(directory.Id, tokenId, context.RequestAborted);
+        return revoked ? Results.NoContent() : ProblemResults.Write(Problem.NotFound("token", tokenId));
+    }
+
+    private static (string? Cursor, int Limit) Paging(HttpContext context) => (
+        context.Request.Query["cursor"].ToString() is { Length: > 0 } c ? c : null,
+        int.TryParse(context.Request.Query["limit"], out var l) ? Math.Clamp(l, 1, 200) : 50);
+
+    private static async Task<IResult> ListUsersAsync(HttpContext context)
+    {
+        if (await FindDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
+        var tenant = await context.RequestServices.GetRequiredService<TenantStore>().FindAsync(directory.TenantId, context.RequestAborted);
+        var settings = tenant?.Settings ?? TenantSettings.Default;
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var (cursor, limit) = Paging(context);
+        var (users, next) = await store.ListUsersPageAsync(directory.Id, cursor, limit, context.RequestAborted);
+        var groupCache = new Dictionary<string, DirectoryGroup?>();
+        var data = new JsonArray();
+        foreach (var user in users)
+        {
+            var groups = new List<RoleResolver.GroupRef>();
+            foreach (var groupId in await store.ListGroupIdsOfMemberAsync(directory.Id, user.Id, context.RequestAborted))
+            {
+                if (!groupCache.TryGetValue(groupId, out var group))
+                    groupCache[groupId] = group = await store.FindGroupAsync(directory.Id, groupId, context.RequestAborted);
+                if (group is not null) groups.Add(new RoleResolver.GroupRef(group.Id, group.DisplayName));
+            }
+            data.Add((JsonNode)DirectoryViews.User(user, RoleResolver.Resolve(settings, user.Resource, groups), groups));
+        }
+        return Json(new JsonObject { ["data"] = data, ["nextCursor"] = next });
+    }
+
+    private static async Task<IResult> ListGroupsAsync(HttpContext context)
+    {
+        if (await FindDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var (cursor, limit) = Paging(context);
+        var (groups, next) = await store.ListGroupsPageAsync(directory.Id, cursor, limit, context.RequestAborted);
+        var data = new JsonArray();
+        foreach (var group in groups)
+            data.Add((JsonNode)DirectoryViews.Group(group, await store.ListMembersAsync(directory.Id, group.Id, context.RequestAborted)));
+        return Json(new JsonObject { ["data"] = data, ["nextCursor"] = next });
+    }
+
+    public static IResult Json(JsonNode body) => Results.Text(body.ToJsonString(), "application/json", Encoding.UTF8);
+
+    private static async Task<Tenant?> FindTenantAsync(HttpContext context)
+    {
+        if (!TenantId.TryParse(context.RouteString("tenantId"), out var id)) return null;
+        context.Items[RequestPipeline.TenantItem] = id.Value;
+        return await context.RequestServices.GetRequiredService<TenantStore>().FindAsync(id, context.RequestAborted);
+    }
+
+    private static async Task<DirectoryRecord?> FindDirectoryAsync(HttpContext context)
+    {
+        if (!DirectoryId.TryParse(context.RouteString("directoryId"), out var id)) return null;
+        var directory = await context.RequestServices.GetRequiredService<DirectoryStore>().FindDirectoryAsync(id, context.RequestAborted);
+        if (directory is not null) context.Items[RequestPipeline.TenantItem] = directory.TenantId.Value;
+        return directory;
+    }
+
+    /// <summary>The directory of the route, only when it belongs to the route's tenant.</summary>
+    private static async Task<DirectoryRecord?> FindOwnedDirectoryAsync(HttpContext context)
+    {
+        var directory = await FindDirectoryAsync(context);
+        return directory is not null && directory.TenantId.Value == context.RouteString("tenantId") ? directory : null;
+    }
+
+    private static IResult TenantNotFound(HttpContext context) => ProblemResults.Write(Problem.NotFound("tenant", context.RouteString("tenantId")));
+
+    private static IResult DirectoryNotFound(HttpContext context) =>
+        ProblemResults.Write(Problem.NotFound("directory", context.RouteString("directoryId")));
+}
+
+public sealed class CreateDirectoryRequest
+{
+    public string? Name { get; init; }
+    public string? Provider { get; init; }
+}
+
+public sealed class CreateTokenRequest
+{
+    public string? Name { get; init; }
+}
+
+public sealed record CreatedDirectory(string Id, string TenantId, string Name, string Provider, string ScimBaseUrl, string Token, string TokenId);
+
+public sealed record DirectoryView(string Id, string TenantId, string Name, string Provider, string ScimBaseUrl, DateTimeOffset CreatedAt);
+
+public sealed record CreatedToken(string Id, string Token);
+
+public sealed record TokenView(string Id, string? Name, DateTimeOffset Created, DateTimeOffset? LastUsed);
+
+public sealed record TokenList(TokenView[] Data);

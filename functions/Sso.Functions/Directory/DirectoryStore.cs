@@ -1,0 +1,446 @@
+using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Data.Tables;
+using Sso.Functions.Events;
+using Sso.Functions.Storage;
+
+namespace Sso.Functions.DirectorySync;
+
+/// <summary>
+/// Everything a SCIM directory holds, in table "directory" with one partition per directory:
+/// the directory row, its tokens (<c>token|</c>, <c>tokenHash|</c>), users (<c>user|</c>) with their
+/// unique index rows (<c>userName|</c>, <c>externalId|</c>), groups (<c>group|</c>, <c>groupName|</c>),
+/// membership rows (<c>member|grp|usr</c> and the mirror <c>memberOf|usr|grp</c>) and the outbox
+/// (<c>event|</c>). A change, its index rows and its events commit in one transaction.
+/// </summary>
+public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore feed, ILogger<DirectoryStore> logger)
+{
+    public const string TableName = "directory";
+
+    /// <summary>The actions that must commit together, with the events they cause.</summary>
+    public sealed record WriteUnit(List<TableTransactionAction> Actions, List<EventRecord> Events)
+    {
+        public WriteUnit(params TableTransactionAction[] actions) : this(actions.ToList(), []) { }
+    }
+
+    public Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableName, cancellationToken);
+
+    // ---- directories and tokens ----
+
+    public async Task CreateDirectoryAsync(DirectoryRecord directory, DirectoryToken token, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        await table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.Add, directory.ToEntity()),
+            new(TableTransactionActionType.Add, token.ToEntity()),
+            new(TableTransactionActionType.Add, token.ToHashEntity()),
+        ], cancellationToken);
+    }
+
+    public async Task<DirectoryRecord?> FindDirectoryAsync(DirectoryId id, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(id.Value, DirectoryRecord.RowKey, cancellationToken: cancellationToken);
+        return row.HasValue ? DirectoryRecord.FromEntity(row.Value!) : null;
+    }
+
+    public async Task AddTokenAsync(DirectoryToken token, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        await table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.Add, token.ToEntity()),
+            new(TableTransactionActionType.Add, token.ToHashEntity()),
+        ], cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<DirectoryToken>> ListTokensAsync(DirectoryId id, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var lastUsed = new Dictionary<string, DateTimeOffset?>();
+        await foreach (var row in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryToken.HashKind), cancellationToken: cancellationToken))
+            lastUsed[row.GetString("TokenId")] = row.GetDateTimeOffset("LastUsedAt");
+        var tokens = new List<DirectoryToken>();
+        await foreach (var row in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryToken.Kind), cancellationToken: cancellationToken))
+        {
+            var token = DirectoryToken.FromEntity(row);
+            tokens.Add(token with { LastUsedAt = lastUsed.GetValueOrDefault(token.Id) });
+        }
+        return tokens.OrderBy(t => t.CreatedAt).ToList();
+    }
+
+    /// <summary>Deletes the token and its hash row together: the next request with it is refused.</summary>
+    public async Task<bool> RevokeTokenAsync(DirectoryId id, string tokenId, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(id.Value, TableKey.Row(DirectoryToken.Kind, tokenId), cancellationToken: cancellationToken);
+        if (!row.HasValue) return false;
+        var token = DirectoryToken.FromEntity(row.Value!);
+        try
+        {
+            await table.SubmitTransactionAsync(
+            [
+                new(TableTransactionActionType.Delete, new TableEntity(id.Value, row.Value!.RowKey), token.ETag),
+                new(TableTransactionActionType.Delete, token.ToHashEntity(), ETag.All),
+            ], cancellationToken);
+            return true;
+        }
+        catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
+        {
+            return false;
+        }
+    }
+
+    public sealed record TokenMatch(string TokenId, byte[] Hash, DateTimeOffset? LastUsedAt, ETag ETag);
+
+    public async Task<TokenMatch?> FindTokenByHashAsync(DirectoryId id, byte[] hash, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(id.Value, TableKey.Row(DirectoryToken.HashKind, Convert.ToHexStringLower(hash)),
+            cancellationToken: cancellationToken);
+        if (!row.HasValue) return null;
+        var entity = row.Value!;
+        return new TokenMatch(entity.GetString("TokenId"), Convert.FromHexString(entity.GetString("Hash")),
+            entity.GetDateTimeOffset("LastUsedAt"), entity.ETag);
+    }
+
+    /// <summary>Records when a token was last used; a concurrent touch or a revocation wins.</summary>
+    public async Task TouchTokenAsync(DirectoryId id, TokenMatch match, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        try
+        {
+            await table.UpdateEntityAsync(new TableEntity(id.Value, TableKey.Row(DirectoryToken.HashKind, Convert.ToHexStringLower(match.Hash)))
+            {
+                ["LastUsedAt"] = now,
+            }, match.ETag, TableUpdateMode.Merge, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+        }
+    }
+
+    // ---- index keys ----
+
+    public static string UserNameKey(string userName) => TableKey.Row("userName", userName.ToLowerInvariant());
+
+    public static string ExternalIdKey(string externalId) => TableKey.Row("externalId", externalId);
+
+    public static string GroupNameKey(string displayName, string groupId) =>
+        TableKey.Row("groupName", displayName.ToLowerInvariant()) + "|" + TableKey.Escape(groupId);
+
+    private static string GroupNamePrefix(string displayName) => TableKey.Row("groupName", displayName.ToLowerInvariant()) + "|";
+
+    // ---- users ----
+
+    public async Task<DirectoryUser?> FindUserAsync(DirectoryId id, string userId, CancellationToken cancellationToken)
+    {
+        if (!TableKey.FitsInKey(TableKey.Row(DirectoryUser.Kind, userId))) return null;
+        var table = await TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(id.Value, TableKey.Row(DirectoryUser.Kind, userId), cancellationToken: cancellationToken);
+        return row.HasValue ? DirectoryUser.FromEntity(row.Value!) : null;
+    }
+
+    /// <summary>A point read of an index row (<see cref="UserNameKey"/>, <see cref="ExternalIdKey"/>), then of the user.</summary>
+    public async Task<DirectoryUser?> FindUserByIndexAsync(DirectoryId id, string indexRowKey, CancellationToken cancellationToken)
+    {
+        if (!TableKey.FitsInKey(indexRowKey)) return null;
+        var table = await TableAsync(cancellationToken);
+        var index = await table.GetEntityIfExistsAsync<TableEntity>(id.Value, indexRowKey, cancellationToken: cancellationToken);
+        if (!index.HasValue) return null;
+        return await FindUserAsync(id, index.Value!.GetString("UserId"), cancellationToken);
+    }
+
+    public async Task<bool> IndexExistsAsync(DirectoryId id, string indexRowKey, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        return (await table.GetEntityIfExistsAsync<TableEntity>(id.Value, indexRowKey, select: ["RowKey"], cancellationToken: cancellationToken)).HasValue;
+    }
+
+    private static IEnumerable<TableTransactionAction> UserIndexAdds(DirectoryUser user)
+    {
+        yield return new(TableTransactionActionType.Add, new TableEntity(user.DirectoryId.Value, UserNameKey(user.UserName)) { ["UserId"] = user.Id });
+        if (user.ExternalId is { Length: > 0 } externalId)
+            yield return new(TableTransactionActionType.Add, new TableEntity(user.DirectoryId.Value, ExternalIdKey(externalId)) { ["UserId"] = user.Id });
+    }
+
+    // The index rows of a user belong to that user; the user row's ETag guards every change to
+    // them, so they are deleted unconditionally.
+    private static IEnumerable<TableTransactionAction> UserIndexDeletes(DirectoryUser user)
+    {
+        yield return new(TableTransactionActionType.Delete, new TableEntity(user.DirectoryId.Value, UserNameKey(user.UserName)), ETag.All);
+        if (user.ExternalId is { Length: > 0 } externalId)
+            yield return new(TableTransactionActionType.Delete, new TableEntity(user.DirectoryId.Value, ExternalIdKey(externalId)), ETag.All);
+    }
+
+    public async Task<SaveOutcome> CreateUserAsync(DirectoryUser user, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
+    {
+        var unit = new WriteUnit([new(TableTransactionActionType.Add, user.ToEntity()), .. UserIndexAdds(user)], events.ToList());
+        return await CommitAsync(user.DirectoryId, [unit], cancellationToken);
+    }
+
+    public async Task<SaveOutcome> ReplaceUserAsync(DirectoryUser before, DirectoryUser after, IReadOnlyList<EventRecord> events,
+        CancellationToken cancellationToken)
+    {
+        List<TableTransactionAction> actions = [new(TableTransactionActionType.UpdateReplace, after.ToEntity(), before.ETag)];
+        // A rename deletes the old index row and adds the new one in the same batch.
+        if (UserNameKey(before.UserName) != UserNameKey(after.UserName))
+        {
+            actions.Add(new(TableTransactionActionType.Delete, new TableEntity(before.DirectoryId.Value, UserNameKey(before.UserName)), ETag.All));
+            actions.Add(new(TableTransactionActionType.Add, new TableEntity(after.DirectoryId.Value, UserNameKey(after.UserName)) { ["UserId"] = after.Id }));
+        }
+        if (before.ExternalId != after.ExternalId)
+        {
+            if (before.ExternalId is { Length: > 0 } oldExternalId)
+                actions.Add(new(TableTransactionActionType.Delete, new TableEntity(before.DirectoryId.Value, ExternalIdKey(oldExternalId)), ETag.All));
+            if (after.ExternalId is { Length: > 0 } newExternalId)
+                actions.Add(new(TableTransactionActionType.Add, new TableEntity(after.DirectoryId.Value, ExternalIdKey(newExternalId)) { ["UserId"] = after.Id }));
+        }
+        return await CommitAsync(after.DirectoryId, [new WriteUnit(actions, events.ToList())], cancellationToken);
+    }
+
+    /// <summary>
+    /// Deprovisions a deleted user: the row stays (marked deleted) for the management API, its index
+    /// rows go so the IdP may create the userName again, and its memberships go with their events.
+    /// </summary>
+    public async Task<SaveOutcome> DeleteUserAsync(DirectoryUser before, DirectoryUser after, IReadOnlyList<EventRecord> events,
+        IReadOnlyList<(Membership Membership, EventRecord Event)> memberships, CancellationToken cancellationToken)
+    {
+        List<WriteUnit> units =
+        [
+            new([new(TableTransactionActionType.UpdateReplace, after.ToEntity(), before.ETag), .. UserIndexDeletes(before)], events.ToList()),
+        ];
+        units.AddRange(memberships.Select(m => MembershipRemoval(after.DirectoryId, m.Membership, m.Event)));
+        return await CommitAsync(after.DirectoryId, units, cancellationToken);
+    }
+
+    public async IAsyncEnumerable<DirectoryUser> QueryUsersAsync(DirectoryId id, bool includeDeleted,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        await foreach (var row in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryUser.Kind), cancellationToken: cancellationToken))
+        {
+            var user = DirectoryUser.FromEntity(row);
+            if (includeDeleted || !user.Deleted) yield return user;
+        }
+    }
+
+    public async Task<(IReadOnlyList<DirectoryUser> Users, string? NextCursor)> ListUsersPageAsync(DirectoryId id, string? cursor, int limit,
+        CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        await foreach (var page in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryUser.Kind), maxPerPage: limit,
+                           cancellationToken: cancellationToken).AsPages(cursor, limit))
+            return (page.Values.Select(DirectoryUser.FromEntity).ToList(), page.ContinuationToken);
+        return ([], null);
+    }
+
+    // ---- groups and memberships ----
+
+    public async Task<DirectoryGroup?> FindGroupAsync(DirectoryId id, string groupId, CancellationToken cancellationToken)
+    {
+        if (!TableKey.FitsInKey(TableKey.Row(DirectoryGroup.Kind, groupId))) return null;
+        var table = await TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(id.Value, TableKey.Row(DirectoryGroup.Kind, groupId), cancellationToken: cancellationToken);
+        return row.HasValue ? DirectoryGroup.FromEntity(row.Value!) : null;
+    }
+
+    /// <summary>Groups with this display name (case-insensitive), from the name index: a range of one key.</summary>
+    public async Task<IReadOnlyList<DirectoryGroup>> FindGroupsByDisplayNameAsync(DirectoryId id, string displayName, CancellationToken cancellationToken)
+    {
+        var prefix = GroupNamePrefix(displayName);
+        if (!TableKey.FitsInKey(prefix + "x")) return [];
+        var table = await TableAsync(cancellationToken);
+        var groups = new List<DirectoryGroup>();
+        await foreach (var row in table.QueryAsync<TableEntity>(
+                           $"PartitionKey eq '{TableKey.Quote(id.Value)}' and RowKey gt '{TableKey.Quote(prefix)}' and RowKey lt '{TableKey.Quote(prefix[..^1])}}}'",
+                           cancellationToken: cancellationToken))
+            if (await FindGroupAsync(id, row.GetString("GroupId"), cancellationToken) is { } group) groups.Add(group);
+        return groups;
+    }
+
+    public async IAsyncEnumerable<DirectoryGroup> QueryGroupsAsync(DirectoryId id, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        await foreach (var row in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryGroup.Kind), cancellationToken: cancellationToken))
+            yield return DirectoryGroup.FromEntity(row);
+    }
+
+    public async Task<(IReadOnlyList<DirectoryGroup> Groups, string? NextCursor)> ListGroupsPageAsync(DirectoryId id, string? cursor, int limit,
+        CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        await foreach (var page in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryGroup.Kind), maxPerPage: limit,
+                           cancellationToken: cancellationToken).AsPages(cursor, limit))
+            return (page.Values.Select(DirectoryGroup.FromEntity).ToList(), page.ContinuationToken);
+        return ([], null);
+    }
+
+    public async Task<IReadOnlyList<Membership>> ListMembersAsync(DirectoryId id, string groupId, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var prefix = $"{Membership.Kind}|{TableKey.Escape(groupId)}|";
+        var members = new List<Membership>();
+        await foreach (var row in table.QueryAsync<TableEntity>(
+                           $"PartitionKey eq '{TableKey.Quote(id.Value)}' and RowKey gt '{TableKey.Quote(prefix)}' and RowKey lt '{TableKey.Quote(prefix[..^1])}}}'",
+                           cancellationToken: cancellationToken))
+            members.Add(new Membership(groupId, row.GetString("MemberId"), row.GetString("UserName"), row.ETag));
+        return members;
+    }
+
+    public async Task<IReadOnlyList<string>> ListGroupIdsOfMemberAsync(DirectoryId id, string memberId, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var prefix = $"{Membership.ReverseKind}|{TableKey.Escape(memberId)}|";
+        var groups = new List<string>();
+        await foreach (var row in table.QueryAsync<TableEntity>(
+                           $"PartitionKey eq '{TableKey.Quote(id.Value)}' and RowKey gt '{TableKey.Quote(prefix)}' and RowKey lt '{TableKey.Quote(prefix[..^1])}}}'",
+                           select: ["GroupId"], cancellationToken: cancellationToken))
+            groups.Add(row.GetString("GroupId"));
+        return groups;
+    }
+
+    public async Task<Membership?> FindMembershipAsync(DirectoryId id, string groupId, string memberId, CancellationToken cancellationToken)
+    {
+        if (!TableKey.FitsInKey(Membership.RowKey(groupId, memberId))) return null;
+        var table = await TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(id.Value, Membership.RowKey(groupId, memberId), cancellationToken: cancellationToken);
+        return row.HasValue ? new Membership(groupId, memberId, row.Value!.GetString("UserName"), row.Value.ETag) : null;
+    }
+
+    public static WriteUnit MembershipAddition(DirectoryId id, Membership membership, EventRecord? added)
+    {
+        var unit = new WriteUnit(
+            new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(id.Value, Membership.RowKey(membership.GroupId, membership.MemberId))
+            {
+                ["GroupId"] = membership.GroupId,
+                ["MemberId"] = membership.MemberId,
+                ["UserName"] = membership.MemberUserName,
+            }),
+            new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(id.Value, Membership.ReverseRowKey(membership.MemberId, membership.GroupId))
+            {
+                ["GroupId"] = membership.GroupId,
+                ["MemberId"] = membership.MemberId,
+            }));
+        if (added is not null) unit.Events.Add(added);
+        return unit;
+    }
+
+    public static WriteUnit MembershipRemoval(DirectoryId id, Membership membership, EventRecord? removed)
+    {
+        var unit = new WriteUnit(
+            new TableTransactionAction(TableTransactionActionType.Delete,
+                new TableEntity(id.Value, Membership.RowKey(membership.GroupId, membership.MemberId)), membership.ETag == default ? ETag.All : membership.ETag),
+            // The mirror row changes only together with its member row, which carries the ETag check.
+            new TableTransactionAction(TableTransactionActionType.Delete,
+                new TableEntity(id.Value, Membership.ReverseRowKey(membership.MemberId, membership.GroupId)), ETag.All));
+        if (removed is not null) unit.Events.Add(removed);
+        return unit;
+    }
+
+    public async Task<SaveOutcome> CreateGroupAsync(DirectoryGroup group, IReadOnlyList<EventRecord> events, IReadOnlyList<WriteUnit> memberships,
+        CancellationToken cancellationToken)
+    {
+        List<WriteUnit> units =
+        [
+            new([
+                new(TableTransactionActionType.Add, group.ToEntity()),
+                new(TableTransactionActionType.Add, new TableEntity(group.DirectoryId.Value, GroupNameKey(group.DisplayName, group.Id)) { ["GroupId"] = group.Id }),
+            ], events.ToList()),
+            .. memberships,
+        ];
+        return await CommitAsync(group.DirectoryId, units, cancellationToken);
+    }
+
+    /// <summary>
+    /// Saves a group change: the group row under its ETag (so concurrent PATCHes serialise and
+    /// retry), its name index, and the membership rows with their events.
+    /// </summary>
+    public async Task<SaveOutcome> SaveGroupAsync(DirectoryGroup before, DirectoryGroup after, IReadOnlyList<EventRecord> events,
+        IReadOnlyList<WriteUnit> memberships, CancellationToken cancellationToken)
+    {
+        List<TableTransactionAction> actions = [new(TableTransactionActionType.UpdateReplace, after.ToEntity(), before.ETag)];
+        if (GroupNameKey(before.DisplayName, before.Id) != GroupNameKey(after.DisplayName, after.Id))
+        {
+            actions.Add(new(TableTransactionActionType.Delete, new TableEntity(before.DirectoryId.Value, GroupNameKey(before.DisplayName, before.Id)), ETag.All));
+            actions.Add(new(TableTransactionActionType.Add, new TableEntity(after.DirectoryId.Value, GroupNameKey(after.DisplayName, after.Id)) { ["GroupId"] = after.Id }));
+        }
+        return await CommitAsync(after.DirectoryId, [new WriteUnit(actions, events.ToList()), .. memberships], cancellationToken);
+    }
+
+    public async Task<SaveOutcome> DeleteGroupAsync(DirectoryGroup group, IReadOnlyList<EventRecord> events, IReadOnlyList<WriteUnit> memberships,
+        CancellationToken cancellationToken)
+    {
+        // Members go first, the group row last: a crash in between leaves a group that a retried
+        // DELETE finishes, never membership rows of a group that is gone.
+        List<WriteUnit> units = [.. memberships, new([
+            new(TableTransactionActionType.Delete, new TableEntity(group.DirectoryId.Value, TableKey.Row(DirectoryGroup.Kind, group.Id)), group.ETag),
+            new(TableTransactionActionType.Delete, new TableEntity(group.DirectoryId.Value, GroupNameKey(group.DisplayName, group.Id)), ETag.All),
+        ], events.ToList())];
+        return await CommitAsync(group.DirectoryId, units, cancellationToken);
+    }
+
+    // ---- the transaction ----
+
+    /// <summary>
+    /// Commits units in order, packing whole units into transactions of at most 100 actions (the
+    /// Table limit). The first transaction holds the row whose ETag guards the change, so a stale
+    /// writer fails before anything is written; a later transaction failing leaves a prefix of
+    /// complete units, each with its events, which a retry of the request completes.
+    /// </summary>
+    private async Task<SaveOutcome> CommitAsync(DirectoryId id, IReadOnlyList<WriteUnit> units, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var batches = new List<(List<TableTransactionAction> Actions, List<EventRecord> Events)>();
+        var current = (Actions: new List<TableTransactionAction>(), Events: new List<EventRecord>());
+        foreach (var unit in units)
+        {
+            var size = unit.Actions.Count + unit.Events.Count;
+            if (current.Actions.Count + size > 100 && current.Actions.Count > 0)
+            {
+                batches.Add(current);
+                current = (new List<TableTransactionAction>(), new List<EventRecord>());
+            }
+            current.Actions.AddRange(unit.Actions);
+            current.Actions.AddRange(unit.Events.Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.ToOutboxEntity(id.Value))));
+            current.Events.AddRange(unit.Events);
+        }
+        if (current.Actions.Count > 0) batches.Add(current);
+
+        var committed = new List<EventRecord>();
+        var outcome = SaveOutcome.Saved;
+        foreach (var batch in batches)
+        {
+            try
+            {
+                await table.SubmitTransactionAsync(batch.Actions, cancellationToken);
+                committed.AddRange(batch.Events);
+            }
+            catch (TableTransactionFailedException e) when (e.Status is 409 or 412 or 404)
+            {
+                outcome = e.Status switch { 409 => SaveOutcome.AlreadyExists, 404 => SaveOutcome.NotFound, _ => SaveOutcome.Stale };
+                break;
+            }
+        }
+        await PublishAsync(table, id, committed);
+        return outcome;
+    }
+
+    private async Task PublishAsync(TableClient table, DirectoryId id, List<EventRecord> events)
+    {
+        if (events.Count == 0) return;
+        try
+        {
+            // The change is committed; the request must not fail now. The sweep republishes.
+            await feed.PublishAsync(table, id.Value, events, CancellationToken.None);
+        }
+        catch (Exception e) when (e is RequestFailedException or HttpRequestException or IOException or TimeoutException)
+        {
+            LogPublishDeferred(logger, id.Value, e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Events of directory {DirectoryId} stay in the outbox for the sweep")]
+    private static partial void LogPublishDeferred(ILogger logger, string directoryId, Exception exception);
+}

@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+using Sso.Functions.Storage;
+
+namespace Sso.Functions.OAuth;
+
+/// <summary>An access token as userinfo reads it back.</summary>
+public sealed record IssuedAccessToken(SignedInUser User, ClientId ClientId, string Scope, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// Access tokens (table "accesstokens", PartitionKey = tenant id). A token is opaque:
+/// <c>sso_at_</c>, the tenant id, <c>.</c> and 256 random bits; only its SHA-256 hash is a key.
+/// Revocation is a per-user marker row (<c>revokedsub|…</c> or <c>revokeduser|…</c>) holding
+/// the instant: a token issued at or before it is refused at once, without finding every token.
+/// </summary>
+public sealed class AccessTokenStore(TableStorage storage)
+{
+    public const string Prefix = "sso_at_";
+    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
+
+    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync("accesstokens", cancellationToken);
+
+    public async Task<string> CreateAsync(IssuedAccessToken token, CancellationToken cancellationToken)
+    {
+        var value = Prefix + token.User.TenantId.Value + "." + Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
+        var table = await TableAsync(cancellationToken);
+        await table.AddEntityAsync(new TableEntity(token.User.TenantId.Value, TableKey.Row("token", HashOf(value)))
+        {
+            ["ClientId"] = token.ClientId.Value,
+            ["Scope"] = token.Scope,
+            ["User"] = token.User.ToJson().ToJsonString(),
+            ["Subject"] = token.User.Subject,
+            ["IssuedAt"] = token.IssuedAt,
+            ["ExpiresAt"] = token.ExpiresAt,
+        }, cancellationToken);
+        return value;
+    }
+
+    /// <summary>The token's grant, or null when it is unknown, expired or revoked.</summary>
+    public async Task<IssuedAccessToken?> FindValidAsync(string presented, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!TryReadTenant(presented, out var tenantId)) return null;
+        var table = await TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(tenantId.Value, TableKey.Row("token", HashOf(presented)),
+            cancellationToken: cancellationToken);
+        if (!row.HasValue) return null;
+        var entity = row.Value!;
+        var token = new IssuedAccessToken(
+            SignedInUser.FromJson(JsonNode.Parse(entity.GetString("User"))!.AsObject()),
+            new ClientId(entity.GetString("ClientId")),
+            entity.GetString("Scope") ?? "openid",
+            entity.GetDateTimeOffset("IssuedAt") ?? default,
+            entity.GetDateTimeOffset("ExpiresAt") ?? default);
+        if (now >= token.ExpiresAt) return null;
+        if (await RevokedAtAsync(table, tenantId, RevokedSubjectKey(token.User.Subject), cancellationToken) is { } bySubject
+            && token.IssuedAt <= bySubject) return null;
+        if (token.User.DirectoryUserId is { } userId
+            && await RevokedAtAsync(table, tenantId, RevokedDirectoryUserKey(userId), cancellationToken) is { } byUser
+            && token.IssuedAt <= byUser) return null;
+        return token;
+    }
+
+    /// <summary>Refuses every access token issued to this <c>sub</c> up to <paramref name="now"/>.</summary>
+    public Task RevokeSubjectAsync(TenantId tenantId, string subject, DateTimeOffset now, CancellationToken cancellationToken) =>
+        MarkAsync(tenantId, RevokedSubjectKey(subject), now, cancellationToken);
+
+    /// <summary>Refuses every access token of a directory user (deprovisioning) up to <paramref name="now"/>.</summary>
+    public Task RevokeDirectoryUserAsync(TenantId tenantId, string directoryUserId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        MarkAsync(tenantId, RevokedDirectoryUserKey(directoryUserId), now, cancellationToken);
+
+    private async Task MarkAsync(TenantId tenantId, string rowKey, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        // A marker only moves forward in time, so an upsert of the newer instant is safe.
+        await table.UpsertEntityAsync(new TableEntity(tenantId.Value, rowKey) { ["RevokedAt"] = now },
+            TableUpdateMode.Replace, cancellationToken);
+    }
+
+    private static async Task<DateTimeOffset?> RevokedAtAsync(TableClient table, TenantId tenantId, string rowKey,
+        CancellationToken cancellationToken)
+    {
+        var marker = await table.GetEntityIfExistsAsync<TableEntity>(tenantId.Value, rowKey, cancellationToken: cancellationToken);
+        return marker.HasValue ? marker.Value!.GetDateTimeOffset("RevokedAt") : null;
+    }
+
+    private static string RevokedSubjectKey(string subject) => TableKey.Row("revokedsub", subject);
+
+    private static string RevokedDirectoryUserKey(string userId) => TableKey.Row("revokeduser", userId);
+
+    public static bool TryReadTenant(string? presented, out TenantId tenantId)
+    {
+        tenantId = default;
+        if (presented is not { Length: > 0 and <= 200 } || !presented.StartsWith(Prefix, StringComparison.Ordinal)) return false;
+        var rest = presented.AsSpan(Prefix.Length);
+        var dot = rest.IndexOf('.');
+        return dot > 0 && TenantId.TryParse(rest[..dot].ToString(), out tenantId);
+    }
+
+    private static string HashOf(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+}

@@ -1,0 +1,181 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+using Sso.Functions.Connections;
+using Sso.Functions.Hosting;
+using Sso.Functions.Storage;
+
+namespace Sso.Functions.OAuth;
+
+/// <summary>
+/// The signed-in user as the tokens and userinfo describe them. Built once when the code is
+/// issued; the code row, the access-token row and the id_token all carry the same profile.
+/// </summary>
+public sealed record SignedInUser
+{
+    public required string Subject { get; init; }
+    public required TenantId TenantId { get; init; }
+    public required ConnectionId ConnectionId { get; init; }
+    public required string Email { get; init; }
+    public bool EmailVerified { get; init; }
+    public string? GivenName { get; init; }
+    public string? FamilyName { get; init; }
+    public string? Name { get; init; }
+    public required string Role { get; init; }
+    public IReadOnlyList<string> Groups { get; init; } = [];
+    public string? DirectoryUserId { get; init; }
+    public required DateTimeOffset AuthTime { get; init; }
+    public JsonObject IdpAttributes { get; init; } = new();
+
+    public JsonObject ToJson() => new()
+    {
+        ["sub"] = Subject,
+        ["tenant"] = TenantId.Value,
+        ["connection"] = ConnectionId.Value,
+        ["email"] = Email,
+        ["emailVerified"] = EmailVerified,
+        ["givenName"] = GivenName,
+        ["familyName"] = FamilyName,
+        ["name"] = Name,
+        ["role"] = Role,
+        ["groups"] = new JsonArray(Groups.Select(g => (JsonNode?)JsonValue.Create(g)).ToArray()),
+        ["directoryUserId"] = DirectoryUserId,
+        ["authTime"] = AuthTime.ToUnixTimeSeconds(),
+        ["idp"] = IdpAttributes.DeepClone(),
+    };
+
+    public static SignedInUser FromJson(JsonObject json) => new()
+    {
+        Subject = Str(json, "sub")!,
+        TenantId = new TenantId(Str(json, "tenant")!),
+        ConnectionId = new ConnectionId(Str(json, "connection")!),
+        Email = Str(json, "email") ?? "",
+        EmailVerified = json["emailVerified"] is JsonValue v && v.TryGetValue<bool>(out var b) && b,
+        GivenName = Str(json, "givenName"),
+        FamilyName = Str(json, "familyName"),
+        Name = Str(json, "name"),
+        Role = Str(json, "role") ?? "",
+        Groups = json["groups"] is JsonArray groups
+            ? groups.OfType<JsonValue>().Select(g => g.GetValue<string>()).ToList()
+            : [],
+        DirectoryUserId = Str(json, "directoryUserId"),
+        AuthTime = DateTimeOffset.FromUnixTimeSeconds(json["authTime"] is JsonValue t && t.TryGetValue<long>(out var s) ? s : 0),
+        IdpAttributes = json["idp"] as JsonObject is { } idp ? idp.DeepClone().AsObject() : new JsonObject(),
+    };
+
+    private static string? Str(JsonObject json, string name) =>
+        json[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    public override string ToString() => $"SignedInUser {{ Subject = {Subject}, TenantId = {TenantId} }}";
+}
+
+/// <summary>
+/// The <c>sub</c> claim: stable per user and tenant, the same through every connection of the
+/// tenant, and revealing nothing (a hash of the tenant id and the lower-cased email).
+/// </summary>
+public static class SubjectIdentifier
+{
+    public static string For(TenantId tenantId, string email) =>
+        "sub_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+            "sso-sub|" + tenantId.Value + "|" + email.Trim().ToLowerInvariant())))[..40];
+}
+
+/// <summary>An issued authorization code, bound to its client and redirect URI.</summary>
+public sealed record AuthorizationCode
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(2);
+
+    public required ClientId ClientId { get; init; }
+    public required string RedirectUri { get; init; }
+    public string? CodeChallenge { get; init; }
+    public string? CodeChallengeMethod { get; init; }
+    public string? Nonce { get; init; }
+    public required string Scope { get; init; }
+    public required SignedInUser User { get; init; }
+    public required DateTimeOffset IssuedAt { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+    public ETag ETag { get; init; }
+
+    public static string NewValue() => "sso_ac_" + Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
+
+    public static string HashOf(string code) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(code)));
+
+    public TableEntity ToEntity(string codeHash) => new(ClientId.Value, TableKey.Row("code", codeHash))
+    {
+        ["RedirectUri"] = RedirectUri,
+        ["CodeChallenge"] = CodeChallenge,
+        ["CodeChallengeMethod"] = CodeChallengeMethod,
+        ["Nonce"] = Nonce,
+        ["Scope"] = Scope,
+        ["User"] = User.ToJson().ToJsonString(),
+        ["TenantId"] = User.TenantId.Value,
+        ["IssuedAt"] = IssuedAt,
+        ["ExpiresAt"] = ExpiresAt,
+    };
+
+    public static AuthorizationCode FromEntity(TableEntity entity) => new()
+    {
+        ClientId = new ClientId(entity.PartitionKey),
+        RedirectUri = entity.GetString("RedirectUri"),
+        CodeChallenge = entity.GetString("CodeChallenge"),
+        CodeChallengeMethod = entity.GetString("CodeChallengeMethod"),
+        Nonce = entity.GetString("Nonce"),
+        Scope = entity.GetString("Scope") ?? "openid",
+        User = SignedInUser.FromJson(JsonNode.Parse(entity.GetString("User"))!.AsObject()),
+        IssuedAt = entity.GetDateTimeOffset("IssuedAt") ?? default,
+        ExpiresAt = entity.GetDateTimeOffset("ExpiresAt") ?? default,
+        ETag = entity.ETag,
+    };
+
+    public override string ToString() => $"AuthorizationCode {{ ClientId = {ClientId} }}";
+}
+
+/// <summary>
+/// Authorization codes (table "authorizationcodes", PartitionKey = the client the code was
+/// issued to, RowKey <c>code|sha256(code)</c>). Only the hash is stored; a code is redeemed
+/// once: read, then delete under the ETag, so of two concurrent redemptions one wins.
+/// </summary>
+public sealed class AuthorizationCodeStore(TableStorage storage)
+{
+    public const string TableName = "authorizationcodes";
+
+    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableName, cancellationToken);
+
+    /// <summary>
+    /// Stores the code together with the outbox row of its <c>sso.login</c> event (one partition,
+    /// one transaction) and returns the code's value (shown only to the client, in the redirect).
+    /// </summary>
+    public async Task<string> CreateAsync(AuthorizationCode code, Events.EventRecord login, CancellationToken cancellationToken)
+    {
+        var value = AuthorizationCode.NewValue();
+        var table = await TableAsync(cancellationToken);
+        await table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.Add, code.ToEntity(AuthorizationCode.HashOf(value))),
+            new(TableTransactionActionType.Add, login.ToOutboxEntity(code.ClientId.Value)),
+        ], cancellationToken);
+        return value;
+    }
+
+    /// <summary>The code, removed so it cannot be redeemed again; null when unknown or already redeemed.</summary>
+    public async Task<AuthorizationCode?> RedeemAsync(ClientId clientId, string code, CancellationToken cancellationToken)
+    {
+        if (code.Length is 0 or > 256) return null;
+        var table = await TableAsync(cancellationToken);
+        var rowKey = TableKey.Row("code", AuthorizationCode.HashOf(code));
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(clientId.Value, rowKey, cancellationToken: cancellationToken);
+        if (!row.HasValue) return null;
+        try
+        {
+            await table.DeleteEntityAsync(clientId.Value, rowKey, row.Value!.ETag, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return null;
+        }
+        return AuthorizationCode.FromEntity(row.Value);
+    }
+}

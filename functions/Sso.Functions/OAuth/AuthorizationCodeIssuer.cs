@@ -1,0 +1,138 @@
+using Sso.Functions.Storage;
+using System.Text.Json.Nodes;
+using Sso.Functions.Connections;
+using Sso.Functions.Hosting;
+using Sso.Functions.Tenants;
+using Sso.Protocols.OAuth;
+
+namespace Sso.Functions.OAuth;
+
+/// <summary>
+/// Where every sign-in ends: the SAML ACS and the OIDC callback hand over a verified identity
+/// (or a refusal), and this applies the tenant's sign-in policy, issues the authorization code,
+/// records the <c>sso.login</c> event and sends the browser back to the client.
+/// </summary>
+public sealed partial class AuthorizationCodeIssuer(
+    TenantStore tenants,
+    SignInDirectory directory,
+    AuthorizationCodeStore codes,
+    SignInEvents events,
+    SsoOptions options,
+    TimeProvider clock,
+    ILogger<AuthorizationCodeIssuer> logger)
+{
+    public async Task<IResult> CompleteAsync(HttpContext context, PendingSignIn pending, Connection connection,
+        VerifiedIdentity identity, CancellationToken cancellationToken)
+    {
+        context.Items[RequestPipeline.TenantItem] = pending.TenantId.Value;
+        if (connection.Id != pending.ConnectionId || connection.TenantId != pending.TenantId)
+            return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.ConnectionUnavailable, cancellationToken);
+        if (await tenants.FindAsync(pending.TenantId, cancellationToken) is not { } tenant)
+            return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.ConnectionUnavailable, cancellationToken);
+
+        if (identity.Email is { } email && await DomainOfOtherTenantAsync(tenant.Id, email, cancellationToken))
+            return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.EmailDomainNotAllowed, cancellationToken);
+
+        var directoryUser = identity.Email is { Length: > 0 } asserted
+            ? await directory.FindUserByEmailAsync(tenant.Id, asserted, cancellationToken)
+            : null;
+        var decision = SignInPolicy.Decide(tenant.Settings, identity, directoryUser);
+        if (!decision.IsSuccess)
+            return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, decision.Error, cancellationToken);
+
+        var now = clock.GetUtcNow();
+        var user = new SignedInUser
+        {
+            Subject = SubjectIdentifier.For(tenant.Id, identity.Email!),
+            TenantId = tenant.Id,
+            ConnectionId = connection.Id,
+            Email = identity.Email!.Trim(),
+            EmailVerified = identity.EmailVerified,
+            GivenName = identity.GivenName,
+            FamilyName = identity.FamilyName,
+            Name = identity.Name ?? JoinName(identity.GivenName, identity.FamilyName),
+            Role = decision.Value.Role,
+            Groups = decision.Value.Groups,
+            DirectoryUserId = decision.Value.DirectoryUserId,
+            AuthTime = identity.AuthenticatedAt is { } at && at <= now ? at : now,
+            IdpAttributes = identity.RawAttributes,
+        };
+        var login = events.NewLogin(tenant.Id, connection.Id, new JsonObject
+        {
+            ["outcome"] = "success",
+            ["clientId"] = pending.ClientId.Value,
+            ["sub"] = user.Subject,
+            ["directoryUserId"] = user.DirectoryUserId,
+            ["role"] = user.Role,
+        });
+        var code = await codes.CreateAsync(new AuthorizationCode
+        {
+            ClientId = pending.ClientId,
+            RedirectUri = pending.RedirectUri,
+            CodeChallenge = pending.CodeChallenge,
+            CodeChallengeMethod = pending.CodeChallengeMethod,
+            Nonce = pending.Nonce,
+            Scope = pending.Scope,
+            User = user,
+            IssuedAt = now,
+            ExpiresAt = now + AuthorizationCode.Lifetime,
+        }, login, cancellationToken);
+        await events.PublishAsync(pending.ClientId, login, cancellationToken);
+        LogSignedIn(logger, tenant.Id.Value, connection.Id.Value, pending.ClientId.Value);
+
+        return OAuthResults.Redirect(pending.RedirectUri, pending.ResponseMode,
+        [
+            new("code", code),
+            new("state", pending.State),
+            new("iss", options.Issuer),
+        ]);
+    }
+
+    /// <summary>
+    /// Sends the browser back to the (already validated) redirect URI with an OAuth error and the
+    /// client's state, and records the failed <c>sso.login</c>. <paramref name="errorDescriptionCode"/>
+    /// is one of <see cref="SignInRefusals"/> (or a short, secret-free sentence).
+    /// </summary>
+    public async Task<IResult> FailAsync(HttpContext context, PendingSignIn pending, string error, string errorDescriptionCode,
+        CancellationToken cancellationToken, string? failureKind = null)
+    {
+        context.Items[RequestPipeline.TenantItem] = pending.TenantId.Value;
+        await events.RecordAsync(pending.ClientId, events.NewLogin(pending.TenantId, pending.ConnectionId, new JsonObject
+        {
+            ["outcome"] = "failure",
+            ["clientId"] = pending.ClientId.Value,
+            ["error"] = error,
+            ["reason"] = errorDescriptionCode,
+            ["failureKind"] = failureKind,
+        }), cancellationToken);
+        LogRefused(logger, pending.TenantId.Value, pending.ConnectionId.Value, errorDescriptionCode);
+        return ErrorRedirect(pending, error, errorDescriptionCode);
+    }
+
+    /// <summary>The error redirect alone, for failures before a sign-in exists (no event).</summary>
+    public IResult ErrorRedirect(PendingSignIn pending, string error, string errorDescription) =>
+        OAuthResults.Redirect(pending.RedirectUri, pending.ResponseMode,
+        [
+            new("error", error),
+            new("error_description", errorDescription),
+            new("state", pending.State),
+            new("iss", options.Issuer),
+        ]);
+
+    private async Task<bool> DomainOfOtherTenantAsync(TenantId tenantId, string email, CancellationToken cancellationToken)
+    {
+        if (DomainName.OfEmail(email) is not { } domain) return false;
+        // DESIGN: an email domain belongs to one tenant only, so an IdP of one tenant cannot
+        // vouch for addresses of a domain that another tenant has claimed.
+        return await tenants.FindTenantIdByDomainAsync(domain, cancellationToken) is { } owner && owner != tenantId;
+    }
+
+    private static string? JoinName(string? given, string? family) =>
+        string.Join(" ", new[] { given, family }.Where(s => !string.IsNullOrWhiteSpace(s))) is { Length: > 0 } joined ? joined : null;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sign-in completed (tenant {TenantId}, connection {ConnectionId}, client {ClientId})")]
+    private static partial void LogSignedIn(ILogger logger, string tenantId, string connectionId, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sign-in refused: {Outcome} (tenant {TenantId}, connection {ConnectionId})")]
+    private static partial void LogRefused(ILogger logger, string tenantId, string connectionId, string outcome);
+}

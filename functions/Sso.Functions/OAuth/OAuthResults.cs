@@ -1,0 +1,111 @@
+using Sso.Protocols.OAuth;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Sso.Functions.Hosting;
+
+namespace Sso.Functions.OAuth;
+
+/// <summary>
+/// The OAuth writers: a redirect back to the client (RFC 6749 §4.1.2, honouring
+/// <c>response_mode</c>), the HTML page shown when no redirect can be trusted, and the token
+/// endpoint's JSON errors (RFC 6749 §5.2).
+/// </summary>
+public static class OAuthResults
+{
+    /// <summary>
+    /// Sends the browser back to a redirect URI that has already been matched against the
+    /// client's registrations. <c>query</c>: a 302 with the parameters in the query;
+    /// <c>form_post</c>: an auto-submitting form (OAuth 2.0 Form Post Response Mode).
+    /// </summary>
+    public static IResult Redirect(string redirectUri, string responseMode, IReadOnlyList<KeyValuePair<string, string?>> parameters) =>
+        new RedirectResult(redirectUri, responseMode, parameters.Where(p => p.Value is not null).ToList());
+
+    /// <summary>A human-readable page; used when the request cannot be answered with a redirect.</summary>
+    public static IResult Page(int status, string title, string message) =>
+        new HtmlResult(status, HtmlPage(title, $"<p>{WebUtility.HtmlEncode(message)}</p>"));
+
+    public static IResult Html(int status, string html) => new HtmlResult(status, html);
+
+    public static string HtmlPage(string title, string bodyHtml) =>
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        + $"<title>{WebUtility.HtmlEncode(title)}</title>"
+        + "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}"
+        + "input,button{font-size:1rem;padding:.5rem}input{width:100%;box-sizing:border-box;margin:.5rem 0}</style>"
+        + $"</head><body><h1>{WebUtility.HtmlEncode(title)}</h1>{bodyHtml}</body></html>";
+
+    /// <summary>An RFC 6749 §5.2 error from the token or userinfo endpoint.</summary>
+    public static IResult TokenError(string error, string description, int status = 400) =>
+        new TokenErrorResult(error, description, status, null);
+
+    /// <summary><c>invalid_client</c>: 401 with a challenge for the scheme the client used (RFC 6749 §5.2).</summary>
+    public static IResult InvalidClient(string description, bool usedBasic) =>
+        new TokenErrorResult(OAuthErrorCodes.InvalidClient, description, 401,
+            usedBasic ? "Basic realm=\"oauth\", charset=\"UTF-8\"" : null);
+
+    /// <summary>RFC 6750 §3.1: a refused bearer token at a resource endpoint.</summary>
+    public static IResult InvalidToken(string description) =>
+        new TokenErrorResult("invalid_token", description, 401,
+            $"Bearer error=\"invalid_token\", error_description=\"{description.Replace("\"", "'")}\"");
+
+    public static IResult MissingToken() =>
+        new TokenErrorResult("invalid_request", "Send the access token as 'Authorization: Bearer <token>'.", 401, "Bearer");
+
+    private sealed class RedirectResult(string redirectUri, string responseMode, List<KeyValuePair<string, string?>> parameters) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.Headers.CacheControl = "no-store";
+            context.Response.Headers.Pragma = "no-cache";
+            if (responseMode == ResponseModes.FormPost)
+            {
+                var html = new StringBuilder()
+                    .Append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Signing in</title></head>")
+                    .Append("<body onload=\"document.forms[0].submit()\">")
+                    .Append("<form method=\"post\" action=\"").Append(WebUtility.HtmlEncode(redirectUri)).Append("\">");
+                foreach (var (name, value) in parameters)
+                    html.Append("<input type=\"hidden\" name=\"").Append(WebUtility.HtmlEncode(name))
+                        .Append("\" value=\"").Append(WebUtility.HtmlEncode(value)).Append("\"/>");
+                html.Append("<noscript><button type=\"submit\">Continue</button></noscript></form></body></html>");
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "text/html; charset=utf-8";
+                // The form must be able to post to the client's origin; nothing else runs here.
+                context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; script-src 'unsafe-inline'; form-action *";
+                await context.Response.WriteAsync(html.ToString(), context.RequestAborted);
+                return;
+            }
+            var query = string.Join("&", parameters.Select(p => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value!)));
+            var separator = redirectUri.Contains('?') ? "&" : "?";
+            context.Response.StatusCode = 302;
+            context.Response.Headers.Location = redirectUri + separator + query;
+        }
+    }
+
+    private sealed class HtmlResult(int status, string html) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.StatusCode = status;
+            context.Response.ContentType = "text/html; charset=utf-8";
+            context.Response.Headers.CacheControl = "no-store";
+            context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
+            context.Response.Headers["X-Frame-Options"] = "DENY";
+            await context.Response.WriteAsync(html, context.RequestAborted);
+        }
+    }
+
+    private sealed class TokenErrorResult(string error, string description, int status, string? challenge) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.StatusCode = status;
+            context.Response.ContentType = "application/json";
+            context.Response.Headers.CacheControl = "no-store";
+            context.Response.Headers.Pragma = "no-cache";
+            if (challenge is not null) context.Response.Headers.WWWAuthenticate = challenge;
+            await JsonSerializer.SerializeAsync(context.Response.Body, new OAuthErrorBody(error, description),
+                SsoJsonContext.Default.OAuthErrorBody, context.RequestAborted);
+        }
+    }
+}

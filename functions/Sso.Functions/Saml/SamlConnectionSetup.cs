@@ -1,0 +1,304 @@
+using Sso.Functions.Storage;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using Sso.Functions.Connections;
+using Sso.Functions.Hosting;
+using Sso.Functions.OAuth;
+using Sso.Protocols.OAuth;
+using Sso.Protocols.Saml;
+
+namespace Sso.Functions.Saml;
+
+/// <summary>
+/// The SAML side of the connections API: builds a connection's configuration from IdP
+/// metadata (pasted or fetched) or from entity ID + SSO URL + certificates, and applies updates.
+/// The stored configuration is the last good copy: a failed metadata refresh never replaces it.
+/// </summary>
+public static class SamlConnectionSetup
+{
+    public const int MaxCertificates = 10;
+    public const int DefaultClockSkewSeconds = 180;
+
+    private static readonly HashSet<string> Members =
+    [
+        "type", "name", "idpMetadataXml", "idpMetadataUrl", "idpEntityId", "idpSsoUrl", "idpCertificates",
+        "allowSha1", "clockSkewSeconds", "signAuthnRequests", "attributeMapping", "idpInitiated",
+    ];
+
+    private static readonly HashSet<string> MappingMembers = ["email", "firstName", "lastName", "groups"];
+    private static readonly HashSet<string> IdpInitiatedMembers = ["enabled", "clientId", "redirectUri"];
+
+    public static async Task<Result<Connection, Problem>> CreateAsync(HttpContext context, TenantId tenantId, JsonObject body)
+    {
+        if (CheckMembers(body) is { } unknown) return unknown;
+        var sources = new[] { "idpMetadataXml", "idpMetadataUrl", "idpEntityId" }.Count(body.ContainsKey);
+        if (sources != 1)
+            return Problem.Validation(
+                "Give exactly one of 'idpMetadataXml', 'idpMetadataUrl', or 'idpEntityId' with 'idpSsoUrl' and 'idpCertificates'.");
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var config = await ApplyAsync(context, new JsonObject
+        {
+            ["allowSha1"] = false,
+            ["clockSkewSeconds"] = DefaultClockSkewSeconds,
+            ["signAuthnRequests"] = false,
+            ["attributeMapping"] = new JsonObject(),
+            ["idpInitiated"] = new JsonObject { ["enabled"] = false },
+        }, body, now);
+        if (!config.IsSuccess) return config.Error;
+        if (ReadName(body) is { IsSuccess: false } badName) return badName.Error;
+        return new Connection(ConnectionId.New(), tenantId, ConnectionTypes.Saml, ReadName(body).Value, config.Value, now, now);
+    }
+
+    public static async Task<Result<Connection, Problem>> UpdateAsync(HttpContext context, Connection before, JsonObject patch)
+    {
+        if (CheckMembers(patch) is { } unknown) return unknown;
+        if (patch["type"] is { } type && type.ToString() != ConnectionTypes.Saml)
+            return Problem.Validation("A connection's 'type' cannot change; create a new connection.");
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var config = await ApplyAsync(context, before.Config.DeepClone().AsObject(), patch, now);
+        if (!config.IsSuccess) return config.Error;
+        var name = before.Name;
+        if (patch.ContainsKey("name"))
+        {
+            var read = ReadName(patch);
+            if (!read.IsSuccess) return read.Error;
+            name = read.Value;
+        }
+        return before with { Name = name, Config = config.Value, UpdatedAt = now };
+    }
+
+    /// <summary>Fetches the metadata URL again; a failure is recorded and the last good copy kept.</summary>
+    public static async Task<(Connection Connection, string? Error)> RefreshMetadataAsync(IServiceProvider services, Connection connection,
+        CancellationToken cancellationToken)
+    {
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var config = connection.Config.DeepClone().AsObject();
+        if (connection.ConfigString("idpMetadataUrl") is not { } url)
+            return (connection, "the connection has no idpMetadataUrl");
+        var fetcher = services.GetRequiredService<IdpMetadataFetcher>();
+        var checkedUrl = fetcher.CheckUrl(url);
+        var error = checkedUrl.IsSuccess ? null : checkedUrl.Error;
+        if (error is null)
+        {
+            var fetched = await fetcher.FetchAsync(checkedUrl.Value, cancellationToken);
+            if (!fetched.IsSuccess) error = fetched.Error;
+            else if (ReadMetadata(config, fetched.Value, now) is { } readError) error = readError;
+        }
+        config["metadataCheckedAt"] = now.ToString("O");
+        if (error is null)
+        {
+            config["metadataFetchedAt"] = now.ToString("O");
+            config.Remove("metadataRefreshError");
+        }
+        else
+        {
+            config["metadataRefreshError"] = error;
+        }
+        return (connection with { Config = config, UpdatedAt = now }, error);
+    }
+
+    private static Problem? CheckMembers(JsonObject body)
+    {
+        if (JsonMergePatch.FirstUnknownMember(body, Members) is { } unknown) return Problem.UnknownField(unknown);
+        if (body["attributeMapping"] is JsonObject mapping && JsonMergePatch.FirstUnknownMember(mapping, MappingMembers, "attributeMapping.") is { } m)
+            return Problem.UnknownField(m);
+        if (body["idpInitiated"] is JsonObject idp && JsonMergePatch.FirstUnknownMember(idp, IdpInitiatedMembers, "idpInitiated.") is { } i)
+            return Problem.UnknownField(i);
+        return null;
+    }
+
+    private static Result<string?, Problem> ReadName(JsonObject body)
+    {
+        if (body["name"] is null) return (string?)null;
+        if (body["name"] is not JsonValue value || !value.TryGetValue<string>(out var name) || name.Length > 200)
+            return Problem.Validation("'name' must be a string of at most 200 characters.");
+        return name.Trim();
+    }
+
+    private static async Task<Result<JsonObject, Problem>> ApplyAsync(HttpContext context, JsonObject config, JsonObject input, DateTimeOffset now)
+    {
+        if (input.ContainsKey("idpMetadataXml"))
+        {
+            if (!TryString(input["idpMetadataXml"], out var xml) || xml.Length == 0)
+                return Problem.Validation("'idpMetadataXml' must be the IdP's metadata XML as a string.");
+            if (ReadMetadata(config, System.Text.Encoding.UTF8.GetBytes(xml), now) is { } error)
+                return Problem.Validation($"idpMetadataXml: {error}");
+            config.Remove("idpMetadataUrl");
+            config.Remove("metadataRefreshError");
+        }
+        if (input.ContainsKey("idpMetadataUrl"))
+        {
+            if (input["idpMetadataUrl"] is null)
+            {
+                config.Remove("idpMetadataUrl");
+            }
+            else
+            {
+                if (!TryString(input["idpMetadataUrl"], out var url))
+                    return Problem.Validation("'idpMetadataUrl' must be a string.");
+                var fetcher = context.RequestServices.GetRequiredService<IdpMetadataFetcher>();
+                var checkedUrl = fetcher.CheckUrl(url);
+                if (!checkedUrl.IsSuccess) return Problem.Validation(checkedUrl.Error + ".");
+                var fetched = await fetcher.FetchAsync(checkedUrl.Value, context.RequestAborted);
+                if (!fetched.IsSuccess)
+                    return new Problem(422, "idp-metadata-unavailable", "The IdP metadata could not be fetched",
+                        $"idpMetadataUrl: {fetched.Error}.");
+                if (ReadMetadata(config, fetched.Value, now) is { } error)
+                    return new Problem(422, "idp-metadata-invalid", "The IdP metadata could not be read", $"idpMetadataUrl: {error}");
+                config["idpMetadataUrl"] = checkedUrl.Value.ToString();
+                config["metadataFetchedAt"] = now.ToString("O");
+                config.Remove("metadataRefreshError");
+            }
+        }
+        if (input.ContainsKey("idpEntityId"))
+        {
+            if (!TryString(input["idpEntityId"], out var entityId) || entityId.Trim().Length is 0 or > 1024)
+                return Problem.Validation("'idpEntityId' must be a string of 1-1024 characters.");
+            config["idpEntityId"] = entityId.Trim();
+        }
+        if (input.ContainsKey("idpSsoUrl"))
+        {
+            if (!TryString(input["idpSsoUrl"], out var ssoUrl)) return Problem.Validation("'idpSsoUrl' must be a string.");
+            config["idpSsoUrl"] = ssoUrl.Trim();
+            config["idpSsoBinding"] = SamlUris.HttpRedirectBinding;
+        }
+        if (input.ContainsKey("idpCertificates"))
+        {
+            if (input["idpCertificates"] is not JsonArray pems || pems.Count is 0 or > MaxCertificates)
+                return Problem.Validation($"'idpCertificates' must list 1-{MaxCertificates} PEM certificates.");
+            var ders = new JsonArray();
+            foreach (var pem in pems)
+            {
+                if (!TryString(pem, out var text) || ReadCertificate(text) is not { } der)
+                    return Problem.Validation("Each of 'idpCertificates' must be an X.509 certificate in PEM (or base64 DER).");
+                ders.Add((JsonNode?)JsonValue.Create(der));
+            }
+            config["idpCertificates"] = ders;
+        }
+        if (input.ContainsKey("allowSha1"))
+        {
+            if (input["allowSha1"] is not JsonValue v || !v.TryGetValue<bool>(out var allow))
+                return Problem.Validation("'allowSha1' must be true or false.");
+            config["allowSha1"] = allow;
+        }
+        if (input.ContainsKey("signAuthnRequests"))
+        {
+            if (input["signAuthnRequests"] is not JsonValue v || !v.TryGetValue<bool>(out var sign))
+                return Problem.Validation("'signAuthnRequests' must be true or false.");
+            config["signAuthnRequests"] = sign;
+        }
+        if (input.ContainsKey("clockSkewSeconds"))
+        {
+            if (input["clockSkewSeconds"] is not JsonValue v || !v.TryGetValue<int>(out var skew) || skew is < 0 or > 600)
+                return Problem.Validation("'clockSkewSeconds' must be a whole number from 0 to 600.");
+            config["clockSkewSeconds"] = skew;
+        }
+        if (input.ContainsKey("attributeMapping"))
+        {
+            if (input["attributeMapping"] is not JsonObject mapping)
+                return Problem.Validation("'attributeMapping' must be an object of attribute names.");
+            var merged = JsonMergePatch.Apply(config["attributeMapping"], mapping) as JsonObject ?? new JsonObject();
+            foreach (var (name, value) in merged)
+                if (!TryString(value, out var attribute) || attribute.Length is 0 or > 512)
+                    return Problem.Validation($"attributeMapping.{name} must be an attribute name of 1-512 characters.");
+            config["attributeMapping"] = merged;
+        }
+        if (input.ContainsKey("idpInitiated"))
+        {
+            if (input["idpInitiated"] is not JsonObject idpInitiated)
+                return Problem.Validation("'idpInitiated' must be an object {enabled, clientId, redirectUri}.");
+            config["idpInitiated"] = JsonMergePatch.Apply(config["idpInitiated"], idpInitiated) as JsonObject ?? new JsonObject();
+        }
+        return await ValidateAsync(context, config);
+    }
+
+    private static async Task<Result<JsonObject, Problem>> ValidateAsync(HttpContext context, JsonObject config)
+    {
+        var options = context.RequestServices.GetRequiredService<SsoOptions>();
+        if (config["idpEntityId"] is null) return Problem.Validation("'idpEntityId' is required (or give IdP metadata).");
+        if (!TryString(config["idpSsoUrl"], out var ssoUrl) || !IsAllowedIdpUrl(ssoUrl, options))
+            return Problem.Validation("'idpSsoUrl' must be the IdP's https SingleSignOnService URL.");
+        if (config["idpCertificates"] is not JsonArray { Count: > 0 })
+            return Problem.Validation("'idpCertificates' must list at least one IdP signing certificate (PEM).");
+
+        if (config["idpInitiated"] is JsonObject idp && idp["enabled"] is { } enabledNode)
+        {
+            if (enabledNode is not JsonValue ev || !ev.TryGetValue<bool>(out var enabled))
+                return Problem.Validation("idpInitiated.enabled must be true or false.");
+            if (enabled)
+            {
+                if (!TryString(idp["clientId"], out var clientId) || !ClientId.TryParse(clientId, out var id))
+                    return Problem.Validation("idpInitiated.clientId must be the id of a registered client (cli_…).");
+                var client = await context.RequestServices.GetRequiredService<ClientStore>().FindAsync(id, context.RequestAborted);
+                if (client is null) return Problem.Validation($"idpInitiated.clientId: there is no client '{clientId}'.");
+                if (!TryString(idp["redirectUri"], out var redirectUri) || !client.HasRedirectUri(redirectUri))
+                    return Problem.Validation("idpInitiated.redirectUri must be one of the client's registered redirect URIs.");
+            }
+        }
+
+        var candidate = new Connection(default, default, ConnectionTypes.Saml, null, config, default, default);
+        if (!candidate.FitsInRow) return Problem.Validation("The connection's configuration is too large to store.");
+        return config;
+    }
+
+    /// <summary>Copies entity ID, SSO URL and signing certificates out of metadata; null on success, else why not.</summary>
+    private static string? ReadMetadata(JsonObject config, byte[] metadataXml, DateTimeOffset now)
+    {
+        var read = IdpMetadataReader.Read(metadataXml, now);
+        if (!read.IsSuccess) return read.Error.Message;
+        var metadata = read.Value;
+        var (binding, url) = metadata.SingleSignOnUrl(SamlUris.HttpRedirectBinding) is { } redirect
+            ? (SamlUris.HttpRedirectBinding, redirect)
+            : metadata.SingleSignOnUrl(SamlUris.HttpPostBinding) is { } post
+                ? (SamlUris.HttpPostBinding, post)
+                : (null, null);
+        if (url is null) return "the IdP metadata has no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding.";
+        if (metadata.SigningCertificates.Count == 0) return "the IdP metadata has no signing certificate.";
+        config["idpEntityId"] = metadata.EntityId;
+        config["idpSsoUrl"] = url;
+        config["idpSsoBinding"] = binding;
+        config["idpCertificates"] = new JsonArray(metadata.SigningCertificates.Take(MaxCertificates)
+            .Select(c => (JsonNode?)JsonValue.Create(Convert.ToBase64String(c.RawData))).ToArray());
+        if (metadata.WantAuthnRequestsSigned) config["signAuthnRequests"] = true;
+        return null;
+    }
+
+    private static bool IsAllowedIdpUrl(string url, SsoOptions options) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && string.IsNullOrEmpty(uri.UserInfo)
+        && (uri.Scheme == Uri.UriSchemeHttps
+            || (uri.Scheme == Uri.UriSchemeHttp && RedirectUriPolicy.IsLoopback(uri) && options.AllowLoopbackHttp));
+
+    private static string? ReadCertificate(string text)
+    {
+        try
+        {
+            var trimmed = text.Trim();
+            var certificate = trimmed.StartsWith("-----BEGIN", StringComparison.Ordinal)
+                ? X509Certificate2.CreateFromPem(trimmed)
+                : X509CertificateLoader.LoadCertificate(Convert.FromBase64String(trimmed));
+            using (certificate)
+                return certificate.GetRSAPublicKey() is null && certificate.GetECDsaPublicKey() is null
+                    ? null
+                    : Convert.ToBase64String(certificate.RawData);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or FormatException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static bool TryString(JsonNode? node, out string text)
+    {
+        text = "";
+        if (node is not JsonValue value || !value.TryGetValue<string>(out var s)) return false;
+        text = s;
+        return true;
+    }
+
+    /// <summary>The IdP signing certificates of a SAML connection.</summary>
+    public static IReadOnlyList<X509Certificate2> IdpCertificates(Connection connection) =>
+        connection.Config["idpCertificates"] is JsonArray array
+            ? array.OfType<JsonValue>().Select(v => X509CertificateLoader.LoadCertificate(Convert.FromBase64String(v.GetValue<string>())))
+                .ToList()
+            : [];
+}

@@ -1,0 +1,213 @@
+using System.Text.Json.Nodes;
+using Sso.Functions.Connections;
+using Sso.Functions.Hosting;
+using Sso.Functions.OAuth;
+using Sso.Protocols.OAuth;
+using Sso.Protocols.Saml;
+
+namespace Sso.Functions.Saml;
+
+/// <summary>
+/// The SP face of each SAML connection: its metadata and its Assertion Consumer Service. The
+/// ACS trusts nothing but the connection's configuration and the pending sign-in its RelayState
+/// names; it needs no cookie, since a cross-site POST from the IdP would not carry one.
+/// </summary>
+public static partial class SamlEndpoints
+{
+    /// <summary>A form with a base64 response of <see cref="SamlResponseReader.MaxDecodedBytes"/> plus RelayState.</summary>
+    public const int MaxFormBytes = SamlResponseReader.MaxDecodedBytes * 4 / 3 + 8 * 1024;
+
+    public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
+    [
+        new("SamlMetadata", "/saml/metadata/{connectionId}", ["GET"], MetadataAsync),
+        new("SamlAcs", "/saml/acs/{connectionId}", ["POST"], AcsAsync),
+    ];
+
+    private static async Task<IResult> MetadataAsync(HttpContext context)
+    {
+        if (await FindConnectionAsync(context) is not { } connection)
+            return OAuthResults.Page(404, "Unknown SAML connection", "There is no SAML connection with this id.");
+        var options = context.RequestServices.GetRequiredService<SsoOptions>();
+        var certificate = await context.RequestServices.GetRequiredService<SamlServiceProviderKeys>()
+            .GetOrCreateAsync(connection.Id, context.RequestAborted);
+        var xml = SpMetadataWriter.Write(new SpMetadata
+        {
+            EntityId = SamlServiceProviderUrls.EntityId(options, connection.Id),
+            AcsUrl = SamlServiceProviderUrls.AcsUrl(options, connection.Id),
+            SigningCertificates = [certificate],
+            EncryptionCertificates = [certificate],
+            AuthnRequestsSigned = connection.ConfigBool("signAuthnRequests"),
+        });
+        return Results.Text(xml, "application/samlmetadata+xml", System.Text.Encoding.UTF8);
+    }
+
+    private static async Task<IResult> AcsAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var cancellationToken = context.RequestAborted;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Saml");
+        if (await FindConnectionAsync(context) is not { } connection)
+            return NoRedirectPage("This sign-in was sent to a SAML connection that does not exist. Check the ACS URL configured at the IdP.");
+        context.Items[RequestPipeline.TenantItem] = connection.TenantId.Value;
+
+        if (!context.Request.HasFormContentType || context.Request.ContentLength > MaxFormBytes)
+            return NoRedirectPage("The IdP must POST the SAMLResponse as a form (HTTP-POST binding).");
+        var form = await ReadFormAsync(context);
+        if (form is null) return NoRedirectPage("The SAMLResponse form is too large or malformed.");
+        var (samlResponse, relayState) = form.Value;
+
+        var issuer = services.GetRequiredService<AuthorizationCodeIssuer>();
+        var pendingResult = await ResolvePendingSignInAsync(context, connection, relayState, cancellationToken);
+        if (!pendingResult.IsSuccess)
+        {
+            LogRejected(logger, connection.Id.Value, pendingResult.Error.Kind);
+            return NoRedirectPage(pendingResult.Error.Message);
+        }
+        var pending = pendingResult.Value;
+
+        var options = services.GetRequiredService<SsoOptions>();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var spCertificate = await services.GetRequiredService<SamlServiceProviderKeys>().GetOrCreateAsync(connection.Id, cancellationToken);
+        var expectedInResponseTo = pending.IdpString(SamlSignInStarter.AuthnRequestIdKey);
+        var validated = SamlResponseValidator.Validate(samlResponse, new SamlValidationParameters
+        {
+            IdpCertificates = SamlConnectionSetup.IdpCertificates(connection),
+            IdpEntityId = connection.ConfigString("idpEntityId")!,
+            SpEntityId = SamlServiceProviderUrls.EntityId(options, connection.Id),
+            AcsUrl = SamlServiceProviderUrls.AcsUrl(options, connection.Id),
+            ExpectedInResponseTo = expectedInResponseTo,
+            AllowIdpInitiated = expectedInResponseTo is null,
+            AllowSha1 = connection.ConfigBool("allowSha1"),
+            ClockSkew = TimeSpan.FromSeconds(connection.Config["clockSkewSeconds"] is JsonValue skew && skew.TryGetValue<int>(out var seconds)
+                ? seconds
+                : SamlConnectionSetup.DefaultClockSkewSeconds),
+            Now = now,
+            DecryptionCertificates = [spCertificate],
+        });
+        if (!validated.IsSuccess)
+        {
+            LogRejected(logger, connection.Id.Value, validated.Error.Kind.ToString());
+            return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected,
+                cancellationToken, validated.Error.Kind.ToString());
+        }
+        var assertion = validated.Value;
+
+        // Profiles §4.1.4.5: each assertion is used once; kept until it would be refused as expired.
+        if (!await services.GetRequiredService<AssertionReplayStore>().TryRecordAsync(connection.Id, assertion.Id,
+                assertion.ReplayCacheUntil, cancellationToken))
+        {
+            LogRejected(logger, connection.Id.Value, nameof(SamlFailureKind.Replayed));
+            return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected,
+                cancellationToken, nameof(SamlFailureKind.Replayed));
+        }
+
+        return await issuer.CompleteAsync(context, pending, connection, ToIdentity(connection, assertion), cancellationToken);
+    }
+
+    private sealed record AcsRefusal(string Kind, string Message);
+
+    /// <summary>
+    /// The pending sign-in the RelayState names, consumed; or, for an unsolicited response on a
+    /// connection that allows IdP-initiated sign-in, one made from its default client and
+    /// redirect URI. Any other case has no redirect URI that can be trusted.
+    /// </summary>
+    private static async Task<Result<PendingSignIn, AcsRefusal>> ResolvePendingSignInAsync(HttpContext context, Connection connection,
+        string? relayState, CancellationToken cancellationToken)
+    {
+        var services = context.RequestServices;
+        if (PendingSignIn.TryReadConnection(relayState, out var relayConnection))
+        {
+            // The RelayState must belong to a request that this connection started.
+            if (relayConnection != connection.Id)
+                return new AcsRefusal("RelayStateOfAnotherConnection",
+                    "The RelayState belongs to another SAML connection. Start the sign-in again from the application.");
+            var pending = await services.GetRequiredService<PendingSignInStore>().ConsumeAsync(relayState!, cancellationToken);
+            if (pending is null || pending.ConnectionId != connection.Id || pending.TenantId != connection.TenantId)
+                return new AcsRefusal("RelayStateUnknown",
+                    "This sign-in has expired or was already completed. Start the sign-in again from the application.");
+            return pending;
+        }
+
+        if (connection.Config["idpInitiated"] is not JsonObject idpInitiated
+            || idpInitiated["enabled"] is not JsonValue enabled || !enabled.TryGetValue<bool>(out var on) || !on)
+            return new AcsRefusal("UnsolicitedResponse",
+                "The IdP sent a sign-in that this service did not request (IdP-initiated), and this connection does not accept those. "
+                + "Start the sign-in from the application.");
+        var clientIdText = idpInitiated["clientId"]?.GetValue<string>();
+        var redirectUri = idpInitiated["redirectUri"]?.GetValue<string>();
+        if (!ClientId.TryParse(clientIdText, out var clientId)
+            || await services.GetRequiredService<ClientStore>().FindAsync(clientId, cancellationToken) is not { } client
+            || !client.HasRedirectUri(redirectUri))
+            return new AcsRefusal("IdpInitiatedMisconfigured",
+                "IdP-initiated sign-in is enabled, but its client or redirect URI is no longer registered.");
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        return new PendingSignIn
+        {
+            Handle = PendingSignIn.NewHandle(connection.Id),
+            ClientId = client.Id,
+            RedirectUri = redirectUri!,
+            TenantId = connection.TenantId,
+            ConnectionId = connection.Id,
+            CreatedAt = now,
+            ExpiresAt = now + PendingSignIn.Lifetime,
+        };
+    }
+
+    private static VerifiedIdentity ToIdentity(Connection connection, SamlAssertion assertion)
+    {
+        var mapping = connection.Config["attributeMapping"] as JsonObject;
+        var profile = AttributeMapping.Map(assertion, new AttributeMappingOverrides
+        {
+            Email = MappingValue(mapping, "email"),
+            FirstName = MappingValue(mapping, "firstName"),
+            LastName = MappingValue(mapping, "lastName"),
+            Groups = MappingValue(mapping, "groups"),
+        });
+        var raw = new JsonObject();
+        foreach (var (name, values) in assertion.Attributes)
+            raw[name] = new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+        return new VerifiedIdentity
+        {
+            Subject = assertion.NameId,
+            Issuer = assertion.Issuer,
+            Email = profile.Email,
+            // The tenant configured this IdP as the authority for its users' addresses.
+            EmailVerified = profile.Email is not null,
+            GivenName = profile.FirstName,
+            FamilyName = profile.LastName,
+            Groups = profile.Groups,
+            RawAttributes = raw,
+            AuthenticatedAt = assertion.AuthnInstant,
+        };
+    }
+
+    private static string? MappingValue(JsonObject? mapping, string name) =>
+        mapping?[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    private static async Task<(string? SamlResponse, string? RelayState)?> ReadFormAsync(HttpContext context)
+    {
+        try
+        {
+            var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            if (form["SAMLResponse"].Count > 1 || form["RelayState"].Count > 1) return null;
+            var relayState = form["RelayState"].ToString();
+            return (form["SAMLResponse"].ToString(), relayState.Length > 0 ? relayState : null);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<Connection?> FindConnectionAsync(HttpContext context)
+    {
+        if (!ConnectionId.TryParse(context.RouteString("connectionId"), out var id)) return null;
+        var connection = await context.RequestServices.GetRequiredService<ConnectionStore>().FindByIdAsync(id, context.RequestAborted);
+        return connection is { Type: ConnectionTypes.Saml } ? connection : null;
+    }
+
+    private static IResult NoRedirectPage(string message) => OAuthResults.Page(400, "Sign-in failed", message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SAML response rejected: {FailureKind} (connection {ConnectionId})")]
+    private static partial void LogRejected(ILogger logger, string connectionId, string failureKind);
+}

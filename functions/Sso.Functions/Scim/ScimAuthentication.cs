@@ -1,0 +1,51 @@
+using System.Security.Cryptography;
+using System.Text;
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Hosting;
+using Sso.Protocols.Scim;
+
+namespace Sso.Functions.Scim;
+
+/// <summary>The directory a SCIM request reached, once its bearer token proved it may.</summary>
+public sealed record ScimRequestContext(DirectoryRecord Directory, string BaseUrl);
+
+/// <summary>
+/// SCIM bearer authentication (DESIGN.md §3.3): the token is hashed and looked up by its hash in the
+/// partition of the directory in the URL, so a token of another directory is simply not there;
+/// a revoked token's hash row is gone. The stored hash is compared in constant time as well.
+/// </summary>
+public static class ScimAuthentication
+{
+    public static readonly TimeSpan LastUsedGranularity = TimeSpan.FromMinutes(1);
+
+    public static Func<HttpContext, Task<IResult>> Require(Func<HttpContext, ScimRequestContext, Task<IResult>> handler) => async context =>
+    {
+        var authenticated = await AuthenticateAsync(context);
+        if (!authenticated.IsSuccess) return ScimResults.Error(authenticated.Error);
+        context.Items[RequestPipeline.TenantItem] = authenticated.Value.Directory.TenantId.Value;
+        return await handler(context, authenticated.Value);
+    };
+
+    private static async Task<Result<ScimRequestContext, ScimError>> AuthenticateAsync(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return ScimError.Unauthorized("Send the directory's SCIM token as 'Authorization: Bearer <token>'.");
+        var presented = header["Bearer ".Length..].Trim();
+        if (presented.Length is 0 or > 512 || !DirectoryId.TryParse(context.RouteString("directoryId"), out var directoryId))
+            return ScimError.Unauthorized();
+
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        var match = await store.FindTokenByHashAsync(directoryId, hash, context.RequestAborted);
+        if (match is null || !CryptographicOperations.FixedTimeEquals(hash, match.Hash)) return ScimError.Unauthorized();
+        if (await store.FindDirectoryAsync(directoryId, context.RequestAborted) is not { } directory) return ScimError.Unauthorized();
+
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (match.LastUsedAt is not { } lastUsed || now - lastUsed >= LastUsedGranularity)
+            await store.TouchTokenAsync(directoryId, match, now, context.RequestAborted);
+
+        var options = context.RequestServices.GetRequiredService<SsoOptions>();
+        return new ScimRequestContext(directory, DirectoryEndpoints.ScimBaseUrl(options, directoryId));
+    }
+}

@@ -1,0 +1,297 @@
+using System.Text.Json.Nodes;
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Events;
+using Sso.Functions.Hosting;
+using Sso.Functions.Storage;
+using Sso.Protocols;
+using Sso.Protocols.Scim;
+using Sso.Protocols.Scim.Filter;
+using Sso.Protocols.Scim.Patch;
+
+namespace Sso.Functions.Scim;
+
+/// <summary>
+/// /Groups. Members are rows (<c>member|grp|usr</c>), never a list in the group row: a PATCH becomes
+/// a membership delta (<see cref="ScimGroupPatch"/>), written as row inserts and deletes under the
+/// group row's ETag and retried when a parallel PATCH won, so 50 IdP PATCHes at once all stick.
+/// </summary>
+public static class ScimGroupEndpoints
+{
+    private const string Base = ScimDiscoveryEndpoints.Base;
+
+    public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
+    [
+        new("ScimListGroups", Base + "/Groups", ["GET"], ScimAuthentication.Require(ListAsync)),
+        new("ScimCreateGroup", Base + "/Groups", ["POST"], ScimAuthentication.Require(CreateAsync)),
+        new("ScimGetGroup", Base + "/Groups/{groupId}", ["GET"], ScimAuthentication.Require(GetAsync)),
+        new("ScimReplaceGroup", Base + "/Groups/{groupId}", ["PUT"], ScimAuthentication.Require(ReplaceAsync)),
+        new("ScimPatchGroup", Base + "/Groups/{groupId}", ["PATCH"], ScimAuthentication.Require(PatchAsync)),
+        new("ScimDeleteGroup", Base + "/Groups/{groupId}", ["DELETE"], ScimAuthentication.Require(DeleteAsync)),
+    ];
+
+    private static string ETag(DirectoryGroup group) => ScimETag.Format(group.Version);
+
+    public static JsonObject Render(DirectoryGroup group, IReadOnlyList<Membership>? members, string baseUrl)
+    {
+        var json = new JsonObject { ["schemas"] = new JsonArray(JsonValue.Create(ScimSchemas.Group)), ["id"] = group.Id };
+        foreach (var (key, value) in group.Resource)
+            if (key is not "schemas" and not "members") json[key] = value?.DeepClone();
+        if (members is not null)
+            json["members"] = new JsonArray(members.Select(m =>
+            {
+                var member = new JsonObject { ["value"] = m.MemberId };
+                if (m.MemberUserName is not null) member["display"] = m.MemberUserName;
+                var isGroup = m.MemberId.StartsWith(DirectoryGroup.IdPrefix, StringComparison.Ordinal);
+                member["$ref"] = $"{baseUrl}/{(isGroup ? "Groups" : "Users")}/{m.MemberId}";
+                member["type"] = isGroup ? "Group" : "User";
+                return (JsonNode)member;
+            }).ToArray());
+        json["meta"] = ScimRequests.Meta("Group", group.Created, group.LastModified, $"{baseUrl}/Groups/{group.Id}", group.Version);
+        return json;
+    }
+
+    private static async Task<IResult> RespondAsync(DirectoryStore store, DirectoryGroup group, ScimRequestContext scim,
+        ScimAttributeProjection projection, int status, CancellationToken cancellationToken)
+    {
+        // Entra ID reads groups with excludedAttributes=members: then the member rows are not read at all.
+        var members = projection.Includes(ScimSchemas.GroupResource, "members")
+            ? await store.ListMembersAsync(scim.Directory.Id, group.Id, cancellationToken)
+            : null;
+        var body = projection.Apply(Render(group, members, scim.BaseUrl), ScimSchemas.GroupResource);
+        return ScimResults.Json(body, status, ETag(group), status == 201 ? $"{scim.BaseUrl}/Groups/{group.Id}" : null);
+    }
+
+    /// <summary>The group's attributes as stored: the SCIM resource without id, meta and members.</summary>
+    private static JsonObject Attributes(JsonObject resource)
+    {
+        var attributes = resource.DeepClone().AsObject();
+        attributes.Remove("members");
+        attributes.Remove("id");
+        attributes.Remove("meta");
+        return attributes;
+    }
+
+    private static ScimError? Validate(JsonObject attributes) =>
+        ScimRequests.CheckLength(attributes, "displayName", 256) ?? ScimRequests.CheckLength(attributes, "externalId", 256) ?? ScimRequests.CheckSize(attributes);
+
+    /// <summary>Resolves new member ids to users (or groups) of this directory; an unknown id is an error.</summary>
+    private static async Task<Result<List<Membership>, ScimError>> ResolveMembersAsync(DirectoryStore store, ScimRequestContext scim,
+        string groupId, IEnumerable<string> memberIds, CancellationToken cancellationToken)
+    {
+        var resolved = await Task.WhenAll(memberIds.Distinct(StringComparer.Ordinal).Select(async id =>
+        {
+            if (await store.FindUserAsync(scim.Directory.Id, id, cancellationToken) is { Deleted: false } user)
+                return new Membership(groupId, id, user.UserName);
+            if (id != groupId && await store.FindGroupAsync(scim.Directory.Id, id, cancellationToken) is { } group)
+                return new Membership(groupId, id, group.DisplayName);
+            return null;
+        }));
+        var missing = memberIds.Distinct(StringComparer.Ordinal).Zip(resolved).Where(p => p.Second is null).Select(p => p.First).ToList();
+        if (missing.Count > 0)
+            return ScimError.InvalidValue($"Members must be users or groups of this directory; unknown: {string.Join(", ", missing.Take(5))}.");
+        return resolved.Select(m => m!).ToList();
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext context, ScimRequestContext scim)
+    {
+        var body = await ScimRequests.ReadBodyAsync(context);
+        if (!body.IsSuccess) return ScimResults.Error(body.Error);
+        var resource = ScimGroupReader.Read(body.Value);
+        if (!resource.IsSuccess) return ScimResults.Error(resource.Error);
+        var memberIds = ScimGroupPatch.MemberIds(resource.Value["members"]);
+        if (!memberIds.IsSuccess) return ScimResults.Error(memberIds.Error);
+        var attributes = Attributes(resource.Value);
+        if (Validate(attributes) is { } invalid) return ScimResults.Error(invalid);
+
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var group = new DirectoryGroup(scim.Directory.Id, Ids.New(DirectoryGroup.IdPrefix), attributes, 1, now, now);
+        var members = await ResolveMembersAsync(store, scim, group.Id, memberIds.Value, context.RequestAborted);
+        if (!members.IsSuccess) return ScimResults.Error(members.Error);
+
+        List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupCreated, now, DirectoryEvents.GroupData(group))];
+        var units = members.Value.Select(m => DirectoryStore.MembershipAddition(scim.Directory.Id, m,
+            DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, group, m.MemberId, m.MemberUserName))).ToList();
+        await store.CreateGroupAsync(group, events, units, context.RequestAborted);
+        return await RespondAsync(store, group, scim, ScimAttributeProjection.Default, 201, context.RequestAborted);
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext context, ScimRequestContext scim)
+    {
+        var projection = ScimAttributeProjection.Parse(context.Request.Query["attributes"], context.Request.Query["excludedAttributes"]);
+        if (!projection.IsSuccess) return ScimResults.Error(projection.Error);
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var groupId = context.RouteString("groupId");
+        if (await store.FindGroupAsync(scim.Directory.Id, groupId, context.RequestAborted) is not { } group)
+            return ScimResults.Error(ScimError.NotFound(groupId));
+        if (ScimRequests.MatchesIfNoneMatch(context, ETag(group))) return ScimResults.NotModified(ETag(group));
+        return await RespondAsync(store, group, scim, projection.Value, 200, context.RequestAborted);
+    }
+
+    private static bool Mentions(ScimFilter filter, string attribute) => filter switch
+    {
+        ScimFilter.Comparison c => string.Equals(c.Path.AttributeName, attribute, StringComparison.OrdinalIgnoreCase),
+        ScimFilter.Present p => string.Equals(p.Path.AttributeName, attribute, StringComparison.OrdinalIgnoreCase),
+        ScimFilter.ValuePath v => string.Equals(v.Path.AttributeName, attribute, StringComparison.OrdinalIgnoreCase),
+        ScimFilter.And a => Mentions(a.Left, attribute) || Mentions(a.Right, attribute),
+        ScimFilter.Or o => Mentions(o.Left, attribute) || Mentions(o.Right, attribute),
+        ScimFilter.Not n => Mentions(n.Inner, attribute),
+        _ => false,
+    };
+
+    private static async Task<IResult> ListAsync(HttpContext context, ScimRequestContext scim)
+    {
+        var query = ScimListQuery.Parse(context.Request.Query["filter"], context.Request.Query["startIndex"], context.Request.Query["count"],
+            context.Request.Query["attributes"], context.Request.Query["excludedAttributes"], ScimUserEndpoints.MaxResults);
+        if (!query.IsSuccess) return ScimResults.Error(query.Error);
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var filter = query.Value.Filter;
+        var type = ScimSchemas.GroupResource;
+
+        IReadOnlyList<DirectoryGroup>? candidates = null;
+        if (filter is not null && ScimPointLookup.Find(filter, type) is { } lookup)
+        {
+            if (lookup.AttributeName == "displayName")
+                candidates = await store.FindGroupsByDisplayNameAsync(scim.Directory.Id, lookup.Value, context.RequestAborted);
+            else if (lookup.AttributeName == "id")
+                candidates = await store.FindGroupAsync(scim.Directory.Id, lookup.Value, context.RequestAborted) is { } byId ? [byId] : [];
+        }
+        if (candidates is null)
+        {
+            var all = new List<DirectoryGroup>();
+            await foreach (var group in store.QueryGroupsAsync(scim.Directory.Id, context.RequestAborted)) all.Add(group);
+            candidates = all;
+        }
+
+        var withMembers = query.Value.Projection.Includes(type, "members");
+        var filterNeedsMembers = filter is not null && Mentions(filter, "members");
+        var page = new List<JsonNode>();
+        var total = 0;
+        foreach (var group in candidates)
+        {
+            var members = filterNeedsMembers ? await store.ListMembersAsync(scim.Directory.Id, group.Id, context.RequestAborted) : null;
+            if (filter is not null && !ScimFilterEvaluator.Matches(filter, Render(group, members, scim.BaseUrl), type)) continue;
+            total++;
+            if (total < query.Value.StartIndex || page.Count >= query.Value.Count) continue;
+            if (withMembers && members is null) members = await store.ListMembersAsync(scim.Directory.Id, group.Id, context.RequestAborted);
+            page.Add(query.Value.Projection.Apply(Render(group, withMembers ? members : null, scim.BaseUrl), type));
+        }
+        return ScimResults.Json(ScimSchemas.RenderListResponse(page, total, query.Value.StartIndex));
+    }
+
+    private static async Task<IResult> ReplaceAsync(HttpContext context, ScimRequestContext scim)
+    {
+        var body = await ScimRequests.ReadBodyAsync(context);
+        if (!body.IsSuccess) return ScimResults.Error(body.Error);
+        var resource = ScimGroupReader.Read(body.Value);
+        if (!resource.IsSuccess) return ScimResults.Error(resource.Error);
+        var memberIds = ScimGroupPatch.MemberIds(resource.Value["members"]);
+        if (!memberIds.IsSuccess) return ScimResults.Error(memberIds.Error);
+        var attributes = Attributes(resource.Value);
+        // RFC 7644 §3.5.1: PUT replaces the whole group, members included.
+        return await SaveAsync(context, scim, _ => attributes, ScimMembershipDelta.ReplaceWith(memberIds.Value), respondWithGroup: true);
+    }
+
+    private static async Task<IResult> PatchAsync(HttpContext context, ScimRequestContext scim)
+    {
+        var body = await ScimRequests.ReadBodyAsync(context);
+        if (!body.IsSuccess) return ScimResults.Error(body.Error);
+        var patch = ScimPatchRequest.Parse(body.Value);
+        if (!patch.IsSuccess) return ScimResults.Error(patch.Error);
+        var split = ScimGroupPatch.Split(patch.Value);
+        if (!split.IsSuccess) return ScimResults.Error(split.Error);
+        var groupId = context.RouteString("groupId");
+        var attributeOperations = split.Value.Attributes;
+        return await SaveAsync(context, scim, current =>
+        {
+            if (attributeOperations.Operations.Count == 0) return current;
+            var withId = current.DeepClone().AsObject();
+            withId["id"] = groupId;
+            var patched = ScimPatchEngine.Apply(withId, attributeOperations, ScimSchemas.GroupResource);
+            return patched.IsSuccess ? Attributes(patched.Value) : patched.Error;
+        }, split.Value.Members, respondWithGroup: false);
+    }
+
+    private static async Task<IResult> SaveAsync(HttpContext context, ScimRequestContext scim,
+        Func<JsonObject, Result<JsonObject, ScimError>> changeAttributes, ScimMembershipDelta delta, bool respondWithGroup)
+    {
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
+        var groupId = context.RouteString("groupId");
+        var cancellationToken = context.RequestAborted;
+        for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
+        {
+            if (await store.FindGroupAsync(scim.Directory.Id, groupId, cancellationToken) is not { } before)
+                return ScimResults.Error(ScimError.NotFound(groupId));
+            if (ScimRequests.FailsIfMatch(context, ETag(before))) return ScimResults.Error(ScimError.PreconditionFailed());
+            var attributes = changeAttributes(before.Resource);
+            if (!attributes.IsSuccess) return ScimResults.Error(attributes.Error);
+            if (Validate(attributes.Value) is { } invalid) return ScimResults.Error(invalid);
+
+            // The delta against the rows as they are now: only real changes become writes.
+            var toAdd = new List<string>();
+            var toRemove = new List<Membership>();
+            if (delta.ReplacesAll)
+            {
+                var current = await store.ListMembersAsync(scim.Directory.Id, groupId, cancellationToken);
+                toRemove.AddRange(current.Where(m => !delta.Added.Contains(m.MemberId)));
+                toAdd.AddRange(delta.Added.Where(id => current.All(m => m.MemberId != id)));
+            }
+            else
+            {
+                foreach (var id in delta.Added)
+                    if (await store.FindMembershipAsync(scim.Directory.Id, groupId, id, cancellationToken) is null) toAdd.Add(id);
+                foreach (var id in delta.Removed)
+                    if (await store.FindMembershipAsync(scim.Directory.Id, groupId, id, cancellationToken) is { } existing) toRemove.Add(existing);
+            }
+            var additions = await ResolveMembersAsync(store, scim, groupId, toAdd, cancellationToken);
+            if (!additions.IsSuccess) return ScimResults.Error(additions.Error);
+
+            var attributesChanged = !JsonNode.DeepEquals(attributes.Value, before.Resource);
+            if (!attributesChanged && additions.Value.Count == 0 && toRemove.Count == 0)
+                return respondWithGroup
+                    ? await RespondAsync(store, before, scim, ScimAttributeProjection.Default, 200, cancellationToken)
+                    : ScimResults.NoContent(ETag(before));
+
+            var now = clock.GetUtcNow();
+            var after = before with { Resource = attributes.Value, Version = before.Version + 1, LastModified = now };
+            List<EventRecord> events = attributesChanged
+                ? [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupUpdated, now, DirectoryEvents.GroupData(after))]
+                : [];
+            var units = new List<DirectoryStore.WriteUnit>();
+            units.AddRange(toRemove.Select(m => DirectoryStore.MembershipRemoval(scim.Directory.Id, m,
+                DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserRemoved, now, after, m.MemberId, m.MemberUserName))));
+            units.AddRange(additions.Value.Select(m => DirectoryStore.MembershipAddition(scim.Directory.Id, m,
+                DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, after, m.MemberId, m.MemberUserName))));
+
+            if (await store.SaveGroupAsync(before, after, events, units, cancellationToken) == SaveOutcome.Saved)
+                return respondWithGroup
+                    ? await RespondAsync(store, after with { ETag = default }, scim, ScimAttributeProjection.Default, 200, cancellationToken)
+                    : ScimResults.NoContent(ETag(after));
+            // Stale (another PATCH moved the group row) or a member row raced: read again, re-apply.
+            await ScimRequests.BackoffAsync(attempt, cancellationToken);
+        }
+        return ScimResults.Error(ScimError.Conflict("The group kept changing while the request was applied; retry it."));
+    }
+
+    private static async Task<IResult> DeleteAsync(HttpContext context, ScimRequestContext scim)
+    {
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
+        var groupId = context.RouteString("groupId");
+        for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
+        {
+            if (await store.FindGroupAsync(scim.Directory.Id, groupId, context.RequestAborted) is not { } group)
+                return ScimResults.Error(ScimError.NotFound(groupId));
+            if (ScimRequests.FailsIfMatch(context, ETag(group))) return ScimResults.Error(ScimError.PreconditionFailed());
+            var now = clock.GetUtcNow();
+            var members = await store.ListMembersAsync(scim.Directory.Id, groupId, context.RequestAborted);
+            var units = members.Select(m => DirectoryStore.MembershipRemoval(scim.Directory.Id, m,
+                DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserRemoved, now, group, m.MemberId, m.MemberUserName))).ToList();
+            List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupDeleted, now, DirectoryEvents.GroupData(group))];
+            if (await store.DeleteGroupAsync(group, events, units, context.RequestAborted) == SaveOutcome.Saved) return ScimResults.NoContent();
+            await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
+        }
+        return ScimResults.Error(ScimError.Conflict("The group kept changing while it was deleted; retry the request."));
+    }
+}

@@ -1,0 +1,227 @@
+using System.Text.Json.Nodes;
+using Sso.Functions.DirectorySync;
+using Sso.Functions.Events;
+using Sso.Functions.Hosting;
+using Sso.Functions.Storage;
+using Sso.Protocols.Scim;
+using Sso.Protocols.Scim.Filter;
+using Sso.Protocols.Scim.Patch;
+
+namespace Sso.Functions.Scim;
+
+/// <summary>/Users (RFC 7644 §3), as Entra ID, Okta, Google, OneLogin and JumpCloud drive it.</summary>
+public static class ScimUserEndpoints
+{
+    public const int MaxResults = 200;
+    private const string Base = ScimDiscoveryEndpoints.Base;
+
+    public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
+    [
+        new("ScimListUsers", Base + "/Users", ["GET"], ScimAuthentication.Require(ListAsync)),
+        new("ScimCreateUser", Base + "/Users", ["POST"], ScimAuthentication.Require(CreateAsync)),
+        new("ScimGetUser", Base + "/Users/{userId}", ["GET"], ScimAuthentication.Require(GetAsync)),
+        new("ScimReplaceUser", Base + "/Users/{userId}", ["PUT"], ScimAuthentication.Require(ReplaceAsync)),
+        new("ScimPatchUser", Base + "/Users/{userId}", ["PATCH"], ScimAuthentication.Require(PatchAsync)),
+        new("ScimDeleteUser", Base + "/Users/{userId}", ["DELETE"], ScimAuthentication.Require(DeleteAsync)),
+    ];
+
+    public static JsonObject Render(DirectoryUser user, string baseUrl)
+    {
+        var json = new JsonObject { ["schemas"] = user.Resource["schemas"]?.DeepClone(), ["id"] = user.Id };
+        foreach (var (key, value) in user.Resource)
+            if (key != "schemas") json[key] = value?.DeepClone();
+        json["meta"] = ScimRequests.Meta("User", user.Created, user.LastModified, $"{baseUrl}/Users/{user.Id}", user.Version);
+        return json;
+    }
+
+    private static string ETag(DirectoryUser user) => ScimETag.Format(user.Version);
+
+    private static IResult Respond(DirectoryUser user, ScimRequestContext scim, int status = 200, ScimAttributeProjection? projection = null)
+    {
+        var body = Render(user, scim.BaseUrl);
+        if (projection is not null) body = projection.Apply(body, ScimSchemas.UserResource);
+        return ScimResults.Json(body, status, ETag(user), status == 201 ? $"{scim.BaseUrl}/Users/{user.Id}" : null);
+    }
+
+    private static async Task<DirectoryUser?> FindLiveAsync(DirectoryStore store, ScimRequestContext scim, string userId, CancellationToken cancellationToken) =>
+        await store.FindUserAsync(scim.Directory.Id, userId, cancellationToken) is { Deleted: false } user ? user : null;
+
+    private static ScimError? Validate(JsonObject resource) =>
+        ScimRequests.CheckLength(resource, "userName", 256) ?? ScimRequests.CheckLength(resource, "externalId", 256) ?? ScimRequests.CheckSize(resource);
+
+    private static async Task<ScimError> UniquenessAsync(DirectoryStore store, ScimRequestContext scim, DirectoryUser user, CancellationToken cancellationToken) =>
+        user.ExternalId is { Length: > 0 } externalId
+        && !await store.IndexExistsAsync(scim.Directory.Id, DirectoryStore.UserNameKey(user.UserName), cancellationToken)
+        && await store.IndexExistsAsync(scim.Directory.Id, DirectoryStore.ExternalIdKey(externalId), cancellationToken)
+            ? ScimError.Uniqueness("externalId")
+            : ScimError.Uniqueness("userName");
+
+    private static async Task<IResult> CreateAsync(HttpContext context, ScimRequestContext scim)
+    {
+        var body = await ScimRequests.ReadBodyAsync(context);
+        if (!body.IsSuccess) return ScimResults.Error(body.Error);
+        var resource = ScimUserReader.Read(body.Value);
+        if (!resource.IsSuccess) return ScimResults.Error(resource.Error);
+        if (Validate(resource.Value) is { } invalid) return ScimResults.Error(invalid);
+
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var user = new DirectoryUser(scim.Directory.Id, Ids.New(DirectoryUser.IdPrefix), resource.Value, 1, now, now);
+        List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.UserCreated, now, DirectoryEvents.UserData(user))];
+        return await store.CreateUserAsync(user, events, context.RequestAborted) switch
+        {
+            SaveOutcome.Saved => Respond(user, scim, 201),
+            _ => ScimResults.Error(await UniquenessAsync(store, scim, user, context.RequestAborted)),
+        };
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext context, ScimRequestContext scim)
+    {
+        var projection = ScimAttributeProjection.Parse(context.Request.Query["attributes"], context.Request.Query["excludedAttributes"]);
+        if (!projection.IsSuccess) return ScimResults.Error(projection.Error);
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var userId = context.RouteString("userId");
+        if (await FindLiveAsync(store, scim, userId, context.RequestAborted) is not { } user) return ScimResults.Error(ScimError.NotFound(userId));
+        if (ScimRequests.MatchesIfNoneMatch(context, ETag(user))) return ScimResults.NotModified(ETag(user));
+        return Respond(user, scim, projection: projection.Value);
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext context, ScimRequestContext scim)
+    {
+        var query = ScimListQuery.Parse(context.Request.Query["filter"], context.Request.Query["startIndex"], context.Request.Query["count"],
+            context.Request.Query["attributes"], context.Request.Query["excludedAttributes"], MaxResults);
+        if (!query.IsSuccess) return ScimResults.Error(query.Error);
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var filter = query.Value.Filter;
+        var type = ScimSchemas.UserResource;
+
+        IAsyncEnumerable<DirectoryUser> candidates;
+        if (filter is not null && ScimPointLookup.Find(filter, type) is { AttributeName: not "displayName" } lookup)
+        {
+            // userName / externalId / id: the IdPs' lookup before every create, answered from one index row.
+            var found = lookup.AttributeName switch
+            {
+                "userName" => await store.FindUserByIndexAsync(scim.Directory.Id, DirectoryStore.UserNameKey(lookup.Value), context.RequestAborted),
+                "externalId" => await store.FindUserByIndexAsync(scim.Directory.Id, DirectoryStore.ExternalIdKey(lookup.Value), context.RequestAborted),
+                _ => await store.FindUserAsync(scim.Directory.Id, lookup.Value, context.RequestAborted),
+            };
+            candidates = found is { Deleted: false } ? One(found) : None<DirectoryUser>();
+        }
+        else
+        {
+            candidates = store.QueryUsersAsync(scim.Directory.Id, includeDeleted: false, context.RequestAborted);
+        }
+
+        var page = new List<JsonNode>();
+        var total = 0;
+        await foreach (var user in candidates)
+        {
+            var rendered = Render(user, scim.BaseUrl);
+            if (filter is not null && !ScimFilterEvaluator.Matches(filter, rendered, type)) continue;
+            total++;
+            if (total >= query.Value.StartIndex && page.Count < query.Value.Count)
+                page.Add(query.Value.Projection.Apply(rendered, type));
+        }
+        return ScimResults.Json(ScimSchemas.RenderListResponse(page, total, query.Value.StartIndex));
+    }
+
+    private static async IAsyncEnumerable<T> One<T>(T item)
+    {
+        await Task.CompletedTask;
+        yield return item;
+    }
+
+    private static async IAsyncEnumerable<T> None<T>()
+    {
+        await Task.CompletedTask;
+        yield break;
+    }
+
+    private static Task<IResult> ReplaceAsync(HttpContext context, ScimRequestContext scim) =>
+        UpdateAsync(context, scim, async () =>
+        {
+            var body = await ScimRequests.ReadBodyAsync(context);
+            if (!body.IsSuccess) return body.Error;
+            var resource = ScimUserReader.Read(body.Value);
+            return resource.IsSuccess ? new Func<JsonObject, Sso.Protocols.Result<JsonObject, ScimError>>(_ => resource.Value) : resource.Error;
+        });
+
+    private static Task<IResult> PatchAsync(HttpContext context, ScimRequestContext scim) =>
+        UpdateAsync(context, scim, async () =>
+        {
+            var body = await ScimRequests.ReadBodyAsync(context);
+            if (!body.IsSuccess) return body.Error;
+            var patch = ScimPatchRequest.Parse(body.Value);
+            if (!patch.IsSuccess) return patch.Error;
+            return new Func<JsonObject, Sso.Protocols.Result<JsonObject, ScimError>>(current =>
+            {
+                // The engine sees the resource as SCIM does (with id), so read-only checks apply to id too.
+                var withId = current.DeepClone().AsObject();
+                withId["id"] = context.RouteString("userId");
+                var patched = ScimPatchEngine.Apply(withId, patch.Value, ScimSchemas.UserResource);
+                if (!patched.IsSuccess) return patched.Error;
+                patched.Value.Remove("id");
+                return patched.Value;
+            });
+        });
+
+    /// <summary>PUT and PATCH: read, change, save under the row's ETag, and retry when another writer won.</summary>
+    private static async Task<IResult> UpdateAsync(HttpContext context, ScimRequestContext scim,
+        Func<Task<Sso.Protocols.Result<Func<JsonObject, Sso.Protocols.Result<JsonObject, ScimError>>, ScimError>>> prepare)
+    {
+        var change = await prepare();
+        if (!change.IsSuccess) return ScimResults.Error(change.Error);
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
+        var userId = context.RouteString("userId");
+        for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
+        {
+            if (await FindLiveAsync(store, scim, userId, context.RequestAborted) is not { } before) return ScimResults.Error(ScimError.NotFound(userId));
+            if (ScimRequests.FailsIfMatch(context, ETag(before))) return ScimResults.Error(ScimError.PreconditionFailed());
+            var changed = change.Value(before.Resource);
+            if (!changed.IsSuccess) return ScimResults.Error(changed.Error);
+            if (Validate(changed.Value) is { } invalid) return ScimResults.Error(invalid);
+            // Okta and Entra ID repeat unchanged values; nothing changes, nothing is written.
+            if (JsonNode.DeepEquals(changed.Value, before.Resource)) return Respond(before, scim);
+
+            var now = clock.GetUtcNow();
+            var after = before with { Resource = changed.Value, Version = before.Version + 1, LastModified = now };
+            var events = DirectoryEvents.UserChanged(scim.Directory, before, after, now);
+            switch (await store.ReplaceUserAsync(before, after, events, context.RequestAborted))
+            {
+                case SaveOutcome.Saved: return Respond(after with { ETag = default }, scim);
+                case SaveOutcome.AlreadyExists: return ScimResults.Error(await UniquenessAsync(store, scim, after, context.RequestAborted));
+            }
+            await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
+        }
+        return ScimResults.Error(ScimError.Conflict("The user kept changing while the request was applied; retry it."));
+    }
+
+    private static async Task<IResult> DeleteAsync(HttpContext context, ScimRequestContext scim)
+    {
+        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
+        var userId = context.RouteString("userId");
+        for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
+        {
+            if (await FindLiveAsync(store, scim, userId, context.RequestAborted) is not { } before) return ScimResults.Error(ScimError.NotFound(userId));
+            if (ScimRequests.FailsIfMatch(context, ETag(before))) return ScimResults.Error(ScimError.PreconditionFailed());
+            var now = clock.GetUtcNow();
+            var after = before with { Deleted = true, Version = before.Version + 1, LastModified = now };
+            // OneLogin can be set to DELETE users instead of deactivating them; both paths deprovision.
+            List<EventRecord> events = [DirectoryEvents.Deprovisioned(scim.Directory, after, "deleted", now)];
+            var memberships = new List<(Membership, EventRecord)>();
+            foreach (var groupId in await store.ListGroupIdsOfMemberAsync(scim.Directory.Id, userId, context.RequestAborted))
+            {
+                var membership = await store.FindMembershipAsync(scim.Directory.Id, groupId, userId, context.RequestAborted);
+                var group = await store.FindGroupAsync(scim.Directory.Id, groupId, context.RequestAborted);
+                if (membership is null || group is null) continue;
+                memberships.Add((membership, DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserRemoved, now, group, userId, before.UserName)));
+            }
+            if (await store.DeleteUserAsync(before, after, events, memberships, context.RequestAborted) == SaveOutcome.Saved)
+                return ScimResults.NoContent();
+            await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
+        }
+        return ScimResults.Error(ScimError.Conflict("The user kept changing while it was deleted; retry the request."));
+    }
+}

@@ -1,0 +1,252 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Sso.Testing;
+
+namespace Sso.Functions.Tests.Saml;
+
+public class SamlSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
+{
+    private static JsonObject Jit => new() { ["jitProvisioning"] = true };
+
+    [Fact]
+    public async Task Signs_in_from_authorize_through_the_ACS_to_a_validated_id_token_and_userinfo()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, new JsonObject
+        {
+            ["jitProvisioning"] = true,
+            ["roles"] = new JsonArray("member", "admin"),
+            ["groupRoleMappings"] = new JsonArray(new JsonObject { ["group"] = "Engineering", ["role"] = "admin" }),
+        });
+        var (code, verifier) = await flow.SignInAsync("xyz/ABC+1=");
+
+        var token = await flow.RedeemAsync(code, verifier);
+        Assert.Equal(HttpStatusCode.OK, token.StatusCode);
+        Assert.Equal("no-store", token.Headers.CacheControl?.ToString());
+        var tokens = (await token.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("Bearer", tokens["token_type"]!.GetValue<string>());
+        Assert.True(tokens["expires_in"]!.GetValue<long>() > 0);
+
+        var jwks = new JsonWebKeySet(await flow.Browser.GetStringAsync("/oauth/jwks"));
+        var validation = await new JsonWebTokenHandler().ValidateTokenAsync(tokens["id_token"]!.GetValue<string>(),
+            new TokenValidationParameters
+            {
+                ValidIssuer = "http://localhost",
+                ValidAudience = flow.ClientId,
+                IssuerSigningKeys = jwks.GetSigningKeys(),
+                ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+                LifetimeValidator = (_, expires, _, _) => expires > fixture.App.Clock.GetUtcNow().UtcDateTime,
+            });
+        Assert.True(validation.IsValid, validation.Exception?.Message);
+        var idToken = (JsonWebToken)validation.SecurityToken;
+        Assert.Contains(jwks.Keys, k => k.Kid == idToken.Kid);
+        Assert.Equal("n-0S6_WzA2Mj", idToken.GetClaim("nonce").Value);
+        Assert.Equal(flow.Email, idToken.GetClaim("email").Value);
+        Assert.Equal("true", idToken.GetClaim("email_verified").Value);
+        Assert.Equal(flow.TenantId, idToken.GetClaim("tenant").Value);
+        Assert.Equal(flow.ConnectionId, idToken.GetClaim("connection").Value);
+        Assert.Equal("admin", idToken.GetClaim("role").Value);
+        Assert.Equal("Alice Archer", idToken.GetClaim("name").Value);
+        Assert.True(idToken.TryGetClaim("auth_time", out _));
+        Assert.True(idToken.TryGetClaim("iat", out _));
+        Assert.Contains(idToken.Claims, c => c.Type == "groups" && c.Value == "engineering");
+
+        var userinfo = new HttpRequestMessage(HttpMethod.Get, "/oauth/userinfo");
+        userinfo.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens["access_token"]!.GetValue<string>());
+        var info = await flow.Browser.SendAsync(userinfo);
+        Assert.Equal(HttpStatusCode.OK, info.StatusCode);
+        Assert.Equal("application/json", info.Content.Headers.ContentType?.MediaType);
+        var profile = (await info.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(idToken.Subject, profile["sub"]!.GetValue<string>());
+        Assert.Equal(flow.Email, profile["email"]!.GetValue<string>());
+        Assert.Equal("Alice", profile["given_name"]!.GetValue<string>());
+        Assert.Equal("Archer", profile["family_name"]!.GetValue<string>());
+        Assert.Equal(flow.TenantId, profile["tenant"]!.GetValue<string>());
+        Assert.Equal("admin", profile["role"]!.GetValue<string>());
+        Assert.Equal("engineering", profile["idp"]!["groups"]![0]!.GetValue<string>());
+
+        // The sign-in left one success event in the tenant's feed, with ids and no email.
+        fixture.App.Clock.Advance(TimeSpan.FromSeconds(3));
+        var feed = (await flow.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={flow.TenantId}"))!;
+        var login = feed["data"]!.AsArray().Single(e => e!["type"]!.GetValue<string>() == "sso.login")!;
+        Assert.Equal(flow.ConnectionId, login["connectionId"]!.GetValue<string>());
+        Assert.Equal("success", login["data"]!["outcome"]!.GetValue<string>());
+        Assert.Equal(idToken.Subject, login["data"]!["sub"]!.GetValue<string>());
+        Assert.DoesNotContain(flow.Email, feed.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Records_a_refused_sign_in_as_a_failed_sso_login_with_its_reason()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var (requestId, relayState) = await flow.StartAsync("st", null);
+        var forged = flow.Idp.SignedResponse(flow.Assertion(requestId), signWith: SamlTestIdp.CreateCertificate("CN=x"));
+        await flow.PostAcsAsync(forged, relayState);
+
+        fixture.App.Clock.Advance(TimeSpan.FromSeconds(3));
+        var feed = (await flow.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={flow.TenantId}"))!;
+        var login = feed["data"]!.AsArray().Single(e => e!["type"]!.GetValue<string>() == "sso.login")!;
+        Assert.Equal("failure", login["data"]!["outcome"]!.GetValue<string>());
+        Assert.Equal("idp_response_rejected", login["data"]!["reason"]!.GetValue<string>());
+        Assert.Equal("UntrustedCertificate", login["data"]!["failureKind"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task The_sub_is_the_same_for_the_same_user_on_every_sign_in()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        async Task<string> SubAsync()
+        {
+            var (code, verifier) = await flow.SignInAsync();
+            var tokens = (await (await flow.RedeemAsync(code, verifier)).Content.ReadFromJsonAsync<JsonObject>())!;
+            return new JsonWebToken(tokens["id_token"]!.GetValue<string>()).Subject;
+        }
+        Assert.Equal(await SubAsync(), await SubAsync());
+    }
+
+    [Fact]
+    public async Task Sends_the_AuthnRequest_with_its_issuer_acs_and_a_short_relay_state()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var response = await flow.Browser.GetAsync(flow.AuthorizeUrl("s", SignInFlow.NewPkce().Challenge));
+        var (requestId, relayState, request) = SamlTestIdp.ReadRedirect(response.Headers.Location!);
+        Assert.StartsWith("_", requestId);
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(relayState!) <= 80);
+        Assert.Equal(flow.AcsUrl, request.DocumentElement!.GetAttribute("AssertionConsumerServiceURL"));
+        Assert.Equal(SamlTestIdp.SsoUrl, request.DocumentElement.GetAttribute("Destination"));
+        Assert.Equal(flow.SpEntityId, request.DocumentElement["Issuer", "urn:oasis:names:tc:SAML:2.0:assertion"]!.InnerText);
+    }
+
+    [Fact]
+    public async Task Refuses_a_response_signed_by_another_key_with_an_error_redirect_and_no_code()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var (requestId, relayState) = await flow.StartAsync("st-1", SignInFlow.NewPkce().Challenge);
+        var forged = flow.Idp.SignedResponse(flow.Assertion(requestId), signWith: SamlTestIdp.CreateCertificate("CN=Functions test IdP"));
+
+        var callback = SignInFlow.CallbackParameters(await flow.PostAcsAsync(forged, relayState));
+        Assert.Equal("access_denied", callback["error"]);
+        Assert.Equal("idp_response_rejected", callback["error_description"]);
+        Assert.Equal("st-1", callback["state"]);
+        Assert.False(callback.ContainsKey("code"));
+    }
+
+    [Fact]
+    public async Task Refuses_a_replayed_assertion()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var (requestId, relayState) = await flow.StartAsync("first", SignInFlow.NewPkce().Challenge);
+        var response = flow.Idp.SignedResponse(flow.Assertion(requestId));
+        Assert.True(SignInFlow.CallbackParameters(await flow.PostAcsAsync(response, relayState)).ContainsKey("code"));
+
+        // The attacker starts a sign-in of their own and posts the captured assertion with its RelayState.
+        var (_, secondRelayState) = await flow.StartAsync("second", SignInFlow.NewPkce().Challenge);
+        var replayed = SignInFlow.CallbackParameters(await flow.PostAcsAsync(response, secondRelayState));
+        Assert.Equal("access_denied", replayed["error"]);
+        Assert.Equal("second", replayed["state"]);
+        Assert.False(replayed.ContainsKey("code"));
+    }
+
+    [Fact]
+    public async Task Refuses_a_RelayState_that_was_already_used_with_the_400_page()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var (requestId, relayState) = await flow.StartAsync("s", SignInFlow.NewPkce().Challenge);
+        Assert.Equal(HttpStatusCode.Redirect, (await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(requestId)), relayState)).StatusCode);
+
+        var again = await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(requestId)), relayState);
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        Assert.Equal("text/html", again.Content.Headers.ContentType?.MediaType);
+        Assert.Null(again.Headers.Location);
+    }
+
+    [Fact]
+    public async Task Refuses_a_response_to_another_AuthnRequest()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var (_, relayState) = await flow.StartAsync("s-irt", SignInFlow.NewPkce().Challenge);
+        var callback = SignInFlow.CallbackParameters(
+            await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion("_someOtherRequest")), relayState));
+        Assert.Equal("access_denied", callback["error"]);
+        Assert.Equal("s-irt", callback["state"]);
+        Assert.False(callback.ContainsKey("code"));
+    }
+
+    [Fact]
+    public async Task Refuses_a_RelayState_of_another_connection_without_consuming_it()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var other = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var (requestId, relayState) = await flow.StartAsync("s", SignInFlow.NewPkce().Challenge);
+
+        var wrong = await other.PostAcsAsync(other.Idp.SignedResponse(other.Assertion(requestId)), relayState);
+        Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
+        Assert.Null(wrong.Headers.Location);
+
+        var right = await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(requestId)), relayState);
+        Assert.True(SignInFlow.CallbackParameters(right).ContainsKey("code"));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("not-a-handle")]
+    public async Task Refuses_an_unsolicited_response_by_default(string? relayState)
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var response = await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(null)), relayState);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+    }
+
+    [Fact]
+    public async Task Accepts_an_IdP_initiated_response_when_the_connection_opts_in()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var patch = await flow.Admin.PatchAsync($"/api/v1/tenants/{flow.TenantId}/connections/{flow.ConnectionId}",
+            JsonContent.Create(new JsonObject
+            {
+                ["idpInitiated"] = new JsonObject { ["enabled"] = true, ["clientId"] = flow.ClientId, ["redirectUri"] = SignInFlow.RedirectUri },
+            }));
+        Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+
+        var callback = SignInFlow.CallbackParameters(await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(null)), null));
+        var token = await flow.RedeemAsync(callback["code"], null);
+        Assert.Equal(HttpStatusCode.OK, token.StatusCode);
+    }
+
+    [Fact]
+    public async Task Answers_a_garbage_SAMLResponse_with_an_error_redirect_not_a_500()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var (_, relayState) = await flow.StartAsync("g", SignInFlow.NewPkce().Challenge);
+        var callback = SignInFlow.CallbackParameters(await flow.PostAcsAsync("%%%not base64", relayState));
+        Assert.Equal("access_denied", callback["error"]);
+        Assert.Equal("g", callback["state"]);
+    }
+
+    [Fact]
+    public async Task Answers_an_ACS_post_to_an_unknown_connection_with_the_400_page()
+    {
+        var response = await fixture.App.CreateAnonymousClient().PostAsync("/saml/acs/con_00000000000000000000000000",
+            new FormUrlEncodedContent([new("SAMLResponse", "x")]));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Serves_SP_metadata_with_entity_id_acs_and_certificates()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var response = await flow.Browser.GetAsync($"/saml/metadata/{flow.ConnectionId}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var xml = await response.Content.ReadAsStringAsync();
+        Assert.Contains($"entityID=\"{flow.SpEntityId}\"", xml);
+        Assert.Contains($"Location=\"{flow.AcsUrl}\"", xml);
+        Assert.Contains("use=\"signing\"", xml);
+        Assert.Contains("use=\"encryption\"", xml);
+        Assert.DoesNotContain("PRIVATE", xml);
+    }
+}

@@ -1,0 +1,179 @@
+using System.Xml;
+using Sso.Protocols.Saml;
+
+namespace Sso.Protocols.Tests.Saml;
+
+public class SamlEncryptedAssertionTests
+{
+    private const string XmlEnc = "http://www.w3.org/2001/04/xmlenc#";
+
+    private static Result<SamlAssertion, SamlFailure> Validate(XmlDocument document, SamlValidationParameters? parameters = null) =>
+        SamlResponseValidator.Validate(TestIdp.ToBase64(document), parameters ?? TestIdp.Parameters());
+
+    public static TheoryData<TestCipher> Ciphers =>
+        [TestCipher.Aes128Cbc, TestCipher.Aes256Cbc, TestCipher.Aes128Gcm, TestCipher.Aes256Gcm];
+
+    [Theory]
+    [MemberData(nameof(Ciphers))]
+    public void Accepts_an_encrypted_assertion_that_is_signed_inside(TestCipher cipher)
+    {
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), cipher);
+
+        var result = Validate(document);
+
+        Assert.True(result.IsSuccess, $"{cipher}: {result}");
+        Assert.Equal(TestIdp.Email, result.Value.NameId);
+        Assert.Equal(["engineering", "admins"], result.Value.Attributes["http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Ciphers))]
+    public void Accepts_an_encrypted_assertion_covered_by_the_response_signature(TestCipher cipher)
+    {
+        var document = TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.Response(), cipher));
+
+        var result = Validate(document);
+
+        Assert.True(result.IsSuccess, $"{cipher}: {result}");
+        Assert.Equal(TestIdp.Email, result.Value.NameId);
+    }
+
+    [Fact]
+    public void Accepts_an_encrypted_signed_assertion_inside_a_signed_response()
+    {
+        var document = TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response())));
+        Assert.True(Validate(document).IsSuccess);
+    }
+
+    [Fact]
+    public void Rejects_an_encrypted_assertion_that_nobody_signed()
+    {
+        // Anyone with the SP's public encryption certificate can encrypt an assertion.
+        var document = TestIdp.EncryptAssertion(TestIdp.Response());
+        Assert.Equal(SamlFailureKind.SignatureMissing, Validate(document).Error.Kind);
+    }
+
+    [Fact]
+    public void Rejects_an_encrypted_assertion_changed_after_it_was_signed()
+    {
+        var signed = TestIdp.SignAssertion(TestIdp.Response());
+        var plaintext = TestIdp.AssertionElement(signed).OuterXml.Replace(TestIdp.Email, "mallory@evil.test");
+        var document = TestIdp.EncryptAssertion(signed, plaintextXml: plaintext);
+
+        Assert.Equal(SamlFailureKind.SignatureInvalid, Validate(document).Error.Kind);
+    }
+
+    [Fact]
+    public void Rejects_an_assertion_encrypted_for_another_service_provider()
+    {
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), recipient: TestIdp.OtherSpEncryptionCertificate);
+        Assert.Equal(SamlFailureKind.DecryptionFailed, Validate(document).Error.Kind);
+    }
+
+    [Fact]
+    public void Decrypts_with_either_sp_certificate_during_rollover()
+    {
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), recipient: TestIdp.SpEncryptionCertificate);
+        var parameters = TestIdp.Parameters() with
+        {
+            DecryptionCertificates = [TestIdp.OtherSpEncryptionCertificate, TestIdp.SpEncryptionCertificate],
+        };
+        Assert.True(Validate(document, parameters).IsSuccess);
+    }
+
+    [Fact]
+    public void Rejects_an_encrypted_assertion_when_the_connection_has_no_decryption_key()
+    {
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()));
+        Assert.Equal(SamlFailureKind.DecryptionFailed, Validate(document, TestIdp.Parameters() with { DecryptionCertificates = [] }).Error.Kind);
+    }
+
+    [Fact]
+    public void Refuses_RSA_PKCS1_v1_5_key_transport()
+    {
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), keyTransport: SamlAlgorithms.RsaPkcs1V15);
+        Assert.Equal(SamlFailureKind.WeakAlgorithm, Validate(document).Error.Kind);
+    }
+
+    [Fact]
+    public void Refuses_triple_DES_content_encryption()
+    {
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes128Cbc);
+        var method = (XmlElement)document.GetElementsByTagName("EncryptionMethod", XmlEnc)[0]!;
+        method.SetAttribute("Algorithm", SamlAlgorithms.TripleDesCbc);
+        Assert.Equal(SamlFailureKind.UnsupportedAlgorithm, Validate(document).Error.Kind);
+    }
+
+    [Fact]
+    public void Rejects_a_GCM_ciphertext_whose_tag_does_not_verify()
+    {
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Gcm);
+        var values = document.GetElementsByTagName("CipherValue", XmlEnc);
+        var data = (XmlElement)values[values.Count - 1]!;
+        var bytes = Convert.FromBase64String(data.InnerText);
+        bytes[20] ^= 0x01;
+        data.InnerText = Convert.ToBase64String(bytes);
+
+        Assert.Equal(SamlFailureKind.DecryptionFailed, Validate(document).Error.Kind);
+    }
+
+    [Fact]
+    public void Rejects_a_CipherReference_instead_of_fetching_it()
+    {
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc);
+        var values = document.GetElementsByTagName("CipherData", XmlEnc);
+        var cipherData = (XmlElement)values[values.Count - 1]!;
+        cipherData.InnerXml = $"<xenc:CipherReference xmlns:xenc=\"{XmlEnc}\" URI=\"http://169.254.169.254/latest/meta-data\"/>";
+
+        Assert.Equal(SamlFailureKind.UnexpectedStructure, Validate(document).Error.Kind);
+    }
+
+    [Fact]
+    public void Rejects_a_decrypted_assertion_that_wraps_another_assertion()
+    {
+        var inner = TestIdp.SignAssertion(TestIdp.Response());
+        var genuine = TestIdp.AssertionElement(inner).OuterXml;
+        var evil = TestIdp.Response(new TestResponse { AssertionId = "_evil", NameId = "mallory@evil.test" });
+        var evilAssertion = TestIdp.AssertionElement(evil).OuterXml;
+        var wrapped = evilAssertion.Replace("</saml:Assertion>", "<saml:Advice>" + genuine + "</saml:Advice></saml:Assertion>");
+        var document = TestIdp.EncryptAssertion(TestIdp.Response(), plaintextXml: wrapped);
+
+        Assert.Equal(SamlFailureKind.UnexpectedStructure, Validate(document).Error.Kind);
+    }
+
+    [Fact]
+    public void Rejects_a_decrypted_assertion_whose_ID_repeats_the_response_ID()
+    {
+        var plaintext = TestIdp.AssertionElement(TestIdp.Response()).OuterXml
+            .Replace($"ID=\"{TestIdp.AssertionId}\"", $"ID=\"{TestIdp.ResponseId}\"");
+        var document = TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.Response(), plaintextXml: plaintext));
+
+        Assert.Equal(SamlFailureKind.DuplicateId, Validate(document).Error.Kind);
+    }
+
+    [Fact]
+    public void Rejects_a_DTD_inside_the_encrypted_content()
+    {
+        var plaintext = """<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">&x;</saml:Assertion>""";
+        var document = TestIdp.EncryptAssertion(TestIdp.Response(), plaintextXml: plaintext);
+
+        Assert.Equal(SamlFailureKind.DtdProhibited, Validate(document).Error.Kind);
+    }
+
+    [Fact]
+    public void Reads_a_decrypted_assertion_whose_namespaces_are_declared_on_the_response()
+    {
+        // Some IdPs encrypt the assertion as it sits in the Response, relying on the Response's
+        // xmlns:saml; exclusive c14n gives the same bytes either way, so its signature holds.
+        var signed = TestIdp.SignAssertion(TestIdp.Response());
+        const string declaration = " xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\"";
+        var outer = TestIdp.AssertionElement(signed).OuterXml;
+        var index = outer.IndexOf(declaration, StringComparison.Ordinal);
+        Assert.True(index > 0 && index < outer.IndexOf('>'));
+        var plaintext = outer.Remove(index, declaration.Length);
+        Assert.Throws<XmlException>(() => TestIdp.Load(plaintext));
+
+        var result = Validate(TestIdp.EncryptAssertion(signed, plaintextXml: plaintext));
+        Assert.True(result.IsSuccess, result.ToString());
+    }
+}
