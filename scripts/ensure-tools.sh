@@ -11,3 +11,10 @@ if [ ! -x "$tools/node_modules/.bin/azurite" ]; then
   [ -f "$tools/package.json" ] || echo '{"name":"sso-tools","private":true}' > "$tools/package.json"
   npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null
 fi
+
+# The samlify SAML IdP that the end-to-end sign-in tests run (tests/peers/saml-idp).
+saml_idp="$root/tests/peers/saml-idp"
+if [ ! -d "$saml_idp/node_modules" ]; then
+  echo "Installing the test SAML IdP (samlify) into tests/peers/saml-idp/ ..."
+  npm ci --prefix "$saml_idp" --no-audit --no-fund --loglevel=error >/dev/null
+fi
