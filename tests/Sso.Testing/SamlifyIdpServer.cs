@@ -125,6 +125,16 @@ public sealed partial class SamlifyIdpServer : IAsyncDisposable
         return ReadForm(html);
     }
 
+    /// <summary>IdP-initiated sign-in: the user picks the app in the IdP's portal (no AuthnRequest).</summary>
+    public async Task<PostedForm> InitiateAsync(string spEntityId, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.GetAsync(BaseUrl + "/initiate?sp=" + Uri.EscapeDataString(spEntityId), cancellationToken);
+        var html = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+            throw new InvalidOperationException($"The IdP answered {(int)response.StatusCode}: {html}\n{Log}");
+        return ReadForm(html);
+    }
+
     public static PostedForm ReadForm(string html)
     {
         var action = FormAction().Match(html);

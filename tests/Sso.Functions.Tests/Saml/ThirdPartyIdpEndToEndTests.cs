@@ -107,6 +107,44 @@ public class ThirdPartyIdpEndToEndTests(SsoAppFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Accepts_an_IdP_initiated_samlify_response_once_and_refuses_its_replay()
+    {
+        await using var setup = await Setup.CreateAsync(fixture.App);
+        // Unsolicited: no InResponseTo and no RelayState, so only the assertion ID replay cache stops a replay.
+        var connection = await setup.AddConnectionAsync(new JsonObject
+        {
+            ["type"] = "saml",
+            ["idpMetadataUrl"] = setup.Idp.MetadataUrl,
+            ["idpInitiated"] = new JsonObject
+            {
+                ["enabled"] = true, ["clientId"] = setup.ClientId, ["redirectUri"] = SignInFlow.RedirectUri,
+            },
+        });
+        var form = await setup.Idp.InitiateAsync(connection.SpEntityId);
+        Assert.Equal(connection.AcsUrl, form.Action);
+        Assert.Null(form.RelayState);
+
+        var first = SignInFlow.CallbackParameters(await setup.PostToAcsAsync(form.Action, form.SamlResponse, null));
+        Assert.False(first.ContainsKey("error"), first.GetValueOrDefault("error_description"));
+        var token = await setup.RedeemAsync(first["code"], verifier: null);
+        Assert.True(token.StatusCode == HttpStatusCode.OK, await token.Content.ReadAsStringAsync());
+        var idToken = new JsonWebToken((await token.Content.ReadFromJsonAsync<JsonObject>())!["id_token"]!.GetValue<string>());
+        Assert.Equal(setup.Email, idToken.GetClaim("email").Value);
+        Assert.Equal(connection.Id, idToken.GetClaim("connection").Value);
+
+        var replayed = SignInFlow.CallbackParameters(await setup.PostToAcsAsync(form.Action, form.SamlResponse, null));
+        Assert.Equal("access_denied", replayed["error"]);
+        Assert.Equal("idp_response_rejected", replayed["error_description"]);
+        Assert.False(replayed.ContainsKey("code"));
+
+        fixture.App.Clock.Advance(TimeSpan.FromSeconds(3));
+        var feed = (await setup.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={setup.TenantId}"))!;
+        var failure = feed["data"]!.AsArray().Single(e =>
+            e!["type"]!.GetValue<string>() == "sso.login" && e["data"]!["outcome"]!.GetValue<string>() == "failure")!;
+        Assert.Equal("Replayed", failure["data"]!["failureKind"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Refuses_a_samlify_response_meant_for_another_connection()
     {
         await using var setup = await Setup.CreateAsync(fixture.App);
@@ -279,17 +317,16 @@ public class ThirdPartyIdpEndToEndTests(SsoAppFixture fixture) : IClassFixture<S
             return Browser.PostAsync(new Uri(acsUrl).PathAndQuery, new FormUrlEncodedContent(fields));
         }
 
-        public Task<HttpResponseMessage> RedeemAsync(string code, string verifier)
+        public Task<HttpResponseMessage> RedeemAsync(string code, string? verifier)
         {
-            var request = new HttpRequestMessage(HttpMethod.Post, "/oauth/token")
-            {
-                Content = new FormUrlEncodedContent([
-                    new("grant_type", "authorization_code"),
-                    new("code", code),
-                    new("redirect_uri", SignInFlow.RedirectUri),
-                    new("code_verifier", verifier),
-                ]),
-            };
+            List<KeyValuePair<string, string>> fields =
+            [
+                new("grant_type", "authorization_code"),
+                new("code", code),
+                new("redirect_uri", SignInFlow.RedirectUri),
+            ];
+            if (verifier is not null) fields.Add(new("code_verifier", verifier));
+            var request = new HttpRequestMessage(HttpMethod.Post, "/oauth/token") { Content = new FormUrlEncodedContent(fields) };
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(
                 Encoding.UTF8.GetBytes(Uri.EscapeDataString(ClientId) + ":" + Uri.EscapeDataString(ClientSecret))));
             return Browser.SendAsync(request);

@@ -14,6 +14,7 @@
 //   PUT  /sp         register an SP by its metadata XML (body); answers 204
 //   GET  /sso        SAMLRequest + RelayState (HTTP-Redirect) -> 200 auto-submitting form
 //                    that POSTs SAMLResponse + RelayState to the SP's ACS (HTTP-POST)
+//   GET  /initiate   ?sp=<SP entity ID>: an IdP-initiated (unsolicited) Response, same form
 //
 // Prints one line `listening <port>` on stdout once it accepts connections.
 
@@ -105,6 +106,15 @@ async function handle(req, res) {
     });
     return send(res, 200, 'text/html; charset=utf-8', autoSubmitForm(entityEndpoint, context, query.RelayState));
   }
+  if (req.method === 'GET' && url.pathname === '/initiate') {
+    const sp = serviceProviders.get(url.searchParams.get('sp') || '');
+    if (!sp) return send(res, 400, 'text/plain', 'sp names no SP this IdP knows');
+    // As the user clicking the app's tile in the IdP's portal: no AuthnRequest, no InResponseTo.
+    const { context, entityEndpoint } = await idp.createLoginResponse(sp, null, 'post', user, {
+      customTagReplacement: (template) => ({ context: fillTemplate(template, sp, null) }),
+    });
+    return send(res, 200, 'text/html; charset=utf-8', autoSubmitForm(entityEndpoint, context, undefined));
+  }
   return send(res, 404, 'text/plain', 'not found');
 }
 
@@ -128,7 +138,7 @@ function fillTemplate(template, sp, requestInfo) {
     SubjectConfirmationDataNotOnOrAfter: later.toISOString(),
     NameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
     NameID: user.email,
-    InResponseTo: requestInfo.extract.request.id,
+    InResponseTo: requestInfo ? requestInfo.extract.request.id : undefined,
     AttrEmail: user.email,
     AttrFirstName: user.firstName,
     AttrLastName: user.lastName,
