@@ -12,6 +12,12 @@ if [ ! -x "$tools/node_modules/.bin/azurite" ]; then
   npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null
 fi
 
+# SAML peers nobody on this project wrote (samlify), for the end-to-end sign-in tests.
+if [ ! -d "$root/tests/peers/node_modules/samlify" ]; then
+  echo "Installing the test peers into tests/peers/ ..."
+  npm ci --prefix "$root/tests/peers" --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
 # The samlify SAML IdP that the end-to-end sign-in tests run (tests/peers/saml-idp).
 saml_idp="$root/tests/peers/saml-idp"
 if [ ! -d "$saml_idp/node_modules" ]; then

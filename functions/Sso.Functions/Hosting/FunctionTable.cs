@@ -35,6 +35,7 @@ public static class FunctionTable
         DomainClaimSweep.Function,
         DomainReverification.Function,
         OutboxSweep.Function,
+        .. SignInMaintenance.Timers,
     ];
 
     public static void MapFunctions(this WebApplication app)

@@ -7,7 +7,7 @@ namespace Sso.Protocols.Saml;
 
 public sealed record SamlEndpoint(string Binding, string Location);
 
-public enum IdpMetadataWarningKind { CertificateExpired, CertificateNotYetValid }
+public enum IdpMetadataWarningKind { CertificateExpired, CertificateNotYetValid, WeakKey }
 
 /// <summary>Something the IT admin should fix soon, but that does not stop the connection from being saved.</summary>
 public sealed record IdpMetadataWarning(IdpMetadataWarningKind Kind, string Message, string CertificateThumbprint);
@@ -39,8 +39,14 @@ public static class IdpMetadataReader
 {
     public const int MaxBytes = 1024 * 1024;
 
-    public static Result<IdpMetadata, SamlFailure> Read(string metadataXml, DateTimeOffset now) =>
-        Read(Encoding.UTF8.GetBytes(metadataXml), now);
+    /// <summary>Metadata pasted as text: its XML declaration (often encoding="utf-16") no longer applies.</summary>
+    public static Result<IdpMetadata, SamlFailure> Read(string metadataXml, DateTimeOffset now)
+    {
+        var text = metadataXml.TrimStart('\uFEFF', ' ', '\t', '\r', '\n');
+        if (text.StartsWith("<?xml", StringComparison.Ordinal) && text.IndexOf("?>", StringComparison.Ordinal) is var end and > 0)
+            text = text[(end + 2)..];
+        return Read(Encoding.UTF8.GetBytes(text), now);
+    }
 
     public static Result<IdpMetadata, SamlFailure> Read(ReadOnlySpan<byte> metadataXml, DateTimeOffset now)
     {
@@ -84,6 +90,11 @@ public static class IdpMetadataReader
                 var thumbprint = certificate.GetCertHashString(HashAlgorithmName.SHA256);
                 if (certificates.Any(c => c.GetCertHashString(HashAlgorithmName.SHA256) == thumbprint)) continue;
                 certificates.Add(certificate);
+                using (var rsa = certificate.GetRSAPublicKey())
+                    if (rsa is { KeySize: < 2048 })
+                        warnings.Add(new IdpMetadataWarning(IdpMetadataWarningKind.WeakKey,
+                            $"The IdP signing certificate '{certificate.Subject}' (SHA-256 {thumbprint}) has a {rsa.KeySize}-bit RSA key; " +
+                            "generate a 2048-bit or larger signing certificate at the IdP.", thumbprint));
                 if (certificate.NotAfter.ToUniversalTime() < now.UtcDateTime)
                     warnings.Add(new IdpMetadataWarning(IdpMetadataWarningKind.CertificateExpired,
                         $"The IdP signing certificate '{certificate.Subject}' (SHA-256 {thumbprint}) expired on {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}; " +
@@ -149,8 +160,10 @@ public static class IdpMetadataReader
             var location = SecureXml.Attribute(element, "Location");
             if (string.IsNullOrWhiteSpace(binding) || string.IsNullOrWhiteSpace(location))
                 return SamlFailure.Structure($"A {name} has no Binding or no Location.");
-            if (!Uri.TryCreate(location.Trim(), UriKind.Absolute, out _))
-                return SamlFailure.Structure($"The {name} Location '{location}' is not an absolute URL.");
+            // On Unix "/path" parses as an absolute file: URI, hence the scheme test. Whether
+            // http is acceptable (loopback in Development only) is the connection's rule.
+            if (!Uri.TryCreate(location.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http"))
+                return SamlFailure.Structure($"The {name} Location '{SamlFailure.Shown(location)}' is not an absolute https URL.");
             endpoints.Add(new SamlEndpoint(binding.Trim(), location.Trim()));
         }
         return endpoints;

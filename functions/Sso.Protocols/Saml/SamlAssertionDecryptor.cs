@@ -19,7 +19,9 @@ internal static class SamlAssertionDecryptor
     private const int GcmNonceBytes = 12;
     private const int GcmTagBytes = 16;
 
-    public static Result<XmlDocument, SamlFailure> Decrypt(XmlElement encryptedAssertion, IReadOnlyList<X509Certificate2> decryptionCertificates)
+    /// <returns>The assertion as a document of its own, and whether the cipher authenticated the ciphertext (GCM).</returns>
+    public static Result<(XmlDocument Assertion, bool Authenticated), SamlFailure> Decrypt(
+        XmlElement encryptedAssertion, IReadOnlyList<X509Certificate2> decryptionCertificates)
     {
         if (decryptionCertificates.Count == 0)
             return Failed("The assertion is encrypted but the connection has no SP encryption certificate; " +
@@ -39,7 +41,7 @@ internal static class SamlAssertionDecryptor
         };
         if (keyBytes == 0)
             return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                $"The assertion is encrypted with '{dataAlgorithm}'; use AES-128/256-GCM or AES-128/256-CBC.",
+                $"The assertion is encrypted with '{SamlFailure.Shown(dataAlgorithm)}'; use AES-128/256-GCM or AES-128/256-CBC.",
                 SamlAlgorithms.Aes256Gcm, dataAlgorithm);
 
         if (CipherValue(data) is not { } cipherValue)
@@ -58,7 +60,7 @@ internal static class SamlAssertionDecryptor
         if (key.Value.Length != keyBytes)
         {
             CryptographicOperations.ZeroMemory(key.Value);
-            return Failed($"The content key is {key.Value.Length} bytes; '{dataAlgorithm}' needs {keyBytes}.");
+            return Failed($"The content key is {key.Value.Length} bytes; '{SamlFailure.Shown(dataAlgorithm)}' needs {keyBytes}.");
         }
 
         byte[] plaintext;
@@ -70,14 +72,16 @@ internal static class SamlAssertionDecryptor
         }
         catch (CryptographicException)
         {
-            return Failed("The assertion cannot be decrypted with the content key; the ciphertext is damaged.");
+            return Undecryptable();
         }
         finally
         {
             CryptographicOperations.ZeroMemory(key.Value);
         }
 
-        return ParsePlaintext(plaintext, encryptedAssertion);
+        var parsed = ParsePlaintext(plaintext, encryptedAssertion);
+        if (!parsed.IsSuccess) return parsed.Error;
+        return (parsed.Value, dataAlgorithm is SamlAlgorithms.Aes128Gcm or SamlAlgorithms.Aes256Gcm);
     }
 
     /// <summary>
@@ -93,7 +97,7 @@ internal static class SamlAssertionDecryptor
         if (text.StartsWith("<?xml", StringComparison.Ordinal))
         {
             var end = text.IndexOf("?>", StringComparison.Ordinal);
-            if (end < 0) return Failed("The decrypted content is not XML.");
+            if (end < 0) return Undecryptable();
             text = text[(end + 2)..];
         }
 
@@ -105,13 +109,11 @@ internal static class SamlAssertionDecryptor
 
         var wrapped = SecureXml.Load(Encoding.UTF8.GetBytes(wrapper.ToString()), SamlResponseReader.MaxDecodedBytes + 4096, "decrypted assertion");
         if (!wrapped.IsSuccess)
-            return wrapped.Error.Kind is SamlFailureKind.DtdProhibited or SamlFailureKind.TooLarge
-                ? wrapped.Error
-                : Failed("The decrypted content is not a well-formed XML element.");
+            return Undecryptable();
         var root = wrapped.Value.DocumentElement!;
         var elements = SecureXml.ChildElements(root).ToList();
         if (elements.Count != 1 || root.ChildNodes.OfType<XmlText>().Any(t => !string.IsNullOrWhiteSpace(t.Value)))
-            return Failed("The decrypted content is not exactly one XML element.");
+            return Undecryptable();
 
         var assertion = elements[0];
         foreach (var (prefix, uri) in inScope)
@@ -189,7 +191,7 @@ internal static class SamlAssertionDecryptor
         if (algorithm == SamlAlgorithms.RsaOaepMgf1p) mgf = SamlAlgorithms.Mgf1Sha1;
         else if (algorithm != SamlAlgorithms.RsaOaep)
             return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                $"The content key is encrypted with '{algorithm}'; use RSA-OAEP.", SamlAlgorithms.RsaOaepMgf1p, algorithm);
+                $"The content key is encrypted with '{SamlFailure.Shown(algorithm)}'; use RSA-OAEP.", SamlAlgorithms.RsaOaepMgf1p, algorithm);
 
         RSAEncryptionPadding? padding = (digest, mgf) switch
         {
@@ -201,7 +203,7 @@ internal static class SamlAssertionDecryptor
         };
         if (padding is null)
             return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                $"RSA-OAEP with digest '{digest}' and mask function '{mgf}' is not supported; use the same hash for both (e.g. SHA-1 with rsa-oaep-mgf1p).",
+                $"RSA-OAEP with digest '{SamlFailure.Shown(digest)}' and mask function '{SamlFailure.Shown(mgf)}' is not supported; use the same hash for both (e.g. SHA-1 with rsa-oaep-mgf1p).",
                 Actual: $"{digest} / {mgf}");
         return padding;
     }
@@ -247,4 +249,12 @@ internal static class SamlAssertionDecryptor
     }
 
     private static SamlFailure Failed(string message) => new(SamlFailureKind.DecryptionFailed, message);
+
+    // One answer for a bad tag, bad padding and plaintext that does not parse: telling them
+    // apart would be the oracle of Jager and Somorovsky's attack on XML Encryption's CBC mode
+    // ("How to Break XML Encryption", 2011), which decrypts a captured assertion byte by byte.
+    internal static SamlFailure Undecryptable() =>
+        Failed("The encrypted assertion cannot be decrypted and verified: the ciphertext is damaged or not produced for this connection, " +
+               "or the assertion inside is not signed by the configured IdP certificate. Details are withheld for AES-CBC without a signed " +
+               "Response; have the IdP use AES-GCM or sign the Response to see the precise reason.");
 }

@@ -36,10 +36,28 @@ public enum SamlFailureKind
 /// <summary>
 /// A refused SAML message: the kind, a sentence for the IT admin who has to fix the IdP
 /// configuration, and the facts behind it. Never carries assertion content (NameID,
-/// attribute values) or key material.
+/// attribute values) or key material. Values that came from the message (an audience, a
+/// status message) are shortened and stripped of control characters, because the text ends
+/// up in logs and in an <c>error_description</c>.
 /// </summary>
-public sealed record SamlFailure(SamlFailureKind Kind, string Message, string? Expected = null, string? Actual = null)
+public sealed record SamlFailure
 {
+    private const int MaxMessageLength = 1000;
+    private const int MaxValueLength = 200;
+
+    public SamlFailure(SamlFailureKind Kind, string Message, string? Expected = null, string? Actual = null)
+    {
+        this.Kind = Kind;
+        this.Message = Clean(Message, MaxMessageLength);
+        this.Expected = Expected is null ? null : Clean(Expected, MaxMessageLength);
+        this.Actual = Actual is null ? null : Clean(Actual, MaxValueLength);
+    }
+
+    public SamlFailureKind Kind { get; }
+    public string Message { get; }
+    public string? Expected { get; }
+    public string? Actual { get; }
+
     public override string ToString() => $"{Kind}: {Message}";
 
     internal static SamlFailure Structure(string message) => new(SamlFailureKind.UnexpectedStructure, message);
@@ -48,12 +66,25 @@ public sealed record SamlFailure(SamlFailureKind Kind, string Message, string? E
         new(kind,
             actual is null
                 ? $"{what} is missing; expected '{expected}'."
-                : $"{what} is '{actual}'; expected '{expected}'.",
+                : $"{what} is '{Shown(actual)}'; expected '{expected}'.",
             expected, actual);
+
+    /// <summary>A value from the message, fit to be quoted in a failure.</summary>
+    internal static string Shown(string? value) => value is null ? "" : Clean(value, MaxValueLength);
 
     /// <summary>A failure the caller detects (the replay cache lives in storage, not here).</summary>
     public static SamlFailure Replayed(string assertionId) =>
         new(SamlFailureKind.Replayed,
-            $"The assertion '{assertionId}' was already used to sign in; each assertion is accepted once.",
+            $"The assertion '{Shown(assertionId)}' was already used to sign in; each assertion is accepted once.",
             Actual: assertionId);
+
+    private static string Clean(string value, int maxLength)
+    {
+        var cleaned = string.Create(Math.Min(value.Length, maxLength), value, static (span, source) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+                span[i] = char.IsControl(source[i]) ? ' ' : source[i];
+        });
+        return value.Length > maxLength ? cleaned + "…" : cleaned;
+    }
 }

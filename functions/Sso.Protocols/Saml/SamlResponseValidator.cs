@@ -17,6 +17,7 @@ public static class SamlResponseValidator
         return document.IsSuccess ? Validate(document.Value, parameters) : document.Error;
     }
 
+    /// <param name="unverifiedXml">A document read by <see cref="SamlResponseReader"/> (DTDs off, whitespace kept).</param>
     public static Result<SamlAssertion, SamlFailure> Validate(XmlDocument unverifiedXml, SamlValidationParameters parameters)
     {
         if (unverifiedXml.DocumentElement is not { } unverifiedResponse
@@ -44,8 +45,10 @@ public static class SamlResponseValidator
         if (CheckResponseInResponseTo(response, parameters) is { } badInResponseTo) return badInResponseTo;
 
         if (CheckVersion(assertion, "Assertion") is { } badAssertionVersion) return badAssertionVersion;
+        if (CheckAssertionShape(assertion) is { } badAssertionShape) return badAssertionShape;
         var assertionId = SecureXml.Attribute(assertion, "ID");
         if (string.IsNullOrEmpty(assertionId)) return SamlFailure.Structure("The Assertion has no ID attribute.");
+        if (CheckIssueInstant(assertion, parameters) is { } issuedLater) return issuedLater;
         var issuer = CheckAssertionIssuer(assertion, parameters);
         if (!issuer.IsSuccess) return issuer.Error;
         var subject = ReadSubject(assertion);
@@ -84,6 +87,34 @@ public static class SamlResponseValidator
             ? null
             : SamlFailure.Structure($"The {what} has Version '{SecureXml.Attribute(element, "Version")}'; SAML 2.0 is expected.");
 
+    /// <summary>
+    /// Core §2.3.3: Issuer, Signature?, Subject?, Conditions?, Advice?, then statements. An
+    /// element out of that order, or one this service does not understand (a generic
+    /// xsi:typed Statement), is reported rather than skipped.
+    /// </summary>
+    private static SamlFailure? CheckAssertionShape(XmlElement assertion)
+    {
+        string[] order = ["Issuer", "Signature", "Subject", "Conditions", "Advice", "Statement"];
+        var position = -1;
+        foreach (var child in SecureXml.ChildElements(assertion))
+        {
+            var name = child.NamespaceURI switch
+            {
+                SamlNamespaces.XmlDsig when child.LocalName == "Signature" => "Signature",
+                SamlNamespaces.Assertion when child.LocalName is "AuthnStatement" or "AttributeStatement" or "AuthzDecisionStatement" => "Statement",
+                SamlNamespaces.Assertion when child.LocalName is "Issuer" or "Subject" or "Conditions" or "Advice" => child.LocalName,
+                _ => null,
+            };
+            if (name is null)
+                return SamlFailure.Structure($"The Assertion contains <{child.Name}>, which this service does not understand.");
+            var index = Array.IndexOf(order, name);
+            if (index < position || (index == position && name != "Statement"))
+                return SamlFailure.Structure($"The Assertion has <{child.Name}> out of place or more than once.");
+            position = index;
+        }
+        return null;
+    }
+
     // Core §3.2.2.2: only a top-level status code of Success means the IdP authenticated anyone.
     private static SamlFailure? CheckStatus(XmlElement unverifiedResponse)
     {
@@ -96,9 +127,9 @@ public static class SamlResponseValidator
         var secondValue = second is null ? null : SecureXml.Attribute(second, "Value");
         var message = status is null ? null : SecureXml.ChildElement(status, SamlNamespaces.Protocol, "StatusMessage")?.InnerText;
         var actual = secondValue is null ? value : $"{value} / {secondValue}";
-        var said = string.IsNullOrWhiteSpace(message) ? "" : $" The IdP said: \"{Truncate(message.Trim(), 200)}\".";
+        var said = string.IsNullOrWhiteSpace(message) ? "" : $" The IdP said: \"{SamlFailure.Shown(message.Trim())}\".";
         return new SamlFailure(SamlFailureKind.StatusNotSuccess,
-            $"The IdP answered with status '{actual ?? "(none)"}' instead of Success; the sign-in failed at the IdP.{said}",
+            $"The IdP answered with status '{(actual is null ? "(none)" : SamlFailure.Shown(actual))}' instead of Success; the sign-in failed at the IdP.{said}",
             SamlUris.StatusSuccess, actual);
     }
 
@@ -129,11 +160,14 @@ public static class SamlResponseValidator
             : SamlFailure.Mismatch(SamlFailureKind.DestinationMismatch, "The Response Destination", parameters.AcsUrl, destination);
     }
 
-    // Core §3.2.2 and profiles §4.1.5: a solicited Response names our AuthnRequest; an
-    // unsolicited one has no InResponseTo and is accepted only where IdP-initiated sign-in is on.
+    // Core §3.2.2: InResponseTo on the Response is optional, but when present it names our
+    // AuthnRequest (profiles §4.1.4.3 makes the signed bearer confirmation's copy the binding
+    // one); profiles §4.1.5: an unsolicited Response has none and is accepted only where
+    // IdP-initiated sign-in is on.
     private static SamlFailure? CheckResponseInResponseTo(XmlElement response, SamlValidationParameters parameters)
     {
         var inResponseTo = SecureXml.Attribute(response, "InResponseTo");
+        if (inResponseTo is null && parameters.ExpectedInResponseTo is not null) return null;
         return CheckInResponseTo(inResponseTo, "The Response InResponseTo", parameters);
     }
 
@@ -150,7 +184,17 @@ public static class SamlResponseValidator
         return inResponseTo is null
             ? null
             : new SamlFailure(SamlFailureKind.InResponseToMismatch,
-                $"{what} is '{inResponseTo}', but no sign-in request from this service is pending for it.", Actual: inResponseTo);
+                $"{what} is '{SamlFailure.Shown(inResponseTo)}', but no sign-in request from this service is pending for it.", Actual: inResponseTo);
+    }
+
+    // Core §2.3.3: IssueInstant is required; an assertion issued in the future (beyond the
+    // skew) comes from a clock that cannot be trusted for the other time checks either.
+    private static SamlFailure? CheckIssueInstant(XmlElement assertion, SamlValidationParameters parameters)
+    {
+        var issued = ReadInstant(assertion, "IssueInstant", "Assertion");
+        if (!issued.IsSuccess) return issued.Error;
+        if (issued.Value is not { } instant) return SamlFailure.Structure("The Assertion has no IssueInstant.");
+        return IsNotYetValid(instant, parameters);
     }
 
     // Core §2.3.3 and profiles §4.1.4.2: the assertion's Issuer MUST be present and be the
@@ -167,7 +211,7 @@ public static class SamlResponseValidator
     {
         var format = SecureXml.Attribute(issuer, "Format");
         if (format is not null && format != SamlUris.EntityNameIdFormat)
-            return SamlFailure.Structure($"{what} has Format '{format}'; an entity identifier is expected.");
+            return SamlFailure.Structure($"{what} has Format '{SamlFailure.Shown(format)}'; an entity identifier is expected.");
         var value = SecureXml.FullText(issuer, what);
         if (!value.IsSuccess) return value.Error;
         var actual = value.Value.Trim();

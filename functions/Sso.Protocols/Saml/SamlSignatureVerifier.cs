@@ -54,6 +54,10 @@ public static class SamlSignatureVerifier
             return new SamlFailure(SamlFailureKind.UntrustedCertificate,
                 "The connection has no IdP signing certificate configured; add the certificate from the IdP's metadata.");
 
+        // A document that did not come through SamlResponseReader may carry a DTD.
+        if (unverifiedXml.DocumentType is not null)
+            return new SamlFailure(SamlFailureKind.DtdProhibited, "The SAML response contains a DOCTYPE declaration; DTDs are never accepted.");
+
         if (unverifiedXml.DocumentElement is not { } unverifiedResponse
             || !Is(unverifiedResponse, SamlNamespaces.Protocol, "Response"))
             return SamlFailure.Structure(
@@ -75,15 +79,20 @@ public static class SamlSignatureVerifier
 
         XmlElement assertion;
         var wasEncrypted = false;
+        // Unauthenticated ciphertext (AES-CBC) that no verified signature covered can be
+        // altered at will; if the answer showed whether the altered plaintext parsed, it would
+        // be the decryption oracle of "How to Break XML Encryption" (Jager, Somorovsky 2011).
+        var withholdDetails = false;
         if (assertionChild.LocalName == "EncryptedAssertion")
         {
             // The Response signature (if any) covered the ciphertext; the plaintext is a new
             // document that goes through the same shape and ID rules before it is trusted.
             var decrypted = SamlAssertionDecryptor.Decrypt(assertionChild, trust.DecryptionCertificates);
             if (!decrypted.IsSuccess) return decrypted.Error;
-            var decryptedAssertion = decrypted.Value.DocumentElement!;
-            if (CheckDecryptedAssertionShape(decryptedAssertion) is { } badDecrypted) return badDecrypted;
-            if (CollectIds(decryptedAssertion, ids, skipEncryptedContent: false) is { } duplicateInside) return duplicateInside;
+            withholdDetails = !responseSigned && !decrypted.Value.Authenticated;
+            var decryptedAssertion = decrypted.Value.Assertion.DocumentElement!;
+            if (CheckDecryptedAssertionShape(decryptedAssertion) is { } badDecrypted) return Withheld(badDecrypted);
+            if (CollectIds(decryptedAssertion, ids, skipEncryptedContent: false) is { } duplicateInside) return Withheld(duplicateInside);
             assertion = decryptedAssertion;
             wasEncrypted = true;
         }
@@ -95,15 +104,17 @@ public static class SamlSignatureVerifier
         var assertionSigned = false;
         if (SecureXml.ChildElement(assertion, SamlNamespaces.XmlDsig, "Signature") is { } assertionSignature)
         {
-            if (VerifyEnvelopedSignature(assertion, assertionSignature, trust, "Assertion") is { } failed) return failed;
+            if (VerifyEnvelopedSignature(assertion, assertionSignature, trust, "Assertion") is { } failed) return Withheld(failed);
             assertionSigned = true;
         }
 
         if (!responseSigned && !assertionSigned)
-            return new SamlFailure(SamlFailureKind.SignatureMissing,
-                "Neither the Response nor the Assertion is signed; configure the IdP to sign the assertion, the response, or both.");
+            return Withheld(new SamlFailure(SamlFailureKind.SignatureMissing,
+                "Neither the Response nor the Assertion is signed; configure the IdP to sign the assertion, the response, or both."));
 
         return new VerifiedSamlResponse(unverifiedResponse, assertion, responseSigned, assertionSigned, wasEncrypted);
+
+        SamlFailure Withheld(SamlFailure failure) => withholdDetails ? SamlAssertionDecryptor.Undecryptable() : failure;
     }
 
     /// <summary>
@@ -266,7 +277,7 @@ public static class SamlSignatureVerifier
         var c14nAlgorithm = c14n is null ? null : SecureXml.Attribute(c14n, "Algorithm");
         if (c14nAlgorithm is null || !CanonicalizationMethods.Contains(c14nAlgorithm))
             return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                $"The {what} signature uses canonicalization '{c14nAlgorithm}'; exclusive c14n is expected.",
+                $"The {what} signature uses canonicalization '{SamlFailure.Shown(c14nAlgorithm)}'; exclusive c14n is expected.",
                 SamlAlgorithms.ExclusiveC14n, c14nAlgorithm);
 
         var method = SecureXml.ChildElement(signedInfo, SamlNamespaces.XmlDsig, "SignatureMethod");
@@ -277,7 +288,7 @@ public static class SamlSignatureVerifier
                 SamlAlgorithms.RsaSha256, signatureMethod);
         if (signatureMethod is null || !(StrongSignatureMethods.Contains(signatureMethod) || signatureMethod == SamlAlgorithms.RsaSha1))
             return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                $"The {what} signature method '{signatureMethod}' is not accepted; use RSA-SHA256/384/512 or ECDSA-SHA256/384/512.",
+                $"The {what} signature method '{SamlFailure.Shown(signatureMethod)}' is not accepted; use RSA-SHA256/384/512 or ECDSA-SHA256/384/512.",
                 SamlAlgorithms.RsaSha256, signatureMethod);
 
         var references = SecureXml.ChildElements(signedInfo, SamlNamespaces.XmlDsig, "Reference").ToList();
@@ -287,7 +298,7 @@ public static class SamlSignatureVerifier
         var uri = SecureXml.Attribute(reference, "URI");
         if (uri != "#" + id)
             return new SamlFailure(SamlFailureKind.SignatureInvalid,
-                $"The {what} signature references '{uri}', not the {what} it sits in ('#{id}').", "#" + id, uri);
+                $"The {what} signature references '{SamlFailure.Shown(uri)}', not the {what} it sits in ('#{id}').", "#" + id, uri);
 
         if (SecureXml.ChildElement(reference, SamlNamespaces.XmlDsig, "Transforms") is { } transforms)
         {
@@ -299,7 +310,7 @@ public static class SamlSignatureVerifier
                 var algorithm = SecureXml.Attribute(transform, "Algorithm");
                 if (!Is(transform, SamlNamespaces.XmlDsig, "Transform") || algorithm is null || !AllowedTransforms.Contains(algorithm))
                     return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                        $"The {what} signature uses the transform '{algorithm}'; only enveloped-signature and exclusive c14n are accepted.",
+                        $"The {what} signature uses the transform '{SamlFailure.Shown(algorithm)}'; only enveloped-signature and exclusive c14n are accepted.",
                         Actual: algorithm);
             }
         }
@@ -312,7 +323,7 @@ public static class SamlSignatureVerifier
                 SamlAlgorithms.Sha256, digestMethod);
         if (digestMethod is null || !(StrongDigestMethods.Contains(digestMethod) || digestMethod == SamlAlgorithms.Sha1))
             return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
-                $"The {what} signature digest '{digestMethod}' is not accepted; use SHA-256, SHA-384 or SHA-512.",
+                $"The {what} signature digest '{SamlFailure.Shown(digestMethod)}' is not accepted; use SHA-256, SHA-384 or SHA-512.",
                 SamlAlgorithms.Sha256, digestMethod);
         return signatureMethod;
     }

@@ -5,8 +5,9 @@ namespace Sso.Protocols.Saml;
 
 /// <summary>
 /// System.Security.Cryptography.Xml knows RSA signature methods by name but not ECDSA ones
-/// (xmldsig-more §2.3.6). These descriptions teach it, once per process; XML DSig ECDSA
-/// signatures are r || s, which is what <see cref="ECDsa.VerifyHash(byte[], byte[])"/> expects.
+/// (xmldsig-more §2.3.6), and in a trimmed binary it finds no digest type by name. These
+/// registrations teach it, once per process. XML DSig ECDSA signatures are r || s, which is
+/// what <see cref="ECDsa.VerifyHash(byte[], byte[])"/> expects.
 /// </summary>
 internal static class XmlSignatureAlgorithms
 {
@@ -14,8 +15,26 @@ internal static class XmlSignatureAlgorithms
 
     public static void EnsureRegistered() => _ = Registered.Value;
 
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(EcdsaSha256SignatureDescription))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(EcdsaSha384SignatureDescription))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(EcdsaSha512SignatureDescription))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(XmlDsigSha1))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(XmlDsigSha256))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(XmlDsigSha384))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(XmlDsigSha512))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(RSAPKCS1SignatureFormatter))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(RSAPKCS1SignatureDeformatter))]
     private static bool Register()
     {
+        // CryptoConfig creates these by reflection over their constructors; DynamicDependency
+        // keeps the constructors reflectable in a Native AOT binary (verified by an AOT publish).
+        CryptoConfig.AddAlgorithm(typeof(XmlDsigSha1), SamlAlgorithms.Sha1);
+        CryptoConfig.AddAlgorithm(typeof(XmlDsigSha256), SamlAlgorithms.Sha256);
+        CryptoConfig.AddAlgorithm(typeof(XmlDsigSha384), SamlAlgorithms.Sha384);
+        CryptoConfig.AddAlgorithm(typeof(XmlDsigSha512), SamlAlgorithms.Sha512);
+        // The RSA signature descriptions built into SignedXml create these by type name.
+        CryptoConfig.AddAlgorithm(typeof(RSAPKCS1SignatureFormatter), typeof(RSAPKCS1SignatureFormatter).FullName!);
+        CryptoConfig.AddAlgorithm(typeof(RSAPKCS1SignatureDeformatter), typeof(RSAPKCS1SignatureDeformatter).FullName!);
         CryptoConfig.AddAlgorithm(typeof(EcdsaSha256SignatureDescription), SamlAlgorithms.EcdsaSha256);
         CryptoConfig.AddAlgorithm(typeof(EcdsaSha384SignatureDescription), SamlAlgorithms.EcdsaSha384);
         CryptoConfig.AddAlgorithm(typeof(EcdsaSha512SignatureDescription), SamlAlgorithms.EcdsaSha512);
@@ -86,4 +105,53 @@ public sealed class EcdsaSha512SignatureDescription : EcdsaSignatureDescription
 {
     public EcdsaSha512SignatureDescription() { }
     private protected override HashAlgorithmName Hash => HashAlgorithmName.SHA512;
+}
+
+/// <summary>
+/// Digests for SignedXml's lookup by URI. In a trimmed (Native AOT) binary CryptoConfig finds
+/// no hash type for these names ("Could not create hash algorithm object"); registering these
+/// makes the lookup independent of what the trimmer kept. Public only because CryptoConfig
+/// accepts public types alone.
+/// </summary>
+public abstract class XmlDsigDigest : HashAlgorithm
+{
+    private readonly IncrementalHash _hash;
+
+    private protected XmlDsigDigest(HashAlgorithmName name, int bits)
+    {
+        _hash = IncrementalHash.CreateHash(name);
+        HashSizeValue = bits;
+    }
+
+    public override void Initialize() { }
+
+    protected override void HashCore(byte[] array, int ibStart, int cbSize) => _hash.AppendData(array, ibStart, cbSize);
+
+    protected override byte[] HashFinal() => _hash.GetHashAndReset();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _hash.Dispose();
+        base.Dispose(disposing);
+    }
+}
+
+public sealed class XmlDsigSha1 : XmlDsigDigest
+{
+    public XmlDsigSha1() : base(HashAlgorithmName.SHA1, 160) { }
+}
+
+public sealed class XmlDsigSha256 : XmlDsigDigest
+{
+    public XmlDsigSha256() : base(HashAlgorithmName.SHA256, 256) { }
+}
+
+public sealed class XmlDsigSha384 : XmlDsigDigest
+{
+    public XmlDsigSha384() : base(HashAlgorithmName.SHA384, 384) { }
+}
+
+public sealed class XmlDsigSha512 : XmlDsigDigest
+{
+    public XmlDsigSha512() : base(HashAlgorithmName.SHA512, 512) { }
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -248,5 +249,54 @@ public class SamlSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixtur
         Assert.Contains("use=\"signing\"", xml);
         Assert.Contains("use=\"encryption\"", xml);
         Assert.DoesNotContain("PRIVATE", xml);
+    }
+}
+
+public class SamlAuthnRequestBindingTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
+{
+    [Fact]
+    public async Task Posts_the_AuthnRequest_when_the_IdP_offers_only_HTTP_POST()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, new System.Text.Json.Nodes.JsonObject { ["jitProvisioning"] = true });
+        var patched = await flow.Admin.PatchAsync($"/api/v1/tenants/{flow.TenantId}/connections/{flow.ConnectionId}",
+            JsonContent.Create(new JsonObject { ["idpMetadataXml"] = flow.Idp.MetadataXml("urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST") }));
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+
+        var response = await flow.Browser.GetAsync(flow.AuthorizeUrl("post-state", null));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains($"action=\"{SamlTestIdp.SsoUrl}\"", html);
+        Assert.Contains("name=\"SAMLRequest\"", html);
+        var relayState = System.Text.RegularExpressions.Regex.Match(html, "name=\"RelayState\" value=\"([^\"]+)\"").Groups[1].Value;
+        var samlRequest = System.Text.RegularExpressions.Regex.Match(html, "name=\"SAMLRequest\" value=\"([^\"]+)\"").Groups[1].Value;
+        var request = new System.Xml.XmlDocument();
+        request.LoadXml(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(samlRequest)));
+        var requestId = request.DocumentElement!.GetAttribute("ID");
+
+        var callback = SignInFlow.CallbackParameters(await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(requestId)), relayState));
+        Assert.True(callback.ContainsKey("code"));
+    }
+
+    [Fact]
+    public async Task Signs_the_redirect_AuthnRequest_with_the_key_published_in_SP_metadata_when_asked()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, new JsonObject { ["jitProvisioning"] = true },
+            new JsonObject { ["signAuthnRequests"] = true });
+        var response = await flow.Browser.GetAsync(flow.AuthorizeUrl("s", null));
+        var location = response.Headers.Location!.ToString();
+        var query = location[(location.IndexOf('?') + 1)..];
+        var signatureAt = query.IndexOf("&Signature=", StringComparison.Ordinal);
+        Assert.True(signatureAt > 0);
+        var signedOctets = System.Text.Encoding.UTF8.GetBytes(query[..signatureAt]);
+        var signature = Convert.FromBase64String(Uri.UnescapeDataString(query[(signatureAt + "&Signature=".Length)..]));
+        Assert.Contains("SigAlg=" + Uri.EscapeDataString("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"), query);
+
+        var metadata = new System.Xml.XmlDocument();
+        metadata.LoadXml(await flow.Browser.GetStringAsync($"/saml/metadata/{flow.ConnectionId}"));
+        var certificateText = metadata.GetElementsByTagName("X509Certificate", "http://www.w3.org/2000/09/xmldsig#")[0]!.InnerText;
+        using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(Convert.FromBase64String(certificateText));
+        Assert.True(certificate.GetRSAPublicKey()!.VerifyData(signedOctets, signature,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1));
+        Assert.Contains("AuthnRequestsSigned=\"true\"", metadata.OuterXml);
     }
 }

@@ -46,6 +46,31 @@ public class SamlEncryptedAssertionTests
     }
 
     [Fact]
+    public void Finds_an_EncryptedKey_placed_beside_the_EncryptedData()
+    {
+        // Shibboleth's layout: KeyInfo holds a RetrievalMethod, the EncryptedKey is a sibling.
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), encryptedKeyBesideData: true);
+        Assert.True(Validate(document).IsSuccess);
+    }
+
+    [Fact]
+    public void Accepts_XML_Encryption_1_1_RSA_OAEP_with_SHA256_and_MGF1_SHA256()
+    {
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()),
+            keyTransport: SamlAlgorithms.RsaOaep, oaepDigest: SamlAlgorithms.Sha256);
+        Assert.True(Validate(document).IsSuccess);
+    }
+
+    [Fact]
+    public void Reports_RSA_OAEP_with_a_digest_and_mask_function_that_differ()
+    {
+        // rsa-oaep-mgf1p always means MGF1 with SHA-1; with a SHA-256 digest .NET cannot unwrap it.
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()),
+            keyTransport: SamlAlgorithms.RsaOaepMgf1p, oaepDigest: SamlAlgorithms.Sha256);
+        Assert.Equal(SamlFailureKind.UnsupportedAlgorithm, Validate(document).Error.Kind);
+    }
+
+    [Fact]
     public void Rejects_an_encrypted_assertion_that_nobody_signed()
     {
         // Anyone with the SP's public encryption certificate can encrypt an assertion.
@@ -118,6 +143,52 @@ public class SamlEncryptedAssertionTests
     }
 
     [Fact]
+    public void Gives_one_answer_for_damaged_ciphertext_and_for_plaintext_that_does_not_parse()
+    {
+        var damaged = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc);
+        var values = damaged.GetElementsByTagName("CipherValue", XmlEnc);
+        var data = (XmlElement)values[values.Count - 1]!;
+        var bytes = Convert.FromBase64String(data.InnerText);
+        bytes[^1] ^= 0xFF;
+        data.InnerText = Convert.ToBase64String(bytes);
+        var garbage = TestIdp.EncryptAssertion(TestIdp.Response(), TestCipher.Aes256Cbc, plaintextXml: "<saml:Assertion <<");
+
+        var first = Validate(damaged).Error;
+        var second = Validate(garbage).Error;
+
+        Assert.Equal(SamlFailureKind.DecryptionFailed, first.Kind);
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Withholds_why_an_unsigned_response_with_a_CBC_assertion_failed_after_decryption()
+    {
+        // Parsed-but-wrong must look exactly like did-not-parse, or CBC leaks the plaintext.
+        var signed = TestIdp.SignAssertion(TestIdp.Response());
+        var altered = TestIdp.AssertionElement(signed).OuterXml.Replace(TestIdp.Email, "mallory@evil.test");
+        var parsedButWrong = TestIdp.EncryptAssertion(signed, TestCipher.Aes256Cbc, plaintextXml: altered);
+        var unsigned = TestIdp.EncryptAssertion(TestIdp.Response(), TestCipher.Aes128Cbc);
+        var garbage = TestIdp.EncryptAssertion(TestIdp.Response(), TestCipher.Aes256Cbc, plaintextXml: "<saml:Assertion <<");
+
+        var expected = Validate(garbage).Error;
+        Assert.Equal(SamlFailureKind.DecryptionFailed, expected.Kind);
+        Assert.Equal(expected, Validate(parsedButWrong).Error);
+        Assert.Equal(expected, Validate(unsigned).Error);
+    }
+
+    [Fact]
+    public void Tells_exactly_why_when_the_ciphertext_is_authenticated_or_the_response_signed()
+    {
+        var signed = TestIdp.SignAssertion(TestIdp.Response());
+        var altered = TestIdp.AssertionElement(signed).OuterXml.Replace(TestIdp.Email, "mallory@evil.test");
+
+        Assert.Equal(SamlFailureKind.SignatureInvalid,
+            Validate(TestIdp.EncryptAssertion(TestIdp.Reparse(signed), TestCipher.Aes256Gcm, plaintextXml: altered)).Error.Kind);
+        Assert.Equal(SamlFailureKind.SignatureInvalid,
+            Validate(TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.Reparse(signed), TestCipher.Aes256Cbc, plaintextXml: altered))).Error.Kind);
+    }
+
+    [Fact]
     public void Rejects_a_CipherReference_instead_of_fetching_it()
     {
         var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc);
@@ -157,7 +228,7 @@ public class SamlEncryptedAssertionTests
         var plaintext = """<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">&x;</saml:Assertion>""";
         var document = TestIdp.EncryptAssertion(TestIdp.Response(), plaintextXml: plaintext);
 
-        Assert.Equal(SamlFailureKind.DtdProhibited, Validate(document).Error.Kind);
+        Assert.Equal(SamlFailureKind.DecryptionFailed, Validate(document).Error.Kind);
     }
 
     [Fact]

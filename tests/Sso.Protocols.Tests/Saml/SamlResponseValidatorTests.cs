@@ -73,7 +73,7 @@ public class SamlResponseValidatorTests
         ["assertion issuer is missing"] = (r => r with { AssertionIssuer = null }, SamlFailureKind.IssuerMismatch),
         ["destination is another ACS"] = (r => r with { Destination = "https://sso.example.test/saml/acs/con_other" }, SamlFailureKind.DestinationMismatch),
         ["response InResponseTo is another request"] = (r => r with { InResponseTo = "_req_other" }, SamlFailureKind.InResponseToMismatch),
-        ["response InResponseTo is missing"] = (r => r with { InResponseTo = null }, SamlFailureKind.InResponseToMismatch),
+        ["confirmation InResponseTo is missing"] = (r => r with { ConfirmationInResponseTo = null }, SamlFailureKind.InResponseToMismatch),
         ["confirmation InResponseTo is another request"] = (r => r with { ConfirmationInResponseTo = "_req_other" }, SamlFailureKind.InResponseToMismatch),
         ["recipient is another ACS"] = (r => r with { Recipient = "https://sso.example.test/saml/acs/con_other" }, SamlFailureKind.RecipientMismatch),
         ["recipient is missing"] = (r => r with { Recipient = null }, SamlFailureKind.RecipientMismatch),
@@ -166,6 +166,24 @@ public class SamlResponseValidatorTests
         subject.AppendChild(document.ImportNode(good, true));
 
         Assert.True(Validate(TestIdp.SignAssertion(document)).IsSuccess);
+    }
+
+    [Fact]
+    public void Accepts_a_solicited_response_that_names_the_request_only_in_the_signed_confirmation()
+    {
+        Assert.True(ValidateSignedAssertion(new TestResponse { InResponseTo = null }).IsSuccess);
+    }
+
+    [Fact]
+    public void Rejects_an_assertion_issued_in_the_future_beyond_the_skew()
+    {
+        var document = TestIdp.Response();
+        TestIdp.AssertionElement(document).SetAttribute("IssueInstant", "2026-03-10T09:33:01Z");
+        AssertRejected(Validate(TestIdp.SignAssertion(document)), SamlFailureKind.NotYetValid);
+
+        var withinSkew = TestIdp.Response();
+        TestIdp.AssertionElement(withinSkew).SetAttribute("IssueInstant", "2026-03-10T09:33:00Z");
+        Assert.True(Validate(TestIdp.SignAssertion(withinSkew)).IsSuccess);
     }
 
     [Fact]
@@ -322,5 +340,72 @@ public class SamlResponseValidatorTests
         conditions.SetAttribute("NotOnOrAfter", "2026-03-10T09:35:00");
 
         AssertRejected(Validate(TestIdp.SignAssertion(document)), SamlFailureKind.UnexpectedStructure);
+    }
+}
+
+public class SamlAssertionShapeTests
+{
+    private const string Saml = "urn:oasis:names:tc:SAML:2.0:assertion";
+
+    public static TheoryData<string> Changes => ["generic Statement", "Conditions after AuthnStatement", "second Subject", "foreign element"];
+
+    [Theory]
+    [MemberData(nameof(Changes))]
+    public void Reports_an_assertion_child_out_of_schema_order_or_not_understood(string change)
+    {
+        var document = TestIdp.Response();
+        var assertion = TestIdp.AssertionElement(document);
+        XmlElement Child(string name) => assertion.ChildNodes.OfType<XmlElement>().First(e => e.LocalName == name);
+        switch (change)
+        {
+            case "generic Statement":
+                assertion.AppendChild(document.CreateElement("saml", "Statement", Saml));
+                break;
+            case "Conditions after AuthnStatement":
+                var conditions = Child("Conditions");
+                assertion.RemoveChild(conditions);
+                assertion.InsertAfter(conditions, Child("AuthnStatement"));
+                break;
+            case "second Subject":
+                assertion.InsertAfter(Child("Subject").CloneNode(true), Child("Subject"));
+                break;
+            default:
+                assertion.AppendChild(document.CreateElement("x", "Extra", "urn:example:x"));
+                break;
+        }
+
+        var result = SamlResponseValidator.Validate(TestIdp.ToBase64(TestIdp.SignAssertion(document)), TestIdp.Parameters());
+
+        Assert.Equal(SamlFailureKind.UnexpectedStructure, result.Error.Kind);
+    }
+}
+
+public class SamlFailureTextTests
+{
+    [Fact]
+    public void Shortens_and_strips_control_characters_from_values_taken_from_the_message()
+    {
+        var audience = "https://a.example/\r\nX-Injected: 1" + new string('a', 5000);
+        var response = new TestResponse { Audience = System.Security.SecurityElement.Escape(audience) };
+
+        var failure = SamlResponseValidator.Validate(TestIdp.ToBase64(TestIdp.SignAssertion(TestIdp.Response(response))), TestIdp.Parameters()).Error;
+
+        Assert.Equal(SamlFailureKind.AudienceMismatch, failure.Kind);
+        Assert.DoesNotContain('\n', failure.Message);
+        Assert.DoesNotContain('\r', failure.Actual!);
+        Assert.True(failure.Message.Length < 600, failure.Message.Length.ToString());
+    }
+
+    [Theory]
+    [InlineData("""<?xml version="1.0" encoding="bogus-charset"?><r/>""")]
+    [InlineData("""<?xml version="1.0" encoding="utf-7"?><r/>""")]
+    [InlineData("""<?xml version="2.0"?><r/>""")]
+    [InlineData("\uFEFF\uFEFF<r/>")]
+    [InlineData("<r xmlns:a=\"\"><a:b/></r>")]
+    [InlineData("<r><![CDATA[</r>")]
+    public void Reports_odd_xml_as_a_failure_not_an_exception(string xml)
+    {
+        var result = SamlResponseValidator.Validate(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(xml)), TestIdp.Parameters());
+        Assert.False(result.IsSuccess);
     }
 }

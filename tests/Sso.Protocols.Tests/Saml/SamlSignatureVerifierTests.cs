@@ -439,3 +439,64 @@ public class SamlSignatureVerifierTests
             verified.Error.ToString());
     }
 }
+
+public class SamlSignatureVerifierShapeTests
+{
+    private const string Ds = "http://www.w3.org/2000/09/xmldsig#";
+
+    private static SamlFailureKind Kind(XmlDocument document) =>
+        SamlSignatureVerifier.Verify(SamlResponseReader.Read(TestIdp.ToBase64(document)).Value,
+            new SamlTrust { IdpCertificates = [TestIdp.PublicOnly(TestIdp.SigningCertificate)] }).Error.Kind;
+
+    [Fact]
+    public void Rejects_a_response_signature_placed_after_the_Status()
+    {
+        var document = TestIdp.SignResponse(TestIdp.Response());
+        var root = document.DocumentElement!;
+        var signature = root.GetElementsByTagName("Signature", Ds)[0]!;
+        root.RemoveChild(signature);
+        root.InsertAfter(signature, root.GetElementsByTagName("Status", "urn:oasis:names:tc:SAML:2.0:protocol")[0]!);
+
+        Assert.Equal(SamlFailureKind.UnexpectedStructure, Kind(document));
+    }
+
+    [Fact]
+    public void Rejects_an_assertion_with_two_signatures()
+    {
+        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var signature = TestIdp.AssertionElement(document).GetElementsByTagName("Signature", Ds)[0]!;
+        signature.ParentNode!.InsertAfter(signature.CloneNode(true), signature);
+
+        Assert.Equal(SamlFailureKind.UnexpectedStructure, Kind(document));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("#xpointer(/)")]
+    [InlineData("#xpointer(id('_assert_c41e77'))")]
+    public void Rejects_a_reference_that_is_not_the_signed_elements_own_ID(string uri)
+    {
+        var document = TestIdp.SignAssertion(TestIdp.Response());
+        ((XmlElement)document.GetElementsByTagName("Reference", Ds)[0]!).SetAttribute("URI", uri);
+
+        Assert.Equal(SamlFailureKind.SignatureInvalid, Kind(document));
+    }
+
+    [Fact]
+    public void Rejects_a_document_with_a_DTD_even_when_not_read_by_the_reader()
+    {
+        var document = new XmlDocument { XmlResolver = null };
+        document.LoadXml("<!DOCTYPE r [<!ENTITY a \"b\">]>" + TestIdp.Response().OuterXml);
+
+        var result = SamlSignatureVerifier.Verify(document, new SamlTrust { IdpCertificates = [TestIdp.SigningCertificate] });
+        Assert.Equal(SamlFailureKind.DtdProhibited, result.Error.Kind);
+    }
+
+    [Fact]
+    public void Rejects_everything_when_the_connection_has_no_certificate()
+    {
+        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var result = SamlSignatureVerifier.Verify(SamlResponseReader.Read(TestIdp.ToBase64(document)).Value, new SamlTrust { IdpCertificates = [] });
+        Assert.Equal(SamlFailureKind.UntrustedCertificate, result.Error.Kind);
+    }
+}

@@ -102,7 +102,8 @@ internal static class TestIdp
 
     /// <summary>Replaces the Assertion with an EncryptedAssertion for <paramref name="recipient"/>.</summary>
     public static XmlDocument EncryptAssertion(XmlDocument document, TestCipher cipher = TestCipher.Aes256Gcm,
-        X509Certificate2? recipient = null, string keyTransport = SamlAlgorithms.RsaOaepMgf1p, string? plaintextXml = null)
+        X509Certificate2? recipient = null, string keyTransport = SamlAlgorithms.RsaOaepMgf1p, string? plaintextXml = null,
+        bool encryptedKeyBesideData = false, string oaepDigest = SamlAlgorithms.Sha1)
     {
         var assertion = AssertionElement(document);
         var plaintext = Encoding.UTF8.GetBytes(plaintextXml ?? assertion.OuterXml);
@@ -131,11 +132,20 @@ internal static class TestIdp
         using var rsa = (recipient ?? SpEncryptionCertificate).GetRSAPublicKey()!;
         var wrappedKey = keyTransport == SamlAlgorithms.RsaPkcs1V15
             ? rsa.Encrypt(key, RSAEncryptionPadding.Pkcs1)
-            : rsa.Encrypt(key, RSAEncryptionPadding.OaepSHA1);
+            : rsa.Encrypt(key, oaepDigest == SamlAlgorithms.Sha256 ? RSAEncryptionPadding.OaepSHA256 : RSAEncryptionPadding.OaepSHA1);
+        var mgf = keyTransport == SamlAlgorithms.RsaOaep && oaepDigest == SamlAlgorithms.Sha256
+            ? $"<xenc11:MGF xmlns:xenc11=\"http://www.w3.org/2009/xmlenc11#\" Algorithm=\"{SamlAlgorithms.Mgf1Sha256}\"/>"
+            : "";
+        var encryptedKey = $"<xenc:EncryptedKey xmlns:xenc=\"http://www.w3.org/2001/04/xmlenc#\"><xenc:EncryptionMethod Algorithm=\"{keyTransport}\"><ds:DigestMethod xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" Algorithm=\"{oaepDigest}\"/>{mgf}</xenc:EncryptionMethod><xenc:CipherData><xenc:CipherValue>{Convert.ToBase64String(wrappedKey)}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey>";
+        var keyInfo = encryptedKeyBesideData
+            ? "<ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:RetrievalMethod Type=\"http://www.w3.org/2001/04/xmlenc#EncryptedKey\" URI=\"#_k1\"/></ds:KeyInfo>"
+            : $"<ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">{encryptedKey}</ds:KeyInfo>";
+        var besideData = encryptedKeyBesideData ? encryptedKey.Replace("<xenc:EncryptedKey ", "<xenc:EncryptedKey Id=\"_k1\" ") : "";
 
-        var encrypted = $"""
-            <saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod Algorithm="{algorithm}"/><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="{keyTransport}"><ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/></xenc:EncryptionMethod><xenc:CipherData><xenc:CipherValue>{Convert.ToBase64String(wrappedKey)}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>{Convert.ToBase64String(cipherValue)}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedAssertion>
-            """;
+        var encrypted =
+            "<saml:EncryptedAssertion xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\">" +
+            $"<xenc:EncryptedData xmlns:xenc=\"http://www.w3.org/2001/04/xmlenc#\" Type=\"http://www.w3.org/2001/04/xmlenc#Element\"><xenc:EncryptionMethod Algorithm=\"{algorithm}\"/>{keyInfo}" +
+            $"<xenc:CipherData><xenc:CipherValue>{Convert.ToBase64String(cipherValue)}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData>{besideData}</saml:EncryptedAssertion>";
         var fragment = document.CreateDocumentFragment();
         fragment.InnerXml = encrypted;
         assertion.ParentNode!.ReplaceChild(fragment, assertion);

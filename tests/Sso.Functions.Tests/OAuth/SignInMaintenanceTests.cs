@@ -1,0 +1,61 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Sso.Functions.OAuth;
+using Sso.Functions.Tests.Saml;
+using Sso.Testing;
+
+namespace Sso.Functions.Tests.OAuth;
+
+public class SignInMaintenanceTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
+{
+    private int Count(string table, string partitionKey)
+    {
+        var client = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + table);
+        client.CreateIfNotExists();
+        return client.Query<TableEntity>(e => e.PartitionKey == partitionKey).Count();
+    }
+
+    [Fact]
+    public async Task Removes_expired_pending_sign_ins_codes_and_replay_entries()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, new JsonObject { ["jitProvisioning"] = true });
+        var (_, abandoned) = await flow.StartAsync("abandoned", null);
+        var (requestId, relayState) = await flow.StartAsync("used", null);
+        SignInFlow.CallbackParameters(await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(requestId)), relayState));
+        Assert.Equal(1, Count("pendingsignins", abandoned));
+        Assert.Equal(1, Count("samlassertions", flow.ConnectionId));
+
+        fixture.App.Clock.Advance(TimeSpan.FromMinutes(15));
+        var removed = await SignInMaintenance.CleanUpAsync(fixture.App.Services, default);
+
+        Assert.True(removed >= 3, $"removed {removed}");
+        Assert.Equal(0, Count("pendingsignins", abandoned));
+        Assert.Equal(0, Count("samlassertions", flow.ConnectionId));
+        var codes = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "authorizationcodes");
+        Assert.DoesNotContain(codes.Query<TableEntity>(e => e.PartitionKey == flow.ClientId), r => r.RowKey.StartsWith("code|"));
+    }
+
+    [Fact]
+    public async Task Refreshes_metadata_URLs_on_its_schedule()
+    {
+        var tenant = await fixture.App.CreateAdminClient().PostAsJsonAsync("/api/v1/tenants",
+            new { name = "Acme", domains = new[] { "m" + Guid.NewGuid().ToString("N")[..12] + ".test" } });
+        var tenantId = (await tenant.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        using var server = new RecordingHttpReceiver();
+        var idp = new SamlTestIdp();
+        server.Responder = _ => new ScriptedResponse(200, null, idp.MetadataXml());
+        var created = await fixture.App.CreateAdminClient().PostAsJsonAsync($"/api/v1/tenants/{tenantId}/connections",
+            new JsonObject { ["type"] = "saml", ["idpMetadataUrl"] = server.BaseUrl + "md" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+
+        var rolled = new SamlTestIdp();
+        server.Responder = _ => new ScriptedResponse(200, null, rolled.MetadataXml());
+        await SignInMaintenance.RefreshMetadataAsync(fixture.App.Services, default);
+
+        var view = (await fixture.App.CreateAdminClient().GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{tenantId}/connections/{id}"))!;
+        Assert.Equal(Convert.ToBase64String(rolled.Certificate.RawData), view["idpCertificates"]![0]!.GetValue<string>());
+    }
+}

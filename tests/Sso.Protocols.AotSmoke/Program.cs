@@ -1,0 +1,93 @@
+using System.Xml;
+// Run with --bench to also time validations (one thread).
+using Sso.Protocols.Saml;
+using Sso.Protocols.Tests.Saml;
+
+// Each case runs the same code the ACS runs, in the published Native AOT binary.
+var cases = new (string Name, Func<XmlDocument> Build, SamlValidationParameters Parameters, bool Accepted)[]
+{
+    ("RSA-SHA256 signed assertion", () => TestIdp.SignAssertion(TestIdp.Response()), TestIdp.Parameters(), true),
+    ("RSA-SHA512 signed response", () => TestIdp.SignResponse(TestIdp.Response(), signatureMethod: SamlAlgorithms.RsaSha512, digestMethod: SamlAlgorithms.Sha512), TestIdp.Parameters(), true),
+    ("ECDSA-SHA256 signed assertion", () => TestIdp.SignAssertion(TestIdp.Response(), TestIdp.EcdsaSigningCertificate, SamlAlgorithms.EcdsaSha256), TestIdp.Parameters(TestIdp.EcdsaSigningCertificate), true),
+    ("RSA-SHA1 when allowed", () => TestIdp.SignAssertion(TestIdp.Response(), signatureMethod: SamlAlgorithms.RsaSha1, digestMethod: SamlAlgorithms.Sha1), TestIdp.Parameters() with { AllowSha1 = true }, true),
+    ("RSA-SHA1 refused by default", () => TestIdp.SignAssertion(TestIdp.Response(), signatureMethod: SamlAlgorithms.RsaSha1, digestMethod: SamlAlgorithms.Sha1), TestIdp.Parameters(), false),
+    ("AES-256-CBC encrypted", () => TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc), TestIdp.Parameters(), true),
+    ("AES-256-GCM encrypted", () => TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Gcm), TestIdp.Parameters(), true),
+    ("tampered assertion", () =>
+    {
+        var document = TestIdp.SignAssertion(TestIdp.Response());
+        TestIdp.AssertionElement(document).GetElementsByTagName("NameID", "urn:oasis:names:tc:SAML:2.0:assertion")[0]!.InnerText = "mallory@evil.test";
+        return document;
+    }, TestIdp.Parameters(), false),
+    ("unknown signer", () => TestIdp.SignAssertion(TestIdp.Response(), TestIdp.AttackerCertificate), TestIdp.Parameters(), false),
+};
+
+var wrong = 0;
+foreach (var (name, build, parameters, accepted) in cases)
+{
+    string outcome;
+    bool ok;
+    try
+    {
+        var result = SamlResponseValidator.Validate(TestIdp.ToBase64(build()), parameters);
+        ok = result.IsSuccess == accepted && (!result.IsSuccess || result.Value.NameId == TestIdp.Email);
+        outcome = result.IsSuccess ? "accepted" : $"rejected ({result.Error.Kind})";
+    }
+    catch (Exception e)
+    {
+        ok = false;
+        outcome = $"threw {e.GetType().Name}: {e.Message}";
+    }
+    if (!ok) wrong++;
+    Console.WriteLine($"{(ok ? "ok  " : "FAIL")} {name}: {outcome}");
+}
+
+try
+{
+    var request = new AuthnRequest
+    {
+        Id = AuthnRequestWriter.NewId(), IssueInstant = TestIdp.Now, Issuer = TestIdp.SpEntityId,
+        Destination = "https://idp.example.test/sso", AssertionConsumerServiceUrl = TestIdp.AcsUrl,
+    };
+    var redirect = AuthnRequestWriter.WriteRedirectUrl(request, "rs", TestIdp.SigningCertificate);
+    var form = AuthnRequestWriter.WritePostForm(request, "rs", TestIdp.SigningCertificate);
+    var metadata = SpMetadataWriter.Write(new SpMetadata { EntityId = TestIdp.SpEntityId, AcsUrl = TestIdp.AcsUrl, EncryptionCertificates = [TestIdp.SpEncryptionCertificate] });
+    var read = IdpMetadataReader.Read(metadata.Replace("SPSSODescriptor", "IDPSSODescriptor").Replace("AssertionConsumerService", "SingleSignOnService").Replace("use=\"encryption\"", "use=\"signing\""), TestIdp.Now);
+    var ok = redirect.Query.Contains("&Signature=") && form.Contains("SAMLRequest") && read.IsSuccess;
+    if (!ok) wrong++;
+    Console.WriteLine($"{(ok ? "ok  " : "FAIL")} AuthnRequest redirect and POST, SP metadata, IdP metadata");
+}
+catch (Exception e)
+{
+    wrong++;
+    Console.WriteLine($"FAIL writers threw {e.GetType().Name}: {e.Message}");
+}
+
+if (args.Contains("--bench"))
+{
+    // ACS validation cost per response, the same work the endpoint does (decode, parse, verify, decrypt, rules).
+    foreach (var (name, response) in new[]
+    {
+        ("signed assertion", TestIdp.ToBase64(TestIdp.SignAssertion(TestIdp.Response()))),
+        ("signed + encrypted (AES-256-GCM)", TestIdp.ToBase64(TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Gcm))),
+        ("signed + encrypted (AES-256-CBC)", TestIdp.ToBase64(TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc))),
+    })
+    {
+        var parameters = TestIdp.Parameters();
+        for (var i = 0; i < 50; i++) SamlResponseValidator.Validate(response, parameters);
+        const int runs = 2000;
+        var times = new double[runs];
+        var total = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < runs; i++)
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (!SamlResponseValidator.Validate(response, parameters).IsSuccess) wrong++;
+            times[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        total.Stop();
+        Array.Sort(times);
+        Console.WriteLine($"bench {name}: {runs / total.Elapsed.TotalSeconds:0} validations/s, p50 {times[runs / 2]:0.000} ms, p99 {times[runs * 99 / 100]:0.000} ms");
+    }
+}
+
+return wrong;

@@ -1,0 +1,48 @@
+using System.Xml;
+using Sso.Protocols.Saml;
+
+namespace Sso.Protocols.Tests.Saml;
+
+public class SpMetadataWriterTests
+{
+    private const string Md = "urn:oasis:names:tc:SAML:2.0:metadata";
+
+    [Fact]
+    public void Writes_entity_id_acs_name_id_formats_and_both_kinds_of_key()
+    {
+        var xml = SpMetadataWriter.Write(new SpMetadata
+        {
+            EntityId = TestIdp.SpEntityId,
+            AcsUrl = TestIdp.AcsUrl,
+            SigningCertificates = [TestIdp.PublicOnly(TestIdp.SigningCertificate)],
+            EncryptionCertificates = [TestIdp.PublicOnly(TestIdp.SpEncryptionCertificate)],
+            AuthnRequestsSigned = true,
+        });
+
+        var document = TestIdp.Load(xml);
+        var root = document.DocumentElement!;
+        Assert.Equal(TestIdp.SpEntityId, root.GetAttribute("entityID"));
+        var sp = (XmlElement)root.GetElementsByTagName("SPSSODescriptor", Md)[0]!;
+        Assert.Equal("true", sp.GetAttribute("AuthnRequestsSigned"));
+        Assert.Equal("true", sp.GetAttribute("WantAssertionsSigned"));
+        var acs = (XmlElement)sp.GetElementsByTagName("AssertionConsumerService", Md)[0]!;
+        Assert.Equal(SamlUris.HttpPostBinding, acs.GetAttribute("Binding"));
+        Assert.Equal(TestIdp.AcsUrl, acs.GetAttribute("Location"));
+        Assert.Contains(SamlUris.EmailNameIdFormat, sp.GetElementsByTagName("NameIDFormat", Md).OfType<XmlElement>().Select(e => e.InnerText));
+
+        var keys = sp.GetElementsByTagName("KeyDescriptor", Md).OfType<XmlElement>().ToDictionary(k => k.GetAttribute("use"));
+        Assert.Equal(Convert.ToBase64String(TestIdp.SigningCertificate.RawData), keys["signing"].InnerText);
+        Assert.StartsWith(Convert.ToBase64String(TestIdp.SpEncryptionCertificate.RawData), keys["encryption"].InnerText);
+        Assert.Contains(SamlAlgorithms.Aes256Gcm, keys["encryption"].InnerXml);
+        Assert.Empty(sp.GetElementsByTagName("SingleLogoutService", Md));
+        Assert.DoesNotContain("PRIVATE", xml);
+    }
+
+    [Fact]
+    public void Writes_a_single_logout_endpoint_only_when_given()
+    {
+        var xml = SpMetadataWriter.Write(new SpMetadata { EntityId = "https://sp", AcsUrl = "https://sp/acs", SingleLogoutUrl = "https://sp/slo" });
+        var slo = (XmlElement)TestIdp.Load(xml).GetElementsByTagName("SingleLogoutService", Md)[0]!;
+        Assert.Equal("https://sp/slo", slo.GetAttribute("Location"));
+    }
+}
