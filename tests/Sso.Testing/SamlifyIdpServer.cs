@@ -33,6 +33,11 @@ public sealed partial class SamlifyIdpServer : IAsyncDisposable
 
     public sealed record User(string Email, string FirstName, string LastName, IReadOnlyList<string> Groups);
 
+    /// <param name="EncryptionAlgorithm">An XML Encryption data algorithm URI: samlify encrypts the
+    /// signed assertion to the SP's encryption certificate (RSA-OAEP key transport).</param>
+    /// <param name="WantAuthnRequestsSigned">samlify refuses AuthnRequests without a valid redirect signature.</param>
+    public sealed record Options(string? EncryptionAlgorithm = null, bool WantAuthnRequestsSigned = false);
+
     public int Port { get; }
     public string BaseUrl => $"http://127.0.0.1:{Port}";
     public string MetadataUrl => BaseUrl + "/metadata";
@@ -49,8 +54,9 @@ public sealed partial class SamlifyIdpServer : IAsyncDisposable
 
     public static string PeerFolder => Path.Combine(RepositoryPaths.Root, "tests", "peers", "saml-idp");
 
-    public static async Task<SamlifyIdpServer> StartAsync(User user, CancellationToken cancellationToken = default)
+    public static async Task<SamlifyIdpServer> StartAsync(User user, Options? options = null, CancellationToken cancellationToken = default)
     {
+        options ??= new Options();
         if (!Directory.Exists(Path.Combine(PeerFolder, "node_modules")))
             throw new InvalidOperationException($"The samlify IdP is not installed in {PeerFolder}; run ./test.sh (it installs it).");
 
@@ -82,6 +88,8 @@ public sealed partial class SamlifyIdpServer : IAsyncDisposable
                 ["IDP_USER_FIRST_NAME"] = user.FirstName,
                 ["IDP_USER_LAST_NAME"] = user.LastName,
                 ["IDP_USER_GROUPS"] = string.Join(',', user.Groups),
+                ["IDP_ENCRYPTION"] = options.EncryptionAlgorithm ?? "",
+                ["IDP_WANT_AUTHN_REQUESTS_SIGNED"] = options.WantAuthnRequestsSigned ? "1" : "0",
             },
         };
         var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start.");
@@ -116,13 +124,22 @@ public sealed partial class SamlifyIdpServer : IAsyncDisposable
     /// </summary>
     public async Task<PostedForm> SignInAsync(Uri authnRequestRedirect, CancellationToken cancellationToken = default)
     {
-        if (!authnRequestRedirect.ToString().StartsWith(SsoUrl + "?", StringComparison.Ordinal))
-            throw new InvalidOperationException($"The redirect goes to {authnRequestRedirect}, not to this IdP's {SsoUrl}.");
-        using var response = await _http.GetAsync(authnRequestRedirect, cancellationToken);
-        var html = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (response.StatusCode != HttpStatusCode.OK)
-            throw new InvalidOperationException($"The IdP answered {(int)response.StatusCode}: {html}\n{Log}");
+        var (status, html) = await VisitAsync(authnRequestRedirect, cancellationToken);
+        if (status != HttpStatusCode.OK)
+            throw new InvalidOperationException($"The IdP answered {(int)status}: {html}\n{Log}");
         return ReadForm(html);
+    }
+
+    /// <summary>The IdP's raw answer to our redirect, for tests that expect it to refuse.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> VisitAsync(Uri authnRequestRedirect, CancellationToken cancellationToken = default)
+    {
+        if (!authnRequestRedirect.OriginalString.StartsWith(SsoUrl + "?", StringComparison.Ordinal))
+            throw new InvalidOperationException($"The redirect goes to {authnRequestRedirect}, not to this IdP's {SsoUrl}.");
+        // OriginalString: the query exactly as we were redirected with it; a signed redirect is
+        // verified over those bytes.
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(authnRequestRedirect.OriginalString, UriKind.Absolute));
+        using var response = await _http.SendAsync(request, cancellationToken);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
     }
 
     /// <summary>IdP-initiated sign-in: the user picks the app in the IdP's portal (no AuthnRequest).</summary>

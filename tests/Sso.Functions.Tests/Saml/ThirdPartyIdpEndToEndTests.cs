@@ -82,6 +82,61 @@ public class ThirdPartyIdpEndToEndTests(SsoAppFixture fixture) : IClassFixture<S
         Assert.Equal(["Engineering", "R&D"], profile["groups"]!.AsArray().Select(g => g!.GetValue<string>()).Order());
     }
 
+    [Theory]
+    [InlineData("http://www.w3.org/2009/xmlenc11#aes128-gcm")]
+    [InlineData("http://www.w3.org/2009/xmlenc11#aes256-gcm")]
+    [InlineData("http://www.w3.org/2001/04/xmlenc#aes128-cbc")]
+    public async Task Signs_in_with_an_assertion_that_samlify_encrypted_to_our_SP_metadata_certificate(string algorithm)
+    {
+        await using var setup = await Setup.CreateAsync(fixture.App, new SamlifyIdpServer.Options(EncryptionAlgorithm: algorithm));
+        var connection = await setup.AddConnectionAsync();
+        var (verifier, challenge) = SignInFlow.NewPkce();
+        var (form, _) = await setup.VisitIdpAsync(
+            await setup.Browser.GetAsync(setup.AuthorizeUrl("enc", challenge, $"connection={connection.Id}")), connection);
+
+        var posted = new XmlDocument { XmlResolver = null };
+        posted.LoadXml(Encoding.UTF8.GetString(Convert.FromBase64String(form.SamlResponse)));
+        var assertionNs = "urn:oasis:names:tc:SAML:2.0:assertion";
+        Assert.Empty(posted.GetElementsByTagName("Assertion", assertionNs));
+        var encryptionMethod = (XmlElement)posted.GetElementsByTagName("EncryptionMethod", "http://www.w3.org/2001/04/xmlenc#")[0]!;
+        Assert.Equal(algorithm, encryptionMethod.GetAttribute("Algorithm"));
+
+        var callback = SignInFlow.CallbackParameters(await setup.PostToAcsAsync(form.Action, form.SamlResponse, form.RelayState));
+        Assert.False(callback.ContainsKey("error"), callback.GetValueOrDefault("error_description"));
+        var token = await setup.RedeemAsync(callback["code"], verifier);
+        Assert.True(token.StatusCode == HttpStatusCode.OK, await token.Content.ReadAsStringAsync());
+        var idToken = new JsonWebToken((await token.Content.ReadFromJsonAsync<JsonObject>())!["id_token"]!.GetValue<string>());
+        Assert.Equal(setup.Email, idToken.GetClaim("email").Value);
+        Assert.Equal("admin", idToken.GetClaim("role").Value);
+    }
+
+    [Fact]
+    public async Task Signs_in_when_samlify_demands_signed_AuthnRequests_and_it_refuses_a_tampered_one()
+    {
+        await using var setup = await Setup.CreateAsync(fixture.App, new SamlifyIdpServer.Options(WantAuthnRequestsSigned: true));
+        var connection = await setup.AddConnectionAsync(new JsonObject
+        {
+            ["type"] = "saml", ["idpMetadataUrl"] = setup.Idp.MetadataUrl, ["signAuthnRequests"] = true,
+        });
+
+        var authorize = await setup.Browser.GetAsync(setup.AuthorizeUrl("signed", SignInFlow.NewPkce().Challenge, $"connection={connection.Id}"));
+        var location = authorize.Headers.Location!;
+        Assert.Contains("&Signature=", location.OriginalString);
+        // samlify checks the redirect signature against the signing certificate in our SP metadata.
+        var (form, _) = await setup.VisitIdpAsync(authorize, connection);
+        Assert.True(SignInFlow.CallbackParameters(await setup.PostToAcsAsync(form.Action, form.SamlResponse, form.RelayState)).ContainsKey("code"));
+
+        // The same request with its RelayState swapped for another: the signature no longer covers it.
+        var again = await setup.Browser.GetAsync(setup.AuthorizeUrl("signed-2", SignInFlow.NewPkce().Challenge, $"connection={connection.Id}"));
+        var original = again.Headers.Location!.OriginalString;
+        var relayState = HttpUtility.ParseQueryString(again.Headers.Location.Query)["RelayState"]!;
+        var tampered = new Uri(original.Replace("RelayState=" + Uri.EscapeDataString(relayState), "RelayState=" + Uri.EscapeDataString(relayState + "x")));
+        Assert.NotEqual(original, tampered.OriginalString);
+        var (status, body) = await setup.Idp.VisitAsync(tampered);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("SIGNATURE", body, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public async Task Refuses_a_replayed_samlify_response_with_an_error_redirect_and_no_code()
     {
@@ -222,11 +277,11 @@ public class ThirdPartyIdpEndToEndTests(SsoAppFixture fixture) : IClassFixture<S
         public string ClientId { get; private set; } = "";
         public string ClientSecret { get; private set; } = "";
 
-        public static async Task<Setup> CreateAsync(SsoAppFactory app)
+        public static async Task<Setup> CreateAsync(SsoAppFactory app, SamlifyIdpServer.Options? options = null)
         {
             var domain = "samlify" + Guid.NewGuid().ToString("N")[..10] + ".test";
             var idp = await SamlifyIdpServer.StartAsync(new SamlifyIdpServer.User(
-                "grace@" + domain, "Grace", "Hopper", ["Engineering", "R&D"]));
+                "grace@" + domain, "Grace", "Hopper", ["Engineering", "R&D"]), options);
             var setup = new Setup(app, idp, domain);
             try
             {

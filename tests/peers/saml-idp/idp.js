@@ -8,6 +8,9 @@
 //   IDP_KEY_FILE      PEM file with the signing private key (PKCS#8 or PKCS#1)
 //   IDP_CERT_FILE     PEM file with the signing certificate
 //   IDP_USER_EMAIL, IDP_USER_FIRST_NAME, IDP_USER_LAST_NAME, IDP_USER_GROUPS (comma-separated)
+//   IDP_ENCRYPTION    a data encryption algorithm URI: encrypt the signed assertion to the SP's
+//                     encryption certificate from its metadata (RSA-OAEP key transport)
+//   IDP_WANT_AUTHN_REQUESTS_SIGNED=1  refuse AuthnRequests without a valid redirect signature
 //
 // Routes:
 //   GET  /metadata   the IdP's metadata (entity ID = this URL)
@@ -72,7 +75,10 @@ server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
     entityID: `${base}/metadata`,
     signingCert,
     privateKey,
-    wantAuthnRequestsSigned: false,
+    wantAuthnRequestsSigned: process.env.IDP_WANT_AUTHN_REQUESTS_SIGNED === '1',
+    isAssertionEncrypted: Boolean(process.env.IDP_ENCRYPTION),
+    dataEncryptionAlgorithm: process.env.IDP_ENCRYPTION || undefined,
+    keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
     nameIDFormat: ['urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'],
     singleSignOnService: [{ Binding: namespace.binding.redirect, Location: `${base}/sso` }],
     // No samlify attribute descriptors: the template carries the AttributeStatement itself.
@@ -98,8 +104,9 @@ async function handle(req, res) {
     const sp = serviceProviders.get(requestIssuer(query.SAMLRequest));
     if (!sp) return send(res, 400, 'text/plain', 'the AuthnRequest comes from an SP this IdP does not know');
 
-    // samlify validates the AuthnRequest against the SAML schemas and reads its ID.
-    const requestInfo = await idp.parseLoginRequest(sp, 'redirect', { query });
+    // samlify validates the AuthnRequest against the SAML schemas, checks its signature when
+    // required (over the query string exactly as sent, bindings §3.4.4.1) and reads its ID.
+    const requestInfo = await idp.parseLoginRequest(sp, 'redirect', { query, octetString: signedOctets(req.url) });
     const { context, entityEndpoint } = await idp.createLoginResponse(sp, requestInfo, 'post', user, {
       relayState: query.RelayState,
       customTagReplacement: (template) => ({ context: fillTemplate(template, sp, requestInfo) }),
@@ -149,6 +156,12 @@ function fillTemplate(template, sp, requestInfo) {
     user.groups.map((g) => `<saml:AttributeValue xsi:type="xs:string">${escapeXml(g)}</saml:AttributeValue>`).join('') +
     '</saml:Attribute>';
   return xml.replace('{GroupsAttribute}', groups);
+}
+
+function signedOctets(rawUrl) {
+  const raw = rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?') + 1) : '';
+  const parts = new Map(raw.split('&').map((p) => [p.split('=')[0], p]));
+  return ['SAMLRequest', 'RelayState', 'SigAlg'].filter((k) => parts.has(k)).map((k) => parts.get(k)).join('&');
 }
 
 // HTTP-Redirect binding (bindings §3.4.4.1): base64 of the raw-deflated XML.
