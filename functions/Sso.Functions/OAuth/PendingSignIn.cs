@@ -145,7 +145,14 @@ public sealed class PendingSignInStore(TableStorage storage, TimeProvider clock)
     /// The pending sign-in, removed so that it cannot be used again; null when the handle is
     /// unknown, already consumed or expired.
     /// </summary>
-    public async Task<PendingSignIn?> ConsumeAsync(string handle, CancellationToken cancellationToken)
+    public async Task<PendingSignIn?> ConsumeAsync(string handle, CancellationToken cancellationToken) =>
+        await TakeAsync(handle, cancellationToken) is { Expired: false } taken ? taken.PendingSignIn : null;
+
+    /// <summary>
+    /// Like <see cref="ConsumeAsync"/>, but an expired sign-in is returned (and removed) with
+    /// <c>Expired</c> set, so the caller can still send the error back to its redirect URI.
+    /// </summary>
+    public async Task<(PendingSignIn PendingSignIn, bool Expired)?> TakeAsync(string handle, CancellationToken cancellationToken)
     {
         if (!PendingSignIn.TryReadConnection(handle, out _)) return null;
         var table = await TableAsync(cancellationToken);
@@ -160,6 +167,6 @@ public sealed class PendingSignInStore(TableStorage storage, TimeProvider clock)
             return null;
         }
         var pending = PendingSignIn.FromEntity(row.Value);
-        return clock.GetUtcNow() < pending.ExpiresAt ? pending : null;
+        return (pending, clock.GetUtcNow() >= pending.ExpiresAt);
     }
 }

@@ -61,7 +61,9 @@ public static partial class SamlEndpoints
         if (!pendingResult.IsSuccess)
         {
             LogRejected(logger, connection.Id.Value, pendingResult.Error.Kind);
-            return NoRedirectPage(pendingResult.Error.Message);
+            return pendingResult.Error.Expired is { } expired
+                ? await issuer.FailAsync(context, expired, OAuthErrorCodes.AccessDenied, SignInRefusals.SignInExpired, cancellationToken)
+                : NoRedirectPage(pendingResult.Error.Message);
         }
         var pending = pendingResult.Value;
 
@@ -104,7 +106,8 @@ public static partial class SamlEndpoints
         return await issuer.CompleteAsync(context, pending, connection, ToIdentity(connection, assertion), cancellationToken);
     }
 
-    private sealed record AcsRefusal(string Kind, string Message);
+    /// <param name="Expired">A pending sign-in that timed out: its redirect URI is still trustworthy.</param>
+    private sealed record AcsRefusal(string Kind, string Message, PendingSignIn? Expired = null);
 
     /// <summary>
     /// The pending sign-in the RelayState names, consumed; or, for an unsolicited response on a
@@ -121,11 +124,13 @@ public static partial class SamlEndpoints
             if (relayConnection != connection.Id)
                 return new AcsRefusal("RelayStateOfAnotherConnection",
                     "The RelayState belongs to another SAML connection. Start the sign-in again from the application.");
-            var pending = await services.GetRequiredService<PendingSignInStore>().ConsumeAsync(relayState!, cancellationToken);
-            if (pending is null || pending.ConnectionId != connection.Id || pending.TenantId != connection.TenantId)
+            var taken = await services.GetRequiredService<PendingSignInStore>().TakeAsync(relayState!, cancellationToken);
+            if (taken is not { } found || found.PendingSignIn.ConnectionId != connection.Id || found.PendingSignIn.TenantId != connection.TenantId)
                 return new AcsRefusal("RelayStateUnknown",
-                    "This sign-in has expired or was already completed. Start the sign-in again from the application.");
-            return pending;
+                    "This sign-in was already completed or is unknown. Start the sign-in again from the application.");
+            if (found.Expired)
+                return new AcsRefusal("SignInExpired", "The sign-in took too long.", found.PendingSignIn);
+            return found.PendingSignIn;
         }
 
         if (connection.Config["idpInitiated"] is not JsonObject idpInitiated

@@ -58,3 +58,37 @@ public class DiscoveryEndpointTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         Assert.DoesNotContain("\"d\"", raw);
     }
 }
+
+public class StockOidcClientTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
+{
+    [Fact]
+    public async Task Microsoft_IdentityModel_reads_the_discovery_document_and_validates_our_id_token_with_its_keys()
+    {
+        var flow = await Sso.Functions.Tests.Saml.SignInFlow.CreateAsync(fixture.App, new JsonObject { ["jitProvisioning"] = true });
+        var (code, verifier) = await flow.SignInAsync();
+        var tokens = (await (await flow.RedeemAsync(code, verifier)).Content.ReadFromJsonAsync<JsonObject>())!;
+
+        var retriever = new Microsoft.IdentityModel.Protocols.HttpDocumentRetriever(fixture.App.CreateAnonymousClient()) { RequireHttps = false };
+        var configuration = await OpenIdConnectConfigurationRetriever.GetAsync("http://localhost/.well-known/openid-configuration", retriever, default);
+        Assert.NotEmpty(configuration.SigningKeys);
+
+        var result = await new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().ValidateTokenAsync(
+            tokens["id_token"]!.GetValue<string>(), new TokenValidationParameters
+            {
+                ValidIssuer = configuration.Issuer,
+                ValidAudience = flow.ClientId,
+                IssuerSigningKeys = configuration.SigningKeys,
+                LifetimeValidator = (_, expires, _, _) => expires > fixture.App.Clock.GetUtcNow().UtcDateTime,
+            });
+        Assert.True(result.IsValid, result.Exception?.Message);
+
+        // What OpenIdConnectProtocolValidator checks for a code-flow id_token (nonce, iat, aud, ...).
+        var validator = new OpenIdConnectProtocolValidator { RequireState = false, RequireTimeStampInNonce = false, RequireStateValidation = false };
+        validator.ValidateTokenResponse(new OpenIdConnectProtocolValidationContext
+        {
+            Nonce = "n-0S6_WzA2Mj",
+            ValidatedIdToken = new System.IdentityModel.Tokens.Jwt.JwtSecurityToken(tokens["id_token"]!.GetValue<string>()),
+            ProtocolMessage = new OpenIdConnectMessage { IdToken = tokens["id_token"]!.GetValue<string>(), AccessToken = tokens["access_token"]!.GetValue<string>() },
+        });
+    }
+}

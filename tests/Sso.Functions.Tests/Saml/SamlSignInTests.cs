@@ -300,3 +300,19 @@ public class SamlAuthnRequestBindingTests(SsoAppFixture fixture) : IClassFixture
         Assert.Contains("AuthnRequestsSigned=\"true\"", metadata.OuterXml);
     }
 }
+
+public class SamlExpiredSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
+{
+    [Fact]
+    public async Task Sends_sign_in_expired_back_with_state_when_the_IdP_answers_too_late()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, new JsonObject { ["jitProvisioning"] = true });
+        var (requestId, relayState) = await flow.StartAsync("late", null);
+        fixture.App.Clock.Advance(Sso.Functions.OAuth.PendingSignIn.Lifetime + TimeSpan.FromSeconds(1));
+        var callback = SignInFlow.CallbackParameters(await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(requestId)), relayState));
+        Assert.Equal("access_denied", callback["error"]);
+        Assert.Equal("sign_in_expired", callback["error_description"]);
+        Assert.Equal("late", callback["state"]);
+        Assert.False(callback.ContainsKey("code"));
+    }
+}
