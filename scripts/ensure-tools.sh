@@ -18,3 +18,10 @@ if [ ! -d "$root/tests/peers/node_modules/samlify" ] || [ ! -d "$root/tests/peer
   echo "Installing the test peers into tests/peers/ ..."
   npm ci --prefix "$root/tests/peers" --no-audit --no-fund --loglevel=error >/dev/null
 fi
+
+# The samlify SAML IdP that the end-to-end sign-in tests run (tests/peers/saml-idp).
+saml_idp="$root/tests/peers/saml-idp"
+if [ ! -d "$saml_idp/node_modules" ]; then
+  echo "Installing the test SAML IdP (samlify) into tests/peers/saml-idp/ ..."
+  npm ci --prefix "$saml_idp" --no-audit --no-fund --loglevel=error >/dev/null
+fi

@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Sso.Testing;
+
+/// <summary>
+/// The third-party SAML IdP in <c>tests/peers/saml-idp</c> (npm <c>samlify</c>) as a Node
+/// process on a free loopback port. Its signing key is generated here at startup and handed
+/// over in a temporary file; it "logs in" the one user given at start.
+/// </summary>
+public sealed partial class SamlifyIdpServer : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _keyFolder;
+    private readonly StringBuilder _log = new();
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    private SamlifyIdpServer(Process process, int port, X509Certificate2 certificate, string keyFolder)
+    {
+        _process = process;
+        Port = port;
+        Certificate = certificate;
+        _keyFolder = keyFolder;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public sealed record User(string Email, string FirstName, string LastName, IReadOnlyList<string> Groups);
+
+    /// <param name="EncryptionAlgorithm">An XML Encryption data algorithm URI: samlify encrypts the
+    /// signed assertion to the SP's encryption certificate (RSA-OAEP key transport).</param>
+    /// <param name="WantAuthnRequestsSigned">samlify refuses AuthnRequests without a valid redirect signature.</param>
+    public sealed record Options(string? EncryptionAlgorithm = null, bool WantAuthnRequestsSigned = false);
+
+    public int Port { get; }
+    public string BaseUrl => $"http://127.0.0.1:{Port}";
+    public string MetadataUrl => BaseUrl + "/metadata";
+    public string SsoUrl => BaseUrl + "/sso";
+
+    /// <summary>The IdP's signing certificate (its private key stays with the Node process).</summary>
+    public X509Certificate2 Certificate { get; }
+
+    /// <summary>What the IdP printed, for assertion messages when a step fails.</summary>
+    public string Log
+    {
+        get { lock (_log) return _log.ToString(); }
+    }
+
+    public static string PeerFolder => Path.Combine(RepositoryPaths.Root, "tests", "peers", "saml-idp");
+
+    public static async Task<SamlifyIdpServer> StartAsync(User user, Options? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new Options();
+        if (!Directory.Exists(Path.Combine(PeerFolder, "node_modules")))
+            throw new InvalidOperationException($"The samlify IdP is not installed in {PeerFolder}; run ./test.sh (it installs it).");
+
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=samlify test IdP", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        var keyFolder = Directory.CreateTempSubdirectory("sso-saml-idp-").FullName;
+        var keyFile = Path.Combine(keyFolder, "key.pem");
+        var certFile = Path.Combine(keyFolder, "cert.pem");
+        await File.WriteAllTextAsync(keyFile, rsa.ExportPkcs8PrivateKeyPem(), cancellationToken);
+        await File.WriteAllTextAsync(certFile, certificate.ExportCertificatePem(), cancellationToken);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var port = AzuriteServer.FreePort();
+        var start = new ProcessStartInfo("node")
+        {
+            ArgumentList = { Path.Combine(PeerFolder, "idp.js") },
+            WorkingDirectory = PeerFolder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            Environment =
+            {
+                ["IDP_PORT"] = port.ToString(),
+                ["IDP_KEY_FILE"] = keyFile,
+                ["IDP_CERT_FILE"] = certFile,
+                ["IDP_USER_EMAIL"] = user.Email,
+                ["IDP_USER_FIRST_NAME"] = user.FirstName,
+                ["IDP_USER_LAST_NAME"] = user.LastName,
+                ["IDP_USER_GROUPS"] = string.Join(',', user.Groups),
+                ["IDP_ENCRYPTION"] = options.EncryptionAlgorithm ?? "",
+                ["IDP_WANT_AUTHN_REQUESTS_SIGNED"] = options.WantAuthnRequestsSigned ? "1" : "0",
+            },
+        };
+        var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start.");
+        var server = new SamlifyIdpServer(process, port, certificate, keyFolder);
+        try
+        {
+            await server.WaitUntilAnsweringAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        return server;
+    }
+
+    /// <summary>Registers our SP with the IdP by its SP metadata, as an IT admin uploads it.</summary>
+    public async Task RegisterServiceProviderAsync(string spMetadataXml, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.PutAsync(BaseUrl + "/sp",
+            new StringContent(spMetadataXml, Encoding.UTF8, "application/xml"), cancellationToken);
+        if (response.StatusCode != HttpStatusCode.NoContent)
+            throw new InvalidOperationException($"The IdP refused the SP metadata ({(int)response.StatusCode}): " +
+                await response.Content.ReadAsStringAsync(cancellationToken) + "\n" + Log);
+    }
+
+    public sealed record PostedForm(string Action, string SamlResponse, string? RelayState);
+
+    /// <summary>
+    /// The browser's visit to the IdP: follows our redirect (SAMLRequest + RelayState) to the
+    /// IdP's SSO endpoint and reads the auto-submitting form it answers with.
+    /// </summary>
+    public async Task<PostedForm> SignInAsync(Uri authnRequestRedirect, CancellationToken cancellationToken = default)
+    {
+        var (status, html) = await VisitAsync(authnRequestRedirect, cancellationToken);
+        if (status != HttpStatusCode.OK)
+            throw new InvalidOperationException($"The IdP answered {(int)status}: {html}\n{Log}");
+        return ReadForm(html);
+    }
+
+    /// <summary>The IdP's raw answer to our redirect, for tests that expect it to refuse.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> VisitAsync(Uri authnRequestRedirect, CancellationToken cancellationToken = default)
+    {
+        if (!authnRequestRedirect.OriginalString.StartsWith(SsoUrl + "?", StringComparison.Ordinal))
+            throw new InvalidOperationException($"The redirect goes to {authnRequestRedirect}, not to this IdP's {SsoUrl}.");
+        // OriginalString: the query exactly as we were redirected with it; a signed redirect is
+        // verified over those bytes.
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(authnRequestRedirect.OriginalString, UriKind.Absolute));
+        using var response = await _http.SendAsync(request, cancellationToken);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
+    /// <summary>IdP-initiated sign-in: the user picks the app in the IdP's portal (no AuthnRequest).</summary>
+    public async Task<PostedForm> InitiateAsync(string spEntityId, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.GetAsync(BaseUrl + "/initiate?sp=" + Uri.EscapeDataString(spEntityId), cancellationToken);
+        var html = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+            throw new InvalidOperationException($"The IdP answered {(int)response.StatusCode}: {html}\n{Log}");
+        return ReadForm(html);
+    }
+
+    public static PostedForm ReadForm(string html)
+    {
+        var action = FormAction().Match(html);
+        if (!action.Success) throw new InvalidOperationException("The IdP's page has no POST form: " + html);
+        var fields = HiddenInput().Matches(html).ToDictionary(
+            m => WebUtility.HtmlDecode(m.Groups["name"].Value), m => WebUtility.HtmlDecode(m.Groups["value"].Value));
+        if (!fields.TryGetValue("SAMLResponse", out var samlResponse))
+            throw new InvalidOperationException("The IdP's form has no SAMLResponse: " + html);
+        return new PostedForm(WebUtility.HtmlDecode(action.Groups["action"].Value), samlResponse, fields.GetValueOrDefault("RelayState"));
+    }
+
+    private async Task WaitUntilAnsweringAsync(TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"The samlify IdP exited with {_process.ExitCode}:\n{Log}");
+            try
+            {
+                using var response = await _http.GetAsync(MetadataUrl, cancellationToken);
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100, cancellationToken);
+        }
+        throw new InvalidOperationException($"The samlify IdP did not answer within {limit.TotalSeconds:0} s:\n{Log}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_log) _log.AppendLine(line);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process.Dispose();
+        _http.Dispose();
+        try
+        {
+            Directory.Delete(_keyFolder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    [GeneratedRegex(@"<form\b[^>]*\bmethod=""post""[^>]*\baction=""(?<action>[^""]*)""", RegexOptions.IgnoreCase)]
+    private static partial Regex FormAction();
+
+    [GeneratedRegex(@"<input\b[^>]*\btype=""hidden""[^>]*\bname=""(?<name>[^""]*)""[^>]*\bvalue=""(?<value>[^""]*)""", RegexOptions.IgnoreCase)]
+    private static partial Regex HiddenInput();
+}
