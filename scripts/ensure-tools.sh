@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the project's local tools when they are missing: Azurite (npm) under .tools/, and the
-# test peers (npm samlify and oidc-provider, pinned by tests/peers/package-lock.json) under tests/peers/.
+# test peers (npm oidc-provider in tests/peers/, samlify in tests/peers/saml-idp/, each pinned by its lock file).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
@@ -13,8 +13,8 @@ if [ ! -x "$tools/node_modules/.bin/azurite" ]; then
   npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null
 fi
 
-# Protocol peers nobody on this project wrote (samlify, oidc-provider), for the end-to-end sign-in tests.
-if [ ! -d "$root/tests/peers/node_modules/samlify" ] || [ ! -d "$root/tests/peers/node_modules/oidc-provider" ]; then
+# The OpenID Provider nobody on this project wrote (oidc-provider), for the end-to-end OIDC tests.
+if [ ! -d "$root/tests/peers/node_modules/oidc-provider" ]; then
   echo "Installing the test peers into tests/peers/ ..."
   npm ci --prefix "$root/tests/peers" --no-audit --no-fund --loglevel=error >/dev/null
 fi
