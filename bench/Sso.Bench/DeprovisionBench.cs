@@ -115,7 +115,7 @@ public static class DeprovisionBench
 
         Console.WriteLine($"Serverless.Sso deprovisioning bench: {users} users ({idle} one at a time, then {users - idle} from {parallel} parallel SCIM DELETEs), {Environment.ProcessorCount} cores");
         Console.WriteLine($"  in-process app over Azurite, local Storage-queue dispatcher (one message at a time, {pollMs} ms poll when idle), not Service Bus;");
-        Console.WriteLine($"  (a) = first 401 from /oauth/userinfo, each pending token checked every ~{checkMs} ms; (b) = receiver read the webhook POST");
+        Console.WriteLine($"  (a) = first 401 from /oauth/userinfo (every pending token checked in rounds, {checkMs} ms apart); (b) = receiver read the webhook POST");
 
         var deleteSent = new long[users];
         var deleteMs = new double[users];
