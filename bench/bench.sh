@@ -2,12 +2,14 @@
 # Runs one benchmark by name: bench/bench.sh <entry> [options]
 #   coldstart [starts]   AOT vs JIT cold start (median of 10 by default) and memory
 #   scim [--users N] [--parallel P] [--url U --admin-key K]   SCIM provisioning ops/s, p50/p99, userName lookups
+#   acs [--responses N] [--parallel P] [--http-responses N | --no-http]   SAML ACS validations/s, p50/p99 (signed, encrypted GCM/CBC), and POST /saml/acs
+#   deprovision [--users N] [--idle I] [--parallel P] [--poll-ms M]   SCIM DELETE to token refusal and webhook, p50/p99, users/s
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 entry="${1:-}"
 if [ -z "$entry" ]; then
-  echo "usage: bench/bench.sh <entry> [options]   (entries: coldstart, scim)" >&2
+  echo "usage: bench/bench.sh <entry> [options]   (entries: coldstart, scim, acs, deprovision)" >&2
   exit 2
 fi
 scripts/ensure-tools.sh

@@ -5,6 +5,8 @@ var entries = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.O
 {
     ["coldstart"] = ColdStartBench.RunAsync,
     ["scim"] = ScimBench.RunAsync,
+    ["acs"] = AcsBench.RunAsync,
+    ["deprovision"] = DeprovisionBench.RunAsync,
 };
 
 if (args.Length == 0 || !entries.TryGetValue(args[0], out var entry))
