@@ -56,6 +56,19 @@ public sealed class EventFeedStore(TableStorage storage, TimeProvider clock, Eve
         }
     }
 
+    /// <summary>
+    /// An event that no state row commits with (the delivery worker disabling a webhook):
+    /// written straight to the feed and dispatched. The change it reports is already saved, so
+    /// a crash between the two loses only the notice, never the change.
+    /// </summary>
+    public async Task AppendAsync(EventRecord record, CancellationToken cancellationToken)
+    {
+        var feed = await FeedAsync(cancellationToken);
+        await feed.UpsertEntityAsync(record.ToFeedEntity(AllPartition), TableUpdateMode.Replace, cancellationToken);
+        await feed.UpsertEntityAsync(record.ToFeedEntity(record.TenantId), TableUpdateMode.Replace, cancellationToken);
+        await dispatcher.EnqueueAsync([record], cancellationToken);
+    }
+
     public async Task<(IReadOnlyList<EventRecord> Events, string? NextCursor)> ReadAsync(
         string? tenantId, string? after, int limit, CancellationToken cancellationToken)
     {

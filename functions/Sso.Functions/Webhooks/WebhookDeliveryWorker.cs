@@ -22,6 +22,7 @@ public static partial class WebhookDeliveryWorker
     public const string Kind = "webhook.deliver";
     public const string Delivered = "delivered";
     public const string Failed = "failed";
+    public const string DisabledEvent = "webhook.disabled";
 
     public static QueueFunction Function { get; } = new("WebhookDelivery", QueueName, HandleAsync);
 
@@ -84,6 +85,17 @@ public static partial class WebhookDeliveryWorker
         if (disabled)
         {
             LogDisabled(logger, webhookId.Value);
+            // The notice belongs to the webhook's tenant; a global webhook's to the tenant whose event failed last.
+            if ((webhook.TenantId ?? message.TenantId) is { } tenantId)
+                await services.GetRequiredService<Events.EventFeedStore>().AppendAsync(new Events.EventRecord(
+                    Events.EventRecord.NewId(now), DisabledEvent, tenantId, null, null, now,
+                    new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["webhookId"] = webhookId.Value,
+                        ["url"] = webhook.Url,
+                        ["consecutiveFailures"] = options.DisableAfterConsecutiveFailures,
+                        ["lastError"] = error ?? (status is { } code ? $"HTTP {code}" : null),
+                    }), cancellationToken);
             return;
         }
         if (retry)

@@ -61,7 +61,7 @@ public sealed class WebhookDeliveryTests(WebhookFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
         await DrainAsync();
 
-        var request = Assert.Single(_receiver.Requests);
+        var request = Assert.Single(_receiver.Requests, r => r.Headers["Sso-Event-Type"] == "webhook.test");
         Assert.Equal("POST", request.Method);
         Assert.Equal("/hook", request.PathAndQuery);
         Assert.StartsWith("application/json", request.Headers["Content-Type"]);
@@ -85,15 +85,19 @@ public sealed class WebhookDeliveryTests(WebhookFixture fixture) : IClassFixture
     {
         var created = await RegisterAsync(new { url = _receiver.BaseUrl + "flaky" });
         var id = created["id"]!.GetValue<string>();
-        _receiver.RespondWith(503, 500);
+        var failures = new Queue<int>([503, 500]);
+        _receiver.Responder = r => new ScriptedResponse(
+            r.Headers.GetValueOrDefault("Sso-Event-Id") == "evt_flaky1" && failures.TryDequeue(out var status) ? status : 200);
 
         await fixture.App.Get<WebhookFanOut>().EnqueueAsync("evt_flaky1", "dsync.user.deprovisioned", null, """{"id":"evt_flaky1"}""", default);
         await DrainAsync();
 
-        Assert.Equal([503, 500, 200], _receiver.Requests.Select(r => r.AnsweredStatus));
-        Assert.Equal(["1", "2", "3"], _receiver.Requests.Select(r => r.Headers["Sso-Delivery-Attempt"]));
+        var requests = _receiver.Requests.Where(r => r.Headers["Sso-Event-Id"] == "evt_flaky1").ToList();
+        Assert.Equal([503, 500, 200], requests.Select(r => r.AnsweredStatus));
+        Assert.Equal(["1", "2", "3"], requests.Select(r => r.Headers["Sso-Delivery-Attempt"]));
         var deliveries = await _admin.GetFromJsonAsync<JsonObject>($"/api/v1/webhooks/{id}/deliveries");
-        var outcomes = deliveries!["data"]!.AsArray().OrderBy(a => a!["attempt"]!.GetValue<int>())
+        var outcomes = deliveries!["data"]!.AsArray().Where(a => a!["eventId"]!.GetValue<string>() == "evt_flaky1")
+            .OrderBy(a => a!["attempt"]!.GetValue<int>())
             .Select(a => a!["outcome"]!.GetValue<string>());
         Assert.Equal(["failed", "failed", "delivered"], outcomes);
         var webhook = await _admin.GetFromJsonAsync<JsonObject>($"/api/v1/webhooks/{id}");
@@ -113,7 +117,7 @@ public sealed class WebhookDeliveryTests(WebhookFixture fixture) : IClassFixture
         await queue.SendAsync(WebhookDeliveryWorker.QueueName, [WebhookDeliveryWorker.Envelope(message)], default);
         await DrainAsync();
 
-        Assert.Single(_receiver.Requests);
+        Assert.Single(_receiver.Requests, r => r.Headers["Sso-Event-Id"] == "evt_once1");
     }
 
     [Fact]
@@ -168,6 +172,30 @@ public sealed class WebhookDeliveryTests(WebhookFixture fixture) : IClassFixture
         var reenabled = await enabled.Content.ReadFromJsonAsync<JsonObject>();
         Assert.True(reenabled!["enabled"]!.GetValue<bool>());
         Assert.Equal(0, reenabled["consecutiveFailures"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Records_a_webhook_disabled_event_for_the_webhooks_tenant()
+    {
+        var tenant = await (await _admin.PostAsJsonAsync("/api/v1/tenants",
+            new { name = "Noticed", domains = new[] { $"n{Guid.NewGuid():N}"[..16] + ".test" } })).Content.ReadFromJsonAsync<JsonObject>();
+        var tenantId = tenant!["id"]!.GetValue<string>();
+        var created = await RegisterAsync(new { url = _receiver.BaseUrl + "gone", tenantId, eventTypes = new[] { "gone.*" } });
+        _receiver.DefaultStatus = 503;
+        var fanOut = fixture.App.Get<WebhookFanOut>();
+
+        await fanOut.EnqueueAsync("evt_gone1", "gone.first", tenantId, "{}", default);
+        await DrainAsync();
+        await fanOut.EnqueueAsync("evt_gone2", "gone.second", tenantId, "{}", default);
+        await DrainAsync();
+
+        fixture.App.Clock.Advance(TimeSpan.FromSeconds(5));
+        var feed = await _admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={tenantId}");
+        // Other tests' global webhooks point at receivers that are gone; they get disabled too.
+        var disabled = Assert.Single(feed!["data"]!.AsArray(), e => e!["type"]!.GetValue<string>() == "webhook.disabled"
+            && e["data"]!["webhookId"]!.GetValue<string>() == created["id"]!.GetValue<string>());
+        Assert.Equal(created["id"]!.GetValue<string>(), disabled!["data"]!["webhookId"]!.GetValue<string>());
+        Assert.Equal("HTTP 503", disabled["data"]!["lastError"]!.GetValue<string>());
     }
 
     [Theory]
