@@ -16,7 +16,15 @@ public static class ScimDiscoveryEndpoints
         new("ScimGetSchema", Base + "/Schemas/{schemaId}", ["GET"], ScimAuthentication.Require(SchemaAsync)),
         new("ScimListResourceTypes", Base + "/ResourceTypes", ["GET"], ScimAuthentication.Require(ResourceTypesAsync)),
         new("ScimGetResourceType", Base + "/ResourceTypes/{resourceType}", ["GET"], ScimAuthentication.Require(ResourceTypeAsync)),
+        // Anything else under a directory (Bulk, Me, a typo) is a SCIM 404, not an empty one.
+        new("ScimUnknownPath", Base + "/{*path}", ["GET", "POST", "PUT", "PATCH", "DELETE"], ScimAuthentication.Require(UnknownPathAsync)),
     ];
+
+    private static string Truncate(string path) => path.Length <= 80 ? path : path[..80] + "…";
+
+    private static Task<IResult> UnknownPathAsync(HttpContext context, ScimRequestContext scim) =>
+        Task.FromResult(ScimResults.Error(new ScimError(404, null,
+            $"There is no SCIM endpoint at /{Truncate(context.RouteString("path"))}; this service offers /Users, /Groups, /ServiceProviderConfig, /Schemas and /ResourceTypes.")));
 
     private static Task<IResult> ServiceProviderConfigAsync(HttpContext context, ScimRequestContext scim) =>
         Task.FromResult(ScimResults.Json(ScimSchemas.RenderServiceProviderConfig(scim.BaseUrl, ScimUserEndpoints.MaxResults)));
