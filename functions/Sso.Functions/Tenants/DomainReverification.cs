@@ -15,14 +15,16 @@ public static partial class DomainReverification
     private static async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var lost = await RecheckAsync(services.GetRequiredService<TenantStore>(), services.GetRequiredService<DnsTxtResolver>(),
-            services.GetRequiredService<TimeProvider>().GetUtcNow(), cancellationToken);
+            services.GetRequiredService<Events.EventFeedStore>(), services.GetRequiredService<TimeProvider>().GetUtcNow(), cancellationToken);
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Tenants");
         foreach (var claim in lost) LogLost(logger, claim.TenantId.Value);
     }
 
-    /// <returns>The claims that lost their verification in this run.</returns>
-    public static async Task<IReadOnlyList<DomainClaim>> RecheckAsync(TenantStore store, DnsTxtResolver resolver, DateTimeOffset now,
-        CancellationToken cancellationToken)
+    public const string VerificationLostEvent = "domain.verification_lost";
+
+    /// <returns>The claims that lost their verification in this run; each gets a domain.verification_lost event.</returns>
+    public static async Task<IReadOnlyList<DomainClaim>> RecheckAsync(TenantStore store, DnsTxtResolver resolver, Events.EventFeedStore events,
+        DateTimeOffset now, CancellationToken cancellationToken)
     {
         var lost = new List<DomainClaim>();
         foreach (var claim in await store.ListVerifiedClaimsAsync(cancellationToken))
@@ -36,7 +38,16 @@ public static partial class DomainReverification
             };
             if (await store.SaveClaimAsync(claim, after, cancellationToken) == SaveOutcome.Saved
                 && !present && claim.VerificationLostAt is null)
+            {
                 lost.Add(after);
+                await events.AppendAsync(new Events.EventRecord(Events.EventRecord.NewId(now), VerificationLostEvent, claim.TenantId.Value,
+                    null, null, now, new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["domain"] = claim.Domain,
+                        ["challengeRecord"] = claim.ChallengeRecordName,
+                        ["found"] = lookup.Problem ?? string.Join(", ", lookup.Values.Take(5)),
+                    }), cancellationToken);
+            }
         }
         return lost;
     }
