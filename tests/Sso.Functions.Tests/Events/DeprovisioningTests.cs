@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Sso.Functions.Connections;
 using Sso.Functions.DirectorySync;
 using Sso.Functions.Events;
+using Sso.Functions.Hosting;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
@@ -142,6 +143,53 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
         Assert.Equal(3, removedBefore);
         Assert.Equal(removedBefore, removedAfter);
         Assert.Single(WebhooksOfType("dsync.user.deprovisioned"));
+    }
+
+    [Fact]
+    public async Task A_task_that_fails_twice_is_retried_on_its_own_and_done_once()
+    {
+        // Its own app: the test breaks token storage for a moment.
+        await using var app = new SsoAppFactory(await AzuriteServer.Shared, new Dictionary<string, string?>
+        {
+            ["Queues:LocalDispatcher:VisibilitySeconds"] = "1",
+        });
+        var directory = await ScimTestDirectory.CreateAsync(app);
+        var userId = (await directory.CreateUserAsync($"flaky.{Guid.NewGuid():N}@example.com"))["id"]!.GetValue<string>();
+        foreach (var name in new[] { "One", "Two", "Three" }) await directory.CreateGroupAsync(name, userId);
+        var dispatcher = app.Get<LocalQueueDispatcher>();
+        await dispatcher.DrainOnceAsync(default);
+        // Token storage goes away (as in an outage of that table): the revoke task fails.
+        var signedIn = new SignedInUser
+        {
+            Subject = "sub_" + userId, TenantId = new TenantId(directory.TenantId), ConnectionId = new ConnectionId("con_" + new string('0', 26)),
+            Email = "flaky@example.com", Role = "member", DirectoryUserId = userId, AuthTime = app.Clock.GetUtcNow(),
+        };
+        Assert.False(await app.Get<AccessTokenStore>().IsRevokedAsync(signedIn, app.Clock.GetUtcNow(), default));
+        var tokens = new Azure.Data.Tables.TableClient(app.Azurite.ConnectionString, app.TablePrefix + "accesstokens");
+        await tokens.DeleteAsync();
+
+        await directory.PatchAsync($"/Users/{userId}", """[{"op":"replace","path":"active","value":false}]""");
+        var deprovisionQueue = await app.Get<StorageWorkQueue>().GetQueueAsync(DeprovisionWorker.QueueName, default);
+        async Task<long> DeliveriesOfRevokeAsync() =>
+            (await deprovisionQueue.PeekMessagesAsync(32)).Value
+                .Where(m => WorkEnvelope.Read(m.Body.ToString())?.Kind == DeprovisionWorker.RevokeAccess)
+                .Select(m => m.DequeueCount).SingleOrDefault();
+        for (var round = 0; round < 4; round++) await dispatcher.DrainOnceAsync(default);   // first failure
+        await Task.Delay(TimeSpan.FromSeconds(1.2));                                        // the queue's visibility timeout
+        Assert.Equal(1, await DeliveriesOfRevokeAsync());
+        await dispatcher.DrainOnceAsync(default);                                            // second failure
+        await tokens.CreateIfNotExistsAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        Assert.Equal(2, await DeliveriesOfRevokeAsync());
+        for (var round = 0; round < 4; round++) await dispatcher.DrainOnceAsync(default);   // third delivery succeeds
+
+        Assert.True(await app.Get<AccessTokenStore>().IsRevokedAsync(signedIn, app.Clock.GetUtcNow().AddSeconds(-1), default));
+        // The membership task did not wait for the failing one, and ran once.
+        app.Clock.Advance(TimeSpan.FromSeconds(5));
+        var feed = await app.CreateAdminClient().GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={directory.TenantId}&limit=1000");
+        Assert.Equal(3, feed!["data"]!.AsArray().Count(e => e!["type"]!.GetValue<string>() == "dsync.group.user_removed"));
+        Assert.Empty(await app.Get<DirectoryStore>().ListGroupIdsOfMemberAsync(new DirectoryId(directory.DirectoryId), userId, default));
+        Assert.Empty((await app.CreateAdminClient().GetFromJsonAsync<JsonObject>("/api/v1/deadletters"))!["data"]!.AsArray());
     }
 
     [Fact]
