@@ -78,19 +78,7 @@ public sealed class ConnectionStore(TableStorage storage)
     public async Task<SaveOutcome> ReplaceAsync(Connection before, Connection after, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
-        try
-        {
-            await table.UpdateEntityAsync(after.ToEntity(), before.ETag, TableUpdateMode.Replace, cancellationToken);
-            return SaveOutcome.Saved;
-        }
-        catch (RequestFailedException e) when (e.Status == 412)
-        {
-            return SaveOutcome.Stale;
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return SaveOutcome.NotFound;
-        }
+        return await table.ReplaceIfMatchAsync(after.ToEntity(), before.ETag, cancellationToken);
     }
 
     public async Task<SaveOutcome> DeleteAsync(Connection connection, CancellationToken cancellationToken)
@@ -98,18 +86,8 @@ public sealed class ConnectionStore(TableStorage storage)
         // Order: the connection row first (from then on nothing signs in through it), then the
         // index row; a crash in between leaves an index row that points at nothing.
         var table = await TableAsync(cancellationToken);
-        try
-        {
-            await table.DeleteEntityAsync(connection.TenantId.Value, connection.RowKey, connection.ETag, cancellationToken);
-        }
-        catch (RequestFailedException e) when (e.Status == 412)
-        {
-            return SaveOutcome.Stale;
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return SaveOutcome.NotFound;
-        }
+        var deleted = await table.DeleteIfMatchAsync(connection.TenantId.Value, connection.RowKey, connection.ETag, cancellationToken);
+        if (deleted != SaveOutcome.Saved) return deleted;
         try
         {
             await table.DeleteEntityAsync(IndexPartition, connection.Id.Value, ETag.All, cancellationToken);

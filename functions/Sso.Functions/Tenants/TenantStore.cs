@@ -72,19 +72,7 @@ public sealed class TenantStore(TableStorage storage)
     public async Task<SaveOutcome> SaveClaimAsync(DomainClaim before, DomainClaim after, CancellationToken cancellationToken)
     {
         var table = await DomainsAsync(cancellationToken);
-        try
-        {
-            await table.UpdateEntityAsync(after.ToEntity(), before.ETag, TableUpdateMode.Replace, cancellationToken);
-            return SaveOutcome.Saved;
-        }
-        catch (RequestFailedException e) when (e.Status == 412)
-        {
-            return SaveOutcome.Stale;
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return SaveOutcome.NotFound;
-        }
+        return await table.ReplaceIfMatchAsync(after.ToEntity(), before.ETag, cancellationToken);
     }
 
     /// <summary>
@@ -159,18 +147,8 @@ public sealed class TenantStore(TableStorage storage)
         // Order: the tenant row goes first, so a domain never routes to a deleted tenant for
         // longer than the release below takes (or, after a crash, than the sweep's interval).
         var table = await TenantsAsync(cancellationToken);
-        try
-        {
-            await table.DeleteEntityAsync(tenant.Id.Value, Tenant.RowKey, tenant.ETag, cancellationToken);
-        }
-        catch (RequestFailedException e) when (e.Status == 412)
-        {
-            return SaveOutcome.Stale;
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return SaveOutcome.NotFound;
-        }
+        var deleted = await table.DeleteIfMatchAsync(tenant.Id.Value, Tenant.RowKey, tenant.ETag, cancellationToken);
+        if (deleted != SaveOutcome.Saved) return deleted;
         await ReleaseAsync(tenant.Id, tenant.Domains, cancellationToken);
         return SaveOutcome.Saved;
     }

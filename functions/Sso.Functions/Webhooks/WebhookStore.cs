@@ -43,33 +43,13 @@ public sealed class WebhookStore(TableStorage storage)
     public async Task<SaveOutcome> ReplaceAsync(Webhook before, Webhook after, CancellationToken cancellationToken)
     {
         var table = await WebhooksAsync(cancellationToken);
-        try
-        {
-            await table.UpdateEntityAsync(after.ToEntity(), before.ETag, TableUpdateMode.Replace, cancellationToken);
-            return SaveOutcome.Saved;
-        }
-        catch (RequestFailedException e) when (e.Status == 412)
-        {
-            return SaveOutcome.Stale;
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return SaveOutcome.NotFound;
-        }
+        return await table.ReplaceIfMatchAsync(after.ToEntity(), before.ETag, cancellationToken);
     }
 
     public async Task<SaveOutcome> DeleteAsync(WebhookId id, CancellationToken cancellationToken)
     {
         var table = await WebhooksAsync(cancellationToken);
-        try
-        {
-            await table.DeleteEntityAsync(Webhook.Partition, id.Value, ETag.All, cancellationToken);
-            return SaveOutcome.Saved;
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return SaveOutcome.NotFound;
-        }
+        return await table.DeleteIfMatchAsync(Webhook.Partition, id.Value, ETag.All, cancellationToken);
     }
 
     public async Task<bool> IsDeliveredAsync(WebhookId id, string eventId, CancellationToken cancellationToken)
