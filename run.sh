@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 root="$(pwd)"
-scripts/ensure-tools.sh
+scripts/ensure-tools.sh --azurite-only
 mkdir -p .local/azurite .local/secrets
 
 if [ -z "${SSO_ADMIN_KEY:-}" ]; then

@@ -6,12 +6,18 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
 azurite_version="3.35.0"
 
+# --azurite-only: what ./run.sh needs; the test peers are for ./test.sh.
+azurite_only=false
+[ "${1:-}" = "--azurite-only" ] && azurite_only=true
+
 if [ ! -x "$tools/node_modules/.bin/azurite" ]; then
   echo "Installing Azurite $azurite_version into .tools/ ..."
   mkdir -p "$tools"
   [ -f "$tools/package.json" ] || echo '{"name":"sso-tools","private":true}' > "$tools/package.json"
   npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null
 fi
+
+$azurite_only && exit 0
 
 # The OpenID Provider nobody on this project wrote (oidc-provider), for the end-to-end OIDC tests.
 if [ ! -d "$root/tests/peers/node_modules/oidc-provider" ]; then
