@@ -77,15 +77,10 @@ public static class AcsBench
 
         static string AssertionId(int i) => $"_assert_bench_{i:D6}";
 
-        int IntArg(string name, int fallback)
-        {
-            var index = Array.IndexOf(args, name);
-            return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], out var parsed) ? parsed : fallback;
-        }
+        int IntArg(string name, int fallback) => BenchArgs.Int(args, name, fallback);
     }
 
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    private static double Percentile(double[] sorted, double p) => Latency.Percentile(sorted, p);
 
     private const string RedirectUri = "https://app.example.test/callback";
 

@@ -224,13 +224,9 @@ public static class DeprovisionBench
 
         static double Ms(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
 
-        static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+        static double Percentile(double[] sorted, double p) => Latency.Percentile(sorted, p);
 
-        int IntArg(string name, int fallback)
-        {
-            var index = Array.IndexOf(args, name);
-            return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], out var parsed) ? parsed : fallback;
-        }
+        int IntArg(string name, int fallback) => BenchArgs.Int(args, name, fallback);
     }
 
     private static async Task ForEachAsync(int count, int parallel, Func<int, Task> body)

@@ -132,16 +132,12 @@ public static class ScimBench
             Console.WriteLine($"{name,-34} {count,7} {count / total.Elapsed.TotalSeconds,9:0.0} {Percentile(latencies, 0.50),8:0.0} {Percentile(latencies, 0.99),8:0.0} {errors,7}");
         }
 
-        static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+        static double Percentile(double[] sorted, double p) => Latency.Percentile(sorted, p);
 
         static StringContent Scim(string json) => new(json, Encoding.UTF8, "application/scim+json");
 
-        int IntArg(string name, int fallback) => StringArg(name) is { } value && int.TryParse(value, out var parsed) ? parsed : fallback;
+        int IntArg(string name, int fallback) => BenchArgs.Int(args, name, fallback);
 
-        string? StringArg(string name)
-        {
-            var index = Array.IndexOf(args, name);
-            return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
-        }
+        string? StringArg(string name) => BenchArgs.String(args, name);
     }
 }
