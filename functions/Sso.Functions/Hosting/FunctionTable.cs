@@ -29,6 +29,7 @@ public static class FunctionTable
         .. WebhookEndpoints.Endpoints,
         .. DeadLetterEndpoints.Endpoints,
         .. Oidc.OidcCallbackEndpoints.Endpoints,
+        .. Audit.AuditEndpoints.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =
@@ -43,6 +44,7 @@ public static class FunctionTable
         DomainClaimSweep.Function,
         DomainReverification.Function,
         OutboxSweep.Function,
+        Audit.AuditRetentionSweep.Function,
         .. SignInMaintenance.Timers,
     ];
 

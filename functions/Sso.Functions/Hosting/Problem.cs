@@ -48,6 +48,9 @@ public sealed record Problem(int Status, string Code, string Title, string Detai
 
 public static class ProblemResults
 {
+    /// <summary>The problem code of the answer, for the audit trail's failure reason.</summary>
+    public const string CodeItem = "ProblemCode";
+
     public static IResult Write(Problem problem) => new ProblemResult(problem);
 
     private sealed class ProblemResult(Problem problem) : IResult
@@ -57,6 +60,7 @@ public static class ProblemResults
 
     public static async Task WriteAsync(HttpContext context, Problem problem)
     {
+        context.Items[CodeItem] = problem.Code;
         context.Response.StatusCode = problem.Status;
         context.Response.ContentType = "application/problem+json";
         if (problem.Status == 401)

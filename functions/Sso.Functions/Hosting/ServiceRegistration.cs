@@ -76,6 +76,7 @@ public static class ServiceRegistration
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
         services.AddSignIn();
+        Audit.AuditServiceRegistration.AddAudit(services, configuration);
 
         services.AddSingleton(WebhookOptions.From(configuration));
         services.AddSingleton<WebhookStore>();

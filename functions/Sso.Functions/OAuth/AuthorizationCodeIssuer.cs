@@ -25,6 +25,7 @@ public sealed partial class AuthorizationCodeIssuer(
         VerifiedIdentity identity, CancellationToken cancellationToken)
     {
         context.Items[RequestPipeline.TenantItem] = pending.TenantId.Value;
+        context.Items[Audit.AuditLog.EmailDomainItem] = DomainName.OfEmail(identity.Email);
         if (connection.Id != pending.ConnectionId || connection.TenantId != pending.TenantId)
             return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.ConnectionUnavailable, cancellationToken);
         if (await tenants.FindAsync(pending.TenantId, cancellationToken) is not { } tenant)
@@ -78,6 +79,7 @@ public sealed partial class AuthorizationCodeIssuer(
             ExpiresAt = now + AuthorizationCode.Lifetime,
         }, login, cancellationToken);
         await events.PublishAsync(pending.ClientId, login, cancellationToken);
+        await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, tenant.Id, connection.Id, pending.ClientId, "success", null);
         LogSignedIn(logger, tenant.Id.Value, connection.Id.Value, pending.ClientId.Value);
 
         return OAuthResults.Redirect(pending.RedirectUri, pending.ResponseMode,
@@ -105,6 +107,8 @@ public sealed partial class AuthorizationCodeIssuer(
             ["reason"] = errorDescriptionCode,
             ["failureKind"] = failureKind,
         }), cancellationToken);
+        await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, pending.TenantId, pending.ConnectionId,
+            pending.ClientId, "failure", errorDescriptionCode, failureKind);
         LogRefused(logger, pending.TenantId.Value, pending.ConnectionId.Value, errorDescriptionCode);
         return ErrorRedirect(pending, error, errorDescriptionCode);
     }

@@ -62,7 +62,7 @@ public static partial class OidcCallbackEndpoints
         {
             var (failure, error, description) = outcome.Error;
             LogRejected(logger, pending.TenantId.Value, pending.ConnectionId.Value, failure.Kind, failure.Message);
-            return await issuer.FailAsync(context, pending, error, description, cancellationToken);
+            return await issuer.FailAsync(context, pending, error, description, cancellationToken, failure.Kind.ToString());
         }
         return await issuer.CompleteAsync(context, pending, connection, outcome.Value, cancellationToken);
     }

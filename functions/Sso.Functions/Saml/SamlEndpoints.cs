@@ -61,6 +61,9 @@ public static partial class SamlEndpoints
         if (!pendingResult.IsSuccess)
         {
             LogRejected(logger, connection.Id.Value, pendingResult.Error.Kind);
+            if (pendingResult.Error.Expired is null)
+                await services.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, connection.TenantId, connection.Id, null,
+                    "failure", SignInRefusals.IdpResponseRejected, pendingResult.Error.Kind);
             return pendingResult.Error.Expired is { } expired
                 ? await issuer.FailAsync(context, expired, OAuthErrorCodes.AccessDenied, SignInRefusals.SignInExpired, cancellationToken)
                 : NoRedirectPage(pendingResult.Error.Message);

@@ -40,6 +40,7 @@ public static class ScimAuthentication
         var match = await store.FindTokenByHashAsync(directoryId, hash, context.RequestAborted);
         if (match is null || !CryptographicOperations.FixedTimeEquals(hash, match.Hash)) return ScimError.Unauthorized();
         if (await store.FindDirectoryAsync(directoryId, context.RequestAborted) is not { } directory) return ScimError.Unauthorized();
+        context.Items[Audit.AuditLog.ScimTokenIdItem] = match.TokenId;
 
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         if (match.LastUsedAt is not { } lastUsed || now - lastUsed >= LastUsedGranularity)

@@ -19,6 +19,9 @@ public sealed record TenantSettings
     /// </summary>
     public bool? RequireVerifiedDomains { get; set; }
 
+    /// <summary>How long the tenant's audit trail is kept; null means the service's Audit:RetentionDays.</summary>
+    public int? AuditRetentionDays { get; set; }
+
     public static TenantSettings Default { get; } = new();
 
     public Result<TenantSettings, string> Validate()
@@ -41,6 +44,8 @@ public sealed record TenantSettings
                 return $"the mapping for group '{mapping.Group}' names the role '{mapping.Role}', which is not one of settings.roles";
         }
         if (RoleAttribute is { Length: 0 or > 256 }) return "settings.roleAttribute must be 1-256 characters or null";
+        if (AuditRetentionDays is < 1 or > Audit.AuditOptions.MaxRetentionDays)
+            return $"settings.auditRetentionDays must be from 1 to {Audit.AuditOptions.MaxRetentionDays} days or null";
         return this;
     }
 

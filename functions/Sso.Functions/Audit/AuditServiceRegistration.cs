@@ -1,0 +1,12 @@
+namespace Sso.Functions.Audit;
+
+public static class AuditServiceRegistration
+{
+    public static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(AuditOptions.From(configuration));
+        services.AddSingleton<AuditStore>();
+        services.AddSingleton<AuditLog>();
+        return services;
+    }
+}

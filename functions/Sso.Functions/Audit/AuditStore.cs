@@ -1,0 +1,101 @@
+using System.Text.Json.Nodes;
+using Azure;
+using Azure.Data.Tables;
+using Sso.Functions.Storage;
+
+namespace Sso.Functions.Audit;
+
+/// <summary>
+/// The audit trail, table "audit": one partition per tenant (<see cref="AuditRecord.GlobalPartition"/>
+/// for what belongs to none), RowKey the record id without its prefix, which sorts newest first.
+/// Rows are written once and never updated; the retention sweep deletes them by key range.
+/// </summary>
+public sealed class AuditStore(TableStorage storage, AuditOptions options)
+{
+    public const int MaxPageSize = 200;
+
+    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(options.TableName, cancellationToken);
+
+    public async Task AppendAsync(AuditRecord record, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        await table.AddEntityAsync(record.ToEntity(), cancellationToken);
+    }
+
+    /// <summary>
+    /// A page of one partition, newest first, optionally of one type. <paramref name="after"/> is the id
+    /// of the last row of the previous page; rows written since then sort before it, so paging on
+    /// never repeats or skips a row. The next cursor is null once the partition is exhausted.
+    /// </summary>
+    public async Task<(IReadOnlyList<JsonObject> Rows, string? NextCursor)> ReadAsync(
+        string partition, string? type, string? after, int limit, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var filter = $"PartitionKey eq '{TableKey.Quote(partition)}'";
+        if (after is not null) filter += $" and RowKey gt '{TableKey.Quote(after[AuditRecord.IdPrefix.Length..])}'";
+        if (type is not null) filter += $" and Type eq '{TableKey.Quote(type)}'";
+        var rows = new List<JsonObject>(limit);
+        var more = false;
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(limit + 1, 1000),
+                           select: ["Record"], cancellationToken: cancellationToken))
+        {
+            if (rows.Count == limit)
+            {
+                more = true;
+                break;
+            }
+            rows.Add(AuditRecord.ReadJson(entity));
+        }
+        return (rows, more ? rows[^1]["id"]?.GetValue<string>() : null);
+    }
+
+    /// <summary>
+    /// Deletes every row older than its partition's retention, in per-partition batches of 100.
+    /// One cross-partition query by RowKey finds them (a daily scan of the keys of old rows only);
+    /// <paramref name="retentionOf"/> gives each partition's retention, and <paramref name="shortest"/>
+    /// bounds the query so rows younger than every retention are never read.
+    /// </summary>
+    public async Task<int> DeleteExpiredAsync(DateTimeOffset now, TimeSpan shortest, Func<string, TimeSpan> retentionOf,
+        CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var filter = $"RowKey gt '{AuditRecord.RowKeyBefore(now - shortest)}'";
+        var deleted = 0;
+        var batch = new List<TableTransactionAction>(100);
+        string? batchPartition = null;
+        var cutoffs = new Dictionary<string, string>();
+
+        async Task FlushAsync()
+        {
+            if (batch.Count == 0) return;
+            try
+            {
+                await table.SubmitTransactionAsync(batch, cancellationToken);
+            }
+            catch (TableTransactionFailedException e) when (e.Status == 404)
+            {
+                // Another sweep deleted a row of the batch first; the rest go on the next run.
+            }
+            deleted += batch.Count;
+            batch.Clear();
+        }
+
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"],
+                           cancellationToken: cancellationToken))
+        {
+            if (!cutoffs.TryGetValue(entity.PartitionKey, out var cutoff))
+                cutoffs[entity.PartitionKey] = cutoff = AuditRecord.RowKeyBefore(now - retentionOf(entity.PartitionKey));
+            if (string.CompareOrdinal(entity.RowKey, cutoff) <= 0) continue;
+            if (batchPartition != entity.PartitionKey || batch.Count == 100)
+            {
+                await FlushAsync();
+                batchPartition = entity.PartitionKey;
+            }
+            // Audit rows are never updated, so deleting whatever is there is safe.
+            batch.Add(new TableTransactionAction(TableTransactionActionType.Delete,
+                new TableEntity(entity.PartitionKey, entity.RowKey), ETag.All));
+        }
+        await FlushAsync();
+        return deleted;
+    }
+}
