@@ -44,6 +44,7 @@ public static class FunctionTable
         DomainClaimSweep.Function,
         DomainReverification.Function,
         OutboxSweep.Function,
+        Connections.CertificateExpiryCheck.Function,
         .. SignInMaintenance.Timers,
     ];
 

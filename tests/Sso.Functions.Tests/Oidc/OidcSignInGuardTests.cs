@@ -77,7 +77,12 @@ public class OidcSignInGuardTests(FakeOpFixture fixture) : IClassFixture<FakeOpF
     {
         var connectionId = await CreateConnectionAsync(new JsonObject { ["googleHostedDomain"] = "Example.COM" });
         var url = $"/api/v1/tenants/{_tenantId}/connections/{connectionId}";
-        Assert.Equal("example.com", (await _flow.Admin.GetFromJsonAsync<JsonObject>(url))!["googleHostedDomain"]!.GetValue<string>());
+        var view = (await _flow.Admin.GetFromJsonAsync<JsonObject>(url))!;
+        Assert.Equal("example.com", view["googleHostedDomain"]!.GetValue<string>());
+        Assert.False(view["allowOutsideDomains"]!.GetValue<bool>());
+        // OIDC keys come from the IdP's JWKS: no certificate to watch.
+        Assert.Empty(view["certificates"]!.AsArray());
+        Assert.Empty(view["warnings"]!.AsArray());
 
         var bad = await _flow.Admin.PatchAsync(url, JsonContent.Create(new JsonObject { ["googleHostedDomain"] = "not a domain" }));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
