@@ -138,6 +138,20 @@ public sealed class ConnectionStore(TableStorage storage)
         catch (RequestFailedException e) when (e.Status == 404)
         {
         }
+        // The certificate-expiry marks go last; one left by a crash only marks a certificate of a deleted connection.
+        var marks = TableKey.Row(CertificateNoticeKind, connection.Id.Value + ".");
+        await foreach (var mark in table.QueryAsync<TableEntity>(
+                           $"PartitionKey eq '{TableKey.Quote(connection.TenantId.Value)}' and RowKey ge '{TableKey.Quote(marks)}' and RowKey lt '{TableKey.Quote(marks)}~'",
+                           select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            try
+            {
+                await table.DeleteEntityAsync(connection.TenantId.Value, mark.RowKey, ETag.All, cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+            }
+        }
         return SaveOutcome.Saved;
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using Sso.Testing;
 
 namespace Sso.Functions.Tests.Connections;
@@ -92,5 +93,12 @@ public class CertificateExpiryTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         Assert.False(byConnection[soonConnection]!["data"]!["expired"]!.GetValue<bool>());
         Assert.InRange(byConnection[soonConnection]!["data"]!["daysLeft"]!.GetValue<int>(), 19, 20);
         Assert.True(byConnection[goneConnection]!["data"]!["expired"]!.GetValue<bool>());
+
+        // Deleting a connection removes its marks with it.
+        var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "connections");
+        int Marks() => table.Query<TableEntity>(e => e.PartitionKey == tenantId).Count(e => e.RowKey.StartsWith("certnotice|"));
+        Assert.Equal(2, Marks());
+        Assert.Equal(HttpStatusCode.NoContent, (await _admin.DeleteAsync($"/api/v1/tenants/{tenantId}/connections/{goneConnection}")).StatusCode);
+        Assert.Equal(1, Marks());
     }
 }

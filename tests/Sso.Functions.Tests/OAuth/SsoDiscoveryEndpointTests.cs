@@ -87,6 +87,24 @@ public class SsoDiscoveryEndpointTests(SsoAppFixture fixture) : IClassFixture<Ss
         Assert.False(body["ssoRequired"]!.GetValue<bool>());
     }
 
+    [Fact]
+    public async Task Names_the_tenant_but_no_url_when_the_tenant_has_no_connection_yet()
+    {
+        var admin = fixture.App.CreateAdminClient();
+        var domain = $"noconn{Guid.NewGuid():N}"[..20] + ".test";
+        var tenant = await admin.PostAsJsonAsync("/api/v1/tenants", new { name = "Early", domains = new[] { domain } });
+        var tenantId = (await tenant.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsync($"/api/v1/tenants/{tenantId}",
+            JsonContent.Create(new JsonObject { ["settings"] = new JsonObject { ["enforceSso"] = true } }))).StatusCode);
+
+        var body = await OkAsync(await admin.GetAsync(Discover("jo@" + domain)));
+
+        Assert.True(body["ssoRequired"]!.GetValue<bool>());
+        Assert.Equal(tenantId, body["tenantId"]!.GetValue<string>());
+        Assert.Null(body["connectionId"]);
+        Assert.Null(body["authorizeUrl"]);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("not-an-email")]
