@@ -27,7 +27,7 @@ public enum EmailDomainStanding
 /// </summary>
 public sealed class EmailDomainGuard(TenantStore tenants)
 {
-    /// <returns>The refusal code, or null when the email may sign in through <paramref name="connection"/>.</returns>
+    /// <returns>The refusal code, or null when the email may sign in.</returns>
     public static string? Decide(EmailDomainStanding standing, bool allowOutsideDomains) => standing switch
     {
         EmailDomainStanding.OfTheTenant => null,
