@@ -160,6 +160,7 @@ public static class ConnectionEndpoints
         {
             view["redirectUri"] = options.Url("/oidc/callback");
         }
+        CertificateExpiryCheck.Describe(view, connection, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow());
         foreach (var (name, value) in connection.Config)
             view.TryAdd(name, value?.DeepClone());
         view["createdAt"] = connection.CreatedAt.ToString("O");

@@ -48,6 +48,49 @@ public sealed class ConnectionStore(TableStorage storage)
         return connections.OrderBy(c => c.CreatedAt).ThenBy(c => c.Id.Value, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>Every connection of every tenant (a scan, for daily timers).</summary>
+    public async IAsyncEnumerable<Connection> ListAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        await foreach (var row in table.QueryAsync<TableEntity>(
+                           $"RowKey ge '{Connection.Kind}|' and RowKey lt '{Connection.Kind}}}'", cancellationToken: cancellationToken))
+            yield return Connection.FromEntity(row);
+    }
+
+    public const string CertificateNoticeKind = "certnotice";
+
+    /// <summary>
+    /// Commits, in the connection's partition and one transaction, the mark that a certificate's
+    /// expiry was announced and the outbox row of that announcement. <see cref="SaveOutcome.AlreadyExists"/>:
+    /// it was announced before, and nothing is written.
+    /// </summary>
+    public async Task<SaveOutcome> RecordCertificateNoticeAsync(Connection connection, string thumbprint, Events.EventRecord notice,
+        CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var mark = new TableEntity(connection.TenantId.Value, TableKey.Row(CertificateNoticeKind, connection.Id.Value + "." + thumbprint))
+        {
+            ["ConnectionId"] = connection.Id.Value,
+            ["Thumbprint"] = thumbprint,
+            ["EventId"] = notice.Id,
+        };
+        try
+        {
+            await table.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.Add, mark),
+                new TableTransactionAction(TableTransactionActionType.Add, notice.ToOutboxEntity(connection.TenantId.Value)),
+            ], cancellationToken);
+            return SaveOutcome.Saved;
+        }
+        catch (TableTransactionFailedException e) when (e.Status == 409)
+        {
+            return SaveOutcome.AlreadyExists;
+        }
+    }
+
+    public Task<TableClient> OutboxTableAsync(CancellationToken cancellationToken) => TableAsync(cancellationToken);
+
     public async Task<SaveOutcome> CreateAsync(Connection connection, CancellationToken cancellationToken)
     {
         // Order: the index row first, then the connection row. A crash in between leaves an
@@ -94,6 +137,20 @@ public sealed class ConnectionStore(TableStorage storage)
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
+        }
+        // The certificate-expiry marks go last; one left by a crash only marks a certificate of a deleted connection.
+        var marks = TableKey.Row(CertificateNoticeKind, connection.Id.Value + ".");
+        await foreach (var mark in table.QueryAsync<TableEntity>(
+                           $"PartitionKey eq '{TableKey.Quote(connection.TenantId.Value)}' and RowKey ge '{TableKey.Quote(marks)}' and RowKey lt '{TableKey.Quote(marks)}~'",
+                           select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            try
+            {
+                await table.DeleteEntityAsync(connection.TenantId.Value, mark.RowKey, ETag.All, cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+            }
         }
         return SaveOutcome.Saved;
     }

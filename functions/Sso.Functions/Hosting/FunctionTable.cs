@@ -21,6 +21,7 @@ public static class FunctionTable
         .. ClientEndpoints.Endpoints,
         .. Connections.ConnectionEndpoints.Endpoints,
         .. SignInEndpoints.All,
+        .. SsoDiscoveryEndpoints.Endpoints,
         .. DirectoryEndpoints.Endpoints,
         .. ScimDiscoveryEndpoints.Endpoints,
         .. ScimUserEndpoints.Endpoints,
@@ -45,6 +46,7 @@ public static class FunctionTable
         DomainReverification.Function,
         OutboxSweep.Function,
         Audit.AuditRetentionSweep.Function,
+        Connections.CertificateExpiryCheck.Function,
         .. SignInMaintenance.Timers,
     ];
 

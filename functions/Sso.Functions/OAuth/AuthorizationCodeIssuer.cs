@@ -15,6 +15,7 @@ namespace Sso.Functions.OAuth;
 public sealed partial class AuthorizationCodeIssuer(
     TenantStore tenants,
     SignInDirectory directory,
+    EmailDomainGuard domainGuard,
     AuthorizationCodeStore codes,
     SignInEvents events,
     SsoOptions options,
@@ -31,8 +32,8 @@ public sealed partial class AuthorizationCodeIssuer(
         if (await tenants.FindAsync(pending.TenantId, cancellationToken) is not { } tenant)
             return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.ConnectionUnavailable, cancellationToken);
 
-        if (identity.Email is { } email && await DomainOfOtherTenantAsync(tenant.Id, email, cancellationToken))
-            return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.EmailDomainNotAllowed, cancellationToken);
+        if (await domainGuard.CheckAsync(tenant, connection, identity.Email, cancellationToken) is { } domainRefusal)
+            return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, domainRefusal, cancellationToken);
 
         var directoryUser = identity.Email is { Length: > 0 } asserted
             ? await directory.FindUserByEmailAsync(tenant.Id, asserted, cancellationToken)
@@ -122,15 +123,6 @@ public sealed partial class AuthorizationCodeIssuer(
             new("state", pending.State),
             new("iss", options.Issuer),
         ]);
-
-    private async Task<bool> DomainOfOtherTenantAsync(TenantId tenantId, string email, CancellationToken cancellationToken)
-    {
-        if (DomainName.OfEmail(email) is not { } domain) return false;
-        // DESIGN: an email domain belongs to one tenant only, so an IdP of one tenant cannot
-        // vouch for addresses of a domain that another tenant has claimed.
-        // A claim its tenant must verify but has not claims no email (requireVerifiedDomains).
-        return await tenants.FindSignInTenantAsync(domain, cancellationToken) is { } owner && owner.Id != tenantId;
-    }
 
     private static string? JoinName(string? given, string? family) =>
         string.Join(" ", new[] { given, family }.Where(s => !string.IsNullOrWhiteSpace(s))) is { Length: > 0 } joined ? joined : null;

@@ -22,8 +22,14 @@ public static class SignInRefusals
     /// <summary>The IdP sent no usable email address.</summary>
     public const string EmailMissing = "email_missing";
 
-    /// <summary>The asserted email's domain belongs to another tenant.</summary>
+    /// <summary>The asserted email's domain belongs to another tenant (allowOutsideDomains does not change this).</summary>
     public const string EmailDomainNotAllowed = "email_domain_not_allowed";
+
+    /// <summary>The asserted email's domain is none of the tenant's domains and the connection does not set allowOutsideDomains.</summary>
+    public const string EmailOutsideTenantDomains = "email_outside_tenant_domains";
+
+    /// <summary>The asserted email's domain is the tenant's, but not verified while the tenant sets requireVerifiedDomains.</summary>
+    public const string EmailDomainNotVerified = "email_domain_not_verified";
 
     /// <summary>The IdP's answer failed validation (the log has the SAML or OIDC failure kind).</summary>
     public const string IdpResponseRejected = "idp_response_rejected";

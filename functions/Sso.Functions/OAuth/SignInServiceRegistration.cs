@@ -19,6 +19,7 @@ public static class SignInServiceRegistration
         services.AddSingleton<SignInEvents>();
         services.AddSingleton<AssertionReplayStore>();
         services.AddSingleton<SignInDirectory>();
+        services.AddSingleton<EmailDomainGuard>();
         services.AddSingleton<AuthorizationCodeIssuer>();
         return services;
     }

@@ -74,6 +74,8 @@ public static partial class OidcCallbackEndpoints
         OidcFailureKind.IdpUnreachable or OidcFailureKind.IdpTimeout or OidcFailureKind.IdpResponseTooLarge
             or OidcFailureKind.IdpHttpError or OidcFailureKind.DiscoveryMalformed or OidcFailureKind.JwksMalformed
             => new(failure, OAuthErrorCodes.TemporarilyUnavailable, OidcRefusals.IdpUnavailable),
+        OidcFailureKind.EntraTenantNotAllowed or OidcFailureKind.HostedDomainNotAllowed
+            => new(failure, OAuthErrorCodes.AccessDenied, OidcRefusals.IdpTenantMismatch),
         _ => new(failure, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected),
     };
 
@@ -115,8 +117,8 @@ public static partial class OidcCallbackEndpoints
         var tokens = await ExchangeCodeAsync(services, provider, config, code, codeVerifier, secret, cancellationToken);
         if (!tokens.IsSuccess) return Rejected(tokens.Error);
 
-        var expectations = new IdTokenExpectations(provider.Issuer, config.ClientId, nonce, config.ClockSkew, config.EntraTenantIds,
-            config.IsGoogle ? await TenantDomainsAsync(services, pending.TenantId, cancellationToken) : null);
+        var expectations = new IdTokenExpectations(provider.Issuer, config.ClientId, nonce, config.ClockSkew, config.ExpectedEntraTenantIds,
+            config.RequiredHostedDomains(config.IsGoogle ? await TenantDomainsAsync(services, pending.TenantId, cancellationToken) : []));
         var validated = await ValidateWithKeyRefreshAsync(cache, provider, tokens.Value.IdToken, expectations, clock.GetUtcNow(), cancellationToken);
         if (!validated.IsSuccess) return Rejected(validated.Error);
         var token = validated.Value;

@@ -21,7 +21,10 @@ public static partial class OidcConnectionSetup
     public const int MaxEntraTenants = 50;
 
     private static readonly HashSet<string> Members =
-        ["type", "name", "issuer", "clientId", "clientSecret", "scopes", "entraTenantIds", "clockSkewSeconds"];
+    [
+        "type", "name", "issuer", "clientId", "clientSecret", "scopes", "entraTenantIds", "clockSkewSeconds",
+        OidcConnectionConfig.GoogleHostedDomainSetting, .. ConnectionSignInSettings.Members,
+    ];
 
     public static string ClientSecretName(ConnectionId id) => "oidc-client-secret-" + id.Value.Replace('_', '-');
 
@@ -37,6 +40,7 @@ public static partial class OidcConnectionSetup
             ["scopes"] = new JsonArray(OidcAuthorizationRequest.DefaultScopes.Select(s => (JsonNode?)s).ToArray()),
             ["clockSkewSeconds"] = DefaultClockSkewSeconds,
         };
+        ConnectionSignInSettings.SetDefaults(config);
         var applied = await ApplyAsync(context, config, body, now);
         if (!applied.IsSuccess) return applied.Error;
         var name = ReadName(body);
@@ -114,6 +118,18 @@ public static partial class OidcConnectionSetup
             if (input["clockSkewSeconds"] is not JsonValue v || !v.TryGetValue<int>(out var skew) || skew is < 0 or > 600)
                 return Problem.Validation("'clockSkewSeconds' must be a whole number from 0 to 600.");
             config["clockSkewSeconds"] = skew;
+        }
+        if (ConnectionSignInSettings.Apply(config, input) is { } guardProblem) return guardProblem;
+        if (input.ContainsKey(OidcConnectionConfig.GoogleHostedDomainSetting))
+        {
+            // Google Workspace: 'hd' names the Workspace domain of the account; null stops the check.
+            if (input[OidcConnectionConfig.GoogleHostedDomainSetting] is null)
+                config.Remove(OidcConnectionConfig.GoogleHostedDomainSetting);
+            else if (!TryString(input[OidcConnectionConfig.GoogleHostedDomainSetting], out var hd)
+                     || Tenants.DomainName.Normalize(hd) is not { IsSuccess: true } hostedDomain)
+                return Problem.Validation("'googleHostedDomain' must be the Google Workspace domain (e.g. \"example.com\") or null.");
+            else
+                config[OidcConnectionConfig.GoogleHostedDomainSetting] = hostedDomain.Value;
         }
         if (input.ContainsKey("entraTenantIds"))
         {

@@ -23,6 +23,7 @@ public static class SamlConnectionSetup
     [
         "type", "name", "idpMetadataXml", "idpMetadataUrl", "idpEntityId", "idpSsoUrl", "idpCertificates",
         "allowSha1", "clockSkewSeconds", "signAuthnRequests", "attributeMapping", "idpInitiated",
+        .. ConnectionSignInSettings.Members,
     ];
 
     private static readonly HashSet<string> MappingMembers = ["email", "firstName", "lastName", "groups"];
@@ -36,14 +37,16 @@ public static class SamlConnectionSetup
             return Problem.Validation(
                 "Give exactly one of 'idpMetadataXml', 'idpMetadataUrl', or 'idpEntityId' with 'idpSsoUrl' and 'idpCertificates'.");
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        var config = await ApplyAsync(context, new JsonObject
+        var defaults = new JsonObject
         {
             ["allowSha1"] = false,
             ["clockSkewSeconds"] = DefaultClockSkewSeconds,
             ["signAuthnRequests"] = false,
             ["attributeMapping"] = new JsonObject(),
             ["idpInitiated"] = new JsonObject { ["enabled"] = false },
-        }, body, now);
+        };
+        ConnectionSignInSettings.SetDefaults(defaults);
+        var config = await ApplyAsync(context, defaults, body, now);
         if (!config.IsSuccess) return config.Error;
         if (ReadName(body) is { IsSuccess: false } badName) return badName.Error;
         return new Connection(ConnectionId.New(), tenantId, ConnectionTypes.Saml, ReadName(body).Value, config.Value, now, now);
@@ -175,6 +178,7 @@ public static class SamlConnectionSetup
             }
             config["idpCertificates"] = ders;
         }
+        if (ConnectionSignInSettings.Apply(config, input) is { } guardProblem) return guardProblem;
         if (input.ContainsKey("allowSha1"))
         {
             if (input["allowSha1"] is not JsonValue v || !v.TryGetValue<bool>(out var allow))

@@ -7,7 +7,8 @@ namespace Sso.Protocols.Oidc;
 
 /// <summary>What the id_token must say for this sign-in.</summary>
 /// <param name="Issuer">The issuer from discovery; for Entra ID multi-tenant it holds <c>{tenantid}</c>.</param>
-/// <param name="AllowedEntraTenantIds">With a <c>{tenantid}</c> issuer, the Entra tenants (<c>tid</c>) this connection admits.</param>
+/// <param name="AllowedEntraTenantIds">The Entra tenants (<c>tid</c>) this connection admits: required with a <c>{tenantid}</c>
+/// issuer; with any other issuer, when set, <c>tid</c> must be present and one of them.</param>
 /// <param name="RequiredHostedDomains">When set (Google), <c>hd</c> must be one of these domains.</param>
 public sealed record IdTokenExpectations(
     string Issuer,
@@ -157,9 +158,20 @@ public static class IdTokenValidator
     {
         var issuer = ValidatedIdToken.ReadString(claims, "iss");
         if (!expected.Issuer.Contains(OidcDiscoveryReader.EntraTenantPlaceholder, StringComparison.Ordinal))
-            return issuer == expected.Issuer
-                ? issuer
-                : OidcFailure.Mismatch(OidcFailureKind.IssuerMismatch, "The id_token's issuer", expected.Issuer, issuer);
+        {
+            if (issuer != expected.Issuer)
+                return OidcFailure.Mismatch(OidcFailureKind.IssuerMismatch, "The id_token's issuer", expected.Issuer, issuer);
+            // A single-tenant Entra issuer names the tenant already; tid must agree (a token of a
+            // B2B guest's home tenant, or of another tenant, is not the customer's sign-in).
+            if (expected.AllowedEntraTenantIds is { Count: > 0 } required
+                && (ValidatedIdToken.ReadString(claims, "tid") is not { } singleTid || !required.Contains(singleTid, StringComparer.OrdinalIgnoreCase)))
+                return new OidcFailure(OidcFailureKind.EntraTenantNotAllowed,
+                    ValidatedIdToken.ReadString(claims, "tid") is { } other
+                        ? $"The user signed in with Entra tenant '{other}', which this connection does not admit."
+                        : "The id_token has no 'tid' (Entra tenant id); this connection admits only its Entra tenant.",
+                    string.Join(",", required), ValidatedIdToken.ReadString(claims, "tid"));
+            return issuer;
+        }
 
         var tid = ValidatedIdToken.ReadString(claims, "tid");
         if (tid is null || !Guid.TryParseExact(tid, "D", out _))

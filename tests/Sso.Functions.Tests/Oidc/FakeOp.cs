@@ -70,6 +70,13 @@ public sealed class FakeOp : IAsyncDisposable
             document["issuer"] = op.EntraIssuerTemplate;
             return Results.Text(document.ToJsonString(), "application/json");
         });
+        // Entra ID's single-tenant authority: /<tenant id>/v2.0 publishes that tenant's issuer.
+        app.MapGet("/{tid:guid}/v2.0/.well-known/openid-configuration", (Guid tid) =>
+        {
+            var document = op.Discovery();
+            document["issuer"] = op.EntraIssuer(tid.ToString("D"));
+            return Results.Text(document.ToJsonString(), "application/json");
+        });
         app.MapGet("/jwks", () =>
         {
             Interlocked.Increment(ref op.JwksRequests);
@@ -141,8 +148,11 @@ public sealed class FakeOp : IAsyncDisposable
         };
     }
 
+    /// <summary>The email <see cref="Claims"/> asserts unless told otherwise: set it to an address of the test's tenant.</summary>
+    public string DefaultEmail { get; set; } = "alice@acme.test";
+
     /// <summary>Good claims for <paramref name="nonce"/> at <paramref name="now"/>; the test edits them.</summary>
-    public JsonObject Claims(string nonce, DateTimeOffset now, string email = "alice@acme.test") => new()
+    public JsonObject Claims(string nonce, DateTimeOffset now, string? email = null) => new()
     {
         ["iss"] = Issuer,
         ["sub"] = "fake-user-1",
@@ -150,7 +160,7 @@ public sealed class FakeOp : IAsyncDisposable
         ["nonce"] = nonce,
         ["iat"] = now.ToUnixTimeSeconds(),
         ["exp"] = now.AddMinutes(5).ToUnixTimeSeconds(),
-        ["email"] = email,
+        ["email"] = email ?? DefaultEmail,
         ["email_verified"] = true,
         ["name"] = "Alice Liddell",
     };

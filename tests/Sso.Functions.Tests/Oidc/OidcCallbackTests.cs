@@ -40,7 +40,9 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
     {
         Op.IdToken = null;
         Op.TokenDelay = TimeSpan.Zero;
-        _tenantId = await _flow.CreateTenantAsync(OidcTestFlow.UniqueDomain());
+        var domain = OidcTestFlow.UniqueDomain();
+        Op.DefaultEmail = "alice@" + domain;
+        _tenantId = await _flow.CreateTenantAsync(domain);
         (_clientId, _) = await _flow.CreateClientAsync();
         _connectionId = (await _flow.CreateConnectionAsync(_tenantId, Op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
     }
@@ -108,7 +110,7 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
         claims.Remove("email");
         claims.Remove("name");
         Op.IdToken = () => Op.Sign(claims);
-        Op.UserInfo = new JsonObject { ["sub"] = "fake-user-1", ["email"] = "alice@acme.test", ["email_verified"] = true, ["name"] = "Alice" };
+        Op.UserInfo = new JsonObject { ["sub"] = "fake-user-1", ["email"] = Op.DefaultEmail, ["email_verified"] = true, ["name"] = "Alice" };
 
         var response = await _flow.CallbackAsync(Query(state));
         Assert.NotEmpty(OidcTestFlow.Param(response.Headers.Location!, "code"));
@@ -160,6 +162,7 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
     {
         // Its own IdP: the JWKS cache is per issuer and this test moves the clock on it.
         await using var op = await FakeOp.StartAsync();
+        op.DefaultEmail = Op.DefaultEmail;
         var connectionId = (await _flow.CreateConnectionAsync(_tenantId, op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
         async Task<HttpResponseMessage> SignInAsync(Func<string, string> token)
         {
@@ -289,16 +292,17 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
             $"code=c-{Guid.NewGuid():N}&state={Uri.EscapeDataString(OidcTestFlow.Param(url, "state"))}&iss={Uri.EscapeDataString(Op.EntraIssuer(tid))}");
 
         if (admitted) Assert.NotEmpty(OidcTestFlow.Param(response.Headers.Location!, "code"));
-        else OidcTestFlow.AssertErrorRedirect(response, "access_denied", "idp_response_rejected");
+        else OidcTestFlow.AssertErrorRedirect(response, "access_denied", "idp_tenant_mismatch");
     }
 
     [Fact]
     public async Task Applies_the_sign_in_policy_a_user_not_provisioned_with_JIT_off_is_refused()
     {
-        var tenantId = await _flow.CreateTenantAsync(OidcTestFlow.UniqueDomain(), jit: false);
+        var domain = OidcTestFlow.UniqueDomain();
+        var tenantId = await _flow.CreateTenantAsync(domain, jit: false);
         var connectionId = (await _flow.CreateConnectionAsync(tenantId, Op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
         var url = await _flow.StartAsync(tenantId, connectionId, _clientId);
-        Op.IdToken = () => Op.Sign(Op.Claims(OidcTestFlow.Param(url, "nonce"), Now));
+        Op.IdToken = () => Op.Sign(Op.Claims(OidcTestFlow.Param(url, "nonce"), Now, "alice@" + domain));
 
         var response = await _flow.CallbackAsync(
             $"code=c-{Guid.NewGuid():N}&state={Uri.EscapeDataString(OidcTestFlow.Param(url, "state"))}&iss={Uri.EscapeDataString(Op.Issuer)}");
@@ -357,7 +361,7 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
 
         var text = logs.Text;
         Assert.Contains("OIDC response rejected: AudienceMismatch", text);
-        foreach (var secret in new[] { idToken!, idpCode, code, FakeOp.ClientSecret, "alice@acme.test", nonce, state })
+        foreach (var secret in new[] { idToken!, idpCode, code, FakeOp.ClientSecret, Op.DefaultEmail, nonce, state })
             Assert.DoesNotContain(secret, text);
     }
 }

@@ -241,6 +241,32 @@ public class IdTokenValidatorTests
         Assert.Equal(OidcFailureKind.EntraTenantNotAllowed, result.Error.Kind);
     }
 
+    [Theory]
+    [InlineData(CustomerTid, true)]
+    [InlineData("00000000-0000-0000-0000-000000000001", false)]
+    [InlineData(null, false)]
+    public async Task Checks_tid_against_a_single_tenant_Entra_issuer(string? tid, bool accepted)
+    {
+        var issuer = $"https://login.microsoftonline.com/{CustomerTid}/v2.0";
+        var claims = TestOp.Claims();
+        claims["iss"] = issuer;
+        if (tid is null) claims.Remove("tid");
+        else claims["tid"] = tid;
+
+        var result = await Validate(Op.Sign(claims), TestOp.Expectations() with { Issuer = issuer, AllowedEntraTenantIds = [CustomerTid] });
+
+        Assert.Equal(accepted, result.IsSuccess);
+        if (!accepted) Assert.Equal(OidcFailureKind.EntraTenantNotAllowed, result.Error.Kind);
+    }
+
+    [Fact]
+    public async Task Ignores_tid_when_the_issuer_is_not_Entra_and_no_tenant_is_expected()
+    {
+        var claims = TestOp.Claims();
+        claims["tid"] = "00000000-0000-0000-0000-000000000001";
+        Assert.True((await Validate(Op.Sign(claims))).IsSuccess);
+    }
+
     [Fact]
     public async Task Reads_the_Entra_groups_claim()
     {
