@@ -29,6 +29,8 @@ public static class FunctionTable
         .. WebhookEndpoints.Endpoints,
         .. DeadLetterEndpoints.Endpoints,
         .. Oidc.OidcCallbackEndpoints.Endpoints,
+        .. Setup.SetupLinkEndpoints.Endpoints,
+        .. Setup.SetupPortalEndpoints.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =
