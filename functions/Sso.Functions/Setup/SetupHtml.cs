@@ -144,7 +144,11 @@ public static class SetupCsrf
 
     public static bool IsValid(HttpRequest request, IFormCollection form, SetupLink link, Uri publicBaseUrl)
     {
-        if (request.Headers.Origin.ToString() is { Length: > 0 } origin)
+        // Under Referrer-Policy: no-referrer browsers send "Origin: null" even for our own forms;
+        // then the Fetch Metadata header says whether the post came from this origin.
+        if (request.Headers["Sec-Fetch-Site"].ToString() is { Length: > 0 } site && site is not ("same-origin" or "none"))
+            return false;
+        if (request.Headers.Origin.ToString() is { Length: > 0 } origin && origin != "null")
         {
             var own = publicBaseUrl.GetLeftPart(UriPartial.Authority);
             var requested = request.Scheme + "://" + request.Host.Value;
