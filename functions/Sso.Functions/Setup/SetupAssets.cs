@@ -73,7 +73,7 @@ public static class SetupAssets
         .alert.ok { color: var(--ok); border-color: var(--ok); background: #dafbe1; }
         .alert.warn { color: var(--warn); border-color: var(--warn); background: #fff8c5; }
         table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-        td code { overflow-wrap: anywhere; }
+        td code, .thumbprint { overflow-wrap: anywhere; } td.expiry { white-space: nowrap; }
         .badge { display: inline-block; padding: 0 .5rem; border-radius: 999px; font-size: .8rem; border: 1px solid; }
         .badge.ok { color: var(--ok); } .badge.warn { color: var(--warn); } .badge.bad { color: var(--bad); }
         .muted { color: var(--muted); }

@@ -414,11 +414,12 @@ public static partial class SetupPortalEndpoints
         foreach (var certificate in SamlConnectionSetup.IdpCertificates(connection))
         {
             var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+            var days = (int)Math.Ceiling((notAfter - now).TotalDays);
             var (badge, label) = notAfter <= now ? ("bad", "expired")
-                : notAfter <= now.AddDays(ExpiryWarningDays) ? ("warn", "expires soon")
+                : notAfter <= now.AddDays(ExpiryWarningDays) ? ("warn", $"expires soon (in {days} day{(days == 1 ? "" : "s")})")
                 : ("ok", "valid");
-            html.Append("<tr><td><code>").Append(E(certificate.Subject)).Append("</code><br><span class=\"muted\">SHA-256 ")
-                .Append(E(certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256))).Append("</span></td><td>")
+            html.Append("<tr><td><code>").Append(E(certificate.Subject)).Append("</code><br><span class=\"muted thumbprint\">SHA-256 ")
+                .Append(E(certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256))).Append("</span></td><td class=\"expiry\">")
                 .Append(E(notAfter.ToString("yyyy-MM-dd"))).Append(" <span class=\"badge ").Append(badge).Append("\">").Append(label)
                 .Append("</span></td></tr>");
         }
