@@ -141,15 +141,21 @@ public static partial class SetupPortalEndpoints
         if (form is null) return forbidden!;
         if (IdpGuides.Find(form["idp"].ToString()) is not { } guide)
             return RenderIdpPage(context, session, 422, "Choose one of the identity providers.");
-        var saved = await SaveLinkAsync(context, session.Link, link => link with
+        if (session.Link.ConnectionId is { } saved
+            && await context.RequestServices.GetRequiredService<ConnectionStore>().FindAsync(session.Tenant.Id, saved, context.RequestAborted)
+                is { } existing
+            && existing.Type != guide.Protocol)
+            return RenderIdpPage(context, session, 409,
+                $"This link already has a connection of type {existing.Type.ToUpperInvariant()}; choose an identity provider that uses {existing.Type.ToUpperInvariant()}, or ask for a new link.");
+        var chosen = await SaveLinkAsync(context, session.Link, link => link with
         {
             Idp = guide.Id,
             // The SAML URLs depend on the connection id, and the admin pastes them into the IdP
             // before there is metadata to create the connection from: reserve the id now.
             ConnectionId = link.ConnectionId ?? (guide.Protocol == "saml" ? ConnectionId.New() : null),
         });
-        if (saved is null) return RenderIdpPage(context, session, 409, "The setup changed in another window; choose again.");
-        return SeeOther(session.Path(saved.Has(SetupFeatures.Sso) ? "/sso" : "/dsync"));
+        if (chosen is null) return RenderIdpPage(context, session, 409, "The setup changed in another window; choose again.");
+        return SeeOther(session.Path(chosen.Has(SetupFeatures.Sso) ? "/sso" : "/dsync"));
     }
 
     // ---- step 2: single sign-on ----
@@ -260,7 +266,7 @@ public static partial class SetupPortalEndpoints
             : null;
         if (existing is not null && existing.Type != guide.Protocol)
             return await RenderSsoPageAsync(context, session, 409, null,
-                $"This link already set up a {existing.Type.ToUpperInvariant()} connection; ask for a new link to switch protocols.");
+                $"This link already has a connection of type {existing.Type.ToUpperInvariant()}; ask for a new link to switch protocols.");
 
         Result<Connection, Problem> saved;
         if (existing is null)
@@ -391,10 +397,8 @@ public static partial class SetupPortalEndpoints
             {
                 var tokens = await store.ListTokensAsync(directory.Id, context.RequestAborted);
                 var lastUsed = tokens.Max(t => t.LastUsedAt);
-                var users = 0;
-                await foreach (var _ in store.QueryUsersAsync(directory.Id, includeDeleted: false, context.RequestAborted)) users++;
-                var groups = 0;
-                await foreach (var _ in store.QueryGroupsAsync(directory.Id, context.RequestAborted)) groups++;
+                var users = await CountAsync(store.QueryUsersAsync(directory.Id, includeDeleted: false, context.RequestAborted));
+                var groups = await CountAsync(store.QueryGroupsAsync(directory.Id, context.RequestAborted));
                 main.Append("<section class=\"directory\" id=\"").Append(E(directory.Id.Value)).Append("\"><h3>").Append(E(directory.Name)).Append("</h3><table>")
                     .Append("<tr><th>Last SCIM request</th><td id=\"last-scim-request\">")
                     .Append(lastUsed is { } at ? E(at.ToString("yyyy-MM-dd HH:mm 'UTC'")) : "never").Append("</td></tr>")
@@ -404,6 +408,17 @@ public static partial class SetupPortalEndpoints
             }
         }
         return Render(context, session, 200, "Status", "status", main.ToString());
+    }
+
+    // The status page counts rows; past this it says "10000+" rather than read a huge directory.
+    private const int MaxCounted = 10_000;
+
+    private static async Task<string> CountAsync<T>(IAsyncEnumerable<T> rows)
+    {
+        var count = 0;
+        await foreach (var _ in rows)
+            if (++count >= MaxCounted) return MaxCounted + "+";
+        return count.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The IdP signing certificates of a SAML connection, flagged when they expire within 30 days.</summary>

@@ -99,7 +99,12 @@ public class SetupTestSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
     [Fact]
     public async Task Shows_the_refusal_when_the_sign_in_policy_refuses_the_tested_user()
     {
-        var (tenant, link, browser, _) = await OidcWizardAsync(jit: false);
+        var (tenant, link, browser, csrf) = await OidcWizardAsync(jit: false);
+        // The link's connection is OIDC: switching it to a SAML IdP is refused, and nothing changes.
+        var switched = await browser.PostAsync(link.Path + "/idp", Form(csrf, ("idp", "okta")));
+        Assert.Equal(HttpStatusCode.Conflict, switched.StatusCode);
+        Assert.Contains("already has a connection of type OIDC", await switched.Content.ReadAsStringAsync());
+        Assert.Contains("value=\"oidc\" checked", await browser.GetStringAsync(link.Path));
         var authorize = (await browser.GetAsync(link.Path + "/test-sign-in")).Headers.Location!;
         var query = HttpUtility.ParseQueryString(authorize.Query);
         _op.IdToken = () => _op.Sign(_op.Claims(query["nonce"]!, App.Clock.GetUtcNow(), "bob@" + tenant.Domain));
