@@ -54,12 +54,19 @@ public static partial class SetupPortalEndpoints
         var services = context.RequestServices;
         var link = await services.GetRequiredService<SetupLinkStore>().FindByTokenAsync(token, context.RequestAborted);
         if (link is null)
+        {
+            LogLinkRefused(Logger(services), "unknown", "-", "-");
             return (null, Unusable(404, "Setup link not found", "This setup link is not valid. Check that you copied the whole link."));
+        }
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        if (link.RevokedAt is not null)
-            return (null, Unusable(410, "Setup link revoked", "This setup link was revoked and can no longer be used."));
-        if (now >= link.ExpiresAt)
-            return (null, Unusable(410, "Setup link expired", "This setup link has expired."));
+        if (link.RevokedAt is not null || now >= link.ExpiresAt)
+        {
+            var revoked = link.RevokedAt is not null;
+            LogLinkRefused(Logger(services), revoked ? "revoked" : "expired", link.TenantId.Value, link.Id);
+            return (null, revoked
+                ? Unusable(410, "Setup link revoked", "This setup link was revoked and can no longer be used.")
+                : Unusable(410, "Setup link expired", "This setup link has expired."));
+        }
         if (await services.GetRequiredService<TenantStore>().FindAsync(link.TenantId, context.RequestAborted) is not { } tenant)
             return (null, Unusable(404, "Setup link not found", "This setup link is not valid."));
         context.Items[RequestPipeline.TenantItem] = tenant.Id.Value;
@@ -94,10 +101,18 @@ public static partial class SetupPortalEndpoints
             return (null, Result(400, Page("Request refused", null, null, "<p>The form could not be read (is it too large?).</p>")));
         }
         var options = context.RequestServices.GetRequiredService<SsoOptions>();
-        return SetupCsrf.IsValid(context.Request, form, session.Link, options.PublicBaseUrl)
-            ? (form, null)
-            : (null, Unusable(403, "Request refused", message));
+        if (SetupCsrf.IsValid(context.Request, form, session.Link, options.PublicBaseUrl)) return (form, null);
+        LogFormRefused(Logger(context.RequestServices), session.Tenant.Id.Value, session.Link.Id);
+        return (null, Unusable(403, "Request refused", message));
     }
+
+    private static ILogger Logger(IServiceProvider services) => services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Setup");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Setup link refused: {Outcome} (tenant {TenantId}, link {LinkId})")]
+    private static partial void LogLinkRefused(ILogger logger, string outcome, string tenantId, string linkId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Setup form refused: anti-forgery check failed (tenant {TenantId}, link {LinkId})")]
+    private static partial void LogFormRefused(ILogger logger, string tenantId, string linkId);
 
     private static Task<SetupLink?> SaveLinkAsync(HttpContext context, SetupLink before, Func<SetupLink, SetupLink> change) =>
         context.RequestServices.GetRequiredService<SetupLinkStore>().UpdateAsync(before, change, context.RequestAborted);

@@ -267,6 +267,8 @@ public class SetupPortalPageTests(SetupPortalPageTests.Fixture fixture) : IClass
         var lines = fixture.Logs.Lines.ToArray();
         Assert.Contains(lines, l => l.Contains("SetupPortalIssueScimToken answered 200"));
         Assert.Contains(lines, l => l.Contains("SetupPortal answered 410"));
+        Assert.Contains(lines, l => l.Contains($"Setup form refused: anti-forgery check failed (tenant {tenant.TenantId}, link {link.Id})"));
+        Assert.Contains(lines, l => l.Contains($"Setup link refused: revoked (tenant {tenant.TenantId}, link {link.Id})"));
         var secret = link.Token[(link.Token.IndexOf('.') + 1)..];
         Assert.DoesNotContain(lines, l => l.Contains(secret));
         Assert.DoesNotContain(lines, l => l.Contains(scimToken[5..]));
