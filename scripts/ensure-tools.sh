@@ -31,3 +31,13 @@ if [ ! -d "$saml_idp/node_modules" ]; then
   echo "Installing the test SAML IdP (samlify) into tests/peers/saml-idp/ ..."
   npm ci --prefix "$saml_idp" --no-audit --no-fund --loglevel=error >/dev/null
 fi
+
+# Debian's Chromium for the setup portal's browser tests (Microsoft.Playwright drives it by path;
+# Playwright's own browser download cannot reach its host from here).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Chromium (apt) for the browser tests ..."
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi

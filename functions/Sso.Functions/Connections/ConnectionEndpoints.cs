@@ -27,28 +27,43 @@ public static class ConnectionEndpoints
         if (await FindTenantAsync(context) is not { } tenant) return TenantNotFound(context);
         var body = await ReadObjectAsync(context);
         if (!body.IsSuccess) return ProblemResults.Write(body.Error);
+        var created = await CreateConnectionAsync(context, tenant.Id, body.Value);
+        if (!created.IsSuccess) return ProblemResults.Write(created.Error);
+        var connection = created.Value;
+        return JsonResults.Created($"/api/v1/tenants/{tenant.Id}/connections/{connection.Id}", ToView(context, connection),
+            SsoJsonContext.Default.JsonObject);
+    }
 
+    /// <summary>
+    /// Validates a create body (as POST .../connections takes it) and stores the connection; the
+    /// setup portal creates connections through this too, with the SAML connection id it showed
+    /// the admin before there was metadata (<paramref name="reservedSamlId"/>).
+    /// </summary>
+    public static async Task<Result<Connection, Problem>> CreateConnectionAsync(HttpContext context, TenantId tenantId, JsonObject body,
+        ConnectionId? reservedSamlId = null)
+    {
         var store = context.RequestServices.GetRequiredService<ConnectionStore>();
-        if ((await store.ListAsync(tenant.Id, context.RequestAborted)).Count >= ConnectionStore.MaxConnectionsPerTenant)
-            return ProblemResults.Write(Problem.Validation($"A tenant may have at most {ConnectionStore.MaxConnectionsPerTenant} connections."));
+        if ((await store.ListAsync(tenantId, context.RequestAborted)).Count >= ConnectionStore.MaxConnectionsPerTenant)
+            return Problem.Validation($"A tenant may have at most {ConnectionStore.MaxConnectionsPerTenant} connections.");
 
-        var type = body.Value["type"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null;
+        var type = body["type"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : null;
         var built = type switch
         {
-            ConnectionTypes.Saml => await SamlConnectionSetup.CreateAsync(context, tenant.Id, body.Value),
-            ConnectionTypes.Oidc => await OidcConnectionSetup.CreateAsync(context, tenant.Id, body.Value),
+            ConnectionTypes.Saml => await SamlConnectionSetup.CreateAsync(context, tenantId, body),
+            ConnectionTypes.Oidc => await OidcConnectionSetup.CreateAsync(context, tenantId, body),
             _ => Problem.Validation("'type' must be \"saml\" or \"oidc\"."),
         };
-        if (!built.IsSuccess) return ProblemResults.Write(built.Error);
+        if (!built.IsSuccess) return built.Error;
         var connection = built.Value;
-        if (connection.TenantId != tenant.Id) throw new InvalidOperationException("A connection setup returned another tenant's connection.");
+        if (connection.TenantId != tenantId) throw new InvalidOperationException("A connection setup returned another tenant's connection.");
+        // Only SAML: nothing is stored under a SAML connection's id until below (OIDC stores its secret first).
+        if (reservedSamlId is { } reserved && connection.Type == ConnectionTypes.Saml) connection = connection with { Id = reserved };
 
         if (connection.Type == ConnectionTypes.Saml)
             await context.RequestServices.GetRequiredService<SamlServiceProviderKeys>().GetOrCreateAsync(connection.Id, context.RequestAborted);
         if (await store.CreateAsync(connection, context.RequestAborted) != SaveOutcome.Saved)
-            return ProblemResults.Write(Problem.Conflict("A connection with this id exists; retry the request."));
-        return JsonResults.Created($"/api/v1/tenants/{tenant.Id}/connections/{connection.Id}", ToView(context, connection),
-            SsoJsonContext.Default.JsonObject);
+            return Problem.Conflict("A connection with this id exists; retry the request.");
+        return connection;
     }
 
     private static async Task<IResult> ListAsync(HttpContext context)
@@ -73,25 +88,42 @@ public static class ConnectionEndpoints
     {
         var body = await ReadObjectAsync(context);
         if (!body.IsSuccess) return ProblemResults.Write(body.Error);
+        if (!TenantId.TryParse(context.RouteString("tenantId"), out var tenantId)
+            || !ConnectionId.TryParse(context.RouteString("connectionId"), out var connectionId))
+            return ConnectionNotFound(context);
+        context.Items[RequestPipeline.TenantItem] = tenantId.Value;
+        var updated = await UpdateConnectionAsync(context, tenantId, connectionId, body.Value);
+        if (updated.IsSuccess) return JsonResults.Ok(ToView(context, updated.Value), SsoJsonContext.Default.JsonObject);
+        return updated.Error.Status == 404 ? ConnectionNotFound(context) : ProblemResults.Write(updated.Error);
+    }
+
+    /// <summary>
+    /// Applies a PATCH body to a stored connection under its ETag (retrying a lost race); a
+    /// missing connection is a 404 problem. The setup portal updates connections through this too.
+    /// </summary>
+    public static async Task<Result<Connection, Problem>> UpdateConnectionAsync(HttpContext context, TenantId tenantId, ConnectionId connectionId,
+        JsonObject body)
+    {
         var store = context.RequestServices.GetRequiredService<ConnectionStore>();
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            if (await FindAsync(context) is not { } before) return ConnectionNotFound(context);
+            if (await store.FindAsync(tenantId, connectionId, context.RequestAborted) is not { } before)
+                return Problem.NotFound("connection", connectionId.Value);
             var updated = before.Type switch
             {
-                ConnectionTypes.Saml => await SamlConnectionSetup.UpdateAsync(context, before, body.Value),
-                ConnectionTypes.Oidc => await OidcConnectionSetup.UpdateAsync(context, before, body.Value),
+                ConnectionTypes.Saml => await SamlConnectionSetup.UpdateAsync(context, before, body),
+                ConnectionTypes.Oidc => await OidcConnectionSetup.UpdateAsync(context, before, body),
                 _ => Problem.Validation($"The connection has the unknown type '{before.Type}'."),
             };
-            if (!updated.IsSuccess) return ProblemResults.Write(updated.Error);
+            if (!updated.IsSuccess) return updated.Error;
             var after = updated.Value with { Id = before.Id, TenantId = before.TenantId, Type = before.Type, CreatedAt = before.CreatedAt };
             switch (await store.ReplaceAsync(before, after, context.RequestAborted))
             {
-                case SaveOutcome.Saved: return JsonResults.Ok(ToView(context, after), SsoJsonContext.Default.JsonObject);
-                case SaveOutcome.NotFound: return ConnectionNotFound(context);
+                case SaveOutcome.Saved: return after;
+                case SaveOutcome.NotFound: return Problem.NotFound("connection", connectionId.Value);
             }   // Stale: another writer won the ETag race; read again and re-apply.
         }
-        return ProblemResults.Write(Problem.Conflict("The connection kept changing while the update was applied; retry the request."));
+        return Problem.Conflict("The connection kept changing while the update was applied; retry the request.");
     }
 
     private static async Task<IResult> RefreshMetadataAsync(HttpContext context)

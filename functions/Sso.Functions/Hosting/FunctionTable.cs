@@ -31,6 +31,8 @@ public static class FunctionTable
         .. DeadLetterEndpoints.Endpoints,
         .. Oidc.OidcCallbackEndpoints.Endpoints,
         .. Audit.AuditEndpoints.Endpoints,
+        .. Setup.SetupLinkEndpoints.Endpoints,
+        .. Setup.SetupPortalEndpoints.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =

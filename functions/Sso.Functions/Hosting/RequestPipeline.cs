@@ -73,6 +73,13 @@ public sealed partial class RequestPipeline(RequestDelegate next, ILogger<Reques
                 new ScimErrorBody([ScimErrorBody.Schema], detail, status.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 SsoJsonContext.Default.ScimErrorBody);
         }
+        else if (path.StartsWithSegments("/setup"))
+        {
+            // A browser page: an HTML answer that does not echo the path (it holds the setup token).
+            await Setup.SetupHtml.Unusable(status, status == 503 ? "Temporarily unavailable" : "Something went wrong",
+                status == 503 ? "A backing service is unavailable; reload the page in a minute." : "The setup page failed; reload it to try again.")
+                .ExecuteAsync(context);
+        }
         else if (path.StartsWithSegments("/oauth/token") || path.StartsWithSegments("/oauth/userinfo"))
         {
             context.Response.StatusCode = status;

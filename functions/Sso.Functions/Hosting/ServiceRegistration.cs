@@ -90,6 +90,7 @@ public static class ServiceRegistration
                 ConnectTimeout = TimeSpan.FromSeconds(5),
             });
         Oidc.OidcServiceRegistration.AddOidc(services);
+        services.AddSingleton<Setup.SetupLinkStore>();
         return services;
     }
 }

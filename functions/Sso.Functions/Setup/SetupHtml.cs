@@ -1,0 +1,165 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Sso.Functions.OAuth;
+
+namespace Sso.Functions.Setup;
+
+/// <summary>
+/// The portal's pages: server-rendered HTML with the portal's own script and stylesheet only,
+/// under a strict Content-Security-Policy. Every value written into a page goes through
+/// <see cref="E"/>.
+/// </summary>
+public static class SetupHtml
+{
+    public const string ContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        + "frame-ancestors 'none'; base-uri 'none'";
+
+    public static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
+
+    /// <summary>The headers of every portal response, pages and assets alike.</summary>
+    public static void SecurityHeaders(HttpResponse response, bool cacheable = false)
+    {
+        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers["Referrer-Policy"] = "no-referrer";
+        response.Headers.XFrameOptions = "DENY";
+        response.Headers.CacheControl = cacheable ? "public, max-age=300" : "no-store";
+        if (!cacheable) response.Headers.Pragma = "no-cache";
+    }
+
+    public sealed record Nav(string Token, SetupLink Link, string Current);
+
+    public static string Page(string title, string? tenantName, Nav? nav, string mainHtml)
+    {
+        var html = new StringBuilder()
+            .Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+            .Append("<meta name=\"robots\" content=\"noindex\">")
+            .Append("<title>").Append(E(title)).Append("</title>")
+            .Append("<link rel=\"stylesheet\" href=\"/setup/assets/portal.css\">")
+            .Append("<script src=\"/setup/assets/portal.js\" defer></script></head><body>")
+            .Append("<header><p class=\"brand\">Single sign-on setup</p>");
+        if (tenantName is not null) html.Append("<p class=\"tenant\">for ").Append(E(tenantName)).Append("</p>");
+        html.Append("</header>");
+        if (nav is not null)
+        {
+            html.Append("<nav class=\"steps\" aria-label=\"Setup steps\"><ol>");
+            void Step(string id, string label, string path)
+            {
+                html.Append("<li><a href=\"/setup/").Append(E(nav.Token)).Append(path).Append('"');
+                if (id == nav.Current) html.Append(" aria-current=\"step\"");
+                html.Append('>').Append(E(label)).Append("</a></li>");
+            }
+            Step("idp", "Identity provider", "");
+            if (nav.Link.Has(SetupFeatures.Sso)) Step("sso", "Single sign-on", "/sso");
+            if (nav.Link.Has(SetupFeatures.DirectorySync)) Step("dsync", "Directory sync", "/dsync");
+            Step("status", "Status", "/status");
+            html.Append("</ol></nav>");
+        }
+        html.Append("<main><h1>").Append(E(title)).Append("</h1>").Append(mainHtml).Append("</main></body></html>");
+        return html.ToString();
+    }
+
+    /// <summary>A value the admin pastes into their IdP, with a copy button.</summary>
+    public static string CopyValue(string id, string label, string value, string? note = null)
+    {
+        var html = new StringBuilder("<div class=\"copy\"><span class=\"label\" id=\"").Append(E(id)).Append("-label\">").Append(E(label)).Append("</span>")
+            .Append("<code id=\"").Append(E(id)).Append("\">").Append(E(value)).Append("</code>")
+            .Append("<button type=\"button\" class=\"copy-button\" data-copy=\"").Append(E(id)).Append("\" aria-describedby=\"")
+            .Append(E(id)).Append("-label\">Copy</button>");
+        if (note is not null) html.Append("<span class=\"note\">").Append(E(note)).Append("</span>");
+        return html.Append("</div>").ToString();
+    }
+
+    public static string Alert(string kind, string message) =>
+        $"<p class=\"alert {E(kind)}\" role=\"{(kind == "error" ? "alert" : "status")}\">{E(message)}</p>";
+
+    public static IResult Result(int status, string html) => new PageResult(status, html, null);
+
+    /// <summary>A page that also sets cookies (the anti-forgery cookie on first visit).</summary>
+    public static IResult Result(int status, string html, Action<HttpResponse>? beforeWrite) => new PageResult(status, html, beforeWrite);
+
+    /// <summary>A page for a link that cannot be used: it shows nothing of the tenant.</summary>
+    public static IResult Unusable(int status, string title, string message) =>
+        Result(status, Page(title, null, null, $"<p>{E(message)}</p><p>Ask the person who sent you the link for a new one.</p>"));
+
+    public static IResult SeeOther(string location) => new SeeOtherResult(location);
+
+    private sealed class PageResult(int status, string html, Action<HttpResponse>? beforeWrite) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.StatusCode = status;
+            context.Response.ContentType = "text/html; charset=utf-8";
+            SecurityHeaders(context.Response);
+            beforeWrite?.Invoke(context.Response);
+            await context.Response.WriteAsync(html, context.RequestAborted);
+        }
+    }
+
+    private sealed class SeeOtherResult(string location) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context)
+        {
+            SecurityHeaders(context.Response);
+            context.Response.StatusCode = 303;
+            context.Response.Headers.Location = location;
+            return Task.CompletedTask;
+        }
+    }
+}
+
+/// <summary>
+/// Anti-forgery for the portal's forms: a random value in a SameSite=Strict, HttpOnly cookie
+/// (Secure when the service is on https), and in each form a hidden field that is the HMAC of
+/// that value under the link's own key. A POST passes only when the field matches the cookie
+/// for this link (constant-time compare) and its Origin, when sent, is this service.
+/// </summary>
+public static class SetupCsrf
+{
+    public const string CookieName = "sso_setup_csrf";
+    public const string FieldName = "csrf";
+
+    /// <summary>The browser's anti-forgery cookie value, or a new one that the response must set.</summary>
+    public static (string Value, bool IsNew) CookieValue(HttpRequest request) =>
+        request.Cookies[CookieName] is { Length: 43 } existing ? (existing, false) : (Base64Url.Encode(RandomNumberGenerator.GetBytes(32)), true);
+
+    public static void SetCookie(HttpResponse response, string value, bool secure) =>
+        response.Cookies.Append(CookieName, value, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Secure = secure,
+            Path = "/setup",
+            IsEssential = true,
+        });
+
+    public static string FieldValue(SetupLink link, string cookieValue) =>
+        Base64Url.Encode(HMACSHA256.HashData(link.CsrfKey, Encoding.UTF8.GetBytes("setup-form|" + link.Id + "|" + cookieValue)));
+
+    public static string HiddenField(SetupLink link, string cookieValue) =>
+        $"<input type=\"hidden\" name=\"{FieldName}\" value=\"{SetupHtml.E(FieldValue(link, cookieValue))}\">";
+
+    public static bool IsValid(HttpRequest request, IFormCollection form, SetupLink link, Uri publicBaseUrl)
+    {
+        // Under Referrer-Policy: no-referrer browsers send "Origin: null" even for our own forms;
+        // then the Fetch Metadata header says whether the post came from this origin.
+        if (request.Headers["Sec-Fetch-Site"].ToString() is { Length: > 0 } site && site is not ("same-origin" or "none"))
+            return false;
+        if (request.Headers.Origin.ToString() is { Length: > 0 } origin && origin != "null")
+        {
+            var own = publicBaseUrl.GetLeftPart(UriPartial.Authority);
+            var requested = request.Scheme + "://" + request.Host.Value;
+            if (!string.Equals(origin, own, StringComparison.OrdinalIgnoreCase)
+                && !string.Equals(origin, requested, StringComparison.OrdinalIgnoreCase))
+                return false;
+        }
+        if (request.Cookies[CookieName] is not { Length: 43 } cookie) return false;
+        if (form[FieldName].ToString() is not { Length: > 0 } presented) return false;
+        var expected = Encoding.ASCII.GetBytes(FieldValue(link, cookie));
+        var actual = Encoding.ASCII.GetBytes(presented);
+        return CryptographicOperations.FixedTimeEquals(expected, actual);
+    }
+}

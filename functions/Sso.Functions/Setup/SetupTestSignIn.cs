@@ -1,0 +1,206 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Sso.Functions.Connections;
+using Sso.Functions.Hosting;
+using Sso.Functions.Oidc;
+using Sso.Functions.Saml;
+using Sso.Functions.OAuth;
+using Sso.Functions.Storage;
+using static Sso.Functions.Setup.SetupHtml;
+
+namespace Sso.Functions.Setup;
+
+/// <summary>
+/// The wizard's Test sign-in: a real sign-in through the configured connection, started and
+/// finished by the same code as <c>/oauth/authorize</c>, the ACS and the OIDC callback, for the
+/// tenant's internal "setup portal" OAuth client. Its code comes back to
+/// <c>/setup/test-callback</c>, which redeems it at once (the client's secret is never kept) and
+/// shows what the IdP sent on <c>/setup/{token}/test-result</c>.
+/// <para>
+/// The callback URL carries no setup token (it would then sit in the pending sign-in and code
+/// rows): the token travels in a short-lived cookie scoped to the callback path, SameSite=Lax so
+/// that the top-level redirect back from a cross-site IdP carries it.
+/// </para>
+/// </summary>
+public static class SetupTestSignIn
+{
+    public const string CookieName = "sso_setup_test";
+    public const string CallbackPath = "/setup/test-callback";
+
+    public static async Task<IResult> StartAsync(HttpContext context)
+    {
+        var (session, refusal) = await SetupPortalEndpoints.OpenAsync(context);
+        if (session is null) return refusal!;
+        var services = context.RequestServices;
+        var connection = session.Link.Has(SetupFeatures.Sso) && session.Link.ConnectionId is { } id
+            ? await services.GetRequiredService<ConnectionStore>().FindAsync(session.Tenant.Id, id, context.RequestAborted)
+            : null;
+        if (connection is null)
+            return SetupPortalEndpoints.Render(context, session, 409, "Test sign-in", "sso",
+                "<p>Save the connection first, then run Test sign-in.</p>");
+
+        var clientId = await PortalClientAsync(services, session.Tenant.Id, context.RequestAborted);
+        var state = Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
+        var saved = await SaveLinkAsync(services, session.Link, link => link with { PendingTestStateHash = Hash(state) }, context.RequestAborted);
+        if (saved is null)
+            return SetupPortalEndpoints.Render(context, session, 409, "Test sign-in", "sso", "<p>The setup changed in another window; try again.</p>");
+
+        var options = services.GetRequiredService<SsoOptions>();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var pending = new PendingSignIn
+        {
+            Handle = PendingSignIn.NewHandle(connection.Id),
+            ClientId = clientId,
+            RedirectUri = options.Url(CallbackPath),
+            State = state,
+            Scope = "openid email profile",
+            TenantId = connection.TenantId,
+            ConnectionId = connection.Id,
+            CreatedAt = now,
+            ExpiresAt = now + PendingSignIn.Lifetime,
+        };
+        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+        context.Response.Cookies.Append(CookieName, session.Token, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Lax,
+            Secure = context.Request.IsHttps || options.PublicBaseUrl.Scheme == Uri.UriSchemeHttps,
+            Path = CallbackPath,
+            MaxAge = PendingSignIn.Lifetime,
+            IsEssential = true,
+        });
+        return connection.Type == ConnectionTypes.Saml
+            ? await SamlSignInStarter.StartAsync(context, pending, connection, context.RequestAborted)
+            : await OidcSignInStarter.StartAsync(context, pending, connection, context.RequestAborted);
+    }
+
+    public static async Task<IResult> CallbackAsync(HttpContext context)
+    {
+        var token = context.Request.Cookies[CookieName];
+        if (string.IsNullOrEmpty(token))
+            return Unusable(400, "Test sign-in not found",
+                "This browser did not start a test sign-in (or it took longer than 10 minutes). Start it again from the setup page.");
+        var (session, refusal) = await SetupPortalEndpoints.OpenAsync(context, token);
+        if (session is null) return refusal!;
+        var services = context.RequestServices;
+        var query = context.Request.Query;
+        var state = query["state"].ToString();
+        if (session.Link.PendingTestStateHash is not { } expected
+            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(Hash(state))))
+            return SetupPortalEndpoints.Render(context, session, 400, "Test sign-in", "sso",
+                "<p>This answer does not belong to the test sign-in this page started. Start Test sign-in again.</p>");
+
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var result = new JsonObject { ["at"] = now.ToString("O") };
+        if (query["error"].ToString() is { Length: > 0 } error)
+        {
+            result["outcome"] = "failure";
+            result["error"] = error;
+            result["errorDescription"] = query["error_description"].ToString();
+        }
+        else
+        {
+            var clientId = await services.GetRequiredService<SetupLinkStore>().FindPortalClientAsync(session.Tenant.Id, context.RequestAborted);
+            var code = clientId is { } id
+                ? await services.GetRequiredService<AuthorizationCodeStore>().RedeemAsync(id, query["code"].ToString(), context.RequestAborted)
+                : null;
+            if (code is null || code.ExpiresAt <= now || code.RedirectUri != services.GetRequiredService<SsoOptions>().Url(CallbackPath)
+                || code.User.TenantId != session.Tenant.Id)
+            {
+                result["outcome"] = "failure";
+                result["error"] = "invalid_grant";
+                result["errorDescription"] = "The sign-in finished, but its authorization code was not valid any more.";
+            }
+            else
+            {
+                result["outcome"] = "success";
+                result["user"] = code.User.ToJson();
+            }
+        }
+        var saved = await SaveLinkAsync(services, session.Link, link => link with { PendingTestStateHash = null, LastTest = result },
+            context.RequestAborted);
+        if (saved is null)
+            return SetupPortalEndpoints.Render(context, session, 409, "Test sign-in", "sso", "<p>The setup changed in another window; try again.</p>");
+        context.Response.Cookies.Delete(CookieName, new CookieOptions { Path = CallbackPath });
+        return SeeOther(session.Path("/test-result"));
+    }
+
+    public static async Task<IResult> ResultPageAsync(HttpContext context)
+    {
+        var (session, refusal) = await SetupPortalEndpoints.OpenAsync(context);
+        if (session is null) return refusal!;
+        var main = new StringBuilder();
+        if (session.Link.LastTest is not { } test)
+        {
+            main.Append("<p>No test sign-in has finished yet.</p>");
+        }
+        else if (test["outcome"]?.GetValue<string>() != "success")
+        {
+            main.Append(Alert("error", "The sign-in was refused: " + test["error"] + " (" + test["errorDescription"] + ")."))
+                .Append("<p>").Append(E(Explain(test["errorDescription"]?.ToString()))).Append("</p>");
+        }
+        else
+        {
+            var user = test["user"]!.AsObject();
+            main.Append(Alert("ok", "Signed in as " + user["email"] + "."))
+                .Append("<p>Role in the product: <strong id=\"mapped-role\">").Append(E(user["role"]?.ToString())).Append("</strong>")
+                .Append(" <span class=\"muted\">(from the tenant's group role mappings and default role)</span></p>")
+                .Append("<h2>Claims the product receives</h2><table id=\"claims\">");
+            foreach (var (name, member) in new[]
+                     {
+                         ("email", "email"), ("name", "name"), ("given_name", "givenName"), ("family_name", "familyName"),
+                         ("groups", "groups"), ("role", "role"), ("sub", "sub"), ("tenant", "tenant"), ("connection", "connection"),
+                     })
+                main.Append("<tr><th>").Append(E(name)).Append("</th><td><code>").Append(E(Show(user[member]))).Append("</code></td></tr>");
+            main.Append("</table><h2>Attributes the IdP sent</h2><table id=\"idp-attributes\">");
+            if (user["idp"] is JsonObject attributes)
+                foreach (var (name, value) in attributes)
+                    main.Append("<tr><th><code>").Append(E(name)).Append("</code></th><td><code>").Append(E(Show(value))).Append("</code></td></tr>");
+            main.Append("</table>");
+        }
+        main.Append("<a class=\"button\" href=\"").Append(E(session.Path("/test-sign-in"))).Append("\">Test again</a>");
+        return SetupPortalEndpoints.Render(context, session, 200, "Test sign-in result", "sso", main.ToString());
+    }
+
+    private static string Show(JsonNode? node) => node switch
+    {
+        null => "",
+        JsonArray array => string.Join(", ", array.Select(Show)),
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        _ => node.ToJsonString(),
+    };
+
+    private static string Explain(string? reason) => reason switch
+    {
+        SignInRefusals.UserNotProvisioned => "The IdP signed you in, but the directory has no user with that email and just-in-time provisioning is off. Sync the user with directory sync first.",
+        SignInRefusals.UserSuspended or SignInRefusals.UserDeprovisioned => "The directory has this user as suspended or deprovisioned.",
+        SignInRefusals.EmailMissing => "The IdP sent no email address: send it as the NameID or an email attribute.",
+        SignInRefusals.EmailDomainNotAllowed => "The email's domain belongs to another organisation of this service.",
+        SignInRefusals.IdpResponseRejected => "The IdP's answer did not pass validation: check the ACS URL, the SP entity ID and the signing certificate.",
+        SignInRefusals.SignInExpired => "The sign-in took more than 10 minutes; start it again.",
+        _ => "Check the IdP's configuration against the values on the setup page.",
+    };
+
+    /// <summary>The tenant's internal OAuth client for Test sign-in, made on first use; its secret is never kept.</summary>
+    private static async Task<ClientId> PortalClientAsync(IServiceProvider services, TenantId tenantId, CancellationToken cancellationToken)
+    {
+        var store = services.GetRequiredService<SetupLinkStore>();
+        if (await store.FindPortalClientAsync(tenantId, cancellationToken) is { } existing) return existing;
+        var clients = services.GetRequiredService<ClientStore>();
+        var client = new OAuthClient(ClientId.New(), "Setup portal test sign-in", [services.GetRequiredService<SsoOptions>().Url(CallbackPath)],
+            OAuthClient.HashSecret(OAuthClient.NewSecret()), services.GetRequiredService<TimeProvider>().GetUtcNow());
+        // Order: the client, then the tenant's pointer to it; of two racing requests the second
+        // removes its own client and uses the first one's.
+        await clients.CreateAsync(client, cancellationToken);
+        if (await store.TryAddPortalClientAsync(tenantId, client.Id, cancellationToken)) return client.Id;
+        await clients.DeleteAsync(client.Id, cancellationToken);
+        return await store.FindPortalClientAsync(tenantId, cancellationToken) ?? throw new InvalidOperationException("The portal client vanished.");
+    }
+
+    private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+
+    private static Task<SetupLink?> SaveLinkAsync(IServiceProvider services, SetupLink before, Func<SetupLink, SetupLink> change,
+        CancellationToken cancellationToken) =>
+        services.GetRequiredService<SetupLinkStore>().UpdateAsync(before, change, cancellationToken);
+}
