@@ -77,6 +77,7 @@ public static class SetupAssets
         .badge { display: inline-block; padding: 0 .5rem; border-radius: 999px; font-size: .8rem; border: 1px solid; }
         .badge.ok { color: var(--ok); } .badge.warn { color: var(--warn); } .badge.bad { color: var(--bad); }
         .muted { color: var(--muted); }
+        table.activity { font-size: .85rem; } table.activity tr.failure td { color: var(--bad); }
         """;
 
     public static readonly byte[] ScriptBytes = Encoding.UTF8.GetBytes(Script);

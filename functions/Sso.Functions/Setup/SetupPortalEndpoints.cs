@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
+using Sso.Functions.Audit;
 using Sso.Functions.Connections;
 using Sso.Functions.DirectorySync;
 using Sso.Functions.Hosting;
@@ -8,6 +9,7 @@ using Sso.Functions.Oidc;
 using Sso.Functions.Saml;
 using Sso.Functions.Storage;
 using Sso.Functions.Tenants;
+using Sso.Protocols.Saml;
 using static Sso.Functions.Setup.SetupHtml;
 
 namespace Sso.Functions.Setup;
@@ -19,7 +21,6 @@ namespace Sso.Functions.Setup;
 /// </summary>
 public static partial class SetupPortalEndpoints
 {
-    public const int ExpiryWarningDays = 30;
     private const string Base = "/setup/{token}";
 
     public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
@@ -295,9 +296,16 @@ public static partial class SetupPortalEndpoints
         {
             saved = await ConnectionEndpoints.UpdateConnectionAsync(context, session.Tenant.Id, existing.Id, body);
         }
+        var action = existing is null ? "connection.create" : "connection.update";
+        var changedFields = body.Select(member => member.Key).ToArray();
         if (!saved.IsSuccess)
+        {
+            await RecordChangeAsync(context, session, action, existing?.Id.Value ?? session.Link.ConnectionId?.Value, changedFields,
+                "failure", saved.Error.Code);
             return await RenderSsoPageAsync(context, session, 422, null, saved.Error.Detail);
+        }
         var connection = saved.Value;
+        await RecordChangeAsync(context, session, action, connection.Id.Value, changedFields, "success", null);
         if (session.Link.ConnectionId != connection.Id
             && await SaveLinkAsync(context, session.Link, link => link with { ConnectionId = connection.Id }) is null)
             return await RenderSsoPageAsync(context, session, 409, null, "The setup changed in another window; reload the page.");
@@ -422,8 +430,60 @@ public static partial class SetupPortalEndpoints
                     .Append("<tr><th>SCIM tokens</th><td>").Append(tokens.Count).Append("</td></tr></table></section>");
             }
         }
+        await AppendRecentActivityAsync(context, session, main);
         return Render(context, session, 200, "Status", "status", main.ToString());
     }
+
+    private const int RecentActivityRows = 50;
+
+    /// <summary>
+    /// The tenant's last sign-in attempts and SCIM requests from the audit trail, with their reasons,
+    /// so the IT admin can see why Okta's push or a colleague's sign-in failed without a support ticket.
+    /// </summary>
+    private static async Task AppendRecentActivityAsync(HttpContext context, Session session, StringBuilder main)
+    {
+        var audit = context.RequestServices.GetRequiredService<AuditStore>();
+        var partition = session.Tenant.Id.Value;
+        if (session.Link.Has(SetupFeatures.Sso))
+        {
+            var (rows, _) = await audit.ReadAsync(partition, AuditTypes.SignInAttempt, null, RecentActivityRows, context.RequestAborted);
+            main.Append("<h2>Recent sign-in attempts</h2>");
+            AppendActivityTable(main, "recent-sign-ins", ["Time", "Result", "Reason", "Email domain", "Connection"], rows,
+                row => [Text(row, "result"), Text(row, "reason"), Text(row, "emailDomain"), Text(row, "connectionId")]);
+        }
+        if (session.Link.Has(SetupFeatures.DirectorySync))
+        {
+            var (rows, _) = await audit.ReadAsync(partition, AuditTypes.ScimRequest, null, RecentActivityRows, context.RequestAborted);
+            main.Append("<h2>Recent SCIM requests</h2>");
+            AppendActivityTable(main, "recent-scim-requests", ["Time", "Request", "Status", "Reason", "Duration"], rows,
+                row => [Text(row, "method") + " " + Text(row, "path"), Text(row, "status"), Text(row, "reason"), Text(row, "durationMs") + " ms"]);
+        }
+    }
+
+    private static void AppendActivityTable(StringBuilder main, string id, string[] headings, IReadOnlyList<JsonObject> rows,
+        Func<JsonObject, string[]> cells)
+    {
+        if (rows.Count == 0)
+        {
+            main.Append("<p class=\"muted\" id=\"").Append(id).Append("\">Nothing recorded yet.</p>");
+            return;
+        }
+        main.Append("<table class=\"activity\" id=\"").Append(id).Append("\"><tr>");
+        foreach (var heading in headings) main.Append("<th>").Append(E(heading)).Append("</th>");
+        main.Append("</tr>");
+        foreach (var row in rows)
+        {
+            main.Append("<tr").Append(Text(row, "result") == "failure" ? " class=\"failure\"" : "").Append("><td>")
+                .Append(E(DateTimeOffset.TryParse(Text(row, "occurredAt"), System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at.ToString("yyyy-MM-dd HH:mm:ss 'UTC'") : ""))
+                .Append("</td>");
+            foreach (var cell in cells(row)) main.Append("<td>").Append(E(cell)).Append("</td>");
+            main.Append("</tr>");
+        }
+        main.Append("</table>");
+    }
+
+    private static string Text(JsonObject row, string name) => row[name]?.ToString() ?? "";
 
     // The status page counts rows; past this it says "10000+" rather than read a huge directory.
     private const int MaxCounted = 10_000;
@@ -441,19 +501,29 @@ public static partial class SetupPortalEndpoints
     {
         if (connection.Type != ConnectionTypes.Saml) return "";
         var html = new StringBuilder("<table class=\"certificates\"><tr><th>IdP signing certificate</th><th>Expires</th></tr>");
-        foreach (var certificate in SamlConnectionSetup.IdpCertificates(connection))
+        foreach (var certificate in CertificateExpiry.Check(SamlConnectionSetup.IdpCertificates(connection), now,
+                     CertificateExpiry.DefaultWindow))
         {
-            var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
-            var days = (int)Math.Ceiling((notAfter - now).TotalDays);
-            var (badge, label) = notAfter <= now ? ("bad", "expired")
-                : notAfter <= now.AddDays(ExpiryWarningDays) ? ("warn", $"expires soon (in {days} day{(days == 1 ? "" : "s")})")
+            var days = (int)Math.Ceiling((certificate.NotAfter - now).TotalDays);
+            var (badge, label) = certificate.Expired ? ("bad", "expired")
+                : certificate.ExpiresSoon ? ("warn", $"expires soon (in {days} day{(days == 1 ? "" : "s")})")
                 : ("ok", "valid");
             html.Append("<tr><td><code>").Append(E(certificate.Subject)).Append("</code><br><span class=\"muted thumbprint\">SHA-256 ")
-                .Append(E(certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256))).Append("</span></td><td class=\"expiry\">")
-                .Append(E(notAfter.ToString("yyyy-MM-dd"))).Append(" <span class=\"badge ").Append(badge).Append("\">").Append(label)
+                .Append(E(certificate.Thumbprint)).Append("</span></td><td class=\"expiry\">")
+                .Append(E(certificate.NotAfter.ToString("yyyy-MM-dd"))).Append(" <span class=\"badge ").Append(badge).Append("\">").Append(label)
                 .Append("</span></td></tr>");
         }
         return html.Append("</table>").ToString();
+    }
+
+    /// <summary>A change made through the portal, in the audit trail with the setup link as the actor.</summary>
+    private static Task RecordChangeAsync(HttpContext context, Session session, string action, string? connectionOrDirectoryId,
+        IReadOnlyList<string> changedFields, string result, string? reason)
+    {
+        var kind = action.StartsWith("connection", StringComparison.Ordinal) ? "connection" : "directory";
+        return context.RequestServices.GetRequiredService<AuditLog>().RecordChangeAsync(session.Tenant.Id.Value,
+            AuditActor.SetupLink(session.Link.Id), action,
+            connectionOrDirectoryId is null ? null : new AuditTarget(kind, connectionOrDirectoryId), changedFields, result, reason);
     }
 
     private static IResult NotInLink(HttpContext context, Session session) =>

@@ -210,6 +210,11 @@ public class SetupPortalBrowserTests(ChromiumFixture chromium) : IClassFixture<C
         await Assertions.Expect(page.Locator("#group-count")).ToHaveTextAsync("0");
         await Assertions.Expect(page.Locator("#last-scim-request")).Not.ToHaveTextAsync("never");
         await Assertions.Expect(page.Locator("table.certificates")).ToContainTextAsync("CN=samlify test IdP");
+        // The audit trail's recent activity: the Test sign-in, and the SCIM calls with the refused token.
+        await Assertions.Expect(page.Locator("#recent-sign-ins")).ToContainTextAsync("success");
+        await Assertions.Expect(page.Locator("#recent-sign-ins")).ToContainTextAsync(domain);
+        await Assertions.Expect(page.Locator("#recent-scim-requests")).ToContainTextAsync("POST /scim/v2/");
+        await Assertions.Expect(page.Locator("#recent-scim-requests tr.failure")).ToContainTextAsync("401");
         // samlify's certificate lives 30 days from its start: just outside the warning window, and inside it two days on.
         await Assertions.Expect(page.Locator("table.certificates")).ToContainTextAsync("valid");
         portal.App.Clock.Advance(TimeSpan.FromDays(2));
