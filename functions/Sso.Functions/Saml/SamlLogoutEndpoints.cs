@@ -96,6 +96,13 @@ public static partial class SamlLogoutEndpoints
             return Refused($"The LogoutRequest was refused and nothing was signed out: {validated.Error.Message}");
         }
         var request = validated.Value;
+        // Each LogoutRequest acts once, like an assertion (a separate key space in the same cache).
+        if (!await services.GetRequiredService<AssertionReplayStore>().TryRecordAsync(connection.Id, "logout:" + request.Id,
+                request.ReplayCacheUntil ?? parameters.Now + parameters.MaxAge, cancellationToken))
+        {
+            LogRejected(logger, connection.Id.Value, nameof(SamlFailureKind.Replayed));
+            return Refused($"The LogoutRequest '{request.Id}' was already processed; nothing was signed out again.");
+        }
 
         // Core §3.7.3.2: with SessionIndex, only those sessions; without, every session of the principal.
         var sessions = await services.GetRequiredService<SignInSessionStore>()

@@ -21,6 +21,9 @@ public sealed record LogoutRequest
 
     public DateTimeOffset? NotOnOrAfter { get; init; }
 
+    /// <summary>After this instant the request is refused anyway; the caller keeps its ID in a replay cache until then.</summary>
+    public DateTimeOffset? ReplayCacheUntil { get; init; }
+
     public override string ToString() => $"LogoutRequest {{ Id = {Id}, Issuer = {Issuer} }}";
 }
 
@@ -135,6 +138,13 @@ public sealed record SamlLogoutParameters
 
     public bool AllowSha1 { get; init; }
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>
+    /// A message issued longer ago is refused: a LogoutRequest without NotOnOrAfter would
+    /// otherwise end, when replayed, sessions that began after it was sent.
+    /// </summary>
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromMinutes(10);
+
     public required DateTimeOffset Now { get; init; }
 }
 
@@ -257,6 +267,9 @@ public static class SamlLogoutValidator
             NameIdFormat = nameIdFormat,
             SessionIndexes = sessionIndexes,
             NotOnOrAfter = notOnOrAfter,
+            ReplayCacheUntil = (notOnOrAfter is { } until && until < common.Value.IssueInstant + parameters.MaxAge
+                ? until
+                : common.Value.IssueInstant + parameters.MaxAge) + parameters.ClockSkew,
         };
     }
 
@@ -313,6 +326,10 @@ public static class SamlLogoutValidator
         if (issueInstant > parameters.Now + parameters.ClockSkew)
             return new SamlFailure(SamlFailureKind.NotYetValid,
                 $"The {what} was issued at {issueInstant:u}, in the future; check the IdP's clock.", Actual: instantText);
+        if (parameters.Now >= issueInstant + parameters.MaxAge + parameters.ClockSkew)
+            return new SamlFailure(SamlFailureKind.Expired,
+                $"The {what} was issued at {issueInstant:u}, more than {parameters.MaxAge.TotalMinutes:0} minutes ago; it is now {parameters.Now:u}.",
+                Actual: instantText);
 
         // Profiles §4.4.4.1 / §4.4.4.2: the Issuer MUST be present and is the IdP.
         var issuerElement = SecureXml.ChildElement(message, SamlNamespaces.Assertion, "Issuer");

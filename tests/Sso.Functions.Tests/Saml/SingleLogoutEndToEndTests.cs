@@ -20,7 +20,7 @@ namespace Sso.Functions.Tests.Saml;
 /// </summary>
 public class SingleLogoutEndToEndTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
 {
-    private const string SignedOutUri = "https://app.example.test/signed-out";
+    internal const string SignedOutUri = "https://app.example.test/signed-out";
 
     [Fact]
     public async Task RP_logout_ends_the_session_at_once_and_completes_SAML_SLO_at_samlify_back_to_the_client()
@@ -80,6 +80,11 @@ public class SingleLogoutEndToEndTests(SsoAppFixture fixture) : IClassFixture<Ss
         var idpRequest = await setup.Idp.LogoutUserAsync(connection.SpEntityId, binding);
         var answer = await setup.DeliverToSloAsync(connection, idpRequest);
         Assert.Equal(HttpStatusCode.Unauthorized, await setup.UserInfoStatusAsync(session.AccessToken));
+
+        // A LogoutRequest acts once: replayed later, it cannot end sessions begun since.
+        var replayed = await setup.DeliverToSloAsync(connection, idpRequest);
+        Assert.Equal(HttpStatusCode.BadRequest, replayed.StatusCode);
+        Assert.Contains("already processed", await replayed.Content.ReadAsStringAsync());
 
         // Our LogoutResponse goes back in the binding the request came in, and samlify accepts it.
         HttpResponseMessage atIdp;
@@ -169,40 +174,12 @@ public class SingleLogoutEndToEndTests(SsoAppFixture fixture) : IClassFixture<Ss
         Assert.Empty((await setup.Idp.LogoutsAsync())["requests"]!.AsArray());
     }
 
-    [Fact]
-    public async Task Without_SLO_at_the_IdP_RP_logout_revokes_and_redirects_straight_back_even_with_an_expired_hint()
-    {
-        await using var setup = await Setup.CreateAsync(fixture.App);
-        // Entity ID, SSO URL and certificate by hand: no SingleLogoutService is known.
-        var connection = await setup.AddConnectionAsync(new JsonObject
-        {
-            ["type"] = "saml",
-            ["idpEntityId"] = setup.Idp.MetadataUrl,
-            ["idpSsoUrl"] = setup.Idp.SsoUrl,
-            ["idpCertificates"] = new JsonArray(setup.Idp.Certificate.ExportCertificatePem()),
-        });
-        var session = await setup.SignInAsync(connection);
-        fixture.App.Clock.Advance(TimeSpan.FromHours(2));   // the id_token has expired; still a valid hint
-
-        var logout = await setup.Browser.PostAsync("/oauth/logout", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["id_token_hint"] = session.IdToken, ["client_id"] = setup.ClientId, ["post_logout_redirect_uri"] = SignedOutUri, ["state"] = "st",
-        }));
-
-        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
-        Assert.Equal(SignedOutUri + "?state=st", logout.Headers.Location!.OriginalString);
-        var sessionRows = new Azure.Data.Tables.TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "accesstokens");
-        var sid = new JsonWebToken(session.IdToken).GetClaim("sid").Value;
-        Assert.True((await sessionRows.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(setup.TenantId, "revokedsid|" + sid)).HasValue);
-        Assert.Empty((await setup.Idp.LogoutsAsync())["requests"]!.AsArray());
-    }
-
     public sealed record ConnectionView(string Id, string SpEntityId, string AcsUrl, string SloUrl);
 
     public sealed record SignedInSession(string AccessToken, string IdToken, string SessionIndex);
 
     /// <summary>A tenant signing in at a fresh samlify IdP, and a client with a post-logout redirect URI.</summary>
-    private sealed class Setup : IAsyncDisposable
+    internal sealed class Setup : IAsyncDisposable
     {
         private Setup(SsoAppFactory app, SamlifyIdpServer idp, string domain)
         {
@@ -338,5 +315,39 @@ public class SingleLogoutEndToEndTests(SsoAppFixture fixture) : IClassFixture<Ss
             Browser.Dispose();
             await Idp.DisposeAsync();
         }
+    }
+}
+
+/// <summary>Logout at a SAML IdP without SLO; its own app, because it moves the clock hours ahead.</summary>
+public class RpLogoutWithoutSloTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
+{
+    private const string SignedOutUri = SingleLogoutEndToEndTests.SignedOutUri;
+
+    [Fact]
+    public async Task Without_SLO_at_the_IdP_RP_logout_revokes_and_redirects_straight_back_even_with_an_expired_hint()
+    {
+        await using var setup = await SingleLogoutEndToEndTests.Setup.CreateAsync(fixture.App);
+        // Entity ID, SSO URL and certificate by hand: no SingleLogoutService is known.
+        var connection = await setup.AddConnectionAsync(new JsonObject
+        {
+            ["type"] = "saml",
+            ["idpEntityId"] = setup.Idp.MetadataUrl,
+            ["idpSsoUrl"] = setup.Idp.SsoUrl,
+            ["idpCertificates"] = new JsonArray(setup.Idp.Certificate.ExportCertificatePem()),
+        });
+        var session = await setup.SignInAsync(connection);
+        fixture.App.Clock.Advance(TimeSpan.FromHours(2));   // the id_token has expired; still a valid hint
+
+        var logout = await setup.Browser.PostAsync("/oauth/logout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["id_token_hint"] = session.IdToken, ["client_id"] = setup.ClientId, ["post_logout_redirect_uri"] = SignedOutUri, ["state"] = "st",
+        }));
+
+        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        Assert.Equal(SignedOutUri + "?state=st", logout.Headers.Location!.OriginalString);
+        var sessionRows = new Azure.Data.Tables.TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "accesstokens");
+        var sid = new JsonWebToken(session.IdToken).GetClaim("sid").Value;
+        Assert.True((await sessionRows.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(setup.TenantId, "revokedsid|" + sid)).HasValue);
+        Assert.Empty((await setup.Idp.LogoutsAsync())["requests"]!.AsArray());
     }
 }

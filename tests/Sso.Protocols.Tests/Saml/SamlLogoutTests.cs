@@ -132,6 +132,18 @@ public class SamlLogoutTests
     }
 
     [Fact]
+    public void Refuses_a_LogoutRequest_without_NotOnOrAfter_once_it_is_older_than_the_maximum_age()
+    {
+        var raw = RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest() with { NotOnOrAfter = null }, null, TestIdp.SigningCertificate));
+
+        var fresh = SamlLogoutValidator.ValidateRedirectRequest(raw, Parameters(TestIdp.Now.AddMinutes(12)));
+        Assert.True(fresh.IsSuccess, fresh.ToString());
+        Assert.Equal(TestIdp.Now.AddMinutes(13), fresh.Value.ReplayCacheUntil);
+        var stale = SamlLogoutValidator.ValidateRedirectRequest(raw, Parameters(TestIdp.Now.AddMinutes(13)));
+        Assert.Equal(SamlFailureKind.Expired, stale.Error.Kind);
+    }
+
+    [Fact]
     public void Accepts_a_POST_LogoutRequest_with_an_enveloped_signature()
     {
         var html = SamlLogoutWriter.WritePostForm(IdpRequest(), RelayState, TestIdp.SigningCertificate);
