@@ -63,6 +63,48 @@ catch (Exception e)
     Console.WriteLine($"FAIL writers threw {e.GetType().Name}: {e.Message}");
 }
 
+try
+{
+    // Single Logout: the redirect signature (RSA over the query) and the enveloped POST signature.
+    const string slo = "https://sso.example.test/saml/slo/con_test";
+    var logout = new LogoutRequest
+    {
+        Id = AuthnRequestWriter.NewId(), IssueInstant = TestIdp.Now, Issuer = TestIdp.EntityId, Destination = slo,
+        NameId = TestIdp.Email, SessionIndexes = ["_s1"],
+    };
+    var logoutParameters = new SamlLogoutParameters
+    {
+        IdpCertificates = [TestIdp.PublicOnly(TestIdp.SigningCertificate)], IdpEntityId = TestIdp.EntityId, SloUrl = slo, Now = TestIdp.Now,
+    };
+    var viaRedirect = SamlLogoutValidator.ValidateRedirectRequest(
+        SamlLogoutWriter.WriteRedirectUrl(logout, "rs", TestIdp.SigningCertificate).Query.TrimStart('?'), logoutParameters);
+    var html = SamlLogoutWriter.WritePostForm(logout, "rs", TestIdp.SigningCertificate);
+    var start = html.IndexOf("value=\"", StringComparison.Ordinal) + 7;
+    var viaPost = SamlLogoutValidator.ValidatePostRequest(html[start..html.IndexOf('"', start)], logoutParameters);
+    var tampered = SamlLogoutValidator.ValidatePostRequest(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(
+        System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(html[start..html.IndexOf('"', start)])).Replace(TestIdp.Email, "m@evil.test"))),
+        logoutParameters);
+
+    using var rsa = System.Security.Cryptography.RSA.Create(2048);
+    var key = new Microsoft.IdentityModel.Tokens.RsaSecurityKey(rsa) { KeyId = "k" };
+    var idToken = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+    {
+        Issuer = "https://sso.example.test", Audience = "cli_x", Expires = DateTime.UtcNow.AddDays(-1), IssuedAt = DateTime.UtcNow.AddDays(-2),
+        NotBefore = DateTime.UtcNow.AddDays(-2), Claims = new Dictionary<string, object> { ["sub"] = "sub_1", ["sid"] = "ses_1" },
+        SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(key, Microsoft.IdentityModel.Tokens.SecurityAlgorithms.RsaSha256),
+    });
+    var hint = await Sso.Protocols.OAuth.EndSessionRequestValidator.ValidateHintAsync(idToken, "https://sso.example.test", [key], "cli_x");
+
+    var ok = viaRedirect.IsSuccess && viaPost.IsSuccess && !tampered.IsSuccess && hint.IsSuccess && hint.Value.SessionId == "ses_1";
+    if (!ok) wrong++;
+    Console.WriteLine($"{(ok ? "ok  " : "FAIL")} SAML logout redirect and POST, id_token_hint: {viaRedirect.IsSuccess} {viaPost.IsSuccess} {!tampered.IsSuccess} {hint}");
+}
+catch (Exception e)
+{
+    wrong++;
+    Console.WriteLine($"FAIL logout threw {e.GetType().Name}: {e.Message}");
+}
+
 if (args.Contains("--bench"))
 {
     // ACS validation cost per response, the same work the endpoint does (decode, parse, verify, decrypt, rules).

@@ -18,6 +18,7 @@ public sealed partial class SamlifyIdpServer : IAsyncDisposable
     private readonly string _keyFolder;
     private readonly StringBuilder _log = new();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly HttpClient _noRedirects = new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
 
     private SamlifyIdpServer(Process process, int port, X509Certificate2 certificate, string keyFolder)
     {
@@ -42,6 +43,7 @@ public sealed partial class SamlifyIdpServer : IAsyncDisposable
     public string BaseUrl => $"http://127.0.0.1:{Port}";
     public string MetadataUrl => BaseUrl + "/metadata";
     public string SsoUrl => BaseUrl + "/sso";
+    public string SloUrl => BaseUrl + "/slo";
 
     /// <summary>The IdP's signing certificate (its private key stays with the Node process).</summary>
     public X509Certificate2 Certificate { get; }
@@ -152,6 +154,54 @@ public sealed partial class SamlifyIdpServer : IAsyncDisposable
         return ReadForm(html);
     }
 
+    /// <summary>
+    /// The browser bringing our LogoutRequest (HTTP-Redirect) to the IdP's SLO endpoint; samlify
+    /// checks it and answers a redirect back to our SLO endpoint (or an error status).
+    /// </summary>
+    public async Task<HttpResponseMessage> VisitSloAsync(Uri logoutRequestRedirect, CancellationToken cancellationToken = default)
+    {
+        if (!logoutRequestRedirect.OriginalString.StartsWith(SloUrl + "?", StringComparison.Ordinal))
+            throw new InvalidOperationException($"The redirect goes to {logoutRequestRedirect}, not to this IdP's {SloUrl}.");
+        return await _noRedirects.GetAsync(new Uri(logoutRequestRedirect.OriginalString, UriKind.Absolute), cancellationToken);
+    }
+
+    /// <summary>The browser posting our auto-submitting logout form (HTTP-POST) to the IdP's SLO endpoint.</summary>
+    public async Task<HttpResponseMessage> PostSloAsync(string action, IReadOnlyDictionary<string, string> fields,
+        CancellationToken cancellationToken = default)
+    {
+        if (action != SloUrl) throw new InvalidOperationException($"The form posts to {action}, not to this IdP's {SloUrl}.");
+        return await _noRedirects.PostAsync(action, new FormUrlEncodedContent(fields), cancellationToken);
+    }
+
+    /// <summary>What samlify made for an IdP-initiated logout: a redirect URL, or a form to post.</summary>
+    public sealed record IdpLogoutRequest(string Id, string RelayState, string? Url, string? Action, string? SamlRequest);
+
+    /// <summary>IdP-initiated logout of the user's latest session at this SP (the admin or the user signs out at the IdP).</summary>
+    public async Task<IdpLogoutRequest> LogoutUserAsync(string spEntityId, string binding, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.GetAsync(BaseUrl + "/logout-user?sp=" + Uri.EscapeDataString(spEntityId) + "&binding=" + binding,
+            cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+            throw new InvalidOperationException($"The IdP answered {(int)response.StatusCode}: {body}\n{Log}");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(body)!.AsObject();
+        return new IdpLogoutRequest(json["id"]!.GetValue<string>(), json["relayState"]!.GetValue<string>(),
+            json["url"]?.GetValue<string>(), json["action"]?.GetValue<string>(), json["samlRequest"]?.GetValue<string>());
+    }
+
+    /// <summary>The logout messages samlify accepted: <c>{requests:[...], responses:[...]}</c>.</summary>
+    public async Task<System.Text.Json.Nodes.JsonObject> LogoutsAsync(CancellationToken cancellationToken = default) =>
+        System.Text.Json.Nodes.JsonNode.Parse(await _http.GetStringAsync(BaseUrl + "/logouts", cancellationToken))!.AsObject();
+
+    /// <summary>The hidden fields of an auto-submitting form, by name.</summary>
+    public static (string Action, Dictionary<string, string> Fields) ReadFormFields(string html)
+    {
+        var action = FormAction().Match(html);
+        if (!action.Success) throw new InvalidOperationException("The page has no POST form: " + html);
+        return (WebUtility.HtmlDecode(action.Groups["action"].Value), HiddenInput().Matches(html).ToDictionary(
+            m => WebUtility.HtmlDecode(m.Groups["name"].Value), m => WebUtility.HtmlDecode(m.Groups["value"].Value)));
+    }
+
     public static PostedForm ReadForm(string html)
     {
         var action = FormAction().Match(html);
@@ -201,6 +251,7 @@ public sealed partial class SamlifyIdpServer : IAsyncDisposable
         }
         _process.Dispose();
         _http.Dispose();
+        _noRedirects.Dispose();
         try
         {
             Directory.Delete(_keyFolder, recursive: true);

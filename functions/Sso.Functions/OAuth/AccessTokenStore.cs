@@ -15,6 +15,7 @@ public sealed record IssuedAccessToken(SignedInUser User, ClientId ClientId, str
 /// <c>sso_at_</c>, the tenant id, <c>.</c> and 256 random bits; only its SHA-256 hash is a key.
 /// Revocation is a per-user marker row (<c>revokedsub|…</c> or <c>revokeduser|…</c>) holding
 /// the instant: a token issued at or before it is refused at once, without finding every token.
+/// Logout marks one session (<c>revokedsid|…</c>): every token carrying that <c>sid</c> is refused.
 /// </summary>
 public sealed class AccessTokenStore(TableStorage storage)
 {
@@ -60,6 +61,8 @@ public sealed class AccessTokenStore(TableStorage storage)
         if (token.User.DirectoryUserId is { } userId
             && await RevokedAtAsync(table, tenantId, RevokedDirectoryUserKey(userId), cancellationToken) is { } byUser
             && token.IssuedAt <= byUser) return null;
+        if (token.User.SessionId is { } sid
+            && await RevokedAtAsync(table, tenantId, RevokedSessionKey(sid), cancellationToken) is not null) return null;
         return token;
     }
 
@@ -72,9 +75,11 @@ public sealed class AccessTokenStore(TableStorage storage)
         var table = await TableAsync(cancellationToken);
         if (await RevokedAtAsync(table, user.TenantId, RevokedSubjectKey(user.Subject), cancellationToken) is { } bySubject
             && issuedAt <= bySubject) return true;
-        return user.DirectoryUserId is { } userId
+        if (user.DirectoryUserId is { } userId
             && await RevokedAtAsync(table, user.TenantId, RevokedDirectoryUserKey(userId), cancellationToken) is { } byUser
-            && issuedAt <= byUser;
+            && issuedAt <= byUser) return true;
+        return user.SessionId is { } sid
+            && await RevokedAtAsync(table, user.TenantId, RevokedSessionKey(sid), cancellationToken) is not null;
     }
 
     /// <summary>Refuses every access token issued to this <c>sub</c> up to <paramref name="now"/>.</summary>
@@ -84,6 +89,13 @@ public sealed class AccessTokenStore(TableStorage storage)
     /// <summary>Refuses every access token of a directory user (deprovisioning) up to <paramref name="now"/>.</summary>
     public Task RevokeDirectoryUserAsync(TenantId tenantId, string directoryUserId, DateTimeOffset now, CancellationToken cancellationToken) =>
         MarkAsync(tenantId, RevokedDirectoryUserKey(directoryUserId), now, cancellationToken);
+
+    /// <summary>
+    /// Ends one sign-in session (logout): every token of it is refused from now on, whenever
+    /// it was issued, since a session id is never reused.
+    /// </summary>
+    public Task RevokeSessionAsync(TenantId tenantId, string sessionId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        MarkAsync(tenantId, RevokedSessionKey(sessionId), now, cancellationToken);
 
     private async Task MarkAsync(TenantId tenantId, string rowKey, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -103,6 +115,8 @@ public sealed class AccessTokenStore(TableStorage storage)
     private static string RevokedSubjectKey(string subject) => TableKey.Row("revokedsub", subject);
 
     private static string RevokedDirectoryUserKey(string userId) => TableKey.Row("revokeduser", userId);
+
+    private static string RevokedSessionKey(string sessionId) => TableKey.Row("revokedsid", sessionId);
 
     public static bool TryReadTenant(string? presented, out TenantId tenantId)
     {

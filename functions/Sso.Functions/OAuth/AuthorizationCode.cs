@@ -30,6 +30,12 @@ public sealed record SignedInUser
     public required DateTimeOffset AuthTime { get; init; }
     public JsonObject IdpAttributes { get; init; } = new();
 
+    /// <summary>
+    /// The sign-in session (the id_token's <c>sid</c>): one per completed sign-in, shared by the
+    /// code, the access token and the id_token, so RP-initiated logout can end exactly it.
+    /// </summary>
+    public string? SessionId { get; init; }
+
     public JsonObject ToJson() => new()
     {
         ["sub"] = Subject,
@@ -45,6 +51,7 @@ public sealed record SignedInUser
         ["directoryUserId"] = DirectoryUserId,
         ["authTime"] = AuthTime.ToUnixTimeSeconds(),
         ["idp"] = IdpAttributes.DeepClone(),
+        ["sid"] = SessionId,
     };
 
     public static SignedInUser FromJson(JsonObject json) => new()
@@ -64,6 +71,7 @@ public sealed record SignedInUser
         DirectoryUserId = Str(json, "directoryUserId"),
         AuthTime = DateTimeOffset.FromUnixTimeSeconds(json["authTime"] is JsonValue t && t.TryGetValue<long>(out var s) ? s : 0),
         IdpAttributes = json["idp"] as JsonObject is { } idp ? idp.DeepClone().AsObject() : new JsonObject(),
+        SessionId = Str(json, "sid"),
     };
 
     private static string? Str(JsonObject json, string name) =>

@@ -18,6 +18,7 @@ public sealed partial class AuthorizationCodeIssuer(
     EmailDomainGuard domainGuard,
     AuthorizationCodeStore codes,
     SignInEvents events,
+    SignInSessionStore sessions,
     SsoOptions options,
     TimeProvider clock,
     ILogger<AuthorizationCodeIssuer> logger)
@@ -58,7 +59,21 @@ public sealed partial class AuthorizationCodeIssuer(
             DirectoryUserId = decision.Value.DirectoryUserId,
             AuthTime = identity.AuthenticatedAt is { } at && at <= now ? at : now,
             IdpAttributes = identity.RawAttributes,
+            SessionId = Ids.New("ses_"),
         };
+        if (identity.SamlSession is { } saml)
+            await sessions.RecordAsync(tenant.Id, new SamlSession
+            {
+                SessionId = user.SessionId,
+                ConnectionId = connection.Id,
+                Subject = user.Subject,
+                DirectoryUserId = user.DirectoryUserId,
+                NameId = saml.NameId,
+                NameIdFormat = saml.NameIdFormat,
+                SessionIndex = saml.SessionIndex,
+                CreatedAt = now,
+                ExpiresAt = now + SamlSession.Lifetime,
+            }, cancellationToken);
         var login = events.NewLogin(tenant.Id, connection.Id, new JsonObject
         {
             ["outcome"] = "success",

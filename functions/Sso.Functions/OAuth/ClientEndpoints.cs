@@ -19,6 +19,7 @@ public static class ClientEndpoints
         var request = await JsonResults.ReadAsync(context.Request, SsoJsonContext.Default.CreateClientRequest);
         if (!request.IsSuccess) return ProblemResults.Write(request.Error);
         var (name, redirectUris) = (request.Value.Name, request.Value.RedirectUris);
+        var postLogoutRedirectUris = request.Value.PostLogoutRedirectUris ?? [];
         if (string.IsNullOrWhiteSpace(name) || name.Length > 200)
             return ProblemResults.Write(Problem.Validation("'name' is required and must be at most 200 characters."));
         if (redirectUris is not { Length: > 0 })
@@ -32,14 +33,26 @@ public static class ClientEndpoints
             var checkedUri = RedirectUriPolicy.Validate(uri, options.AllowLoopbackHttp);
             if (!checkedUri.IsSuccess) return ProblemResults.Write(Problem.Validation($"redirectUris: {checkedUri.Error}."));
         }
+        if (postLogoutRedirectUris.Length > MaxRedirectUris)
+            return ProblemResults.Write(Problem.Validation($"A client may register at most {MaxRedirectUris} post-logout redirect URIs."));
+        foreach (var uri in postLogoutRedirectUris)
+        {
+            // The same rules as redirect URIs: an open redirector after logout is still an open redirector.
+            var checkedUri = RedirectUriPolicy.Validate(uri, options.AllowLoopbackHttp);
+            if (!checkedUri.IsSuccess) return ProblemResults.Write(Problem.Validation($"postLogoutRedirectUris: {checkedUri.Error}."));
+        }
 
         var secret = OAuthClient.NewSecret();
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var client = new OAuthClient(ClientId.New(), name.Trim(), redirectUris.Distinct(StringComparer.Ordinal).ToArray(),
-            OAuthClient.HashSecret(secret), clock.GetUtcNow());
+            OAuthClient.HashSecret(secret), clock.GetUtcNow())
+        {
+            PostLogoutRedirectUris = postLogoutRedirectUris.Distinct(StringComparer.Ordinal).ToArray(),
+        };
         await context.RequestServices.GetRequiredService<ClientStore>().CreateAsync(client, context.RequestAborted);
         return JsonResults.Created($"/api/v1/clients/{client.Id}",
-            new CreatedClient(client.Id.Value, secret, client.Name, client.RedirectUris.ToArray(), client.CreatedAt),
+            new CreatedClient(client.Id.Value, secret, client.Name, client.RedirectUris.ToArray(), client.PostLogoutRedirectUris.ToArray(),
+                client.CreatedAt),
             SsoJsonContext.Default.CreatedClient);
     }
 

@@ -19,7 +19,7 @@ public static class DiscoveryEndpoints
     public static readonly string[] Claims =
     [
         "sub", "iss", "aud", "iat", "exp", "auth_time", "nonce", "email", "email_verified", "name", "given_name",
-        "family_name", "tenant", "connection", "role", "groups",
+        "family_name", "tenant", "connection", "role", "groups", "sid",
     ];
 
     private static Task<IResult> ConfigurationAsync(HttpContext context)
@@ -33,6 +33,7 @@ public static class DiscoveryEndpoints
             ["token_endpoint"] = options.Url("/oauth/token"),
             ["userinfo_endpoint"] = options.Url("/oauth/userinfo"),
             ["jwks_uri"] = options.Url("/oauth/jwks"),
+            ["end_session_endpoint"] = options.Url(LogoutEndpoints.Path),
             ["response_types_supported"] = Array("code"),
             ["response_modes_supported"] = Array("query", "form_post"),
             ["grant_types_supported"] = Array("authorization_code"),

@@ -34,10 +34,14 @@ public sealed record OAuthClient(
 {
     public const string RowKey = "client";
 
+    /// <summary>RP-Initiated Logout §3.1: where the client may be sent after logout; matched exactly.</summary>
+    public IReadOnlyList<string> PostLogoutRedirectUris { get; init; } = [];
+
     public TableEntity ToEntity() => new(Id.Value, RowKey)
     {
         ["Name"] = Name,
         ["RedirectUris"] = JsonSerializer.Serialize(RedirectUris.ToArray(), SsoJsonContext.Default.StringArray),
+        ["PostLogoutRedirectUris"] = JsonSerializer.Serialize(PostLogoutRedirectUris.ToArray(), SsoJsonContext.Default.StringArray),
         ["SecretHash"] = Convert.ToHexStringLower(SecretHash),
         ["CreatedAt"] = CreatedAt,
     };
@@ -48,11 +52,19 @@ public sealed record OAuthClient(
         JsonSerializer.Deserialize(entity.GetString("RedirectUris"), SsoJsonContext.Default.StringArray) ?? [],
         Convert.FromHexString(entity.GetString("SecretHash")),
         entity.GetDateTimeOffset("CreatedAt") ?? default,
-        entity.ETag);
+        entity.ETag)
+    {
+        PostLogoutRedirectUris = entity.GetString("PostLogoutRedirectUris") is { } uris
+            ? JsonSerializer.Deserialize(uris, SsoJsonContext.Default.StringArray) ?? []
+            : [],
+    };
 
     /// <summary>RFC 6749 §3.1.2.3: the redirect URI must match a registered one exactly.</summary>
     public bool HasRedirectUri(string? redirectUri) =>
         redirectUri is not null && RedirectUris.Contains(redirectUri, StringComparer.Ordinal);
+
+    public bool HasPostLogoutRedirectUri(string? uri) =>
+        uri is not null && PostLogoutRedirectUris.Contains(uri, StringComparer.Ordinal);
 
     public bool SecretMatches(string? presented) =>
         presented is { Length: > 0 and <= 512 }
@@ -62,7 +74,7 @@ public sealed record OAuthClient(
 
     public static string NewSecret() => "sso_cs_" + Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
 
-    public ClientView ToView() => new(Id.Value, Name, RedirectUris.ToArray(), CreatedAt);
+    public ClientView ToView() => new(Id.Value, Name, RedirectUris.ToArray(), PostLogoutRedirectUris.ToArray(), CreatedAt);
 }
 
 public static class Base64Url
@@ -74,9 +86,11 @@ public sealed class CreateClientRequest
 {
     public string? Name { get; init; }
     public string[]? RedirectUris { get; init; }
+    public string[]? PostLogoutRedirectUris { get; init; }
 }
 
-public sealed record ClientView(string ClientId, string Name, string[] RedirectUris, DateTimeOffset CreatedAt);
+public sealed record ClientView(string ClientId, string Name, string[] RedirectUris, string[] PostLogoutRedirectUris, DateTimeOffset CreatedAt);
 
 /// <summary>The only response that ever carries the client secret.</summary>
-public sealed record CreatedClient(string ClientId, string ClientSecret, string Name, string[] RedirectUris, DateTimeOffset CreatedAt);
+public sealed record CreatedClient(string ClientId, string ClientSecret, string Name, string[] RedirectUris, string[] PostLogoutRedirectUris,
+    DateTimeOffset CreatedAt);

@@ -12,5 +12,7 @@ public static class SignInEndpoints
         .. TokenEndpoints.Endpoints,
         .. DiscoveryEndpoints.Endpoints,
         .. SamlEndpoints.Endpoints,
+        .. LogoutEndpoints.Endpoints,
+        .. SamlLogoutEndpoints.Endpoints,
     ];
 }

@@ -50,6 +50,12 @@ public static partial class SignInMaintenance
             $"RowKey ge 'code|' and RowKey lt 'code}}' and ExpiresAt lt {before}", cancellationToken);
         removed += await DeleteAsync(await storage.GetTableAsync("accesstokens", cancellationToken),
             $"RowKey ge 'token|' and RowKey lt 'token}}' and ExpiresAt lt {before}", cancellationToken);
+        removed += await DeleteAsync(await storage.GetTableAsync(SignInSessionStore.TableName, cancellationToken),
+            $"ExpiresAt lt {before}", cancellationToken);
+        // A session marker outlives every token of its session (issued within a code's lifetime, valid for an hour).
+        var markersBefore = $"datetime'{(now - AccessTokenStore.Lifetime - TimeSpan.FromHours(1)).UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}'";
+        removed += await DeleteAsync(await storage.GetTableAsync("accesstokens", cancellationToken),
+            $"RowKey ge 'revokedsid|' and RowKey lt 'revokedsid}}' and RevokedAt lt {markersBefore}", cancellationToken);
         removed += await services.GetRequiredService<AssertionReplayStore>().SweepAsync(now, cancellationToken);
         return removed;
     }

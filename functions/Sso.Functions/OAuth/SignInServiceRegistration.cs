@@ -16,6 +16,7 @@ public static class SignInServiceRegistration
         services.AddSingleton<PendingSignInStore>();
         services.AddSingleton<AuthorizationCodeStore>();
         services.AddSingleton<AccessTokenStore>();
+        services.AddSingleton<SignInSessionStore>();
         services.AddSingleton<SignInEvents>();
         services.AddSingleton<AssertionReplayStore>();
         services.AddSingleton<SignInDirectory>();

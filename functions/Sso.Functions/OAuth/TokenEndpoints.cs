@@ -114,6 +114,8 @@ public static partial class TokenEndpoints
         if (user.GivenName is { } given) claims["given_name"] = given;
         if (user.FamilyName is { } family) claims["family_name"] = family;
         if (code.Nonce is { } nonce) claims["nonce"] = nonce;
+        // OIDC Front-Channel / Back-Channel Logout §2 and RP-Initiated Logout: the session this token belongs to.
+        if (user.SessionId is { } sid) claims["sid"] = sid;
         var descriptor = new SecurityTokenDescriptor
         {
             Issuer = options.Issuer,

@@ -26,6 +26,15 @@ public sealed record VerifiedIdentity
 
     public DateTimeOffset? AuthenticatedAt { get; init; }
 
+    /// <summary>SAML only: how the IdP names this session, kept for Single Logout.</summary>
+    public SamlSessionReference? SamlSession { get; init; }
+
     // Personal data; records print only the issuer.
     public override string ToString() => $"VerifiedIdentity {{ Issuer = {Issuer} }}";
+}
+
+/// <summary>The assertion's NameID (with its Format) and the AuthnStatement's SessionIndex.</summary>
+public sealed record SamlSessionReference(string NameId, string? NameIdFormat, string? SessionIndex)
+{
+    public override string ToString() => "SamlSessionReference";
 }

@@ -18,6 +18,7 @@ public static class SamlConnectionSetup
 {
     public const int MaxCertificates = 10;
     public const int DefaultClockSkewSeconds = 180;
+    public const string SingleLogoutServicesKey = "idpSingleLogoutServices";
 
     private static readonly HashSet<string> Members =
     [
@@ -222,6 +223,10 @@ public static class SamlConnectionSetup
         if (config["idpEntityId"] is null) return Problem.Validation("'idpEntityId' is required (or give IdP metadata).");
         if (!TryString(config["idpSsoUrl"], out var ssoUrl) || !IsAllowedIdpUrl(ssoUrl, options))
             return Problem.Validation("'idpSsoUrl' must be the IdP's https SingleSignOnService URL.");
+        foreach (var slo in (config[SingleLogoutServicesKey] as JsonArray ?? []).OfType<JsonObject>())
+            foreach (var url in new[] { slo["location"], slo["responseLocation"] }.Where(u => u is not null))
+                if (!TryString(url, out var sloUrl) || !IsAllowedIdpUrl(sloUrl, options))
+                    return Problem.Validation("The IdP metadata's SingleLogoutService must be an https URL.");
         if (config["idpCertificates"] is not JsonArray { Count: > 0 })
             return Problem.Validation("'idpCertificates' must list at least one IdP signing certificate (PEM).");
 
@@ -264,6 +269,13 @@ public static class SamlConnectionSetup
         config["idpCertificates"] = new JsonArray(metadata.SigningCertificates.Take(MaxCertificates)
             .Select(c => (JsonNode?)JsonValue.Create(Convert.ToBase64String(c.RawData))).ToArray());
         if (metadata.WantAuthnRequestsSigned) config["signAuthnRequests"] = true;
+        // Single Logout over the bindings we speak; none listed means the IdP offers no SLO.
+        var logout = new JsonArray();
+        foreach (var slo in metadata.SingleLogoutServices.Where(s => s.Binding is SamlUris.HttpRedirectBinding or SamlUris.HttpPostBinding))
+            if (!logout.OfType<JsonObject>().Any(o => o["binding"]?.GetValue<string>() == slo.Binding))
+                logout.Add((JsonNode)new JsonObject { ["binding"] = slo.Binding, ["location"] = slo.Location, ["responseLocation"] = slo.ResponseLocation });
+        if (logout.Count > 0) config[SingleLogoutServicesKey] = logout;
+        else config.Remove(SingleLogoutServicesKey);
         return null;
     }
 
@@ -297,6 +309,21 @@ public static class SamlConnectionSetup
         if (node is not JsonValue value || !value.TryGetValue<string>(out var s)) return false;
         text = s;
         return true;
+    }
+
+    /// <summary>
+    /// The IdP's SingleLogoutService for <paramref name="binding"/>, or, with none given, the
+    /// one this service starts logout with (HTTP-Redirect before HTTP-POST); null without SLO.
+    /// </summary>
+    public static SamlEndpoint? SingleLogoutService(Connection connection, string? binding = null)
+    {
+        var services = (connection.Config[SingleLogoutServicesKey] as JsonArray ?? []).OfType<JsonObject>()
+            .Select(o => new SamlEndpoint(o["binding"]!.GetValue<string>(), o["location"]!.GetValue<string>(),
+                o["responseLocation"]?.GetValue<string>()))
+            .ToList();
+        return binding is not null
+            ? services.FirstOrDefault(s => s.Binding == binding)
+            : services.FirstOrDefault(s => s.Binding == SamlUris.HttpRedirectBinding) ?? services.FirstOrDefault();
     }
 
     /// <summary>The IdP signing certificates of a SAML connection.</summary>

@@ -37,6 +37,7 @@ public static partial class SamlEndpoints
             SigningCertificates = [certificate],
             EncryptionCertificates = [certificate],
             AuthnRequestsSigned = connection.ConfigBool("signAuthnRequests"),
+            SingleLogoutUrl = SamlServiceProviderUrls.SloUrl(options, connection.Id),
         });
         return Results.Text(xml, "application/samlmetadata+xml", System.Text.Encoding.UTF8);
     }
@@ -186,6 +187,7 @@ public static partial class SamlEndpoints
             Groups = profile.Groups,
             RawAttributes = raw,
             AuthenticatedAt = assertion.AuthnInstant,
+            SamlSession = new SamlSessionReference(assertion.NameId, assertion.NameIdFormat, assertion.SessionIndex),
         };
     }
 

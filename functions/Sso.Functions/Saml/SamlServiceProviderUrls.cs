@@ -14,4 +14,6 @@ public static class SamlServiceProviderUrls
     public static string EntityId(SsoOptions options, ConnectionId id) => MetadataUrl(options, id);
 
     public static string AcsUrl(SsoOptions options, ConnectionId id) => options.Url($"/saml/acs/{id.Value}");
+
+    public static string SloUrl(SsoOptions options, ConnectionId id) => options.Url($"/saml/slo/{id.Value}");
 }

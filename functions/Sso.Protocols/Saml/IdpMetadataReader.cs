@@ -5,7 +5,8 @@ using System.Xml;
 
 namespace Sso.Protocols.Saml;
 
-public sealed record SamlEndpoint(string Binding, string Location);
+/// <param name="ResponseLocation">Metadata §2.2.2: where responses go, when not to <paramref name="Location"/>.</param>
+public sealed record SamlEndpoint(string Binding, string Location, string? ResponseLocation = null);
 
 public enum IdpMetadataWarningKind { CertificateExpired, CertificateNotYetValid, WeakKey }
 
@@ -25,6 +26,9 @@ public sealed record IdpMetadata
     public required IReadOnlyList<string> NameIdFormats { get; init; }
     public bool WantAuthnRequestsSigned { get; init; }
     public required IReadOnlyList<IdpMetadataWarning> Warnings { get; init; }
+
+    /// <summary>The SingleLogoutService for a binding, or null when the IdP offers none.</summary>
+    public SamlEndpoint? SingleLogoutService(string binding) => SingleLogoutServices.FirstOrDefault(s => s.Binding == binding);
 
     public string? SingleSignOnUrl(string binding) =>
         SingleSignOnServices.FirstOrDefault(s => s.Binding == binding)?.Location;
@@ -164,7 +168,11 @@ public static class IdpMetadataReader
             // http is acceptable (loopback in Development only) is the connection's rule.
             if (!Uri.TryCreate(location.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http"))
                 return SamlFailure.Structure($"The {name} Location '{SamlFailure.Shown(location)}' is not an absolute https URL.");
-            endpoints.Add(new SamlEndpoint(binding.Trim(), location.Trim()));
+            var responseLocation = SecureXml.Attribute(element, "ResponseLocation")?.Trim();
+            if (responseLocation is { Length: > 0 }
+                && (!Uri.TryCreate(responseLocation, UriKind.Absolute, out var responseUri) || responseUri.Scheme is not ("https" or "http")))
+                return SamlFailure.Structure($"The {name} ResponseLocation '{SamlFailure.Shown(responseLocation)}' is not an absolute https URL.");
+            endpoints.Add(new SamlEndpoint(binding.Trim(), location.Trim(), responseLocation is { Length: > 0 } ? responseLocation : null));
         }
         return endpoints;
     }

@@ -118,6 +118,38 @@ public static class SamlSignatureVerifier
     }
 
     /// <summary>
+    /// A protocol message other than a Response (LogoutRequest, LogoutResponse) sent over
+    /// HTTP-POST: the same strict rules, narrowed to one signature, a direct child of the root,
+    /// over the root's own ID, and no other Signature or duplicate ID anywhere. Returns the root.
+    /// </summary>
+    public static Result<XmlElement, SamlFailure> VerifyProtocolMessage(XmlDocument unverifiedXml, string localName, SamlTrust trust)
+    {
+        if (trust.IdpCertificates.Count == 0)
+            return new SamlFailure(SamlFailureKind.UntrustedCertificate,
+                "The connection has no IdP signing certificate configured; add the certificate from the IdP's metadata.");
+        if (unverifiedXml.DocumentType is not null)
+            return new SamlFailure(SamlFailureKind.DtdProhibited, "The SAML message contains a DOCTYPE declaration; DTDs are never accepted.");
+        if (unverifiedXml.DocumentElement is not { } root || !Is(root, SamlNamespaces.Protocol, localName))
+            return SamlFailure.Structure(
+                $"The root element is <{unverifiedXml.DocumentElement?.Name}>; a SAML 2.0 <samlp:{localName}> is expected.");
+        if (CollectIds(root, new Dictionary<string, XmlElement>(StringComparer.Ordinal), skipEncryptedContent: false) is { } duplicate)
+            return duplicate;
+        XmlElement? signature = null;
+        foreach (var element in SecureXml.DescendantsAndSelf(root))
+        {
+            if (!Is(element, SamlNamespaces.XmlDsig, "Signature")) continue;
+            if (!ReferenceEquals(element.ParentNode, root) || signature is not null)
+                return SamlFailure.Structure(
+                    $"The {localName} carries a signature inside <{element.ParentNode?.Name}> or more than one; exactly one, a direct child of the {localName}, is accepted.");
+            signature = element;
+        }
+        if (signature is null)
+            return new SamlFailure(SamlFailureKind.SignatureMissing,
+                $"The {localName} is not signed; configure the IdP to sign its logout messages.");
+        return VerifyEnvelopedSignature(root, signature, trust, localName) is { } failed ? failed : root;
+    }
+
+    /// <summary>
     /// Core §3.2.2 and §3.4.1 order the children of Response: Issuer?, Signature?, Extensions?,
     /// Status, then assertions; the profile (§4.1.4.2) needs one. Counting every Assertion and
     /// Signature in the whole document is what stops signature wrapping (XSW 1–8): a genuine

@@ -47,11 +47,12 @@ public static class SpMetadataWriter
         foreach (var certificate in metadata.EncryptionCertificates) AppendKey(sp, "encryption", certificate, withMethods: true);
 
         if (metadata.SingleLogoutUrl is { } slo)
-        {
-            var logout = Append(sp, "SingleLogoutService");
-            logout.SetAttribute("Binding", SamlUris.HttpRedirectBinding);
-            logout.SetAttribute("Location", slo);
-        }
+            foreach (var binding in new[] { SamlUris.HttpRedirectBinding, SamlUris.HttpPostBinding })
+            {
+                var logout = Append(sp, "SingleLogoutService");
+                logout.SetAttribute("Binding", binding);
+                logout.SetAttribute("Location", slo);
+            }
         foreach (var format in metadata.NameIdFormats) Append(sp, "NameIDFormat").InnerText = format;
 
         var acs = Append(sp, "AssertionConsumerService");

@@ -66,6 +66,34 @@ public class ClientEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
         Assert.Empty(table.Query<TableEntity>(e => e.GetString("Name") == name).ToList());
     }
 
+    [Fact]
+    public async Task Registers_post_logout_redirect_uris_and_refuses_a_bad_one_with_400_problem()
+    {
+        var response = await _admin.PostAsJsonAsync("/api/v1/clients", new
+        {
+            name = "Product", redirectUris = new[] { "https://app.example.com/cb" },
+            postLogoutRedirectUris = new[] { "https://app.example.com/signed-out" },
+        });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var clientId = (await response.Content.ReadFromJsonAsync<JsonObject>())!["clientId"]!.GetValue<string>();
+        var read = await _admin.GetFromJsonAsync<JsonObject>($"/api/v1/clients/{clientId}");
+        Assert.Equal("https://app.example.com/signed-out", read!["postLogoutRedirectUris"]![0]!.GetValue<string>());
+        var stored = await fixture.App.Get<ClientStore>().FindAsync(new ClientId(clientId), default);
+        Assert.True(stored!.HasPostLogoutRedirectUri("https://app.example.com/signed-out"));
+        Assert.False(stored.HasPostLogoutRedirectUri("https://app.example.com/signed-out/"));
+
+        var name = "Bad " + Guid.NewGuid().ToString("N");
+        var bad = await _admin.PostAsJsonAsync("/api/v1/clients", new
+        {
+            name, redirectUris = new[] { "https://app.example.com/cb" }, postLogoutRedirectUris = new[] { "http://app.example.com/bye" },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("postLogoutRedirectUris", await bad.Content.ReadAsStringAsync());
+        var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "clients");
+        Assert.Empty(table.Query<TableEntity>(e => e.GetString("Name") == name).ToList());
+    }
+
     [Theory]
     [InlineData("""{"name":"X"}""")]
     [InlineData("""{"name":"X","redirectUris":[]}""")]

@@ -32,7 +32,10 @@ public class DiscoveryEndpointTests(SsoAppFixture fixture) : IClassFixture<SsoAp
 
         var raw = JsonNode.Parse(json)!.AsObject();
         Assert.False(raw.ContainsKey("pushed_authorization_request_endpoint"));
-        Assert.False(raw.ContainsKey("end_session_endpoint"));
+        // RP-Initiated Logout 1.0 is implemented; back- and front-channel logout are not.
+        Assert.Equal("http://localhost/oauth/logout", raw["end_session_endpoint"]!.GetValue<string>());
+        Assert.False(raw.ContainsKey("backchannel_logout_supported"));
+        Assert.False(raw.ContainsKey("frontchannel_logout_supported"));
         Assert.False(raw.ContainsKey("registration_endpoint"));
     }
 

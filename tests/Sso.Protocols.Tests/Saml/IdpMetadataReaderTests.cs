@@ -49,10 +49,40 @@ public class IdpMetadataReaderTests
         Assert.Equal("https://sts.windows.net/7e1f0c2a-0000-4000-8000-1234567890ab/", idp.EntityId);
         Assert.Equal("https://login.microsoftonline.com/7e1f0c2a-0000-4000-8000-1234567890ab/saml2", idp.SingleSignOnUrl(SamlUris.HttpRedirectBinding));
         Assert.Equal("https://login.microsoftonline.com/7e1f0c2a-0000-4000-8000-1234567890ab/saml2", idp.SingleSignOnUrl(SamlUris.HttpPostBinding));
-        Assert.Single(idp.SingleLogoutServices);
+        var logout = Assert.Single(idp.SingleLogoutServices);
+        Assert.Equal(logout, idp.SingleLogoutService(SamlUris.HttpRedirectBinding));
+        Assert.Null(logout.ResponseLocation);
+        Assert.Null(idp.SingleLogoutService(SamlUris.HttpPostBinding));
         Assert.Equal([Thumbprint(TestIdp.SigningCertificate)], idp.SigningCertificates.Select(Thumbprint));
         Assert.False(idp.SigningCertificates[0].HasPrivateKey);
         Assert.Empty(idp.Warnings);
+    }
+
+    [Fact]
+    public void Reads_SingleLogoutService_bindings_with_their_ResponseLocation()
+    {
+        const string firstFormat = "<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
+        var xml = OktaMetadata(Key(TestIdp.SigningCertificate, "signing")).Replace(firstFormat,
+            """<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://acme.okta.com/slo/post"/>""" +
+            """<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://acme.okta.com/slo" ResponseLocation="https://acme.okta.com/slo/done"/>""" +
+            firstFormat);
+        var idp = IdpMetadataReader.Read(xml, TestIdp.Now);
+
+        Assert.True(idp.IsSuccess, idp.ToString());
+        Assert.Equal(new SamlEndpoint(SamlUris.HttpRedirectBinding, "https://acme.okta.com/slo", "https://acme.okta.com/slo/done"),
+            idp.Value.SingleLogoutService(SamlUris.HttpRedirectBinding));
+        Assert.Equal(new SamlEndpoint(SamlUris.HttpPostBinding, "https://acme.okta.com/slo/post"), idp.Value.SingleLogoutService(SamlUris.HttpPostBinding));
+    }
+
+    [Fact]
+    public void Refuses_a_SingleLogoutService_whose_ResponseLocation_is_not_a_URL()
+    {
+        var xml = OktaMetadata(Key(TestIdp.SigningCertificate, "signing")).Replace("<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+            """<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://acme.okta.com/slo" ResponseLocation="/relative"/><md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified""");
+        var idp = IdpMetadataReader.Read(xml, TestIdp.Now);
+
+        Assert.False(idp.IsSuccess);
+        Assert.Contains("ResponseLocation", idp.Error.Message);
     }
 
     [Fact]

@@ -42,7 +42,8 @@ public class SpMetadataWriterTests
     public void Writes_a_single_logout_endpoint_only_when_given()
     {
         var xml = SpMetadataWriter.Write(new SpMetadata { EntityId = "https://sp", AcsUrl = "https://sp/acs", SingleLogoutUrl = "https://sp/slo" });
-        var slo = (XmlElement)TestIdp.Load(xml).GetElementsByTagName("SingleLogoutService", Md)[0]!;
-        Assert.Equal("https://sp/slo", slo.GetAttribute("Location"));
+        var slo = TestIdp.Load(xml).GetElementsByTagName("SingleLogoutService", Md).OfType<XmlElement>().ToList();
+        Assert.All(slo, s => Assert.Equal("https://sp/slo", s.GetAttribute("Location")));
+        Assert.Equal([SamlUris.HttpRedirectBinding, SamlUris.HttpPostBinding], slo.Select(s => s.GetAttribute("Binding")));
     }
 }

@@ -18,6 +18,16 @@
 //   GET  /sso        SAMLRequest + RelayState (HTTP-Redirect) -> 200 auto-submitting form
 //                    that POSTs SAMLResponse + RelayState to the SP's ACS (HTTP-POST)
 //   GET  /initiate   ?sp=<SP entity ID>: an IdP-initiated (unsolicited) Response, same form
+//   GET  /slo        Single Logout, HTTP-Redirect: our SP's signed LogoutRequest (samlify checks
+//                    the query signature against the SP metadata certificate) -> 302 to the SP's
+//                    SLO with a signed LogoutResponse; or the SP's LogoutResponse to /logout-user
+//                    -> 200 JSON of what samlify read from it
+//   POST /slo        the same for HTTP-POST (form SAMLRequest or SAMLResponse)
+//   GET  /logout-user ?sp=<SP entity ID>&binding=redirect|post[&sessionIndex=..]: an IdP-initiated
+//                    logout of the user: 200 JSON {url} (redirect) or {action, samlRequest,
+//                    relayState} (post) for the browser to take to the SP's SLO endpoint
+//   GET  /logouts    200 JSON: the LogoutRequests samlify accepted from SPs and the
+//                    LogoutResponses it accepted, in order
 //
 // Prints one line `listening <port>` on stdout once it accepts connections.
 
@@ -59,6 +69,9 @@ const loginResponseTemplate =
   '</saml:Assertion></samlp:Response>';
 
 const serviceProviders = new Map(); // SP entity ID -> samlify ServiceProvider
+const sessionIndexes = new Map(); // SP entity ID -> SessionIndex values issued, in order
+const pendingLogouts = new Set(); // IDs of LogoutRequests this IdP sent
+const logouts = { requests: [], responses: [] };
 let idp;
 
 const server = http.createServer((req, res) => {
@@ -81,6 +94,13 @@ server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
     keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
     nameIDFormat: ['urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'],
     singleSignOnService: [{ Binding: namespace.binding.redirect, Location: `${base}/sso` }],
+    singleLogoutService: [
+      { Binding: namespace.binding.redirect, Location: `${base}/slo` },
+      { Binding: namespace.binding.post, Location: `${base}/slo` },
+    ],
+    // Only signed logout messages are accepted, and the SP is told to expect ours signed.
+    wantLogoutRequestSigned: true,
+    wantLogoutResponseSigned: true,
     // No samlify attribute descriptors: the template carries the AttributeStatement itself.
     loginResponseTemplate: { context: loginResponseTemplate, attributes: [] },
   });
@@ -94,7 +114,7 @@ async function handle(req, res) {
   }
   if (req.method === 'PUT' && url.pathname === '/sp') {
     const metadata = await readBody(req);
-    const sp = samlify.ServiceProvider({ metadata });
+    const sp = samlify.ServiceProvider({ metadata, wantLogoutRequestSigned: true, wantLogoutResponseSigned: true });
     serviceProviders.set(sp.entityMeta.getEntityID(), sp);
     return send(res, 204);
   }
@@ -122,6 +142,52 @@ async function handle(req, res) {
     });
     return send(res, 200, 'text/html; charset=utf-8', autoSubmitForm(entityEndpoint, context, undefined));
   }
+  if (url.pathname === '/slo' && (req.method === 'GET' || req.method === 'POST')) {
+    const binding = req.method === 'GET' ? 'redirect' : 'post';
+    const fields = binding === 'redirect' ? Object.fromEntries(url.searchParams) : Object.fromEntries(new URLSearchParams(await readBody(req)));
+    const request = binding === 'redirect' ? { query: fields, octetString: signedOctets(req.url) } : { body: fields };
+    if (fields.SAMLRequest) {
+      const sp = serviceProviders.get(messageIssuer(fields.SAMLRequest, binding));
+      if (!sp) return send(res, 400, 'text/plain', 'the LogoutRequest comes from an SP this IdP does not know');
+      // samlify validates the schema and the signature (query string or enveloped).
+      const info = await idp.parseLogoutRequest(sp, binding, request);
+      logouts.requests.push({ binding, id: info.extract.request.id, issuer: info.extract.issuer, nameID: info.extract.nameID,
+        sessionIndex: info.extract.sessionIndex, destination: info.extract.request.destination });
+      // Answered over HTTP-Redirect to the SP's SingleLogoutService, signed.
+      const { context } = idp.createLogoutResponse(sp, info, 'redirect', { relayState: fields.RelayState });
+      res.setHeader('Location', context);
+      return send(res, 302);
+    }
+    if (fields.SAMLResponse) {
+      const sp = serviceProviders.get(messageIssuer(fields.SAMLResponse, binding));
+      if (!sp) return send(res, 400, 'text/plain', 'the LogoutResponse comes from an SP this IdP does not know');
+      const info = await idp.parseLogoutResponse(sp, binding, request);
+      const inResponseTo = info.extract.response.inResponseTo;
+      if (!pendingLogouts.delete(inResponseTo)) return send(res, 400, 'text/plain', 'the LogoutResponse answers no LogoutRequest of this IdP');
+      const status = /StatusCode[^>]*Value="([^"]+)"/.exec(info.samlContent);
+      const read = { binding, id: info.extract.response.id, inResponseTo, issuer: info.extract.issuer,
+        destination: info.extract.response.destination, relayState: fields.RelayState, status: status ? status[1] : null };
+      logouts.responses.push(read);
+      return send(res, 200, 'application/json', JSON.stringify(read));
+    }
+    return send(res, 400, 'text/plain', 'SAMLRequest or SAMLResponse is missing');
+  }
+  if (req.method === 'GET' && url.pathname === '/logout-user') {
+    const sp = serviceProviders.get(url.searchParams.get('sp') || '');
+    if (!sp) return send(res, 400, 'text/plain', 'sp names no SP this IdP knows');
+    const binding = url.searchParams.get('binding') === 'post' ? 'post' : 'redirect';
+    const issued = sessionIndexes.get(sp.entityMeta.getEntityID()) || [];
+    const sessionIndex = url.searchParams.get('sessionIndex') || issued[issued.length - 1];
+    const relayState = 'idp-logout-' + idp.entitySetting.generateID();
+    const result = idp.createLogoutRequest(sp, binding, { logoutNameID: user.email, sessionIndex }, { relayState });
+    pendingLogouts.add(result.id);
+    return send(res, 200, 'application/json', JSON.stringify(binding === 'redirect'
+      ? { id: result.id, url: result.context, relayState }
+      : { id: result.id, action: result.entityEndpoint, samlRequest: result.context, relayState }));
+  }
+  if (req.method === 'GET' && url.pathname === '/logouts') {
+    return send(res, 200, 'application/json', JSON.stringify(logouts));
+  }
   return send(res, 404, 'text/plain', 'not found');
 }
 
@@ -138,7 +204,7 @@ function fillTemplate(template, sp, requestInfo) {
     Issuer: idp.entityMeta.getEntityID(),
     IssueInstant: now.toISOString(),
     AuthnInstant: now.toISOString(),
-    SessionIndex: idp.entitySetting.generateID(),
+    SessionIndex: newSessionIndex(sp),
     StatusCode: samlify.Constants.StatusCode.Success,
     ConditionsNotBefore: now.toISOString(),
     ConditionsNotOnOrAfter: later.toISOString(),
@@ -158,10 +224,25 @@ function fillTemplate(template, sp, requestInfo) {
   return xml.replace('{GroupsAttribute}', groups);
 }
 
+function newSessionIndex(sp) {
+  const index = idp.entitySetting.generateID();
+  const entityId = sp.entityMeta.getEntityID();
+  sessionIndexes.set(entityId, [...(sessionIndexes.get(entityId) || []), index]);
+  return index;
+}
+
 function signedOctets(rawUrl) {
   const raw = rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?') + 1) : '';
   const parts = new Map(raw.split('&').map((p) => [p.split('=')[0], p]));
-  return ['SAMLRequest', 'RelayState', 'SigAlg'].filter((k) => parts.has(k)).map((k) => parts.get(k)).join('&');
+  return ['SAMLRequest', 'SAMLResponse', 'RelayState', 'SigAlg'].filter((k) => parts.has(k)).map((k) => parts.get(k)).join('&');
+}
+
+// The Issuer of a redirect (deflated) or POST (plain base64) message, to find the SP it names.
+function messageIssuer(message, binding) {
+  const bytes = Buffer.from(message, 'base64');
+  const xml = (binding === 'redirect' ? zlib.inflateRawSync(bytes) : bytes).toString('utf8');
+  const match = /<(?:[A-Za-z_][\w.-]*:)?Issuer\b[^>]*>([^<]*)<\//.exec(xml);
+  return match ? match[1].trim() : '';
 }
 
 // HTTP-Redirect binding (bindings §3.4.4.1): base64 of the raw-deflated XML.
