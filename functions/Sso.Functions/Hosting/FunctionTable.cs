@@ -19,7 +19,9 @@ public static class FunctionTable
         .. TenantEndpoints.Endpoints,
         .. DomainEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
+        .. SigningKeyEndpoints.Endpoints,
         .. Connections.ConnectionEndpoints.Endpoints,
+        .. Saml.SpKeyEndpoints.Endpoints,
         .. SignInEndpoints.All,
         .. DirectoryEndpoints.Endpoints,
         .. ScimDiscoveryEndpoints.Endpoints,
@@ -42,6 +44,7 @@ public static class FunctionTable
     [
         DomainClaimSweep.Function,
         DomainReverification.Function,
+        TokenExpiryNotice.Function,
         OutboxSweep.Function,
         .. SignInMaintenance.Timers,
     ];

@@ -28,14 +28,15 @@ public static partial class SamlEndpoints
         if (await FindConnectionAsync(context) is not { } connection)
             return OAuthResults.Page(404, "Unknown SAML connection", "There is no SAML connection with this id.");
         var options = context.RequestServices.GetRequiredService<SsoOptions>();
-        var certificate = await context.RequestServices.GetRequiredService<SamlServiceProviderKeys>()
-            .GetOrCreateAsync(connection.Id, context.RequestAborted);
+        // During a rollover every SP key is published, current first (the one AuthnRequests are signed with).
+        var certificates = await context.RequestServices.GetRequiredService<SamlServiceProviderKeys>()
+            .GetCertificatesAsync(connection.Id, context.RequestAborted);
         var xml = SpMetadataWriter.Write(new SpMetadata
         {
             EntityId = SamlServiceProviderUrls.EntityId(options, connection.Id),
             AcsUrl = SamlServiceProviderUrls.AcsUrl(options, connection.Id),
-            SigningCertificates = [certificate],
-            EncryptionCertificates = [certificate],
+            SigningCertificates = certificates,
+            EncryptionCertificates = certificates,
             AuthnRequestsSigned = connection.ConfigBool("signAuthnRequests"),
         });
         return Results.Text(xml, "application/samlmetadata+xml", System.Text.Encoding.UTF8);
@@ -69,7 +70,8 @@ public static partial class SamlEndpoints
 
         var options = services.GetRequiredService<SsoOptions>();
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var spCertificate = await services.GetRequiredService<SamlServiceProviderKeys>().GetOrCreateAsync(connection.Id, cancellationToken);
+        // Every key of the ring decrypts: an IdP may still encrypt to the previous certificate after a rotation.
+        var spCertificates = await services.GetRequiredService<SamlServiceProviderKeys>().GetCertificatesAsync(connection.Id, cancellationToken);
         var expectedInResponseTo = pending.IdpString(SamlSignInStarter.AuthnRequestIdKey);
         var validated = SamlResponseValidator.Validate(samlResponse, new SamlValidationParameters
         {
@@ -84,7 +86,7 @@ public static partial class SamlEndpoints
                 ? seconds
                 : SamlConnectionSetup.DefaultClockSkewSeconds),
             Now = now,
-            DecryptionCertificates = [spCertificate],
+            DecryptionCertificates = spCertificates,
         });
         if (!validated.IsSuccess)
         {
