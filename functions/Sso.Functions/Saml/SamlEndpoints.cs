@@ -28,7 +28,10 @@ public static partial class SamlEndpoints
         if (await FindConnectionAsync(context) is not { } connection)
             return OAuthResults.Page(404, "Unknown SAML connection", "There is no SAML connection with this id.");
         var options = context.RequestServices.GetRequiredService<SsoOptions>();
-        // During a rollover every SP key is published, current first (the one AuthnRequests are signed with).
+        // During a rollover every SP key is published for signing, current first, so an IdP trusts
+        // AuthnRequests signed by either. Only the current key is published for encryption: an IdP
+        // picks one encryption certificate, and it must pick the one that stays (samlify, for one,
+        // fails outright on two); the ACS still decrypts with every key until it is retired.
         var certificates = await context.RequestServices.GetRequiredService<SamlServiceProviderKeys>()
             .GetCertificatesAsync(connection.Id, context.RequestAborted);
         var xml = SpMetadataWriter.Write(new SpMetadata
@@ -36,7 +39,7 @@ public static partial class SamlEndpoints
             EntityId = SamlServiceProviderUrls.EntityId(options, connection.Id),
             AcsUrl = SamlServiceProviderUrls.AcsUrl(options, connection.Id),
             SigningCertificates = certificates,
-            EncryptionCertificates = certificates,
+            EncryptionCertificates = [certificates[0]],
             AuthnRequestsSigned = connection.ConfigBool("signAuthnRequests"),
         });
         return Results.Text(xml, "application/samlmetadata+xml", System.Text.Encoding.UTF8);

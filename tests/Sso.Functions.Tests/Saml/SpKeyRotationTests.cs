@@ -16,7 +16,8 @@ namespace Sso.Functions.Tests.Saml;
 /// <summary>
 /// A SAML connection's SP key rollover with sign-ins before, during and after: the IdP may
 /// keep encrypting to the old certificate until the old key is retired, AuthnRequests are
-/// signed with the new key from the rotation on, and the SP metadata lists every key meanwhile.
+/// signed with the new key from the rotation on, and the SP metadata lists every key for
+/// signing meanwhile (the current one alone for encryption).
 /// Each test has its own app and clock.
 /// </summary>
 public class SpKeyRotationTests
@@ -105,13 +106,14 @@ public class SpKeyRotationTests
 
         var newId = await RotateAsync(flow);
 
-        // During: both certificates published for both uses, the new one first.
-        var encryption = await MetadataCertificatesAsync(flow, "encryption");
+        // During: both certificates published for signing, the new one first; only the new one
+        // for encryption, so an IdP that reads the metadata now moves to the key that stays.
         var signing = await MetadataCertificatesAsync(flow, "signing");
-        Assert.Equal(2, encryption.Count);
-        Assert.Equal(original.Thumbprint, encryption[1].Thumbprint);
-        Assert.Equal(encryption.Select(c => c.Thumbprint), signing.Select(c => c.Thumbprint));
-        var rotatedCertificate = encryption[0];
+        Assert.Equal(2, signing.Count);
+        Assert.Equal(original.Thumbprint, signing[1].Thumbprint);
+        var rotatedCertificate = signing[0];
+        Assert.NotEqual(original.Thumbprint, rotatedCertificate.Thumbprint);
+        Assert.Equal([rotatedCertificate.Thumbprint], (await MetadataCertificatesAsync(flow, "encryption")).Select(c => c.Thumbprint));
         Assert.Equal([(newId, "current"), (originalId, "previous")],
             (await ListKeysAsync(flow)).Select(k => (k!["id"]!.GetValue<string>(), k["status"]!.GetValue<string>())));
         // The IdP has not been told yet and still encrypts to the old certificate; one that has, to the new.
@@ -183,7 +185,7 @@ public class SpKeyRotationTests
 
         await RotateAsync(flow);
 
-        Assert.Equal(legacy.Thumbprint, (await MetadataCertificatesAsync(flow, "encryption"))[1].Thumbprint);
+        Assert.Equal(legacy.Thumbprint, (await MetadataCertificatesAsync(flow, "signing"))[1].Thumbprint);
         Assert.True((await SignInEncryptedToAsync(flow, legacy, "legacy-after")).ContainsKey("code"));
         var stored = await app.Get<ISecretStore>().GetAsync(secretName, default);
         Assert.StartsWith("{", stored);
