@@ -60,6 +60,8 @@ public class SigningKeyRotationTests
         var newKid = (await rotated.Content.ReadFromJsonAsync<JsonObject>())!["kid"]!.GetValue<string>();
         Assert.NotEqual(oldKid, newKid);
 
+        var jwksResponse = await flow.Browser.GetAsync("/oauth/jwks");
+        Assert.True(jwksResponse.Headers.CacheControl?.MaxAge <= TokenSigningKeys.CacheFor);
         // Both published; the old token still validates; a new sign-in is signed with the new key.
         Assert.Equal([newKid, oldKid], (await JwksAsync(flow)).Keys.Select(k => k.Kid));
         Assert.True((await ValidateAsync(flow, before)).IsValid);
