@@ -50,7 +50,8 @@ public sealed record DirectoryRecord(
 /// </summary>
 public sealed record DirectoryToken(
     DirectoryId DirectoryId, string Id, string? Name, byte[] Hash, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt,
-    ETag ETag = default, string? CreatedBy = null, DateTimeOffset? ExpiresAt = null, DateTimeOffset? ExpiringNotifiedAt = null)
+    ETag ETag = default, string? CreatedBy = null, DateTimeOffset? ExpiresAt = null, DateTimeOffset? ExpiringNotifiedAt = null,
+    DateTimeOffset? ExpiredNotifiedAt = null)
 {
     public const string Kind = "token";
     public const string HashKind = "tokenHash";
@@ -66,6 +67,7 @@ public sealed record DirectoryToken(
         ["CreatedBy"] = CreatedBy,
         ["ExpiresAt"] = ExpiresAt,
         ["ExpiringNotifiedAt"] = ExpiringNotifiedAt,
+        ["ExpiredNotifiedAt"] = ExpiredNotifiedAt,
     };
 
     /// <summary>
@@ -83,7 +85,7 @@ public sealed record DirectoryToken(
         new DirectoryId(entity.PartitionKey), TableKey.Unescape(entity.RowKey[(Kind.Length + 1)..]), entity.GetString("Name"),
         Convert.FromHexString(entity.GetString("Hash")), entity.GetDateTimeOffset("CreatedAt") ?? default,
         entity.GetDateTimeOffset("LastUsedAt"), entity.ETag, entity.GetString("CreatedBy"), entity.GetDateTimeOffset("ExpiresAt"),
-        entity.GetDateTimeOffset("ExpiringNotifiedAt"));
+        entity.GetDateTimeOffset("ExpiringNotifiedAt"), entity.GetDateTimeOffset("ExpiredNotifiedAt"));
 }
 
 public enum UserState { Active, Suspended, Deprovisioned }

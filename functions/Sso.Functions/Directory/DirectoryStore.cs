@@ -153,16 +153,13 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
     }
 
     /// <summary>
-    /// Marks the token as notified and writes the notice's outbox row in the same transaction, so the
-    /// notice goes out once: a second run sees the mark, a concurrent one loses the ETag race.
+    /// Saves the token's notice mark and writes the notice's outbox row in the same transaction, so
+    /// the notice goes out once: a second run sees the mark, a concurrent one loses the ETag race.
     /// </summary>
-    public async Task<SaveOutcome> MarkTokenExpiringAsync(DirectoryToken token, DateTimeOffset now, EventRecord notice,
-        CancellationToken cancellationToken)
-    {
-        var marked = token with { ExpiringNotifiedAt = now };
-        return await CommitAsync(token.DirectoryId,
-            [new WriteUnit([new(TableTransactionActionType.UpdateMerge, marked.ToEntity(), token.ETag)], [notice])], cancellationToken);
-    }
+    public async Task<SaveOutcome> MarkTokenNoticeAsync(DirectoryToken before, DirectoryToken marked, EventRecord notice,
+        CancellationToken cancellationToken) =>
+        await CommitAsync(before.DirectoryId,
+            [new WriteUnit([new(TableTransactionActionType.UpdateMerge, marked.ToEntity(), before.ETag)], [notice])], cancellationToken);
 
     // ---- index keys ----
 

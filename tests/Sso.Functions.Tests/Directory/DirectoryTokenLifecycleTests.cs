@@ -135,7 +135,7 @@ public class DirectoryTokenLifecycleTests
     }
 
     [Fact]
-    public async Task Emits_one_expiring_event_per_token_seven_days_ahead_however_often_the_timer_runs()
+    public async Task Emits_one_expiring_event_seven_days_ahead_and_one_expired_event_however_often_the_timer_runs()
     {
         await using var app = new SsoAppFactory(await AzuriteServer.Shared);
         var directory = await CreateAsync(app);
@@ -165,12 +165,22 @@ public class DirectoryTokenLifecycleTests
         Assert.DoesNotContain(soon["token"]!.GetValue<string>(), notice.ToJsonString());
         // The token still works until it expires.
         Assert.Equal(HttpStatusCode.OK, (await ScimClient(app, soon["token"]!.GetValue<string>()).GetAsync(directory.Base + "/Users")).StatusCode);
+        Assert.Empty(await ExpiringEventsAsync(directory, TokenExpiryNotice.ExpiredEvent));
+
+        // Past its expiry: one dsync.token.expired, however often the timer runs; no second expiring notice.
+        app.Clock.Advance(TimeSpan.FromDays(6));
+        Assert.Equal(HttpStatusCode.OK, (await timer.PostAsync("/" + TokenExpiryNotice.Function.FunctionName, JsonContent.Create(new { }))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await timer.PostAsync("/" + TokenExpiryNotice.Function.FunctionName, JsonContent.Create(new { }))).StatusCode);
+        app.Clock.Advance(TimeSpan.FromSeconds(3));
+        var expired = Assert.Single(await ExpiringEventsAsync(directory, TokenExpiryNotice.ExpiredEvent));
+        Assert.Equal(soon["id"]!.GetValue<string>(), expired["data"]!["tokenId"]!.GetValue<string>());
+        Assert.Single(await ExpiringEventsAsync(directory));
     }
 
-    private static async Task<List<JsonObject>> ExpiringEventsAsync(ScimTestDirectory directory)
+    private static async Task<List<JsonObject>> ExpiringEventsAsync(ScimTestDirectory directory, string type = TokenExpiryNotice.ExpiringEvent)
     {
         var feed = (await directory.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={directory.TenantId}&limit=200"))!;
         return feed["data"]!.AsArray().Select(e => e!.AsObject())
-            .Where(e => e["type"]!.GetValue<string>() == TokenExpiryNotice.ExpiringEvent).ToList();
+            .Where(e => e["type"]!.GetValue<string>() == type).ToList();
     }
 }
