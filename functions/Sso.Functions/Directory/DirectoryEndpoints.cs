@@ -13,7 +13,7 @@ public static class DirectoryEndpoints
     public const int MaxTokensPerDirectory = 20;
     public const string DefaultTokenName = "default";
 
-    /// <summary>How far ahead a token may expire; a longer-lived secret should be no secret at all.</summary>
+    /// <summary>How far ahead a token may expire: five years, a span a security review still accepts.</summary>
     public static readonly TimeSpan MaxTokenLifetime = TimeSpan.FromDays(5 * 366);
 
     public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
@@ -97,7 +97,7 @@ public static class DirectoryEndpoints
             new CreatedToken(token.Id, plaintext, token.Name, token.ExpiresAt), SsoJsonContext.Default.CreatedToken);
     }
 
-    /// <summary>Who issues a token: the admin key of the request (the setup portal names its setup link).</summary>
+    /// <summary>Who issues a token: the id of the request's admin key; null outside the management API.</summary>
     public static string? CreatorOf(HttpContext context) => context.Items[AdminApi.KeyIdItem] as string;
 
     private static async Task<IResult> ListTokensAsync(HttpContext context)

@@ -21,6 +21,7 @@ public sealed class SamlServiceProviderKeys(ISecretStore secrets, TimeProvider c
     /// <summary>Every instance rereads a ring after this, so a rotation elsewhere reaches it.</summary>
     public static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(1);
 
+    /// <summary>Five PKCS#12 RSA-2048 keys are about 18 KB of JSON, under Key Vault's 25 KB secret limit.</summary>
     public const int MaxKeys = 5;
     public static readonly TimeSpan CertificateLifetime = TimeSpan.FromDays(10 * 365);
 
