@@ -11,6 +11,10 @@ namespace Sso.Functions.DirectorySync;
 public static class DirectoryEndpoints
 {
     public const int MaxTokensPerDirectory = 20;
+    public const string DefaultTokenName = "default";
+
+    /// <summary>How far ahead a token may expire: five years, a span a security review still accepts.</summary>
+    public static readonly TimeSpan MaxTokenLifetime = TimeSpan.FromDays(5 * 366);
 
     public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
     [
@@ -46,7 +50,7 @@ public static class DirectoryEndpoints
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         var directory = new DirectoryRecord(DirectoryId.New(), tenant.Id, name, provider, now);
         var (plaintext, hash) = NewToken();
-        var token = new DirectoryToken(directory.Id, Ids.New("tok_"), "default", hash, now, null);
+        var token = new DirectoryToken(directory.Id, Ids.New("tok_"), DefaultTokenName, hash, now, null, CreatedBy: CreatorOf(context));
         await context.RequestServices.GetRequiredService<DirectoryStore>().CreateDirectoryAsync(directory, token, context.RequestAborted);
         var options = context.RequestServices.GetRequiredService<SsoOptions>();
         return JsonResults.Created($"/api/v1/tenants/{tenant.Id}/directories/{directory.Id}",
@@ -67,30 +71,41 @@ public static class DirectoryEndpoints
     private static async Task<IResult> CreateTokenAsync(HttpContext context)
     {
         if (await FindOwnedDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         string? name = null;
+        DateTimeOffset? expiresAt = null;
         if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
             var request = await JsonResults.ReadAsync(context.Request, SsoJsonContext.Default.CreateTokenRequest);
             if (!request.IsSuccess) return ProblemResults.Write(request.Error);
             name = request.Value.Name?.Trim();
             if (name is { Length: > 100 }) return ProblemResults.Write(Problem.Validation("'name' must be at most 100 characters."));
+            if (request.Value.ExpiresAt is { } rawExpiry)
+            {
+                var parsed = TokenExpiry.Parse(rawExpiry, now, MaxTokenLifetime);
+                if (!parsed.IsSuccess) return ProblemResults.Write(Problem.Validation(parsed.Error));
+                expiresAt = parsed.Value;
+            }
         }
         var store = context.RequestServices.GetRequiredService<DirectoryStore>();
         if ((await store.ListTokensAsync(directory.Id, context.RequestAborted)).Count >= MaxTokensPerDirectory)
             return ProblemResults.Write(Problem.Validation($"A directory may have at most {MaxTokensPerDirectory} tokens; revoke one first."));
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         var (plaintext, hash) = NewToken();
-        var token = new DirectoryToken(directory.Id, Ids.New("tok_"), name, hash, now, null);
+        var token = new DirectoryToken(directory.Id, Ids.New("tok_"), name, hash, now, null, CreatedBy: CreatorOf(context), ExpiresAt: expiresAt);
         await store.AddTokenAsync(token, context.RequestAborted);
         return JsonResults.Created($"/api/v1/tenants/{directory.TenantId}/directories/{directory.Id}/tokens/{token.Id}",
-            new CreatedToken(token.Id, plaintext), SsoJsonContext.Default.CreatedToken);
+            new CreatedToken(token.Id, plaintext, token.Name, token.ExpiresAt), SsoJsonContext.Default.CreatedToken);
     }
+
+    /// <summary>Who issues a token: the id of the request's admin key; null outside the management API.</summary>
+    public static string? CreatorOf(HttpContext context) => context.Items[AdminApi.KeyIdItem] as string;
 
     private static async Task<IResult> ListTokensAsync(HttpContext context)
     {
         if (await FindOwnedDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
         var tokens = await context.RequestServices.GetRequiredService<DirectoryStore>().ListTokensAsync(directory.Id, context.RequestAborted);
-        return JsonResults.Ok(new TokenList(tokens.Select(t => new TokenView(t.Id, t.Name, t.CreatedAt, t.LastUsedAt)).ToArray()),
+        return JsonResults.Ok(new TokenList(tokens.Select(t => new TokenView(t.Id, t.Name, t.CreatedBy, t.CreatedAt, t.LastUsedAt, t.ExpiresAt))
+                .ToArray()),
             SsoJsonContext.Default.TokenList);
     }
 
@@ -181,14 +196,18 @@ public sealed class CreateDirectoryRequest
 public sealed class CreateTokenRequest
 {
     public string? Name { get; init; }
+
+    /// <summary>RFC 3339, read by <see cref="TokenExpiry.Parse"/> so a bad value gets a clear problem.</summary>
+    public string? ExpiresAt { get; init; }
 }
 
 public sealed record CreatedDirectory(string Id, string TenantId, string Name, string Provider, string ScimBaseUrl, string Token, string TokenId);
 
 public sealed record DirectoryView(string Id, string TenantId, string Name, string Provider, string ScimBaseUrl, DateTimeOffset CreatedAt);
 
-public sealed record CreatedToken(string Id, string Token);
+public sealed record CreatedToken(string Id, string Token, string? Name, DateTimeOffset? ExpiresAt);
 
-public sealed record TokenView(string Id, string? Name, DateTimeOffset Created, DateTimeOffset? LastUsed);
+public sealed record TokenView(
+    string Id, string? Name, string? CreatedBy, DateTimeOffset Created, DateTimeOffset? LastUsed, DateTimeOffset? ExpiresAt);
 
 public sealed record TokenList(TokenView[] Data);

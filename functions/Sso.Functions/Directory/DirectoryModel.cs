@@ -44,13 +44,19 @@ public sealed record DirectoryRecord(
         entity.GetString("Provider"), entity.GetDateTimeOffset("CreatedAt") ?? default, entity.ETag);
 }
 
-/// <summary>A SCIM bearer token of a directory; only its SHA-256 hash is stored.</summary>
+/// <summary>
+/// A SCIM bearer token of a directory; only its SHA-256 hash is stored. <see cref="CreatedBy"/> is the
+/// admin key id (or setup link id) that issued it; past <see cref="ExpiresAt"/> SCIM refuses it.
+/// </summary>
 public sealed record DirectoryToken(
     DirectoryId DirectoryId, string Id, string? Name, byte[] Hash, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt,
-    ETag ETag = default)
+    ETag ETag = default, string? CreatedBy = null, DateTimeOffset? ExpiresAt = null, DateTimeOffset? ExpiringNotifiedAt = null,
+    DateTimeOffset? ExpiredNotifiedAt = null)
 {
     public const string Kind = "token";
     public const string HashKind = "tokenHash";
+
+    public bool IsExpiredAt(DateTimeOffset now) => ExpiresAt is { } expiresAt && now >= expiresAt;
 
     public TableEntity ToEntity() => new(DirectoryId.Value, TableKey.Row(Kind, Id))
     {
@@ -58,19 +64,28 @@ public sealed record DirectoryToken(
         ["Hash"] = Convert.ToHexStringLower(Hash),
         ["CreatedAt"] = CreatedAt,
         ["LastUsedAt"] = LastUsedAt,
+        ["CreatedBy"] = CreatedBy,
+        ["ExpiresAt"] = ExpiresAt,
+        ["ExpiringNotifiedAt"] = ExpiringNotifiedAt,
+        ["ExpiredNotifiedAt"] = ExpiredNotifiedAt,
     };
 
-    /// <summary>The lookup row: its key is the hash, so a presented token is found by one point read.</summary>
+    /// <summary>
+    /// The lookup row: its key is the hash, so a presented token is found by one point read. It
+    /// carries the expiry too, so that one read is all SCIM authentication needs.
+    /// </summary>
     public TableEntity ToHashEntity() => new(DirectoryId.Value, TableKey.Row(HashKind, Convert.ToHexStringLower(Hash)))
     {
         ["TokenId"] = Id,
         ["Hash"] = Convert.ToHexStringLower(Hash),
+        ["ExpiresAt"] = ExpiresAt,
     };
 
     public static DirectoryToken FromEntity(TableEntity entity) => new(
         new DirectoryId(entity.PartitionKey), TableKey.Unescape(entity.RowKey[(Kind.Length + 1)..]), entity.GetString("Name"),
         Convert.FromHexString(entity.GetString("Hash")), entity.GetDateTimeOffset("CreatedAt") ?? default,
-        entity.GetDateTimeOffset("LastUsedAt"), entity.ETag);
+        entity.GetDateTimeOffset("LastUsedAt"), entity.ETag, entity.GetString("CreatedBy"), entity.GetDateTimeOffset("ExpiresAt"),
+        entity.GetDateTimeOffset("ExpiringNotifiedAt"), entity.GetDateTimeOffset("ExpiredNotifiedAt"));
 }
 
 public enum UserState { Active, Suspended, Deprovisioned }

@@ -109,7 +109,7 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
         }
     }
 
-    public sealed record TokenMatch(string TokenId, byte[] Hash, DateTimeOffset? LastUsedAt, ETag ETag);
+    public sealed record TokenMatch(string TokenId, byte[] Hash, DateTimeOffset? LastUsedAt, DateTimeOffset? ExpiresAt, ETag ETag);
 
     public async Task<TokenMatch?> FindTokenByHashAsync(DirectoryId id, byte[] hash, CancellationToken cancellationToken)
     {
@@ -119,7 +119,7 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
         if (!row.HasValue) return null;
         var entity = row.Value!;
         return new TokenMatch(entity.GetString("TokenId"), Convert.FromHexString(entity.GetString("Hash")),
-            entity.GetDateTimeOffset("LastUsedAt"), entity.ETag);
+            entity.GetDateTimeOffset("LastUsedAt"), entity.GetDateTimeOffset("ExpiresAt"), entity.ETag);
     }
 
     /// <summary>Records when a token was last used; a concurrent touch or a revocation wins.</summary>
@@ -137,6 +137,29 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
         {
         }
     }
+
+    /// <summary>
+    /// Tokens of every directory whose expiry falls in [<paramref name="from"/>, <paramref name="until"/>).
+    /// A cross-partition scan of the token kind, as the outbox sweep does; the daily expiry notice runs it.
+    /// </summary>
+    public async IAsyncEnumerable<DirectoryToken> QueryTokensExpiringAsync(DateTimeOffset from, DateTimeOffset until,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var filter = TableClient.CreateQueryFilter(
+            $"RowKey ge {DirectoryToken.Kind + "|"} and RowKey lt {DirectoryToken.Kind + "}"} and ExpiresAt ge {from} and ExpiresAt lt {until}");
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+            yield return DirectoryToken.FromEntity(row);
+    }
+
+    /// <summary>
+    /// Saves the token's notice mark and writes the notice's outbox row in the same transaction, so
+    /// the notice goes out once: a second run sees the mark, a concurrent one loses the ETag race.
+    /// </summary>
+    public async Task<SaveOutcome> MarkTokenNoticeAsync(DirectoryToken before, DirectoryToken marked, EventRecord notice,
+        CancellationToken cancellationToken) =>
+        await CommitAsync(before.DirectoryId,
+            [new WriteUnit([new(TableTransactionActionType.UpdateMerge, marked.ToEntity(), before.ETag)], [notice])], cancellationToken);
 
     // ---- index keys ----
 

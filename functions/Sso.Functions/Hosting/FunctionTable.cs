@@ -19,7 +19,9 @@ public static class FunctionTable
         .. TenantEndpoints.Endpoints,
         .. DomainEndpoints.Endpoints,
         .. ClientEndpoints.Endpoints,
+        .. SigningKeyEndpoints.Endpoints,
         .. Connections.ConnectionEndpoints.Endpoints,
+        .. Saml.SpKeyEndpoints.Endpoints,
         .. SignInEndpoints.All,
         .. SsoDiscoveryEndpoints.Endpoints,
         .. DirectoryEndpoints.Endpoints,
@@ -46,6 +48,7 @@ public static class FunctionTable
     [
         DomainClaimSweep.Function,
         DomainReverification.Function,
+        TokenExpiryNotice.Function,
         OutboxSweep.Function,
         Audit.AuditRetentionSweep.Function,
         Connections.CertificateExpiryCheck.Function,

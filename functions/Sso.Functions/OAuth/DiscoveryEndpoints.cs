@@ -67,7 +67,9 @@ public static class DiscoveryEndpoints
                 ["e"] = Base64UrlEncoder.Encode(parameters.Exponent),
             });
         }
-        context.Response.Headers.CacheControl = "public, max-age=300";
+        // No longer than an instance caches the key ring: after a rotation, a client that meets the
+        // new kid and refetches must not be served a JWKS without it for long.
+        context.Response.Headers.CacheControl = "public, max-age=60";
         return JsonResults.Ok(new JsonObject { ["keys"] = array }, SsoJsonContext.Default.JsonObject);
     }
 

@@ -8,12 +8,17 @@ namespace Sso.Functions.OAuth;
 /// <summary>
 /// The RSA keys that sign id_tokens and access tokens. They live in the secret store as one
 /// key ring; the first key signs, every key in the ring is published in the JWKS so tokens
-/// signed before a rotation keep validating.
+/// signed before a rotation keep validating. Each instance rereads the ring after
+/// <see cref="CacheFor"/>, so a rotation or retirement made through another instance reaches
+/// every instance's signing and JWKS within that time.
 /// </summary>
 public sealed class TokenSigningKeys(ISecretStore secrets, TimeProvider clock)
 {
     public const string SecretName = "oauth-signing-keys";
-    private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(1);
+
+    /// <summary>The current key and at most this many previous ones; a JWKS is not a key archive.</summary>
+    public const int MaxKeys = 5;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private (SigningKeyRing Ring, IReadOnlyList<SigningKey> Keys, DateTimeOffset LoadedAt)? _cached;
@@ -52,6 +57,51 @@ public sealed class TokenSigningKeys(ISecretStore secrets, TimeProvider clock)
             await SaveAsync(next, cancellationToken);
             _cached = null;
             return SigningKey.From(fresh);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The ring as stored right now (not this instance's cache), current key first.</summary>
+    public async Task<IReadOnlyList<StoredSigningKey>> ListAsync(CancellationToken cancellationToken) =>
+        (await LoadAsync(cancellationToken))?.Keys ?? [];
+
+    /// <summary>Rotates unless the ring is full; every previous key stays published.</summary>
+    public async Task<StoredSigningKey?> TryRotateAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var ring = await LoadAsync(cancellationToken) ?? new SigningKeyRing([]);
+            if (ring.Keys.Length >= MaxKeys) return null;
+            var fresh = StoredSigningKey.Generate(clock.GetUtcNow());
+            await SaveAsync(new SigningKeyRing([fresh, .. ring.Keys]), cancellationToken);
+            _cached = null;
+            return fresh;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public enum RetireOutcome { Retired, NotFound, Current }
+
+    /// <summary>Removes a previous key from the ring: tokens it signed stop validating.</summary>
+    public async Task<RetireOutcome> RetireAsync(string kid, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var ring = await LoadAsync(cancellationToken);
+            var index = ring is null ? -1 : Array.FindIndex(ring.Keys, k => k.Kid == kid);
+            if (index < 0) return RetireOutcome.NotFound;
+            if (index == 0) return RetireOutcome.Current;
+            await SaveAsync(new SigningKeyRing([.. ring!.Keys.Where((_, i) => i != index)]), cancellationToken);
+            _cached = null;
+            return RetireOutcome.Retired;
         }
         finally
         {

@@ -28,14 +28,18 @@ public static partial class SamlEndpoints
         if (await FindConnectionAsync(context) is not { } connection)
             return OAuthResults.Page(404, "Unknown SAML connection", "There is no SAML connection with this id.");
         var options = context.RequestServices.GetRequiredService<SsoOptions>();
-        var certificate = await context.RequestServices.GetRequiredService<SamlServiceProviderKeys>()
-            .GetOrCreateAsync(connection.Id, context.RequestAborted);
+        // During a rollover every SP key is published for signing, current first, so an IdP trusts
+        // AuthnRequests signed by either. Only the current key is published for encryption: an IdP
+        // picks one encryption certificate, and it must pick the one that stays (samlify, for one,
+        // fails outright on two); the ACS still decrypts with every key until it is retired.
+        var certificates = await context.RequestServices.GetRequiredService<SamlServiceProviderKeys>()
+            .GetCertificatesAsync(connection.Id, context.RequestAborted);
         var xml = SpMetadataWriter.Write(new SpMetadata
         {
             EntityId = SamlServiceProviderUrls.EntityId(options, connection.Id),
             AcsUrl = SamlServiceProviderUrls.AcsUrl(options, connection.Id),
-            SigningCertificates = [certificate],
-            EncryptionCertificates = [certificate],
+            SigningCertificates = certificates,
+            EncryptionCertificates = [certificates[0]],
             AuthnRequestsSigned = connection.ConfigBool("signAuthnRequests"),
             SingleLogoutUrl = SamlServiceProviderUrls.SloUrl(options, connection.Id),
         });
@@ -73,7 +77,8 @@ public static partial class SamlEndpoints
 
         var options = services.GetRequiredService<SsoOptions>();
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var spCertificate = await services.GetRequiredService<SamlServiceProviderKeys>().GetOrCreateAsync(connection.Id, cancellationToken);
+        // Every key of the ring decrypts: an IdP may still encrypt to the previous certificate after a rotation.
+        var spCertificates = await services.GetRequiredService<SamlServiceProviderKeys>().GetCertificatesAsync(connection.Id, cancellationToken);
         var expectedInResponseTo = pending.IdpString(SamlSignInStarter.AuthnRequestIdKey);
         var validated = SamlResponseValidator.Validate(samlResponse, new SamlValidationParameters
         {
@@ -88,7 +93,7 @@ public static partial class SamlEndpoints
                 ? seconds
                 : SamlConnectionSetup.DefaultClockSkewSeconds),
             Now = now,
-            DecryptionCertificates = [spCertificate],
+            DecryptionCertificates = spCertificates,
         });
         if (!validated.IsSuccess)
         {

@@ -12,7 +12,7 @@ public sealed record ScimRequestContext(DirectoryRecord Directory, string BaseUr
 /// <summary>
 /// SCIM bearer authentication (DESIGN.md §3.3): the token is hashed and looked up by its hash in the
 /// partition of the directory in the URL, so a token of another directory is simply not there;
-/// a revoked token's hash row is gone. The stored hash is compared in constant time as well.
+/// a revoked token's hash row is gone, and an expired one carries its expiry. The stored hash is compared in constant time as well.
 /// </summary>
 public static class ScimAuthentication
 {
@@ -39,10 +39,12 @@ public static class ScimAuthentication
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
         var match = await store.FindTokenByHashAsync(directoryId, hash, context.RequestAborted);
         if (match is null || !CryptographicOperations.FixedTimeEquals(hash, match.Hash)) return ScimError.Unauthorized();
+        // An expired token is refused exactly like a revoked one: the IdP learns nothing more.
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (match.ExpiresAt is { } expiresAt && now >= expiresAt) return ScimError.Unauthorized();
         if (await store.FindDirectoryAsync(directoryId, context.RequestAborted) is not { } directory) return ScimError.Unauthorized();
         context.Items[Audit.AuditLog.ScimTokenIdItem] = match.TokenId;
 
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         if (match.LastUsedAt is not { } lastUsed || now - lastUsed >= LastUsedGranularity)
             await store.TouchTokenAsync(directoryId, match, now, context.RequestAborted);
 

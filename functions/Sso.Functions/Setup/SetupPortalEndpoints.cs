@@ -368,8 +368,9 @@ public static partial class SetupPortalEndpoints
                 guide?.DirectoryProvider ?? "generic", now);
             // Order: the directory (with its first token), then the link row that points at it;
             // a failure in between leaves a directory that the management API still lists.
-            await store.CreateDirectoryAsync(directory, new DirectoryToken(directory.Id, Ids.New("tok_"), "setup portal", hash, now, null),
-                context.RequestAborted);
+            var firstToken = new DirectoryToken(directory.Id, Ids.New("tok_"), "setup portal", hash, now, null, CreatedBy: SetupActor(link));
+            await store.CreateDirectoryAsync(directory, firstToken, context.RequestAborted);
+            await RecordChangeAsync(context, session, "directory.create", directory.Id.Value, ["name", "provider"], "success", null);
             var saved = await SaveLinkAsync(context, link, l => l with { DirectoryId = directory.Id });
             if (saved is null) return RenderDirectoryPage(context, session, 409, null, "The setup changed in another window; reload the page.");
             link = saved;
@@ -379,7 +380,9 @@ public static partial class SetupPortalEndpoints
             if ((await store.ListTokensAsync(directory.Id, context.RequestAborted)).Count >= DirectoryEndpoints.MaxTokensPerDirectory)
                 return RenderDirectoryPage(context, session, 422, null,
                     $"The directory already has {DirectoryEndpoints.MaxTokensPerDirectory} tokens; ask your vendor to revoke unused ones.");
-            await store.AddTokenAsync(new DirectoryToken(directory.Id, Ids.New("tok_"), "setup portal", hash, now, null), context.RequestAborted);
+            await store.AddTokenAsync(new DirectoryToken(directory.Id, Ids.New("tok_"), "setup portal", hash, now, null, CreatedBy: SetupActor(link)),
+                context.RequestAborted);
+            await RecordChangeAsync(context, session, "directory_token.create", directory.Id.Value, ["name"], "success", null);
         }
         // 200, not a redirect: the token must not travel in a URL or be shown again on reload.
         return RenderDirectoryPage(context, session with { Link = link }, 200, plaintext, null);
@@ -515,6 +518,8 @@ public static partial class SetupPortalEndpoints
         }
         return html.Append("</table>").ToString();
     }
+
+    private static string SetupActor(SetupLink link) => "setup_link:" + link.Id;
 
     /// <summary>A change made through the portal, in the audit trail with the setup link as the actor.</summary>
     private static Task RecordChangeAsync(HttpContext context, Session session, string action, string? connectionOrDirectoryId,

@@ -111,6 +111,45 @@ public class ThirdPartyIdpEndToEndTests(SsoAppFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Signs_in_through_samlify_across_an_SP_key_rotation_before_and_after_it_reads_the_new_metadata()
+    {
+        await using var setup = await Setup.CreateAsync(fixture.App,
+            new SamlifyIdpServer.Options(EncryptionAlgorithm: "http://www.w3.org/2009/xmlenc11#aes256-gcm"));
+        var connection = await setup.AddConnectionAsync();
+        var oldMetadata = await setup.Browser.GetStringAsync($"/saml/metadata/{connection.Id}");
+        async Task<Dictionary<string, string>> SignInAsync(string state)
+        {
+            var (verifier, challenge) = SignInFlow.NewPkce();
+            var (form, _) = await setup.VisitIdpAsync(
+                await setup.Browser.GetAsync(setup.AuthorizeUrl(state, challenge, $"connection={connection.Id}")), connection);
+            Assert.Contains("EncryptedAssertion", Encoding.UTF8.GetString(Convert.FromBase64String(form.SamlResponse)));
+            var callback = SignInFlow.CallbackParameters(await setup.PostToAcsAsync(form.Action, form.SamlResponse, form.RelayState));
+            Assert.Equal(state, callback["state"]);
+            if (callback.TryGetValue("code", out var code))
+                Assert.Equal(HttpStatusCode.OK, (await setup.RedeemAsync(code, verifier)).StatusCode);
+            return callback;
+        }
+        Assert.True((await SignInAsync("before")).ContainsKey("code"));
+        var keysPath = $"/api/v1/tenants/{setup.TenantId}/connections/{connection.Id}/sp-keys";
+        var oldKeyId = (await setup.Admin.GetFromJsonAsync<JsonObject>(keysPath))!["data"]![0]!["id"]!.GetValue<string>();
+
+        Assert.Equal(HttpStatusCode.Created, (await setup.Admin.PostAsync(keysPath + "/rotate", null)).StatusCode);
+        // samlify still encrypts to the certificate it was given before the rotation.
+        Assert.True((await SignInAsync("during-old-metadata")).ContainsKey("code"));
+        // The IT admin uploads the new SP metadata; samlify now encrypts to the new certificate.
+        await setup.Idp.RegisterServiceProviderAsync(await setup.Browser.GetStringAsync($"/saml/metadata/{connection.Id}"));
+        Assert.True((await SignInAsync("during-new-metadata")).ContainsKey("code"));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await setup.Admin.DeleteAsync($"{keysPath}/{oldKeyId}")).StatusCode);
+        Assert.True((await SignInAsync("after")).ContainsKey("code"));
+        // An IdP set back to the retired certificate is refused.
+        await setup.Idp.RegisterServiceProviderAsync(oldMetadata);
+        var refused = await SignInAsync("retired");
+        Assert.Equal("access_denied", refused["error"]);
+        Assert.False(refused.ContainsKey("code"));
+    }
+
+    [Fact]
     public async Task Signs_in_when_samlify_demands_signed_AuthnRequests_and_it_refuses_a_tampered_one()
     {
         await using var setup = await Setup.CreateAsync(fixture.App, new SamlifyIdpServer.Options(WantAuthnRequestsSigned: true));
