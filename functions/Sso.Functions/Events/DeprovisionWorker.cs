@@ -20,6 +20,7 @@ public static partial class DeprovisionWorker
     public const string RemoveMemberships = "user.remove-memberships";
     public const string PurgeTenant = "tenant.purge";
     public const string PurgeDirectory = "directory.purge";
+    public const string RemoveGroupMemberships = "group.remove-memberships";
 
     public static QueueFunction Function { get; } = new("DeprovisionWorker", QueueName, HandleAsync);
 
@@ -29,6 +30,7 @@ public static partial class DeprovisionWorker
         RemoveMemberships => RemoveMembershipsAsync(Read(item, SsoJsonContext.Default.DeprovisionTask), services, cancellationToken),
         PurgeTenant => PurgeTenantAsync(Read(item, SsoJsonContext.Default.TenantPurgeTask), services, cancellationToken),
         PurgeDirectory => PurgeDirectoryAsync(Read(item, SsoJsonContext.Default.TenantPurgeTask), services, cancellationToken),
+        RemoveGroupMemberships => GroupMembershipRemoval.RunAsync(Read(item, SsoJsonContext.Default.GroupMembershipTask), services, cancellationToken),
         _ => throw new InvalidDataException($"Unknown deprovisioning task '{item.Kind}'."),
     };
 
@@ -69,7 +71,9 @@ public static partial class DeprovisionWorker
             foreach (var groupId in await store.ListGroupIdsOfMemberAsync(directoryId, task.UserId, cancellationToken))
             {
                 if (await store.FindMembershipAsync(directoryId, groupId, task.UserId, cancellationToken) is not { } membership) continue;
-                var group = await store.FindGroupAsync(directoryId, groupId, cancellationToken);
+                // A group deleted but not yet emptied by its own fan-out still names the removal.
+                var group = await store.FindGroupAsync(directoryId, groupId, cancellationToken)
+                            ?? await store.FindDeletedGroupAsync(directoryId, groupId, cancellationToken);
                 var removed = group is null
                     ? null
                     : DirectoryEvents.Membership(directory, DirectoryEvents.GroupUserRemoved, clock.GetUtcNow(), group, task.UserId,
