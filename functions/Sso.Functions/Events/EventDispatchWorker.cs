@@ -24,6 +24,8 @@ public static partial class EventDispatchWorker
             throw new InvalidDataException($"Event message {item.MessageId} is not an event.");
         }
 
+        // Before the tasks are queued: a mass deprovisioning that this event completes holds them too.
+        await services.GetRequiredService<MassDeprovisionGuard>().ObserveAsync(record, cancellationToken);
         List<WorkEnvelope> tasks = [.. DeprovisionTasks(record),
             .. await GroupMembershipRemoval.TasksAsync(record, services.GetRequiredService<DirectoryStore>(), cancellationToken)];
         if (tasks.Count > 0)

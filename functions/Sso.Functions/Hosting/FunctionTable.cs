@@ -28,6 +28,7 @@ public static class FunctionTable
         .. EventEndpoints.Endpoints,
         .. WebhookEndpoints.Endpoints,
         .. DeadLetterEndpoints.Endpoints,
+        .. DeprovisionHoldEndpoints.Endpoints,
         .. Oidc.OidcCallbackEndpoints.Endpoints,
     ];
 

@@ -21,7 +21,8 @@ public static class TenantEndpoints
     private static readonly HashSet<string> PatchMembers = ["name", "domains", "settings"];
 
     private static readonly HashSet<string> SettingsMembers =
-        ["jitProvisioning", "enforceSso", "defaultRole", "roles", "groupRoleMappings", "roleAttribute", "requireVerifiedDomains"];
+        ["jitProvisioning", "enforceSso", "defaultRole", "roles", "groupRoleMappings", "roleAttribute", "requireVerifiedDomains",
+         "massDeprovisionThreshold", "massDeprovisionMinUsers", "holdMassDeprovision"];
 
     private static async Task<IResult> CreateAsync(HttpContext context)
     {
