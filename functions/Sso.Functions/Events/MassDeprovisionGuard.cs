@@ -59,7 +59,7 @@ public sealed partial class MassDeprovisionGuard(
 
     private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableName, cancellationToken);
 
-    private sealed record GuardState(string? HoldId, string? Status, DateTimeOffset Floor, ETag ETag);
+    private sealed record GuardState(string? HoldId, string? Status, DateTimeOffset Floor, DateTimeOffset TriggeredAt, ETag ETag);
 
     private static async Task<GuardState?> ReadGuardAsync(TableClient table, string directoryId, CancellationToken cancellationToken)
     {
@@ -67,11 +67,12 @@ public sealed partial class MassDeprovisionGuard(
         if (!row.HasValue) return null;
         var entity = row.Value!;
         return new GuardState(entity.GetString("HoldId"), entity.GetString("Status"), entity.GetDateTimeOffset("Floor") ?? DateTimeOffset.MinValue,
-            entity.ETag);
+            entity.GetDateTimeOffset("TriggeredAt") ?? DateTimeOffset.MinValue, entity.ETag);
     }
 
-    private static TableEntity GuardEntity(string directoryId, string? holdId, string? status, DateTimeOffset floor, DateTimeOffset now) =>
-        new(directoryId, GuardRow) { ["HoldId"] = holdId, ["Status"] = status, ["Floor"] = floor, ["ChangedAt"] = now };
+    private static TableEntity GuardEntity(string directoryId, string? holdId, string? status, DateTimeOffset floor, DateTimeOffset triggeredAt,
+        DateTimeOffset now) =>
+        new(directoryId, GuardRow) { ["HoldId"] = holdId, ["Status"] = status, ["Floor"] = floor, ["TriggeredAt"] = triggeredAt, ["ChangedAt"] = now };
 
     private static TableTransactionAction WriteGuard(GuardState? before, TableEntity after) => before is null
         ? new(TableTransactionActionType.Add, after)
@@ -105,6 +106,9 @@ public sealed partial class MassDeprovisionGuard(
             var now = clock.GetUtcNow();
             var guard = await ReadGuardAsync(table, directoryId, cancellationToken);
             if (guard?.Status is Held or Releasing or Cancelling) return;   // already in a hold; the workers park
+            // One report per burst: a directory that triggered less than a window ago is still in it
+            // (and after a release or cancel the administrator has already decided about it).
+            if (guard is not null && now - guard.TriggeredAt < Window) return;
 
             var windowStart = now - Window > (guard?.Floor ?? DateTimeOffset.MinValue) ? now - Window : guard!.Floor;
             var deprovisioned = await CountWindowAsync(table, directoryId, windowStart, cancellationToken);
@@ -128,7 +132,7 @@ public sealed partial class MassDeprovisionGuard(
             // A hold starts now; without one the floor still moves, so this burst is reported once.
             List<TableTransactionAction> actions =
             [
-                WriteGuard(guard, GuardEntity(directoryId, holdId, holdId is null ? null : Held, now, now)),
+                WriteGuard(guard, GuardEntity(directoryId, holdId, holdId is null ? null : Held, now, now, now)),
                 new(TableTransactionActionType.Add, triggered.ToOutboxEntity(directoryId)),
             ];
             if (holdId is not null)
@@ -285,7 +289,7 @@ public sealed partial class MassDeprovisionGuard(
             {
                 try
                 {
-                    await table.UpdateEntityAsync(GuardEntity(directoryId, holdId, working, guard.Floor, clock.GetUtcNow()), guard.ETag,
+                    await table.UpdateEntityAsync(GuardEntity(directoryId, holdId, working, guard.Floor, guard.TriggeredAt, clock.GetUtcNow()), guard.ETag,
                         TableUpdateMode.Replace, cancellationToken);
                 }
                 catch (RequestFailedException e) when (e.Status is 412 or 404)
@@ -322,7 +326,7 @@ public sealed partial class MassDeprovisionGuard(
             {
                 await table.SubmitTransactionAsync(
                 [
-                    new(TableTransactionActionType.UpdateReplace, GuardEntity(directoryId, null, null, now, now), guard.ETag),
+                    new(TableTransactionActionType.UpdateReplace, GuardEntity(directoryId, null, null, now, guard.TriggeredAt, now), guard.ETag),
                     new(TableTransactionActionType.UpdateMerge, new TableEntity(directoryId, TableKey.Row(HoldKind, holdId))
                     {
                         ["Status"] = final,
@@ -403,7 +407,7 @@ public sealed partial class MassDeprovisionGuard(
         return row.HasValue ? await ViewAsync(table, row.Value!, cancellationToken) : null;
     }
 
-    private static async Task<JsonObject> ViewAsync(TableClient table, TableEntity hold, CancellationToken cancellationToken)
+    private async Task<JsonObject> ViewAsync(TableClient table, TableEntity hold, CancellationToken cancellationToken)
     {
         var holdId = TableKey.Unescape(hold.RowKey[(HoldKind.Length + 1)..]);
         var (tasks, deliveries) = (new Dictionary<string, int>(), new Dictionary<string, int>());
@@ -416,6 +420,9 @@ public sealed partial class MassDeprovisionGuard(
             if (row.GetString("UserId") is { } userId && (users.Count < MaxUsersInView || users.ContainsKey(userId)))
                 users[userId] = row.GetString("UserName") ?? users.GetValueOrDefault(userId);
         }
+        // Tasks carry no userName (a webhook delivery's payload does): read it from the directory.
+        foreach (var userId in users.Where(u => u.Value is null).Select(u => u.Key).ToList())
+            users[userId] = (await directories.FindUserAsync(new DirectoryId(hold.PartitionKey), userId, cancellationToken))?.UserName;
         static JsonObject Counts(Dictionary<string, int> counts) => new()
         {
             [Parked] = counts.GetValueOrDefault(Parked),

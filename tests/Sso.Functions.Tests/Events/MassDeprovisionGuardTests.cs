@@ -182,6 +182,7 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
         Assert.Equal(50, hold["tasks"]!["parked"]!.GetValue<int>());
         Assert.Equal(25, hold["webhookDeliveries"]!["parked"]!.GetValue<int>());
         Assert.Equal(leavers.Order(StringComparer.Ordinal), hold["users"]!.AsArray().Select(u => u!["id"]!.GetValue<string>()));
+        Assert.All(hold["users"]!.AsArray(), u => Assert.StartsWith("u", u!["userName"]!.GetValue<string>()));
 
         var released = await directory.Admin.PostAsync($"/api/v1/directories/{directory.DirectoryId}/holds/{hold["id"]}/release", null);
         Assert.Equal(HttpStatusCode.OK, released.StatusCode);
