@@ -111,10 +111,13 @@ public sealed partial class MassDeprovisionGuard(
             if (guard is not null && now - guard.TriggeredAt < Window) return;
 
             var windowStart = now - Window > (guard?.Floor ?? DateTimeOffset.MinValue) ? now - Window : guard!.Floor;
-            var deprovisioned = await CountWindowAsync(table, directoryId, windowStart, cancellationToken);
+            var window = await ReadWindowAsync(table, directoryId, windowStart, cancellationToken);
+            var deprovisioned = window.Count;
             if (deprovisioned < settings.MassDeprovisionMinUsers) return;
-            // The directory as it was when the window opened: who is active now plus who left in it.
-            var directoryUsers = await ActiveUsersAsync(table, new DirectoryId(directoryId), now, cancellationToken) + deprovisioned;
+            // The directory as it was when the window opened: who was active when last counted, plus
+            // who had left in the window by then (those who left later were still counted active).
+            var (active, countedAt) = await ActiveUsersAsync(table, new DirectoryId(directoryId), now, cancellationToken);
+            var directoryUsers = active + window.Count(w => w.Value <= countedAt.UtcTicks);
             if (deprovisioned <= settings.MassDeprovisionThreshold * directoryUsers) return;
 
             var holdId = settings.HoldMassDeprovision ? Ids.New("hld_") : null;
@@ -162,13 +165,15 @@ public sealed partial class MassDeprovisionGuard(
         throw new InvalidOperationException("The mass-deprovisioning guard kept changing; retry.");
     }
 
-    private static async Task<int> CountWindowAsync(TableClient table, string directoryId, DateTimeOffset windowStart, CancellationToken cancellationToken)
+    /// <summary>The users deprovisioned after <paramref name="windowStart"/>, each with the ticks of their first deprovisioning in it.</summary>
+    private static async Task<Dictionary<string, long>> ReadWindowAsync(TableClient table, string directoryId, DateTimeOffset windowStart,
+        CancellationToken cancellationToken)
     {
-        var users = new HashSet<string>(StringComparer.Ordinal);
+        var users = new Dictionary<string, long>(StringComparer.Ordinal);
         await foreach (var row in table.QueryAsync<TableEntity>(
                            $"PartitionKey eq '{TableKey.Quote(directoryId)}' and RowKey gt '{MarkerKind}|{Ticks(windowStart)}|~' and RowKey lt '{MarkerKind}}}'",
-                           select: ["UserId"], cancellationToken: cancellationToken))
-            users.Add(row.GetString("UserId"));
+                           select: ["RowKey", "UserId"], cancellationToken: cancellationToken))
+            users.TryAdd(row.GetString("UserId"), long.Parse(row.RowKey.AsSpan(MarkerKind.Length + 1, 19), CultureInfo.InvariantCulture));
         // Markers that left every window are dropped as they are passed (a few per dispatch).
         var old = new List<string>();
         await foreach (var row in table.QueryAsync<TableEntity>(
@@ -188,14 +193,15 @@ public sealed partial class MassDeprovisionGuard(
         {
             // A concurrent dispatch dropped them first.
         }
-        return users.Count;
+        return users;
     }
 
-    private async Task<int> ActiveUsersAsync(TableClient table, DirectoryId directoryId, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<(int Active, DateTimeOffset CountedAt)> ActiveUsersAsync(TableClient table, DirectoryId directoryId, DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
         var cached = await table.GetEntityIfExistsAsync<TableEntity>(directoryId.Value, UserCountRow, cancellationToken: cancellationToken);
         if (cached.HasValue && cached.Value!.GetDateTimeOffset("CountedAt") is { } countedAt && now - countedAt < UserCountMaxAge)
-            return cached.Value.GetInt32("Active") ?? 0;
+            return (cached.Value.GetInt32("Active") ?? 0, countedAt);
         var active = 0;
         var users = await directories.TableAsync(cancellationToken);
         await foreach (var user in users.QueryAsync<TableEntity>(TableKey.KindFilter(directoryId.Value, DirectoryUser.Kind),
@@ -203,7 +209,7 @@ public sealed partial class MassDeprovisionGuard(
             if (user.GetBoolean("Deleted") != true && user.GetBoolean("Active") != false) active++;
         await table.UpsertEntityAsync(new TableEntity(directoryId.Value, UserCountRow) { ["Active"] = active, ["CountedAt"] = now },
             TableUpdateMode.Replace, cancellationToken);
-        return active;
+        return (active, now);
     }
 
     // ---- parking (in the workers) ----
