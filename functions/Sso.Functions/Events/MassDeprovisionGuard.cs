@@ -421,8 +421,8 @@ public sealed partial class MassDeprovisionGuard(
         await foreach (var row in ParkedRowsAsync(table, hold.PartitionKey, holdId, cancellationToken))
         {
             var counts = row.GetString("Queue") == DeprovisionWorker.QueueName ? tasks : deliveries;
-            var status = row.GetString("Status") ?? Parked;
-            counts[status] = counts.GetValueOrDefault(status) + 1;
+            var itemStatus = row.GetString("Status") ?? Parked;
+            counts[itemStatus] = counts.GetValueOrDefault(itemStatus) + 1;
             if (row.GetString("UserId") is { } userId && (users.Count < MaxUsersInView || users.ContainsKey(userId)))
                 users[userId] = row.GetString("UserName") ?? users.GetValueOrDefault(userId);
         }
@@ -435,13 +435,17 @@ public sealed partial class MassDeprovisionGuard(
             [Released] = counts.GetValueOrDefault(Released),
             [Cancelled] = counts.GetValueOrDefault(Cancelled),
         };
+        var status = hold.GetString("Status");
+        // A decision under way shows as such (releasing, cancelling) until it completes.
+        if (status == Held && await ReadGuardAsync(table, hold.PartitionKey, cancellationToken) is { } guard && guard.HoldId == holdId)
+            status = guard.Status ?? status;
         static string? Time(DateTimeOffset? at) => at?.ToString("O", CultureInfo.InvariantCulture);
         return new JsonObject
         {
             ["id"] = holdId,
             ["directoryId"] = hold.PartitionKey,
             ["tenantId"] = hold.GetString("TenantId"),
-            ["status"] = hold.GetString("Status"),
+            ["status"] = status,
             ["triggeredAt"] = Time(hold.GetDateTimeOffset("TriggeredAt")),
             ["windowStart"] = Time(hold.GetDateTimeOffset("WindowStart")),
             ["windowMinutes"] = (int)Window.TotalMinutes,

@@ -184,6 +184,15 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
         Assert.Equal(leavers.Order(StringComparer.Ordinal), hold["users"]!.AsArray().Select(u => u!["id"]!.GetValue<string>()));
         Assert.All(hold["users"]!.AsArray(), u => Assert.StartsWith("u", u!["userName"]!.GetValue<string>()));
 
+        // Only that directory is held: another one's deprovisioning runs at once.
+        var other = await ScimTestDirectory.CreateAsync(App, settings: Held);
+        var otherUser = (await other.CreateUserAsync($"other.{Guid.NewGuid():N}@example.com"))["id"]!.GetValue<string>();
+        var otherToken = await IssueAccessTokenAsync(other, otherUser);
+        await DeactivateAsync(other, [otherUser]);
+        await DrainAllAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, await UserInfoStatusAsync(otherToken));
+        Assert.Equal(0, DeliveriesOf(DirectoryEvents.UserDeprovisioned));   // the other tenant has no webhook here
+
         var released = await directory.Admin.PostAsync($"/api/v1/directories/{directory.DirectoryId}/holds/{hold["id"]}/release", null);
         Assert.Equal(HttpStatusCode.OK, released.StatusCode);
         var after = (await released.Content.ReadFromJsonAsync<JsonObject>())!;
