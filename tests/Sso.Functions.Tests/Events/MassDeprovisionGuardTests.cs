@@ -257,6 +257,40 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
     }
 
     [Fact]
+    public async Task Work_parked_while_a_release_runs_is_either_released_or_not_parked_at_all()
+    {
+        var (directory, users, _) = await ProvisionAsync(6, new { holdMassDeprovision = true, massDeprovisionMinUsers = 3 });
+        await DeactivateAsync(directory, users.Take(3));
+        await DrainAllAsync();
+        var hold = await SingleHoldAsync(directory);
+        var guard = App.Get<MassDeprovisionGuard>();
+        var record = (await App.Get<DirectoryStore>().FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default))!;
+
+        // Parkers race the release; each item must end up released or run (not parked).
+        var parks = Enumerable.Range(0, 30).Select(async i =>
+        {
+            await Task.Delay(i % 10);
+            var item = new Sso.Functions.Hosting.WorkItem($"evt_race{i:D3}.whk", Sso.Functions.Webhooks.WebhookDeliveryWorker.Kind, "{}", 1);
+            return await guard.TryParkAsync(directory.DirectoryId, Sso.Functions.Webhooks.WebhookDeliveryWorker.QueueName, item, null, null, default);
+        }).ToList();
+        var release = Task.Run(async () =>
+        {
+            await Task.Delay(5);
+            return await guard.DecideAsync(record, hold["id"]!.GetValue<string>(), MassDeprovisionGuard.Decision.Release, default);
+        });
+        var parked = (await Task.WhenAll(parks)).Count(p => p);
+        Assert.Equal(MassDeprovisionGuard.DecisionOutcome.Done, (await release).Outcome);
+
+        var after = await SingleHoldAsync(directory);
+        Assert.Equal("released", after["status"]!.GetValue<string>());
+        Assert.Equal(parked + 3, after["webhookDeliveries"]!["released"]!.GetValue<int>());   // and the 3 deprovisioned deliveries
+        Assert.Equal(0, after["webhookDeliveries"]!["parked"]!.GetValue<int>() + after["tasks"]!["parked"]!.GetValue<int>());
+        Assert.Equal(6, after["tasks"]!["released"]!.GetValue<int>());
+        Assert.False(await guard.TryParkAsync(directory.DirectoryId, Sso.Functions.Webhooks.WebhookDeliveryWorker.QueueName,
+            new Sso.Functions.Hosting.WorkItem("evt_late.whk", Sso.Functions.Webhooks.WebhookDeliveryWorker.Kind, "{}", 1), null, null, default));
+    }
+
+    [Fact]
     public async Task Rejects_an_unknown_hold_and_invalid_guard_settings()
     {
         var directory = await ScimTestDirectory.CreateAsync(App);
