@@ -122,9 +122,11 @@ public static partial class WebhookDeliveryWorker
         {
             return false;
         }
-        if (payload?["directoryId"] is not System.Text.Json.Nodes.JsonValue directoryId) return false;
-        return await services.GetRequiredService<Events.MassDeprovisionGuard>().TryParkAsync(directoryId.GetValue<string>(), QueueName, item,
-            payload["data"]?["id"]?.GetValue<string>(), payload["data"]?["userName"]?.GetValue<string>(), cancellationToken);
+        static string? Text(System.Text.Json.Nodes.JsonNode? node) =>
+            node is System.Text.Json.Nodes.JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+        if (!DirectorySync.DirectoryId.TryParse(Text(payload?["directoryId"]), out var directoryId)) return false;
+        return await services.GetRequiredService<Events.MassDeprovisionGuard>().TryParkAsync(directoryId.Value, QueueName, item,
+            Text(payload?["data"]?["id"]), Text(payload?["data"]?["userName"]), cancellationToken);
     }
 
     public static async Task<(int? Status, string? Error)> PostAsync(HttpClient http, Webhook webhook, WebhookDeliveryMessage message,
