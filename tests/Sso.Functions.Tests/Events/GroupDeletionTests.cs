@@ -150,6 +150,26 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
     }
 
     [Fact]
+    public async Task A_member_deprovisioned_while_the_fan_out_is_pending_is_removed_once()
+    {
+        var directory = await ScimTestDirectory.CreateAsync(App);
+        var members = await CreateUsersAsync(directory, 3);
+        var groupId = (await directory.CreateGroupAsync("Race " + Guid.NewGuid().ToString("N")[..6], [.. members]))["id"]!.GetValue<string>();
+        await DrainAllAsync(App);
+
+        await directory.DeleteAsync($"/Groups/{groupId}");
+        await directory.PatchAsync($"/Users/{members[0]}", """[{"op":"replace","path":"active","value":false}]""");
+        await directory.DeleteAsync($"/Users/{members[1]}");
+        await DrainAllAsync(App);
+
+        var store = App.Get<DirectoryStore>();
+        Assert.Empty(await store.ListMembersAsync(new DirectoryId(directory.DirectoryId), groupId, default));
+        var removed = (await directory.EventsAsync(App)).Where(e => e["type"]!.GetValue<string>() == DirectoryEvents.GroupUserRemoved).ToList();
+        Assert.Equal(members.Order(StringComparer.Ordinal), removed.Select(e => e["data"]!["user"]!["id"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.All(removed, e => Assert.Equal(groupId, e["data"]!["group"]!["id"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task A_group_created_again_under_the_same_name_keeps_its_members_and_role()
     {
         var name = "Admins " + Guid.NewGuid().ToString("N")[..6];
