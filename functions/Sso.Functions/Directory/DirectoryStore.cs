@@ -453,16 +453,67 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
         return await CommitAsync(after.DirectoryId, [new WriteUnit(actions, events.ToList()), .. memberships], cancellationToken);
     }
 
-    public async Task<SaveOutcome> DeleteGroupAsync(DirectoryGroup group, IReadOnlyList<EventRecord> events, IReadOnlyList<WriteUnit> memberships,
+    /// <summary>
+    /// Deletes a group the fast way: in one transaction the group row and its name index row go,
+    /// a tombstone (<c>deletedGroup|</c>) takes their place and the events commit. The membership
+    /// rows stay for the <c>group.remove-memberships</c> tasks the deleted event fans out; every
+    /// reader resolves groups through <see cref="FindGroupAsync"/>, which no longer finds it, so
+    /// roles and views treat the group as gone from this commit on.
+    /// </summary>
+    public async Task<SaveOutcome> DeleteGroupAsync(DirectoryGroup group, IReadOnlyList<EventRecord> events, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
-        // Members go first, the group row last: a crash in between leaves a group that a retried
-        // DELETE finishes, never membership rows of a group that is gone.
-        List<WriteUnit> units = [.. memberships, new([
+        var tombstone = group.ToEntity();
+        tombstone.RowKey = TableKey.Row(DeletedGroupKind, group.Id);
+        tombstone["DeletedAt"] = now;
+        return await CommitAsync(group.DirectoryId, [new([
             new(TableTransactionActionType.Delete, new TableEntity(group.DirectoryId.Value, TableKey.Row(DirectoryGroup.Kind, group.Id)), group.ETag),
             new(TableTransactionActionType.Delete, new TableEntity(group.DirectoryId.Value, GroupNameKey(group.DisplayName, group.Id)), ETag.All),
-        ], events.ToList())];
-        return await CommitAsync(group.DirectoryId, units, cancellationToken);
+            new(TableTransactionActionType.UpsertReplace, tombstone),
+        ], events.ToList())], cancellationToken);
+    }
+
+    public const string DeletedGroupKind = "deletedGroup";
+
+    /// <summary>A group deleted whose membership rows are still being removed; null once they all are.</summary>
+    public async Task<DirectoryGroup?> FindDeletedGroupAsync(DirectoryId id, string groupId, CancellationToken cancellationToken)
+    {
+        if (!TableKey.FitsInKey(TableKey.Row(DeletedGroupKind, groupId))) return null;
+        var table = await TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(id.Value, TableKey.Row(DeletedGroupKind, groupId), cancellationToken: cancellationToken);
+        if (!row.HasValue) return null;
+        var entity = row.Value!;
+        return new DirectoryGroup(id, groupId, System.Text.Json.Nodes.JsonNode.Parse(entity.GetString("Resource"))!.AsObject(),
+            entity.GetInt64("Version") ?? 1, entity.GetDateTimeOffset("Created") ?? default, entity.GetDateTimeOffset("LastModified") ?? default,
+            entity.ETag);
+    }
+
+    /// <summary>Commits membership removals, each unit with its events (removed, role changed).</summary>
+    public Task<SaveOutcome> RemoveMembersAsync(DirectoryId id, IReadOnlyList<WriteUnit> removals, CancellationToken cancellationToken) =>
+        CommitAsync(id, removals, cancellationToken);
+
+    /// <summary>
+    /// Removes a deleted group's tombstone once no membership row of it is left; true when the
+    /// group is gone for good. No row can be added to a deleted group (it is not found), so a
+    /// group seen empty stays empty.
+    /// </summary>
+    public async Task<bool> FinishGroupDeletionAsync(DirectoryId id, string groupId, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var prefix = $"{Membership.Kind}|{TableKey.Escape(groupId)}|";
+        await foreach (var _ in table.QueryAsync<TableEntity>(
+                           $"PartitionKey eq '{TableKey.Quote(id.Value)}' and RowKey gt '{TableKey.Quote(prefix)}' and RowKey lt '{TableKey.Quote(prefix[..^1])}}}'",
+                           maxPerPage: 1, select: ["RowKey"], cancellationToken: cancellationToken))
+            return false;
+        try
+        {
+            await table.DeleteEntityAsync(id.Value, TableKey.Row(DeletedGroupKind, groupId), ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // Another chunk's task finished it first.
+        }
+        return true;
     }
 
     // ---- the transaction ----

@@ -20,15 +20,17 @@ public static partial class DeprovisionWorker
     public const string RemoveMemberships = "user.remove-memberships";
     public const string PurgeTenant = "tenant.purge";
     public const string PurgeDirectory = "directory.purge";
+    public const string RemoveGroupMemberships = "group.remove-memberships";
 
     public static QueueFunction Function { get; } = new("DeprovisionWorker", QueueName, HandleAsync);
 
     private static Task HandleAsync(WorkItem item, IServiceProvider services, CancellationToken cancellationToken) => item.Kind switch
     {
-        RevokeAccess => RevokeAccessAsync(Read(item, SsoJsonContext.Default.DeprovisionTask), services, cancellationToken),
-        RemoveMemberships => RemoveMembershipsAsync(Read(item, SsoJsonContext.Default.DeprovisionTask), services, cancellationToken),
+        RevokeAccess => UnlessHeldAsync(item, services, RevokeAccessAsync, cancellationToken),
+        RemoveMemberships => UnlessHeldAsync(item, services, RemoveMembershipsAsync, cancellationToken),
         PurgeTenant => PurgeTenantAsync(Read(item, SsoJsonContext.Default.TenantPurgeTask), services, cancellationToken),
         PurgeDirectory => PurgeDirectoryAsync(Read(item, SsoJsonContext.Default.TenantPurgeTask), services, cancellationToken),
+        RemoveGroupMemberships => GroupMembershipRemoval.RunAsync(Read(item, SsoJsonContext.Default.GroupMembershipTask), services, cancellationToken),
         _ => throw new InvalidDataException($"Unknown deprovisioning task '{item.Kind}'."),
     };
 
@@ -42,6 +44,17 @@ public static partial class DeprovisionWorker
         {
             throw new InvalidDataException($"Task {item.MessageId} is unreadable.", e);
         }
+    }
+
+    /// <summary>A user's task runs unless a mass deprovisioning holds the directory; then it is parked in the hold.</summary>
+    private static async Task UnlessHeldAsync(WorkItem item, IServiceProvider services,
+        Func<DeprovisionTask, IServiceProvider, CancellationToken, Task> run, CancellationToken cancellationToken)
+    {
+        var task = Read(item, SsoJsonContext.Default.DeprovisionTask);
+        if (await services.GetRequiredService<MassDeprovisionGuard>()
+                .TryParkAsync(task.DirectoryId, QueueName, item, task.UserId, null, cancellationToken))
+            return;
+        await run(task, services, cancellationToken);
     }
 
     /// <summary>Every access token and pending code issued to the user up to now stops working.</summary>
@@ -69,7 +82,9 @@ public static partial class DeprovisionWorker
             foreach (var groupId in await store.ListGroupIdsOfMemberAsync(directoryId, task.UserId, cancellationToken))
             {
                 if (await store.FindMembershipAsync(directoryId, groupId, task.UserId, cancellationToken) is not { } membership) continue;
-                var group = await store.FindGroupAsync(directoryId, groupId, cancellationToken);
+                // A group deleted but not yet emptied by its own fan-out still names the removal.
+                var group = await store.FindGroupAsync(directoryId, groupId, cancellationToken)
+                            ?? await store.FindDeletedGroupAsync(directoryId, groupId, cancellationToken);
                 var removed = group is null
                     ? null
                     : DirectoryEvents.Membership(directory, DirectoryEvents.GroupUserRemoved, clock.GetUtcNow(), group, task.UserId,
@@ -109,6 +124,7 @@ public static partial class DeprovisionWorker
         // Only a directory of the deleted tenant: the task names both, and both must agree.
         if (await store.FindDirectoryAsync(directoryId, cancellationToken) is { } directory && directory.TenantId.Value != task.TenantId)
             return;
+        await services.GetRequiredService<MassDeprovisionGuard>().PurgeAsync(directoryId, cancellationToken);
         await store.PurgeDirectoryAsync(directoryId, cancellationToken);
     }
 

@@ -8,7 +8,8 @@ namespace Sso.Functions.Events;
 
 /// <summary>
 /// Fans one event out into independent work: one webhook delivery per subscribed webhook and,
-/// for a deprovisioned user, one deprovisioning task per kind of access to end. Each task has a
+/// for a deprovisioned user, one deprovisioning task per kind of access to end; for a deleted
+/// group, its membership removals in chunks. Each task has a
 /// deterministic message id and retries (and dead-letters) on its own.
 /// </summary>
 public static partial class EventDispatchWorker
@@ -23,7 +24,10 @@ public static partial class EventDispatchWorker
             throw new InvalidDataException($"Event message {item.MessageId} is not an event.");
         }
 
-        var tasks = DeprovisionTasks(record);
+        // Before the tasks are queued: a mass deprovisioning that this event completes holds them too.
+        await services.GetRequiredService<MassDeprovisionGuard>().ObserveAsync(record, cancellationToken);
+        List<WorkEnvelope> tasks = [.. DeprovisionTasks(record),
+            .. await GroupMembershipRemoval.TasksAsync(record, services.GetRequiredService<DirectoryStore>(), cancellationToken)];
         if (tasks.Count > 0)
             await services.GetRequiredService<IWorkQueue>().SendAsync(DeprovisionWorker.QueueName, tasks, cancellationToken);
         await services.GetRequiredService<WebhookFanOut>()

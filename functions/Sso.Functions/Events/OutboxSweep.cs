@@ -11,7 +11,7 @@ namespace Sso.Functions.Events;
 public static partial class OutboxSweep
 {
     /// <summary>Tables whose partitions hold outbox rows.</summary>
-    public static readonly IReadOnlyList<string> OutboxTables = ["directory", "authorizationcodes", "connections"];
+    public static readonly IReadOnlyList<string> OutboxTables = ["directory", "authorizationcodes", "connections", MassDeprovisionGuard.TableName];
 
     public static TimerFunction Function { get; } = new("EventOutboxSweep", "0 * * * * *", RunAsync);
 

@@ -31,6 +31,7 @@ public static class FunctionTable
         .. EventEndpoints.Endpoints,
         .. WebhookEndpoints.Endpoints,
         .. DeadLetterEndpoints.Endpoints,
+        .. DeprovisionHoldEndpoints.Endpoints,
         .. Oidc.OidcCallbackEndpoints.Endpoints,
         .. Audit.AuditEndpoints.Endpoints,
         .. Setup.SetupLinkEndpoints.Endpoints,

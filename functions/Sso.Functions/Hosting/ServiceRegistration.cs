@@ -82,6 +82,7 @@ public static class ServiceRegistration
         services.AddSingleton<WebhookStore>();
         services.AddSingleton<WebhookFanOut>();
         services.AddSingleton<Events.EventDispatcher>();
+        services.AddSingleton<Events.MassDeprovisionGuard>();
         // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
         services.AddHttpClient(WebhookEndpoints.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler

@@ -21,6 +21,7 @@ namespace Sso.Functions.Hosting;
 [JsonSerializable(typeof(DeadLetterList))]
 [JsonSerializable(typeof(DeprovisionTask))]
 [JsonSerializable(typeof(TenantPurgeTask))]
+[JsonSerializable(typeof(GroupMembershipTask))]
 [JsonSerializable(typeof(DeadLetterReplayed))]
 [JsonSerializable(typeof(ProblemBody))]
 [JsonSerializable(typeof(ScimErrorBody))]

@@ -300,26 +300,24 @@ public static class ScimGroupEndpoints
         }
     }
 
+    /// <summary>
+    /// 204 at once: the group is tombstoned and <c>dsync.group.deleted</c> commits with it; the
+    /// deleted event fans its membership removals (with their events and role changes) out as
+    /// <c>group.remove-memberships</c> tasks, so a group of 10,000 members deletes as fast as an empty one.
+    /// </summary>
     private static async Task<IResult> DeleteAsync(HttpContext context, ScimRequestContext scim)
     {
         var store = context.RequestServices.GetRequiredService<DirectoryStore>();
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var groupId = context.RouteString("groupId");
-        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted);
         for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
         {
             if (await store.FindGroupAsync(scim.Directory.Id, groupId, context.RequestAborted) is not { } group)
                 return ScimResults.Error(ScimError.NotFound(groupId));
             if (ScimRequests.FailsIfMatch(context, ETag(group))) return ScimResults.Error(ScimError.PreconditionFailed());
             var now = clock.GetUtcNow();
-            var members = await store.ListMembersAsync(scim.Directory.Id, groupId, context.RequestAborted);
-            var units = members.Select(m => DirectoryStore.MembershipRemoval(scim.Directory.Id, m,
-                DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserRemoved, now, group, m.MemberId, m.MemberUserName))).ToList();
             List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupDeleted, now, DirectoryEvents.GroupData(group))];
-            var roleChanges = await RoleChanges.ForGroupChangeAsync(store, scim.Directory, settings, groupId, group.DisplayName, null,
-                [], members.Select(m => m.MemberId).ToList(), [], now, context.RequestAborted);
-            AttachRoleChanges(roleChanges, members, units, events);
-            if (await store.DeleteGroupAsync(group, events, units, context.RequestAborted) == SaveOutcome.Saved) return ScimResults.NoContent();
+            if (await store.DeleteGroupAsync(group, events, now, context.RequestAborted) == SaveOutcome.Saved) return ScimResults.NoContent();
             await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
         }
         return ScimResults.Error(ScimError.Conflict("The group kept changing while it was deleted; retry the request."));

@@ -22,7 +22,7 @@ public static class TenantEndpoints
 
     private static readonly HashSet<string> SettingsMembers =
         ["jitProvisioning", "enforceSso", "defaultRole", "roles", "groupRoleMappings", "roleAttribute", "requireVerifiedDomains",
-         "auditRetentionDays"];
+        "auditRetentionDays", "massDeprovisionThreshold", "massDeprovisionMinUsers", "holdMassDeprovision"];
 
     private static async Task<IResult> CreateAsync(HttpContext context)
     {

@@ -21,6 +21,15 @@ public sealed record TenantSettings
 
     /// <summary>How long the tenant's audit trail is kept; null means the service's Audit:RetentionDays.</summary>
     public int? AuditRetentionDays { get; set; }
+    /// <summary>
+    /// The mass-deprovisioning guard: more than this share of a directory's users deprovisioned
+    /// within <c>MassDeprovisionGuard.Window</c>, and at least <see cref="MassDeprovisionMinUsers"/>
+    /// of them, records <c>dsync.directory.mass_deprovision</c>; with <see cref="HoldMassDeprovision"/>
+    /// the directory's deprovisioning fan-out is parked until an administrator releases or cancels it.
+    /// </summary>
+    public double MassDeprovisionThreshold { get; set; } = 0.30;
+    public int MassDeprovisionMinUsers { get; set; } = 20;
+    public bool HoldMassDeprovision { get; set; }
 
     public static TenantSettings Default { get; } = new();
 
@@ -46,6 +55,8 @@ public sealed record TenantSettings
         if (RoleAttribute is { Length: 0 or > 256 }) return "settings.roleAttribute must be 1-256 characters or null";
         if (AuditRetentionDays is < 1 or > Audit.AuditOptions.MaxRetentionDays)
             return $"settings.auditRetentionDays must be from 1 to {Audit.AuditOptions.MaxRetentionDays} days or null";
+        if (!(MassDeprovisionThreshold is > 0 and <= 1)) return "settings.massDeprovisionThreshold must be a share above 0 and at most 1 (e.g. 0.3)";
+        if (MassDeprovisionMinUsers is < 1 or > 1_000_000) return "settings.massDeprovisionMinUsers must be 1-1000000";
         return this;
     }
 

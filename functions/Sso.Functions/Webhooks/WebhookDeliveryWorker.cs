@@ -48,6 +48,10 @@ public static partial class WebhookDeliveryWorker
             return;
         }
 
+        if (message.EventType == DirectorySync.DirectoryEvents.UserDeprovisioned
+            && await ParkIfHeldAsync(item, message, services, cancellationToken))
+            return;
+
         var store = services.GetRequiredService<WebhookStore>();
         var webhook = await store.FindAsync(webhookId, cancellationToken);
         if (webhook is not { Enabled: true }) return;
@@ -103,6 +107,26 @@ public static partial class WebhookDeliveryWorker
             var queue = services.GetRequiredService<IWorkQueue>();
             await queue.SendLaterAsync(QueueName, Envelope(message with { Attempt = message.Attempt + 1 }), delay, cancellationToken);
         }
+    }
+
+    /// <summary>While a mass deprovisioning holds the event's directory, the delivery waits in the hold.</summary>
+    private static async Task<bool> ParkIfHeldAsync(WorkItem item, WebhookDeliveryMessage message, IServiceProvider services,
+        CancellationToken cancellationToken)
+    {
+        System.Text.Json.Nodes.JsonNode? payload;
+        try
+        {
+            payload = System.Text.Json.Nodes.JsonNode.Parse(message.Payload);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        static string? Text(System.Text.Json.Nodes.JsonNode? node) =>
+            node is System.Text.Json.Nodes.JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+        if (!DirectorySync.DirectoryId.TryParse(Text(payload?["directoryId"]), out var directoryId)) return false;
+        return await services.GetRequiredService<Events.MassDeprovisionGuard>().TryParkAsync(directoryId.Value, QueueName, item,
+            Text(payload?["data"]?["id"]), Text(payload?["data"]?["userName"]), cancellationToken);
     }
 
     public static async Task<(int? Status, string? Error)> PostAsync(HttpClient http, Webhook webhook, WebhookDeliveryMessage message,
