@@ -56,7 +56,7 @@ public static class ScimBench
             var basePath = $"/scim/v2/{directory["id"]}";
 
             Console.WriteLine($"Serverless.Sso SCIM bench: {users} users, {memberships} memberships, {parallel} parallel requests, {(url ?? "in-process over Azurite")}");
-            Console.WriteLine($"{"operation",-34} {"count",7} {"ops/s",9} {"p50 ms",8} {"p99 ms",8} {"errors",7}   {"storage CPU s",13} {"storage RSS MB",14}");
+            Console.WriteLine($"{"operation",-56} {"count",7} {"ops/s",9} {"p50 ms",8} {"p99 ms",8} {"errors",7}   {"storage CPU s",13} {"storage RSS MB",14}");
 
             var userIds = new string[users];
             await MeasureAsync("POST /Users", users, async i =>
@@ -152,7 +152,7 @@ public static class ScimBench
             Array.Sort(latencies);
             var errorCount = errors.Values.Sum();
             var storage = azurite is null ? "" : $"   {StorageCpuSeconds() - storageCpuBefore,13:0.0} {StorageRssMegabytes(),14}";
-            Console.WriteLine($"{name,-34} {count,7} {count / total.Elapsed.TotalSeconds,9:0.0} {Percentile(latencies, 0.50),8:0.0} {Percentile(latencies, 0.99),8:0.0} {errorCount,7}{storage}");
+            Console.WriteLine($"{name,-56} {count,7} {count / total.Elapsed.TotalSeconds,9:0.0} {Percentile(latencies, 0.50),8:0.0} {Percentile(latencies, 0.99),8:0.0} {errorCount,7}{storage}");
             if (errorCount > 0) Console.WriteLine($"  errors: {string.Join(", ", errors.Select(e => $"{e.Key} x{e.Value}"))}");
         }
 
