@@ -19,6 +19,8 @@ public static class ScimBench
         var users = IntArg("--users", 10_000);
         var parallel = IntArg("--parallel", 16);
         var lookups = IntArg("--lookups", 2_000);
+        // Fewer memberships than users keeps a 10,000-user run within reach on a slow emulator.
+        var memberships = Math.Min(users, IntArg("--memberships", users));
         var url = StringArg("--url");
 
         AzuriteServer? azurite = null;
@@ -29,7 +31,7 @@ public static class ScimBench
         {
             // WebApplicationFactory finds the app's content root from a test assembly's attributes; a console app names it.
             Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SSO_FUNCTIONS", Path.Combine(RepositoryPaths.Root, "functions", "Sso.Functions"));
-            azurite = await AzuriteServer.StartAsync();
+            azurite = await AzuriteServer.StartAsync(StringArg("--azurite-node-options"), StringArg("--azurite-debug"));
             app = new SsoAppFactory(azurite, new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
             admin = app.CreateAdminClient();
             newClient = app.CreateAnonymousClient;
@@ -53,8 +55,8 @@ public static class ScimBench
             scim.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", directory!["token"]!.GetValue<string>());
             var basePath = $"/scim/v2/{directory["id"]}";
 
-            Console.WriteLine($"Serverless.Sso SCIM bench: {users} users, {parallel} parallel requests, {(url ?? "in-process over Azurite")}");
-            Console.WriteLine($"{"operation",-34} {"count",7} {"ops/s",9} {"p50 ms",8} {"p99 ms",8} {"errors",7}");
+            Console.WriteLine($"Serverless.Sso SCIM bench: {users} users, {memberships} memberships, {parallel} parallel requests, {(url ?? "in-process over Azurite")}");
+            Console.WriteLine($"{"operation",-56} {"count",7} {"ops/s",9} {"p50 ms",8} {"p99 ms",8} {"errors",7}   {"storage CPU s",13} {"storage RSS MB",14}");
 
             var userIds = new string[users];
             await MeasureAsync("POST /Users", users, async i =>
@@ -64,8 +66,23 @@ public static class ScimBench
                      "active":true,"name":{"givenName":"Bench","familyName":"User {{i}}"},"emails":[{"primary":true,"type":"work","value":"bench.user{{i}}@example.com"}]}
                     """));
                 if (response.IsSuccessStatusCode) userIds[i] = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-                return response.IsSuccessStatusCode;
+                return Outcome(response);
             });
+
+            // The lookup every IdP sends before a create, measured as soon as the directory holds all
+            // its users, and again once it also holds the memberships.
+            async Task LookupsAsync(string phase)
+            {
+                await MeasureAsync($"GET /Users?userName eq ({users} users{phase})", lookups, async i =>
+                {
+                    var name = $"bench.user{Random.Shared.Next(users)}@example.com";
+                    var response = await scim.GetAsync($"{basePath}/Users?filter={Uri.EscapeDataString($"userName eq \"{name}\"")}");
+                    if (!response.IsSuccessStatusCode) return Outcome(response);
+                    return (await response.Content.ReadFromJsonAsync<JsonObject>())!["totalResults"]!.GetValue<int>() == 1 ? null : "not found";
+                });
+            }
+
+            await LookupsAsync("");
 
             var groups = Math.Max(1, users / 100);
             var groupIds = new string[groups];
@@ -73,33 +90,30 @@ public static class ScimBench
             {
                 var response = await scim.PostAsync($"{basePath}/Groups", Scim($$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Bench group {{i}}"}"""));
                 if (response.IsSuccessStatusCode) groupIds[i] = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-                return response.IsSuccessStatusCode;
+                return Outcome(response);
             });
 
-            // One membership per user, added one PATCH at a time as Okta and Entra ID push them; parallel
+            // One membership per user (the first --memberships users), added one PATCH at a time as Okta and Entra ID push them; parallel
             // PATCHes hit the same group (100 users per group) and contend on its ETag.
-            await MeasureAsync("PATCH /Groups (add 1 member)", users, async i =>
+            await MeasureAsync("PATCH /Groups (add 1 member)", memberships, async i =>
             {
+                if (userIds[i] is null || groupIds[i % groups] is null) return "skipped";
                 var response = await scim.PatchAsync($"{basePath}/Groups/{groupIds[i % groups]}", Scim($$"""
                     {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"value":"{{userIds[i]}}"}]}]}
                     """));
-                return response.IsSuccessStatusCode;
+                return Outcome(response);
             });
 
             await MeasureAsync("PATCH /Users (replace title)", Math.Min(users, lookups), async i =>
             {
+                if (userIds[i] is null) return "skipped";
                 var response = await scim.PatchAsync($"{basePath}/Users/{userIds[i]}", Scim($$"""
                     {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"title","value":"Title {{i}}"}]}
                     """));
-                return response.IsSuccessStatusCode;
+                return Outcome(response);
             });
 
-            await MeasureAsync($"GET /Users?filter=userName eq (at {users})", lookups, async i =>
-            {
-                var name = $"bench.user{Random.Shared.Next(users)}@example.com";
-                var response = await scim.GetAsync($"{basePath}/Users?filter={Uri.EscapeDataString($"userName eq \"{name}\"")}");
-                return response.IsSuccessStatusCode && (await response.Content.ReadFromJsonAsync<JsonObject>())!["totalResults"]!.GetValue<int>() == 1;
-            });
+            await LookupsAsync(", with memberships");
         }
         finally
         {
@@ -108,28 +122,64 @@ public static class ScimBench
         }
         return 0;
 
-        async Task MeasureAsync(string name, int count, Func<int, Task<bool>> operation)
+        // Each operation returns null on success, else what went wrong (a status code, "not found").
+        async Task MeasureAsync(string name, int count, Func<int, Task<string?>> operation)
         {
             var latencies = new double[count];
-            var errors = 0;
+            var errors = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
             var next = -1;
+            var done = 0;
+            var storageCpuBefore = StorageCpuSeconds();
             var total = Stopwatch.StartNew();
+            using var progress = new Timer(_ => Console.Error.WriteLine(
+                $"  {name}: {Volatile.Read(ref done)}/{count} after {total.Elapsed.TotalSeconds:0} s, storage RSS {StorageRssMegabytes()} MB"),
+                null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
             await Task.WhenAll(Enumerable.Range(0, parallel).Select(async _ =>
             {
                 int i;
                 while ((i = Interlocked.Increment(ref next)) < count)
                 {
                     var started = Stopwatch.GetTimestamp();
-                    bool ok;
-                    try { ok = await operation(i); }
-                    catch (HttpRequestException) { ok = false; }
+                    string? error;
+                    try { error = await operation(i); }
+                    catch (HttpRequestException e) { error = e.HttpRequestError.ToString(); }
                     latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    if (!ok) Interlocked.Increment(ref errors);
+                    if (error is not null) errors.AddOrUpdate(error, 1, (_, n) => n + 1);
+                    Interlocked.Increment(ref done);
                 }
             }));
             total.Stop();
             Array.Sort(latencies);
-            Console.WriteLine($"{name,-34} {count,7} {count / total.Elapsed.TotalSeconds,9:0.0} {Percentile(latencies, 0.50),8:0.0} {Percentile(latencies, 0.99),8:0.0} {errors,7}");
+            var errorCount = errors.Values.Sum();
+            var storage = azurite is null ? "" : $"   {StorageCpuSeconds() - storageCpuBefore,13:0.0} {StorageRssMegabytes(),14}";
+            Console.WriteLine($"{name,-56} {count,7} {count / total.Elapsed.TotalSeconds,9:0.0} {Percentile(latencies, 0.50),8:0.0} {Percentile(latencies, 0.99),8:0.0} {errorCount,7}{storage}");
+            if (errorCount > 0) Console.WriteLine($"  errors: {string.Join(", ", errors.Select(e => $"{e.Key} x{e.Value}"))}");
+        }
+
+        static string? Outcome(HttpResponseMessage response) => response.IsSuccessStatusCode ? null : ((int)response.StatusCode).ToString();
+
+        // Azurite's CPU time (user + system) and resident memory from /proc; 0 when not known.
+        double StorageCpuSeconds()
+        {
+            if (azurite?.ProcessId is not { } pid) return 0;
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
+            }
+            catch (IOException) { return 0; }
+        }
+
+        long StorageRssMegabytes()
+        {
+            if (azurite?.ProcessId is not { } pid) return 0;
+            try
+            {
+                var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+                return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+            }
+            catch (IOException) { return 0; }
         }
 
         static double Percentile(double[] sorted, double p) => Latency.Percentile(sorted, p);

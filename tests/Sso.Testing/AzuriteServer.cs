@@ -21,13 +21,20 @@ public sealed class AzuriteServer : IAsyncDisposable
     });
 
     private Process? _process;
+    private readonly string? _nodeOptions;
+    private readonly string? _debugLogPath;
 
-    private AzuriteServer(int blobPort, int queuePort, int tablePort)
+    private AzuriteServer(int blobPort, int queuePort, int tablePort, string? nodeOptions = null, string? debugLogPath = null)
     {
         BlobPort = blobPort;
         QueuePort = queuePort;
         TablePort = tablePort;
+        _nodeOptions = nodeOptions;
+        _debugLogPath = debugLogPath;
     }
+
+    /// <summary>The Node.js process, for benches that read its memory and CPU time from /proc.</summary>
+    public int? ProcessId => _process is { HasExited: false } process ? process.Id : null;
 
     public static Task<AzuriteServer> Shared => SharedServer.Value;
 
@@ -41,9 +48,11 @@ public sealed class AzuriteServer : IAsyncDisposable
         $"QueueEndpoint=http://127.0.0.1:{QueuePort}/{AccountName};" +
         $"TableEndpoint=http://127.0.0.1:{TablePort}/{AccountName};";
 
-    public static async Task<AzuriteServer> StartAsync()
+    /// <param name="nodeOptions">NODE_OPTIONS for the Azurite process, e.g. <c>--max-old-space-size=4096</c>.</param>
+    /// <param name="debugLogPath">Azurite's <c>--debug</c> log (every request; large).</param>
+    public static async Task<AzuriteServer> StartAsync(string? nodeOptions = null, string? debugLogPath = null)
     {
-        var server = new AzuriteServer(FreePort(), FreePort(), FreePort());
+        var server = new AzuriteServer(FreePort(), FreePort(), FreePort(), nodeOptions, debugLogPath);
         await server.StartProcessAsync();
         return server;
     }
@@ -75,6 +84,12 @@ public sealed class AzuriteServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (_nodeOptions is not null) start.Environment["NODE_OPTIONS"] = _nodeOptions;
+        if (_debugLogPath is not null)
+        {
+            start.ArgumentList.Add("--debug");
+            start.ArgumentList.Add(_debugLogPath);
+        }
         _process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };

@@ -263,8 +263,15 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
         return await CommitAsync(user.DirectoryId, [unit], cancellationToken);
     }
 
+    public Task<SaveOutcome> ReplaceUserAsync(DirectoryUser before, DirectoryUser after, IReadOnlyList<EventRecord> events,
+        CancellationToken cancellationToken) => ReplaceUserAsync(before, after, events, [], cancellationToken);
+
+    /// <summary>
+    /// Saves a user change; <paramref name="memberships"/> (e.g. <see cref="MemberDisplayChange"/> after a
+    /// rename) commit after the user row, in its transaction while they fit in 100 actions.
+    /// </summary>
     public async Task<SaveOutcome> ReplaceUserAsync(DirectoryUser before, DirectoryUser after, IReadOnlyList<EventRecord> events,
-        CancellationToken cancellationToken)
+        IReadOnlyList<WriteUnit> memberships, CancellationToken cancellationToken)
     {
         List<TableTransactionAction> actions = [new(TableTransactionActionType.UpdateReplace, after.ToEntity(), before.ETag)];
         // A rename deletes the old index row and adds the new one in the same batch.
@@ -281,7 +288,7 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
                 actions.Add(new(TableTransactionActionType.Add, new TableEntity(after.DirectoryId.Value, ExternalIdKey(newExternalId)) { ["UserId"] = after.Id }));
         }
         actions.AddRange(SignInChanges(before, after));
-        return await CommitAsync(after.DirectoryId, [new WriteUnit(actions, events.ToList())], cancellationToken);
+        return await CommitAsync(after.DirectoryId, [new WriteUnit(actions, events.ToList()), .. memberships], cancellationToken);
     }
 
     /// <summary>

@@ -118,6 +118,7 @@ public static class ScimGroupEndpoints
             members.Value.Select(m => m.MemberId).ToList(), [], [], now, context.RequestAborted);
         AttachRoleChanges(roleChanges, members.Value, units, events);
         await store.CreateGroupAsync(group, events, units, context.RequestAborted);
+        await RefreshAddedMemberDisplaysAsync(store, scim, members.Value, context.RequestAborted);
         return await RespondAsync(store, group, scim, ScimAttributeProjection.Default, 201, context.RequestAborted);
     }
 
@@ -277,16 +278,29 @@ public static class ScimGroupEndpoints
             var roleChanges = await RoleChanges.ForGroupChangeAsync(store, scim.Directory, settings, groupId, before.DisplayName, after.DisplayName,
                 additions.Value.Select(m => m.MemberId).ToList(), toRemove.Select(m => m.MemberId).ToList(), unchanged, now, cancellationToken);
             AttachRoleChanges(roleChanges, [.. toRemove, .. additions.Value], units, events);
+            // A nested group's display in its parent groups is its displayName.
+            var parentMemberships = renamed ? await store.ListMembershipsOfMemberAsync(scim.Directory.Id, groupId, cancellationToken) : [];
+            units.AddRange(parentMemberships.Select(m => DirectoryStore.MemberDisplayChange(scim.Directory.Id, m, after.DisplayName)));
 
             if (await store.SaveGroupAsync(before, after, events, units, cancellationToken) == SaveOutcome.Saved)
+            {
+                await RefreshAddedMemberDisplaysAsync(store, scim, additions.Value, cancellationToken);
+                if (renamed)
+                    await store.RefreshMemberDisplaysAsync(scim.Directory.Id, groupId, parentMemberships.Select(m => m.GroupId).ToHashSet(), cancellationToken);
                 return respondWithGroup
                     ? await RespondAsync(store, after with { ETag = default }, scim, ScimAttributeProjection.Default, 200, cancellationToken)
                     : ScimResults.NoContent(ETag(after));
+            }
             // Stale (another PATCH moved the group row) or a member row raced: read again, re-apply.
             await ScimRequests.BackoffAsync(attempt, cancellationToken);
         }
         return ScimResults.Error(ScimError.Conflict("The group kept changing while the request was applied; retry it."));
     }
+
+    /// <summary>A member renamed after <see cref="ResolveMembersAsync"/> read its name: see DirectoryStore.RefreshAddedMemberDisplayAsync.</summary>
+    private static Task RefreshAddedMemberDisplaysAsync(DirectoryStore store, ScimRequestContext scim, IReadOnlyList<Membership> added,
+        CancellationToken cancellationToken) =>
+        Task.WhenAll(added.Select(m => store.RefreshAddedMemberDisplayAsync(scim.Directory.Id, m, cancellationToken)));
 
     /// <summary>A role change rides in the unit of the membership row that caused it, else with the group row.</summary>
     private static void AttachRoleChanges(Dictionary<string, EventRecord> roleChanges, IReadOnlyList<Membership> memberships,

@@ -26,23 +26,36 @@ public static class ScimUserEndpoints
         new("ScimDeleteUser", Base + "/Users/{userId}", ["DELETE"], ScimAuthentication.Require(DeleteAsync)),
     ];
 
-    public static JsonObject Render(DirectoryUser user, string baseUrl)
+    /// <summary>The SCIM User; <paramref name="groups"/> (read-only, never stored in the resource) when the response shows them.</summary>
+    public static JsonObject Render(DirectoryUser user, string baseUrl, JsonArray? groups = null)
     {
         var json = new JsonObject { ["schemas"] = user.Resource["schemas"]?.DeepClone(), ["id"] = user.Id };
         foreach (var (key, value) in user.Resource)
-            if (key != "schemas") json[key] = value?.DeepClone();
+            if (key is not "schemas" and not "groups") json[key] = value?.DeepClone();
+        if (groups is not null) json["groups"] = groups;
         json["meta"] = ScimRequests.Meta("User", user.Created, user.LastModified, $"{baseUrl}/Users/{user.Id}", user.Version);
         return json;
     }
 
     private static string ETag(DirectoryUser user) => ScimETag.Format(user.Version);
 
-    private static IResult Respond(DirectoryUser user, ScimRequestContext scim, int status = 200, ScimAttributeProjection? projection = null)
+    /// <summary>
+    /// The user as a response, with its groups unless the projection leaves them out; a user just
+    /// created is in no group yet (nobody knew its id), so that read is skipped.
+    /// </summary>
+    private static async Task<IResult> RespondAsync(DirectoryStore store, DirectoryUser user, ScimRequestContext scim, ScimAttributeProjection projection,
+        CancellationToken cancellationToken, int status = 200)
     {
-        var body = Render(user, scim.BaseUrl);
-        if (projection is not null) body = projection.Apply(body, ScimSchemas.UserResource);
+        JsonArray? groups = null;
+        if (projection.Includes(ScimSchemas.UserResource, "groups"))
+            groups = status == 201 ? [] : await new ScimUserGroups(store, scim.Directory.Id, scim.BaseUrl).OfAsync(user.Id, cancellationToken);
+        var body = projection.Apply(Render(user, scim.BaseUrl, groups), ScimSchemas.UserResource);
         return ScimResults.Json(body, status, ETag(user), status == 201 ? $"{scim.BaseUrl}/Users/{user.Id}" : null);
     }
+
+    /// <summary>RFC 7644 §3.9: <c>attributes</c> / <c>excludedAttributes</c> apply to every response that returns a resource.</summary>
+    private static Sso.Protocols.Result<ScimAttributeProjection, ScimError> Projection(HttpContext context) =>
+        ScimAttributeProjection.Parse(context.Request.Query["attributes"], context.Request.Query["excludedAttributes"]);
 
     private static async Task<DirectoryUser?> FindLiveAsync(DirectoryStore store, ScimRequestContext scim, string userId, CancellationToken cancellationToken) =>
         await store.FindUserAsync(scim.Directory.Id, userId, cancellationToken) is { Deleted: false } user ? user : null;
@@ -63,6 +76,8 @@ public static class ScimUserEndpoints
 
     private static async Task<IResult> CreateAsync(HttpContext context, ScimRequestContext scim)
     {
+        var projection = Projection(context);
+        if (!projection.IsSuccess) return ScimResults.Error(projection.Error);
         var body = await ScimRequests.ReadBodyAsync(context);
         if (!body.IsSuccess) return ScimResults.Error(body.Error);
         var resource = ScimUserReader.Read(body.Value);
@@ -75,20 +90,20 @@ public static class ScimUserEndpoints
         List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.UserCreated, now, DirectoryEvents.UserData(user))];
         return await store.CreateUserAsync(user, events, context.RequestAborted) switch
         {
-            SaveOutcome.Saved => Respond(user, scim, 201),
+            SaveOutcome.Saved => await RespondAsync(store, user, scim, projection.Value, context.RequestAborted, 201),
             _ => ScimResults.Error(await UniquenessAsync(store, scim, user, context.RequestAborted)),
         };
     }
 
     private static async Task<IResult> GetAsync(HttpContext context, ScimRequestContext scim)
     {
-        var projection = ScimAttributeProjection.Parse(context.Request.Query["attributes"], context.Request.Query["excludedAttributes"]);
+        var projection = Projection(context);
         if (!projection.IsSuccess) return ScimResults.Error(projection.Error);
         var store = context.RequestServices.GetRequiredService<DirectoryStore>();
         var userId = context.RouteString("userId");
         if (await FindLiveAsync(store, scim, userId, context.RequestAborted) is not { } user) return ScimResults.Error(ScimError.NotFound(userId));
         if (ScimRequests.MatchesIfNoneMatch(context, ETag(user))) return ScimResults.NotModified(ETag(user));
-        return Respond(user, scim, projection: projection.Value);
+        return await RespondAsync(store, user, scim, projection.Value, context.RequestAborted);
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, ScimRequestContext scim)
@@ -101,6 +116,7 @@ public static class ScimUserEndpoints
         var type = ScimSchemas.UserResource;
 
         IAsyncEnumerable<DirectoryUser> candidates;
+        var scansUsers = true;
         if (filter is not null && ScimPointLookup.Find(filter, type) is { AttributeName: not "displayName" } lookup)
         {
             // userName / externalId / id: the IdPs' lookup before every create, answered from one index row.
@@ -111,21 +127,30 @@ public static class ScimUserEndpoints
                 _ => await store.FindUserAsync(scim.Directory.Id, lookup.Value, context.RequestAborted),
             };
             candidates = found is { Deleted: false } ? One(found) : None<DirectoryUser>();
+            scansUsers = false;
         }
         else
         {
             candidates = store.QueryUsersAsync(scim.Directory.Id, includeDeleted: false, context.RequestAborted);
         }
 
+        // groups are read only for the users on the page, unless the filter itself looks at them:
+        // then every membership of the directory is read once instead of once per user.
+        var userGroups = new ScimUserGroups(store, scim.Directory.Id, scim.BaseUrl);
+        var filterNeedsGroups = filter is not null && filter.Mentions("groups");
+        if (filterNeedsGroups && scansUsers) await userGroups.LoadAllAsync(context.RequestAborted);
+        var withGroups = query.Value.Projection.Includes(type, "groups");
         var page = new List<JsonNode>();
         var total = 0;
         await foreach (var user in candidates)
         {
-            var rendered = Render(user, scim.BaseUrl);
+            var groups = filterNeedsGroups ? await userGroups.OfAsync(user.Id, context.RequestAborted) : null;
+            var rendered = Render(user, scim.BaseUrl, groups);
             if (filter is not null && !ScimFilterEvaluator.Matches(filter, rendered, type)) continue;
             total++;
-            if (total >= query.Value.StartIndex && page.Count < query.Value.Count)
-                page.Add(query.Value.Projection.Apply(rendered, type));
+            if (total < query.Value.StartIndex || page.Count >= query.Value.Count) continue;
+            if (withGroups && groups is null) rendered = Render(user, scim.BaseUrl, await userGroups.OfAsync(user.Id, context.RequestAborted));
+            page.Add(query.Value.Projection.Apply(rendered, type));
         }
         return ScimResults.Json(ScimSchemas.RenderListResponse(page, total, query.Value.StartIndex));
     }
@@ -174,6 +199,8 @@ public static class ScimUserEndpoints
     private static async Task<IResult> UpdateAsync(HttpContext context, ScimRequestContext scim,
         Func<Task<Sso.Protocols.Result<Func<JsonObject, Sso.Protocols.Result<JsonObject, ScimError>>, ScimError>>> prepare)
     {
+        var projection = Projection(context);
+        if (!projection.IsSuccess) return ScimResults.Error(projection.Error);
         var change = await prepare();
         if (!change.IsSuccess) return ScimResults.Error(change.Error);
         var store = context.RequestServices.GetRequiredService<DirectoryStore>();
@@ -188,16 +215,25 @@ public static class ScimUserEndpoints
             if (!changed.IsSuccess) return ScimResults.Error(changed.Error);
             if (Validate(changed.Value) is { } invalid) return ScimResults.Error(invalid);
             // Okta and Entra ID repeat unchanged values; nothing changes, nothing is written.
-            if (JsonNode.DeepEquals(changed.Value, before.Resource)) return Respond(before, scim);
+            if (JsonNode.DeepEquals(changed.Value, before.Resource))
+                return await RespondAsync(store, before, scim, projection.Value, context.RequestAborted);
 
             var now = clock.GetUtcNow();
             var after = before with { Resource = changed.Value, Version = before.Version + 1, LastModified = now };
             var events = DirectoryEvents.UserChanged(scim.Directory, before, after, now);
             if (await RoleChanges.ForUserChangeAsync(store, scim.Directory, settings, before, after, now, context.RequestAborted) is { } roleChanged)
                 events.Add(roleChanged);
-            switch (await store.ReplaceUserAsync(before, after, events, context.RequestAborted))
+            // A group member's display is its userName: a rename changes the user's member rows in the
+            // user's transaction (while they fit in its 100 actions).
+            var renamed = before.UserName != after.UserName;
+            var memberships = renamed ? await store.ListMembershipsOfMemberAsync(scim.Directory.Id, userId, context.RequestAborted) : [];
+            var displayChanges = memberships.Select(m => DirectoryStore.MemberDisplayChange(scim.Directory.Id, m, after.UserName)).ToList();
+            switch (await store.ReplaceUserAsync(before, after, events, displayChanges, context.RequestAborted))
             {
-                case SaveOutcome.Saved: return Respond(after with { ETag = default }, scim);
+                case SaveOutcome.Saved:
+                    if (renamed)
+                        await store.RefreshMemberDisplaysAsync(scim.Directory.Id, userId, memberships.Select(m => m.GroupId).ToHashSet(), context.RequestAborted);
+                    return await RespondAsync(store, after with { ETag = default }, scim, projection.Value, context.RequestAborted);
                 case SaveOutcome.AlreadyExists: return ScimResults.Error(await UniquenessAsync(store, scim, after, context.RequestAborted));
             }
             await ScimRequests.BackoffAsync(attempt, context.RequestAborted);

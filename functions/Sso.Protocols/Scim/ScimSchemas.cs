@@ -84,7 +84,7 @@ public static class ScimSchemas
             Str("formatted"), Str("streetAddress"), Str("locality"), Str("region"), Str("postalCode"), Str("country"),
             Str("type", canonical: ["work", "home", "other"]), Bool("primary")),
         new("groups", T.Complex, MultiValued: true, Mutability: ScimMutability.ReadOnly,
-            Description: "A list of groups to which the user belongs, either through direct membership or through nested groups.",
+            Description: "The groups the user is a direct member of; nested groups are not expanded, so every type is \"direct\". Read-only: change membership through /Groups.",
             SubAttributes:
             [
                 Str("value", mutability: ScimMutability.ReadOnly),

@@ -37,4 +37,16 @@ public abstract record ScimFilter
     /// multi-valued attribute <see cref="Path"/>; its attribute names are sub-attributes of it.
     /// </summary>
     public sealed record ValuePath(ScimAttributePath Path, ScimFilter Inner) : ScimFilter;
+
+    /// <summary>Whether the filter looks at the (top-level) attribute, e.g. <c>groups</c> in <c>groups[display eq "Admins"]</c>.</summary>
+    public bool Mentions(string attributeName) => this switch
+    {
+        Comparison c => string.Equals(c.Path.AttributeName, attributeName, StringComparison.OrdinalIgnoreCase),
+        Present p => string.Equals(p.Path.AttributeName, attributeName, StringComparison.OrdinalIgnoreCase),
+        ValuePath v => string.Equals(v.Path.AttributeName, attributeName, StringComparison.OrdinalIgnoreCase),
+        And a => a.Left.Mentions(attributeName) || a.Right.Mentions(attributeName),
+        Or o => o.Left.Mentions(attributeName) || o.Right.Mentions(attributeName),
+        Not n => n.Inner.Mentions(attributeName),
+        _ => false,
+    };
 }
