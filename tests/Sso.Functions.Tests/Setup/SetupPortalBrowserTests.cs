@@ -119,7 +119,7 @@ public class SetupPortalBrowserTests(ChromiumFixture chromium) : IClassFixture<C
         await using var portal = await PortalApp.StartAsync();
         var domain = "wizard" + Guid.NewGuid().ToString("N")[..10] + ".test";
         await using var idp = await SamlifyIdpServer.StartAsync(new SamlifyIdpServer.User("grace@" + domain, "Grace", "Hopper", ["Engineering", "R&D"]));
-        var (tenantId, linkUrl, _) = await portal.TenantWithLinkAsync(domain);
+        var (tenantId, linkUrl, _) = await portal.TenantWithLinkAsync(domain, expiresInHours: 720);
         var page = await NewPageAsync();
         var csp = new List<string>();
         page.Console += (_, message) => { if (message.Text.Contains("Content Security Policy")) csp.Add(message.Text); };
@@ -215,11 +215,12 @@ public class SetupPortalBrowserTests(ChromiumFixture chromium) : IClassFixture<C
         await Assertions.Expect(page.Locator("#recent-sign-ins")).ToContainTextAsync(domain);
         await Assertions.Expect(page.Locator("#recent-scim-requests")).ToContainTextAsync("POST /scim/v2/");
         await Assertions.Expect(page.Locator("#recent-scim-requests tr.failure")).ToContainTextAsync("401");
-        // samlify's certificate lives 30 days from its start: just outside the warning window, and inside it two days on.
-        await Assertions.Expect(page.Locator("table.certificates")).ToContainTextAsync("valid");
-        portal.App.Clock.Advance(TimeSpan.FromDays(2));
+        // samlify's certificate lives 30 days from its start, right at the edge of the warning
+        // window: move the clock to 29 days before its end (the link lasts 30 days).
+        var notAfter = new DateTimeOffset(idp.Certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        portal.App.Clock.SetUtcNow(notAfter - TimeSpan.FromDays(29));
         await page.ReloadAsync();
-        await Assertions.Expect(page.Locator("table.certificates")).ToContainTextAsync("expires soon");
+        await Assertions.Expect(page.Locator("table.certificates")).ToContainTextAsync("expires soon (in 29 days)");
         await ScreenshotAsync(page, "08-status");
         Assert.Empty(csp);
     }
