@@ -35,14 +35,6 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
 
     public void Dispose() => _receiver.Dispose();
 
-    /// <summary>Runs queue work until every queue is empty, as the host would keep invoking.</summary>
-    private async Task DrainAllAsync()
-    {
-        for (var round = 0; round < 20; round++)
-            if (await App.Get<LocalQueueDispatcher>().DrainOnceAsync(default) == 0) return;
-        throw new InvalidOperationException("The queues did not settle.");
-    }
-
     private async Task<(ScimTestDirectory Directory, string UserId, string[] GroupIds, string Secret)> ProvisionAsync()
     {
         var directory = await ScimTestDirectory.CreateAsync(App);
@@ -54,30 +46,8 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
         var groups = new List<string>();
         foreach (var name in new[] { "Engineering", "Admins", "Everyone" })
             groups.Add((await directory.CreateGroupAsync(name + Guid.NewGuid().ToString("N")[..6], userId))["id"]!.GetValue<string>());
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
         return (directory, userId, groups.ToArray(), webhook!["secret"]!.GetValue<string>());
-    }
-
-    private async Task<string> IssueAccessTokenAsync(ScimTestDirectory directory, string userId)
-    {
-        var now = App.Clock.GetUtcNow();
-        return await App.Get<AccessTokenStore>().CreateAsync(new IssuedAccessToken(new SignedInUser
-        {
-            Subject = "sub_" + userId,
-            TenantId = new TenantId(directory.TenantId),
-            ConnectionId = new ConnectionId("con_" + new string('0', 26)),
-            Email = "leaver@example.com",
-            Role = "member",
-            DirectoryUserId = userId,
-            AuthTime = now,
-        }, new ClientId("cli_" + new string('0', 26)), "openid email", now, now + AccessTokenStore.Lifetime), default);
-    }
-
-    private async Task<HttpStatusCode> UserInfoStatusAsync(string accessToken)
-    {
-        var client = App.CreateAnonymousClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        return (await client.GetAsync("/oauth/userinfo")).StatusCode;
     }
 
     private async Task<List<JsonObject>> FeedAsync(string tenantId)
@@ -95,14 +65,14 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
     public async Task Deactivating_a_user_revokes_tokens_removes_memberships_and_notifies_in_order()
     {
         var (directory, userId, groupIds, secret) = await ProvisionAsync();
-        var accessToken = await IssueAccessTokenAsync(directory, userId);
-        Assert.Equal(HttpStatusCode.OK, await UserInfoStatusAsync(accessToken));
+        var accessToken = await App.IssueAccessTokenAsync(directory.TenantId, userId, "leaver@example.com");
+        Assert.Equal(HttpStatusCode.OK, await App.UserInfoStatusAsync(accessToken));
 
         var patched = await directory.PatchAsync($"/Users/{userId}", """[{"op":"Replace","path":"active","value":"False"}]""");
         Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
 
-        Assert.Equal(HttpStatusCode.Unauthorized, await UserInfoStatusAsync(accessToken));
+        Assert.Equal(HttpStatusCode.Unauthorized, await App.UserInfoStatusAsync(accessToken));
         var store = App.Get<DirectoryStore>();
         Assert.Empty(await store.ListGroupIdsOfMemberAsync(new DirectoryId(directory.DirectoryId), userId, default));
         foreach (var groupId in groupIds)
@@ -128,7 +98,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
     {
         var (directory, userId, _, _) = await ProvisionAsync();
         await directory.PatchAsync($"/Users/{userId}", """[{"op":"replace","value":{"active":false}}]""");
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
         var removedBefore = (await FeedAsync(directory.TenantId)).Count(e => e["type"]!.GetValue<string>() == "dsync.group.user_removed");
 
         // The same event dispatched twice more (a redelivery and a replay): same tasks, same ids.
@@ -137,7 +107,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
         var queue = App.Get<IWorkQueue>();
         await queue.SendAsync(EventDispatcher.QueueName, [EventDispatcher.Envelope(record)], default);
         await queue.SendAsync(DeprovisionWorker.QueueName, EventDispatchWorker.DeprovisionTasks(record), default);
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
 
         var removedAfter = (await FeedAsync(directory.TenantId)).Count(e => e["type"]!.GetValue<string>() == "dsync.group.user_removed");
         Assert.Equal(3, removedBefore);
@@ -199,7 +169,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
         await directory.PatchAsync($"/Users/{userId}", """[{"op":"replace","path":"active","value":false}]""");
         await directory.PatchAsync($"/Users/{userId}", """[{"op":"replace","path":"active","value":true}]""");
 
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
 
         var memberships = await App.Get<DirectoryStore>().ListGroupIdsOfMemberAsync(new DirectoryId(directory.DirectoryId), userId, default);
         Assert.Equal(groupIds.Order(), memberships.Order());
@@ -216,11 +186,11 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
         var stranded = DirectoryEvents.Deprovisioned(directoryRecord, user, "deactivated", App.Clock.GetUtcNow().AddMinutes(-5));
         var table = await store.TableAsync(default);
         await table.AddEntityAsync(stranded.ToOutboxEntity(directory.DirectoryId));
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
         Assert.Empty(WebhooksOfType("dsync.user.deprovisioned"));
 
         var published = await OutboxSweep.SweepAsync(App.Get<TableStorage>(), App.Get<EventFeedStore>(), App.Clock.GetUtcNow(), default);
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
 
         Assert.True(published >= 1);
         var delivered = Assert.Single(WebhooksOfType("dsync.user.deprovisioned"));
@@ -241,7 +211,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
         Assert.False(await tokens.IsRevokedAsync(user, App.Clock.GetUtcNow(), default));
 
         await directory.DeleteAsync($"/Users/{userId}");
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
 
         Assert.True(await tokens.IsRevokedAsync(user, App.Clock.GetUtcNow().AddSeconds(-1), default));
     }
@@ -257,7 +227,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
         Assert.Equal(HttpStatusCode.Created, connection.StatusCode);
 
         Assert.Equal(HttpStatusCode.NoContent, (await directory.Admin.DeleteAsync($"/api/v1/tenants/{directory.TenantId}")).StatusCode);
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
 
         Assert.Null(await App.Get<DirectoryStore>().FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default));
         Assert.Empty(await App.Get<ConnectionStore>().ListAsync(tenantId, default));

@@ -27,13 +27,6 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         groupRoleMappings = new[] { new { group, role = "admin" } },
     };
 
-    private static async Task DrainAllAsync(SsoAppFactory app)
-    {
-        for (var round = 0; round < 20; round++)
-            if (await app.Get<LocalQueueDispatcher>().DrainOnceAsync(default) == 0) return;
-        throw new InvalidOperationException("The queues did not settle.");
-    }
-
     private static async Task<List<string>> CreateUsersAsync(ScimTestDirectory directory, int count)
     {
         var ids = new List<string>();
@@ -53,7 +46,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         var directory = await ScimTestDirectory.CreateAsync(App, settings: AdminsMapping(name));
         var members = await CreateUsersAsync(directory, 250);
         var groupId = (await directory.CreateGroupAsync(name, [.. members]))["id"]!.GetValue<string>();
-        await DrainAllAsync(App);
+        await App.DrainQueuesAsync();
         var store = App.Get<DirectoryStore>();
         var directoryId = new DirectoryId(directory.DirectoryId);
         Assert.Equal(250, (await store.ListMembersAsync(directoryId, groupId, default)).Count);
@@ -70,7 +63,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         Assert.Empty(signIn.Groups);
 
         var deprovisionQueue = await App.Get<StorageWorkQueue>().GetQueueAsync(DeprovisionWorker.QueueName, default);
-        await DrainAllAsync(App);
+        await App.DrainQueuesAsync();
 
         Assert.Empty(await store.ListMembersAsync(directoryId, groupId, default));
         foreach (var member in members) Assert.Empty(await store.ListGroupIdsOfMemberAsync(directoryId, member, default));
@@ -98,7 +91,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         var directory = await ScimTestDirectory.CreateAsync(app);
         var members = await CreateUsersAsync(directory, 120);
         var groupId = (await directory.CreateGroupAsync("Flaky " + Guid.NewGuid().ToString("N")[..6], [.. members]))["id"]!.GetValue<string>();
-        await DrainAllAsync(app);
+        await app.DrainQueuesAsync();
 
         // The tenant row becomes unreadable for a while: every chunk task fails on its settings.
         var tenants = new TableClient(app.Azurite.ConnectionString, app.TablePrefix + "tenants");
@@ -117,7 +110,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         tenant["Settings"] = settings;
         await tenants.UpdateEntityAsync(tenant, Azure.ETag.All, TableUpdateMode.Replace);
         await Task.Delay(TimeSpan.FromSeconds(1.2));   // the queue's visibility timeout
-        await DrainAllAsync(app);
+        await app.DrainQueuesAsync();
 
         Assert.Empty(await store.ListMembersAsync(directoryId, groupId, default));
         Assert.Null(await store.FindDeletedGroupAsync(directoryId, groupId, default));
@@ -133,7 +126,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         var directory = await ScimTestDirectory.CreateAsync(App);
         var members = await CreateUsersAsync(directory, 5);
         var groupId = (await directory.CreateGroupAsync("Again " + Guid.NewGuid().ToString("N")[..6], [.. members]))["id"]!.GetValue<string>();
-        await DrainAllAsync(App);
+        await App.DrainQueuesAsync();
         await directory.DeleteAsync($"/Groups/{groupId}");
         // The same event dispatched and its tasks delivered again before the first run (redelivery).
         var deleted = (await directory.EventsAsync(App)).Single(e => e["type"]!.GetValue<string>() == DirectoryEvents.GroupDeleted);
@@ -142,7 +135,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         var queue = App.Get<IWorkQueue>();
         await queue.SendAsync(DeprovisionWorker.QueueName, tasks, default);
         await queue.SendAsync(EventDispatcher.QueueName, [EventDispatcher.Envelope(record)], default);
-        await DrainAllAsync(App);
+        await App.DrainQueuesAsync();
 
         var removed = (await directory.EventsAsync(App)).Where(e => e["type"]!.GetValue<string>() == DirectoryEvents.GroupUserRemoved).ToList();
         Assert.Equal(5, removed.Count);
@@ -155,12 +148,12 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         var directory = await ScimTestDirectory.CreateAsync(App);
         var members = await CreateUsersAsync(directory, 3);
         var groupId = (await directory.CreateGroupAsync("Race " + Guid.NewGuid().ToString("N")[..6], [.. members]))["id"]!.GetValue<string>();
-        await DrainAllAsync(App);
+        await App.DrainQueuesAsync();
 
         await directory.DeleteAsync($"/Groups/{groupId}");
         await directory.PatchAsync($"/Users/{members[0]}", """[{"op":"replace","path":"active","value":false}]""");
         await directory.DeleteAsync($"/Users/{members[1]}");
-        await DrainAllAsync(App);
+        await App.DrainQueuesAsync();
 
         var store = App.Get<DirectoryStore>();
         Assert.Empty(await store.ListMembersAsync(new DirectoryId(directory.DirectoryId), groupId, default));
@@ -176,7 +169,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         var directory = await ScimTestDirectory.CreateAsync(App, settings: AdminsMapping(name));
         var members = await CreateUsersAsync(directory, 3);
         var oldId = (await directory.CreateGroupAsync(name, [.. members]))["id"]!.GetValue<string>();
-        await DrainAllAsync(App);
+        await App.DrainQueuesAsync();
 
         await directory.DeleteAsync($"/Groups/{oldId}");
         // The IdP pushes the group again (same displayName and externalId) before the fan-out ran.
@@ -185,7 +178,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
              "members":[{"value":"{{members[0]}}"},{"value":"{{members[1]}}"}]}
             """));
         var newId = created["id"]!.GetValue<string>();
-        await DrainAllAsync(App);
+        await App.DrainQueuesAsync();
 
         var store = App.Get<DirectoryStore>();
         var directoryId = new DirectoryId(directory.DirectoryId);

@@ -25,13 +25,6 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
 
     public void Dispose() => _receiver.Dispose();
 
-    private async Task DrainAllAsync()
-    {
-        for (var round = 0; round < 20; round++)
-            if (await App.Get<LocalQueueDispatcher>().DrainOnceAsync(default) == 0) return;
-        throw new InvalidOperationException("The queues did not settle.");
-    }
-
     private sealed record Provisioned(ScimTestDirectory Directory, List<string> UserIds, string GroupId);
 
     private async Task<Provisioned> ProvisionAsync(int users, object settings)
@@ -43,30 +36,8 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
         for (var i = 0; i < users; i++)
             ids.Add((await directory.CreateUserAsync($"u{i}.{Guid.NewGuid():N}@example.com"))["id"]!.GetValue<string>());
         var groupId = (await directory.CreateGroupAsync("Everyone " + Guid.NewGuid().ToString("N")[..6], [.. ids]))["id"]!.GetValue<string>();
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
         return new Provisioned(directory, ids, groupId);
-    }
-
-    private async Task<string> IssueAccessTokenAsync(ScimTestDirectory directory, string userId)
-    {
-        var now = App.Clock.GetUtcNow();
-        return await App.Get<AccessTokenStore>().CreateAsync(new IssuedAccessToken(new SignedInUser
-        {
-            Subject = "sub_" + userId,
-            TenantId = new TenantId(directory.TenantId),
-            ConnectionId = new ConnectionId("con_" + new string('0', 26)),
-            Email = "someone@example.com",
-            Role = "member",
-            DirectoryUserId = userId,
-            AuthTime = now,
-        }, new ClientId("cli_" + new string('0', 26)), "openid email", now, now + AccessTokenStore.Lifetime), default);
-    }
-
-    private async Task<HttpStatusCode> UserInfoStatusAsync(string accessToken)
-    {
-        var client = App.CreateAnonymousClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        return (await client.GetAsync("/oauth/userinfo")).StatusCode;
     }
 
     private static Task DeleteAsync(ScimTestDirectory directory, IEnumerable<string> userIds) =>
@@ -98,10 +69,10 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
     public async Task Deleting_25_of_60_users_within_10_minutes_records_one_mass_deprovision_event()
     {
         var (directory, users, _) = await ProvisionAsync(60, new { massDeprovisionThreshold = 0.3 });
-        var token = await IssueAccessTokenAsync(directory, users[0]);
+        var token = await App.IssueAccessTokenAsync(directory.TenantId, users[0]);
 
         await DeleteAsync(directory, users.Take(25));
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
 
         var triggered = Assert.Single(await EventsOfTypeAsync(directory, MassDeprovisionGuard.TriggeredEvent));
         var data = triggered["data"]!;
@@ -111,7 +82,7 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
         Assert.False(data["held"]!.GetValue<bool>());
         Assert.True(data["deprovisionedUsers"]!.GetValue<int>() > 0.3 * data["directoryUsers"]!.GetValue<int>());
         // Not held: the fan-out ran as always, and the app heard of it.
-        Assert.Equal(HttpStatusCode.Unauthorized, await UserInfoStatusAsync(token));
+        Assert.Equal(HttpStatusCode.Unauthorized, await App.UserInfoStatusAsync(token));
         Assert.Equal(25, DeliveriesOf(DirectoryEvents.UserDeprovisioned));
         Assert.Equal(1, DeliveriesOf(MassDeprovisionGuard.TriggeredEvent));
         Assert.Empty((await directory.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/directories/{directory.DirectoryId}/holds"))!["data"]!.AsArray());
@@ -122,11 +93,11 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
     {
         var (directory, users, _) = await ProvisionAsync(40, new { massDeprovisionMinUsers = 5 });
         await DeleteAsync(directory, users.Take(12));   // 12 of 40 is 30%, not more
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
         Assert.Empty(await EventsOfTypeAsync(directory, MassDeprovisionGuard.TriggeredEvent));
 
         await DeleteAsync(directory, users.Skip(12).Take(1));   // 13 of 40 is more
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
         Assert.Single(await EventsOfTypeAsync(directory, MassDeprovisionGuard.TriggeredEvent));
     }
 
@@ -135,7 +106,7 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
     {
         var (directory, users, _) = await ProvisionAsync(30, new { massDeprovisionThreshold = 0.3 });
         await DeactivateAsync(directory, users.Take(19));   // 63%, but fewer than 20 users
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
         Assert.Empty(await EventsOfTypeAsync(directory, MassDeprovisionGuard.TriggeredEvent));
     }
 
@@ -146,10 +117,10 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
     {
         var (directory, users, _) = await ProvisionAsync(60, new { massDeprovisionThreshold = 0.3 });
         await DeleteAsync(directory, users.Take(15));
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
         App.Clock.Advance(TimeSpan.FromMinutes(minutesBetween));
         await DeleteAsync(directory, users.Skip(15).Take(15));
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
 
         Assert.Equal(expectedEvents, (await EventsOfTypeAsync(directory, MassDeprovisionGuard.TriggeredEvent)).Count);
     }
@@ -160,15 +131,15 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
         var (directory, users, groupId) = await ProvisionAsync(60, Held);
         var leavers = users.Take(25).ToList();
         var tokens = new List<string>();
-        foreach (var id in leavers) tokens.Add(await IssueAccessTokenAsync(directory, id));
+        foreach (var id in leavers) tokens.Add(await App.IssueAccessTokenAsync(directory.TenantId, id));
 
         await DeactivateAsync(directory, leavers);
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
 
         // Held: the directory records the change, nothing acts on it.
         var triggered = Assert.Single(await EventsOfTypeAsync(directory, MassDeprovisionGuard.TriggeredEvent));
         Assert.True(triggered["data"]!["held"]!.GetValue<bool>());
-        foreach (var token in tokens) Assert.Equal(HttpStatusCode.OK, await UserInfoStatusAsync(token));
+        foreach (var token in tokens) Assert.Equal(HttpStatusCode.OK, await App.UserInfoStatusAsync(token));
         Assert.Equal(0, DeliveriesOf(DirectoryEvents.UserDeprovisioned));
         var store = App.Get<DirectoryStore>();
         var directoryId = new DirectoryId(directory.DirectoryId);
@@ -187,10 +158,10 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
         // Only that directory is held: another one's deprovisioning runs at once.
         var other = await ScimTestDirectory.CreateAsync(App, settings: Held);
         var otherUser = (await other.CreateUserAsync($"other.{Guid.NewGuid():N}@example.com"))["id"]!.GetValue<string>();
-        var otherToken = await IssueAccessTokenAsync(other, otherUser);
+        var otherToken = await App.IssueAccessTokenAsync(other.TenantId, otherUser);
         await DeactivateAsync(other, [otherUser]);
-        await DrainAllAsync();
-        Assert.Equal(HttpStatusCode.Unauthorized, await UserInfoStatusAsync(otherToken));
+        await App.DrainQueuesAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, await App.UserInfoStatusAsync(otherToken));
         Assert.Equal(0, DeliveriesOf(DirectoryEvents.UserDeprovisioned));   // the other tenant has no webhook here
 
         var released = await directory.Admin.PostAsync($"/api/v1/directories/{directory.DirectoryId}/holds/{hold["id"]}/release", null);
@@ -199,9 +170,9 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
         Assert.Equal("released", after["status"]!.GetValue<string>());
         Assert.Equal(50, after["tasks"]!["released"]!.GetValue<int>());
         Assert.Equal(0, after["tasks"]!["parked"]!.GetValue<int>());
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
 
-        foreach (var token in tokens) Assert.Equal(HttpStatusCode.Unauthorized, await UserInfoStatusAsync(token));
+        foreach (var token in tokens) Assert.Equal(HttpStatusCode.Unauthorized, await App.UserInfoStatusAsync(token));
         Assert.Equal(users.Skip(25).Order(StringComparer.Ordinal),
             (await store.ListMembersAsync(directoryId, groupId, default)).Select(m => m.MemberId).Order(StringComparer.Ordinal));
         Assert.Equal(25, DeliveriesOf(DirectoryEvents.UserDeprovisioned));
@@ -213,10 +184,10 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
             (await directory.Admin.PostAsync($"/api/v1/directories/{directory.DirectoryId}/holds/{hold["id"]}/cancel", null)).StatusCode);
 
         // The hold is over: the next deprovisioning runs at once.
-        var nextToken = await IssueAccessTokenAsync(directory, users[30]);
+        var nextToken = await App.IssueAccessTokenAsync(directory.TenantId, users[30]);
         await DeactivateAsync(directory, [users[30]]);
-        await DrainAllAsync();
-        Assert.Equal(HttpStatusCode.Unauthorized, await UserInfoStatusAsync(nextToken));
+        await App.DrainQueuesAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, await App.UserInfoStatusAsync(nextToken));
     }
 
     [Fact]
@@ -225,22 +196,22 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
         var (directory, users, groupId) = await ProvisionAsync(40, Held);
         var leavers = users.Take(20).ToList();
         var tokens = new List<string>();
-        foreach (var id in leavers) tokens.Add(await IssueAccessTokenAsync(directory, id));
+        foreach (var id in leavers) tokens.Add(await App.IssueAccessTokenAsync(directory.TenantId, id));
         await DeleteAsync(directory, leavers.Take(10));
         await DeactivateAsync(directory, leavers.Skip(10));
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
         var hold = await SingleHoldAsync(directory);
 
         var cancelled = await directory.Admin.PostAsync($"/api/v1/directories/{directory.DirectoryId}/holds/{hold["id"]}/cancel", null);
         Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
 
         var after = await SingleHoldAsync(directory);
         Assert.Equal("cancelled", after["status"]!.GetValue<string>());
         Assert.Equal(40, after["tasks"]!["cancelled"]!.GetValue<int>());
         Assert.Equal(20, after["webhookDeliveries"]!["cancelled"]!.GetValue<int>());
         Assert.Equal(0, after["tasks"]!["parked"]!.GetValue<int>() + after["tasks"]!["released"]!.GetValue<int>());
-        foreach (var token in tokens) Assert.Equal(HttpStatusCode.OK, await UserInfoStatusAsync(token));
+        foreach (var token in tokens) Assert.Equal(HttpStatusCode.OK, await App.UserInfoStatusAsync(token));
         Assert.Equal(0, DeliveriesOf(DirectoryEvents.UserDeprovisioned));
         // The deactivated keep their groups for the IdP's next sync; the directory still says what the IdP did.
         var members = (await App.Get<DirectoryStore>().ListMembersAsync(new DirectoryId(directory.DirectoryId), groupId, default)).Select(m => m.MemberId).ToList();
@@ -261,7 +232,7 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
     {
         var (directory, users, _) = await ProvisionAsync(6, new { holdMassDeprovision = true, massDeprovisionMinUsers = 3 });
         await DeactivateAsync(directory, users.Take(3));
-        await DrainAllAsync();
+        await App.DrainQueuesAsync();
         var hold = await SingleHoldAsync(directory);
         var guard = App.Get<MassDeprovisionGuard>();
         var record = (await App.Get<DirectoryStore>().FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default))!;
