@@ -179,68 +179,28 @@ public class SingleLogoutEndToEndTests(SsoAppFixture fixture) : IClassFixture<Ss
     public sealed record SignedInSession(string AccessToken, string IdToken, string SessionIndex);
 
     /// <summary>A tenant signing in at a fresh samlify IdP, and a client with a post-logout redirect URI.</summary>
-    internal sealed class Setup : IAsyncDisposable
+    internal sealed class Setup : SamlifyTestTenant
     {
-        private Setup(SsoAppFactory app, SamlifyIdpServer idp, string domain)
-        {
-            Idp = idp;
-            Domain = domain;
-            Admin = app.CreateAdminClient();
-            Browser = app.CreateAnonymousClient();
-        }
-
-        public SamlifyIdpServer Idp { get; }
-        public string Domain { get; }
-        public string Email => "ada@" + Domain;
-        public HttpClient Admin { get; }
-        public HttpClient Browser { get; }
-        public string TenantId { get; private set; } = "";
-        public string ClientId { get; private set; } = "";
-        public string ClientSecret { get; private set; } = "";
+        private Setup(SsoAppFactory app, SamlifyIdpServer idp, string domain) : base(app, idp, domain, "ada@" + domain) { }
 
         public static async Task<Setup> CreateAsync(SsoAppFactory app)
         {
             var domain = "slo" + Guid.NewGuid().ToString("N")[..10] + ".test";
             var idp = await SamlifyIdpServer.StartAsync(new SamlifyIdpServer.User("ada@" + domain, "Ada", "Lovelace", []));
             var setup = new Setup(app, idp, domain);
-            try
+            var client = await setup.CreateTenantAndClientAsync("Analytical", new JsonObject { ["jitProvisioning"] = true }, new
             {
-                var tenant = await setup.Admin.PostAsJsonAsync("/api/v1/tenants",
-                    new JsonObject { ["name"] = "Analytical", ["domains"] = new JsonArray(domain) });
-                Assert.True(tenant.StatusCode == HttpStatusCode.Created, await tenant.Content.ReadAsStringAsync());
-                setup.TenantId = (await tenant.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-                var patched = await setup.Admin.PatchAsync($"/api/v1/tenants/{setup.TenantId}",
-                    JsonContent.Create(new JsonObject { ["settings"] = new JsonObject { ["jitProvisioning"] = true } }));
-                Assert.True(patched.StatusCode == HttpStatusCode.OK, await patched.Content.ReadAsStringAsync());
-
-                var client = await setup.Admin.PostAsJsonAsync("/api/v1/clients", new
-                {
-                    name = "Product", redirectUris = new[] { SignInFlow.RedirectUri }, postLogoutRedirectUris = new[] { SignedOutUri },
-                });
-                Assert.True(client.StatusCode == HttpStatusCode.Created, await client.Content.ReadAsStringAsync());
-                var created = (await client.Content.ReadFromJsonAsync<JsonObject>())!;
-                Assert.Equal(SignedOutUri, created["postLogoutRedirectUris"]![0]!.GetValue<string>());
-                setup.ClientId = created["clientId"]!.GetValue<string>();
-                setup.ClientSecret = created["clientSecret"]!.GetValue<string>();
-                return setup;
-            }
-            catch
-            {
-                await setup.DisposeAsync();
-                throw;
-            }
+                name = "Product", redirectUris = new[] { SignInFlow.RedirectUri }, postLogoutRedirectUris = new[] { SignedOutUri },
+            });
+            Assert.Equal(SignedOutUri, client["postLogoutRedirectUris"]![0]!.GetValue<string>());
+            return setup;
         }
 
         public async Task<ConnectionView> AddConnectionAsync(JsonObject? body = null)
         {
-            body ??= new JsonObject { ["type"] = "saml", ["idpMetadataUrl"] = Idp.MetadataUrl };
-            var response = await Admin.PostAsJsonAsync($"/api/v1/tenants/{TenantId}/connections", body);
-            Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-            var view = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-            var id = view["id"]!.GetValue<string>();
-            var spMetadata = await Browser.GetStringAsync(new Uri(view["spMetadataUrl"]!.GetValue<string>()).PathAndQuery);
+            var (view, spMetadata) = await CreateConnectionAsync(body);
             Assert.Contains("SingleLogoutService", spMetadata);
-            await Idp.RegisterServiceProviderAsync(spMetadata);
+            var id = view["id"]!.GetValue<string>();
             return new ConnectionView(id, view["spEntityId"]!.GetValue<string>(), view["acsUrl"]!.GetValue<string>(),
                 "http://localhost/saml/slo/" + id);
         }
@@ -254,24 +214,11 @@ public class SingleLogoutEndToEndTests(SsoAppFixture fixture) : IClassFixture<Ss
                 + $"&code_challenge={challenge}&code_challenge_method=S256&connection={connection.Id}");
             Assert.Equal(HttpStatusCode.Redirect, authorize.StatusCode);
             var form = await Idp.SignInAsync(authorize.Headers.Location!);
-            var acs = await Browser.PostAsync(new Uri(form.Action).PathAndQuery, new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["SAMLResponse"] = form.SamlResponse, ["RelayState"] = form.RelayState!,
-            }));
+            var acs = await PostToAcsAsync(form.Action, form.SamlResponse, form.RelayState!);
             var callback = SignInFlow.CallbackParameters(acs);
             Assert.True(callback.ContainsKey("code"), callback.GetValueOrDefault("error_description"));
 
-            var token = new HttpRequestMessage(HttpMethod.Post, "/oauth/token")
-            {
-                Content = new FormUrlEncodedContent(new Dictionary<string, string>
-                {
-                    ["grant_type"] = "authorization_code", ["code"] = callback["code"], ["redirect_uri"] = SignInFlow.RedirectUri,
-                    ["code_verifier"] = verifier,
-                }),
-            };
-            token.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-                Convert.ToBase64String(Encoding.UTF8.GetBytes(ClientId + ":" + Uri.EscapeDataString(ClientSecret))));
-            var tokens = await Browser.SendAsync(token);
+            var tokens = await RedeemAsync(callback["code"], verifier);
             Assert.True(tokens.StatusCode == HttpStatusCode.OK, await tokens.Content.ReadAsStringAsync());
             var json = (await tokens.Content.ReadFromJsonAsync<JsonObject>())!;
             var idToken = json["id_token"]!.GetValue<string>();
@@ -287,13 +234,6 @@ public class SingleLogoutEndToEndTests(SsoAppFixture fixture) : IClassFixture<Ss
             $"/oauth/logout?id_token_hint={idToken}&post_logout_redirect_uri={Uri.EscapeDataString(postLogoutRedirectUri)}"
             + $"&state={Uri.EscapeDataString(state)}";
 
-        public async Task<HttpStatusCode> UserInfoStatusAsync(string accessToken)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Get, "/oauth/userinfo");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-            return (await Browser.SendAsync(request)).StatusCode;
-        }
-
         /// <summary>The browser taking samlify's LogoutRequest to our SLO endpoint (GET for redirect, POST for post).</summary>
         public Task<HttpResponseMessage> DeliverToSloAsync(ConnectionView connection, SamlifyIdpServer.IdpLogoutRequest request)
         {
@@ -307,13 +247,6 @@ public class SingleLogoutEndToEndTests(SsoAppFixture fixture) : IClassFixture<Ss
             {
                 ["SAMLRequest"] = request.SamlRequest!, ["RelayState"] = request.RelayState,
             }));
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Admin.Dispose();
-            Browser.Dispose();
-            await Idp.DisposeAsync();
         }
     }
 }

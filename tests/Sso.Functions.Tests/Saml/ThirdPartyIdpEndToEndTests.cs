@@ -297,24 +297,9 @@ public class ThirdPartyIdpEndToEndTests(SsoAppFixture fixture) : IClassFixture<S
     public sealed record ConnectionView(string Id, string AcsUrl, string SpEntityId);
 
     /// <summary>A tenant whose users sign in at a fresh samlify IdP, and an OAuth client.</summary>
-    private sealed class Setup : IAsyncDisposable
+    private sealed class Setup : SamlifyTestTenant
     {
-        private Setup(SsoAppFactory app, SamlifyIdpServer idp, string domain)
-        {
-            Idp = idp;
-            Domain = domain;
-            Admin = app.CreateAdminClient();
-            Browser = app.CreateAnonymousClient();
-        }
-
-        public SamlifyIdpServer Idp { get; }
-        public string Domain { get; }
-        public string Email => "grace@" + Domain;
-        public HttpClient Admin { get; }
-        public HttpClient Browser { get; }
-        public string TenantId { get; private set; } = "";
-        public string ClientId { get; private set; } = "";
-        public string ClientSecret { get; private set; } = "";
+        private Setup(SsoAppFactory app, SamlifyIdpServer idp, string domain) : base(app, idp, domain, "grace@" + domain) { }
 
         public static async Task<Setup> CreateAsync(SsoAppFactory app, SamlifyIdpServer.Options? options = null)
         {
@@ -322,56 +307,20 @@ public class ThirdPartyIdpEndToEndTests(SsoAppFixture fixture) : IClassFixture<S
             var idp = await SamlifyIdpServer.StartAsync(new SamlifyIdpServer.User(
                 "grace@" + domain, "Grace", "Hopper", ["Engineering", "R&D"]), options);
             var setup = new Setup(app, idp, domain);
-            try
+            await setup.CreateTenantAndClientAsync("Hopper Labs", new JsonObject
             {
-                var tenant = await setup.Admin.PostAsJsonAsync("/api/v1/tenants",
-                    new JsonObject { ["name"] = "Hopper Labs", ["domains"] = new JsonArray(domain) });
-                Assert.True(tenant.StatusCode == HttpStatusCode.Created, await tenant.Content.ReadAsStringAsync());
-                setup.TenantId = (await tenant.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-                var patched = await setup.Admin.PatchAsync($"/api/v1/tenants/{setup.TenantId}", JsonContent.Create(new JsonObject
-                {
-                    ["settings"] = new JsonObject
-                    {
-                        ["jitProvisioning"] = true,
-                        ["roles"] = new JsonArray("member", "admin"),
-                        ["defaultRole"] = "member",
-                        ["groupRoleMappings"] = new JsonArray(new JsonObject { ["group"] = "Engineering", ["role"] = "admin" }),
-                    },
-                }));
-                Assert.True(patched.StatusCode == HttpStatusCode.OK, await patched.Content.ReadAsStringAsync());
-
-                var client = await setup.Admin.PostAsJsonAsync("/api/v1/clients",
-                    new { name = "Product", redirectUris = new[] { SignInFlow.RedirectUri } });
-                Assert.True(client.StatusCode == HttpStatusCode.Created, await client.Content.ReadAsStringAsync());
-                var created = (await client.Content.ReadFromJsonAsync<JsonObject>())!;
-                setup.ClientId = created["clientId"]!.GetValue<string>();
-                setup.ClientSecret = created["clientSecret"]!.GetValue<string>();
-                return setup;
-            }
-            catch
-            {
-                await setup.DisposeAsync();
-                throw;
-            }
+                ["jitProvisioning"] = true,
+                ["roles"] = new JsonArray("member", "admin"),
+                ["defaultRole"] = "member",
+                ["groupRoleMappings"] = new JsonArray(new JsonObject { ["group"] = "Engineering", ["role"] = "admin" }),
+            }, new { name = "Product", redirectUris = new[] { SignInFlow.RedirectUri } });
+            return setup;
         }
 
-        /// <summary>
-        /// A SAML connection (by default from the IdP's metadata URL), and the IdP told about
-        /// our SP by the SP metadata this service publishes for it.
-        /// </summary>
         public async Task<ConnectionView> AddConnectionAsync(JsonObject? body = null)
         {
-            body ??= new JsonObject { ["type"] = "saml", ["idpMetadataUrl"] = Idp.MetadataUrl };
-            var response = await Admin.PostAsJsonAsync($"/api/v1/tenants/{TenantId}/connections", body);
-            Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-            var view = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-            var connection = new ConnectionView(view["id"]!.GetValue<string>(), view["acsUrl"]!.GetValue<string>(),
-                view["spEntityId"]!.GetValue<string>());
-
-            var spMetadata = await Browser.GetAsync(new Uri(view["spMetadataUrl"]!.GetValue<string>()).PathAndQuery);
-            Assert.Equal(HttpStatusCode.OK, spMetadata.StatusCode);
-            await Idp.RegisterServiceProviderAsync(await spMetadata.Content.ReadAsStringAsync());
-            return connection;
+            var (view, _) = await CreateConnectionAsync(body);
+            return new ConnectionView(view["id"]!.GetValue<string>(), view["acsUrl"]!.GetValue<string>(), view["spEntityId"]!.GetValue<string>());
         }
 
         public string AuthorizeUrl(string state, string challenge, string routing) =>
@@ -402,35 +351,6 @@ public class ThirdPartyIdpEndToEndTests(SsoAppFixture fixture) : IClassFixture<S
             Assert.Equal(requestId, response.DocumentElement!.GetAttribute("InResponseTo"));
             Assert.Equal(Idp.MetadataUrl, response.DocumentElement["Issuer", "urn:oasis:names:tc:SAML:2.0:assertion"]!.InnerText);
             return (form, relayState!);
-        }
-
-        public Task<HttpResponseMessage> PostToAcsAsync(string acsUrl, string samlResponse, string? relayState)
-        {
-            var fields = new List<KeyValuePair<string, string>> { new("SAMLResponse", samlResponse) };
-            if (relayState is not null) fields.Add(new("RelayState", relayState));
-            return Browser.PostAsync(new Uri(acsUrl).PathAndQuery, new FormUrlEncodedContent(fields));
-        }
-
-        public Task<HttpResponseMessage> RedeemAsync(string code, string? verifier)
-        {
-            List<KeyValuePair<string, string>> fields =
-            [
-                new("grant_type", "authorization_code"),
-                new("code", code),
-                new("redirect_uri", SignInFlow.RedirectUri),
-            ];
-            if (verifier is not null) fields.Add(new("code_verifier", verifier));
-            var request = new HttpRequestMessage(HttpMethod.Post, "/oauth/token") { Content = new FormUrlEncodedContent(fields) };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(
-                Encoding.UTF8.GetBytes(Uri.EscapeDataString(ClientId) + ":" + Uri.EscapeDataString(ClientSecret))));
-            return Browser.SendAsync(request);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Admin.Dispose();
-            Browser.Dispose();
-            await Idp.DisposeAsync();
         }
     }
 }
