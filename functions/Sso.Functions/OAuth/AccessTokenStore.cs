@@ -56,30 +56,30 @@ public sealed class AccessTokenStore(TableStorage storage)
             entity.GetDateTimeOffset("IssuedAt") ?? default,
             entity.GetDateTimeOffset("ExpiresAt") ?? default);
         if (now >= token.ExpiresAt) return null;
-        if (await RevokedAtAsync(table, tenantId, RevokedSubjectKey(token.User.Subject), cancellationToken) is { } bySubject
-            && token.IssuedAt <= bySubject) return null;
-        if (token.User.DirectoryUserId is { } userId
-            && await RevokedAtAsync(table, tenantId, RevokedDirectoryUserKey(userId), cancellationToken) is { } byUser
-            && token.IssuedAt <= byUser) return null;
-        if (token.User.SessionId is { } sid
-            && await RevokedAtAsync(table, tenantId, RevokedSessionKey(sid), cancellationToken) is not null) return null;
-        return token;
+        return await IsRevokedAsync(table, tenantId, token.User, token.IssuedAt, cancellationToken) ? null : token;
     }
 
     /// <summary>
     /// Whether a grant issued at <paramref name="issuedAt"/> to this user has been revoked since:
     /// the token endpoint asks it before it turns a pending authorization code into tokens.
     /// </summary>
-    public async Task<bool> IsRevokedAsync(SignedInUser user, DateTimeOffset issuedAt, CancellationToken cancellationToken)
+    public async Task<bool> IsRevokedAsync(SignedInUser user, DateTimeOffset issuedAt, CancellationToken cancellationToken) =>
+        await IsRevokedAsync(await TableAsync(cancellationToken), user.TenantId, user, issuedAt, cancellationToken);
+
+    /// <summary>The subject, directory-user and session markers, read side by side (userinfo waits on them).</summary>
+    private static async Task<bool> IsRevokedAsync(TableClient table, TenantId tenantId, SignedInUser user, DateTimeOffset issuedAt,
+        CancellationToken cancellationToken)
     {
-        var table = await TableAsync(cancellationToken);
-        if (await RevokedAtAsync(table, user.TenantId, RevokedSubjectKey(user.Subject), cancellationToken) is { } bySubject
-            && issuedAt <= bySubject) return true;
-        if (user.DirectoryUserId is { } userId
-            && await RevokedAtAsync(table, user.TenantId, RevokedDirectoryUserKey(userId), cancellationToken) is { } byUser
-            && issuedAt <= byUser) return true;
-        return user.SessionId is { } sid
-            && await RevokedAtAsync(table, user.TenantId, RevokedSessionKey(sid), cancellationToken) is not null;
+        var none = Task.FromResult<DateTimeOffset?>(null);
+        var bySubject = RevokedAtAsync(table, tenantId, RevokedSubjectKey(user.Subject), cancellationToken);
+        var byUser = user.DirectoryUserId is { } userId
+            ? RevokedAtAsync(table, tenantId, RevokedDirectoryUserKey(userId), cancellationToken)
+            : none;
+        var bySession = user.SessionId is { } sid ? RevokedAtAsync(table, tenantId, RevokedSessionKey(sid), cancellationToken) : none;
+        await Task.WhenAll(bySubject, byUser, bySession);
+        return bySubject.Result is { } subjectRevokedAt && issuedAt <= subjectRevokedAt
+            || byUser.Result is { } userRevokedAt && issuedAt <= userRevokedAt
+            || bySession.Result is not null;
     }
 
     /// <summary>Refuses every access token issued to this <c>sub</c> up to <paramref name="now"/>.</summary>
