@@ -79,6 +79,29 @@ public sealed class DeadLetterServiceBusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Lists_every_queue_side_by_side_so_slow_answers_do_not_add_up()
+    {
+        _bus.Clock = App.Clock;
+        _bus.PeekDelay = TimeSpan.FromSeconds(7);
+
+        var listing = App.CreateAdminClient().GetAsync("/api/v1/deadletters");
+        var queues = FunctionTable.Queues.Select(q => q.QueueName).Distinct().Count();
+        // One after another, the second peek would start only after the first one's 7 s.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (_bus.PeeksStarted < queues)
+        {
+            Assert.False(listing.IsCompleted, "the listing ended before every queue was peeked");
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"{_bus.PeeksStarted} of {queues} queues peeked at once");
+            await Task.Delay(5);
+        }
+        App.Clock.Advance(TimeSpan.FromSeconds(7));
+
+        using var response = await listing.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single((await response.Content.ReadFromJsonAsync<JsonObject>())!["data"]!.AsArray());
+    }
+
+    [Fact]
     public async Task Replays_a_dead_letter_and_answers_202()
     {
         using var response = await App.CreateAdminClient().PostAsync($"/api/v1/deadletters/{DeprovisionWorkerQueue}/7/replay", null);

@@ -33,6 +33,15 @@ public sealed class RecordingServiceBus : ServiceBusClient
 
     public Dictionary<string, List<ServiceBusReceivedMessage>> DeadLetters { get; } = [];
 
+    /// <summary>How long each peek takes on <see cref="Clock"/>.</summary>
+    public TimeSpan PeekDelay { get; set; }
+
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    private int _peeksStarted;
+
+    public int PeeksStarted => Volatile.Read(ref _peeksStarted);
+
     public List<ServiceBusReceiverOptions> ReceiverOptions { get; } = [];
 
     public List<(string Queue, List<ServiceBusMessage> Messages)> Batches { get; } = [];
@@ -119,9 +128,13 @@ public sealed class RecordingServiceBus : ServiceBusClient
 
         private List<ServiceBusReceivedMessage> Store => bus.DeadLetters.TryGetValue(queue, out var list) ? list : [];
 
-        public override Task<IReadOnlyList<ServiceBusReceivedMessage>> PeekMessagesAsync(int maxMessages, long? fromSequenceNumber = null,
-            CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<ServiceBusReceivedMessage>>(Store.Take(maxMessages).ToList());
+        public override async Task<IReadOnlyList<ServiceBusReceivedMessage>> PeekMessagesAsync(int maxMessages, long? fromSequenceNumber = null,
+            CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref bus._peeksStarted);
+            if (bus.PeekDelay > TimeSpan.Zero) await Task.Delay(bus.PeekDelay, bus.Clock, cancellationToken);
+            return Store.Take(maxMessages).ToList();
+        }
 
         public override Task<IReadOnlyList<ServiceBusReceivedMessage>> ReceiveMessagesAsync(int maxMessages, TimeSpan? maxWaitTime = null,
             CancellationToken cancellationToken = default)
