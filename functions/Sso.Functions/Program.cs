@@ -1,5 +1,13 @@
 using Sso.Functions.Hosting;
 
+if (args is [Sso.Functions.Storage.Queues.ServiceBusMessageCheck.Argument])
+{
+    // A self-check for the deploy smoke test, run without a host, a network or configuration.
+    using var stdout = Console.OpenStandardOutput();
+    Environment.ExitCode = Sso.Functions.Storage.Queues.ServiceBusMessageCheck.Run(stdout);
+    return;
+}
+
 var builder = WebApplication.CreateSlimBuilder(args);
 
 // The Functions host tells a custom handler its port; standalone we listen where `func start` would.

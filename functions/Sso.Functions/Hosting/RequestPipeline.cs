@@ -47,7 +47,8 @@ public sealed partial class RequestPipeline(RequestDelegate next, ILogger<Reques
     private static bool IsInfrastructure(Exception e) => e switch
     {
         RequestFailedException or HttpRequestException or TimeoutException or IOException
-            or Azure.Identity.AuthenticationFailedException or TaskCanceledException => true,
+            or Azure.Identity.AuthenticationFailedException or TaskCanceledException
+            or Azure.Messaging.ServiceBus.ServiceBusException => true,
         AggregateException aggregate => aggregate.InnerExceptions.All(IsInfrastructure),
         _ => e.InnerException is { } inner && IsInfrastructure(inner),
     };

@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Messaging.ServiceBus;
 using Sso.Functions.DirectorySync;
 using Sso.Functions.Events;
 using Sso.Functions.OAuth;
@@ -47,14 +48,15 @@ public static class ServiceRegistration
         };
         if (serviceBus)
         {
-            var namespaceUri = new Uri("https://" + (configuration["Queues:ServiceBusNamespace"]
-                ?? throw new InvalidOperationException("Set Queues:ServiceBusNamespace (e.g. mysso.servicebus.windows.net).")) + "/");
-            services.AddSingleton(provider => new ServiceBusWorkQueue(
-                provider.GetRequiredService<IHttpClientFactory>().CreateClient("servicebus"), namespaceUri, credential!));
+            var serviceBusOptions = ServiceBusQueueOptions.From(configuration);
+            services.AddSingleton(serviceBusOptions);
+            // One client (one AMQP connection) per process, with the app's managed identity;
+            // tests put a recording ServiceBusClient in its place.
+            services.AddSingleton(_ => new ServiceBusClient(serviceBusOptions.FullyQualifiedNamespace, credential!,
+                serviceBusOptions.ToClientOptions()));
+            services.AddSingleton<ServiceBusWorkQueue>();
             services.AddSingleton<IWorkQueue>(provider => provider.GetRequiredService<ServiceBusWorkQueue>());
-            services.AddSingleton<IDeadLetterQueue>(provider => new ServiceBusDeadLetterQueue(
-                provider.GetRequiredService<IHttpClientFactory>().CreateClient("servicebus"), namespaceUri, credential!,
-                provider.GetRequiredService<ServiceBusWorkQueue>()));
+            services.AddSingleton<IDeadLetterQueue, ServiceBusDeadLetterQueue>();
         }
         else
         {

@@ -28,8 +28,6 @@ namespace Sso.Functions.Hosting;
 [JsonSerializable(typeof(OAuthErrorBody))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(WorkEnvelope))]
-[JsonSerializable(typeof(ServiceBusBrokerProperties))]
-[JsonSerializable(typeof(List<ServiceBusBatchMessage>))]
 [JsonSerializable(typeof(CreateTenantRequest))]
 [JsonSerializable(typeof(TenantPatchTarget))]
 [JsonSerializable(typeof(TenantSettings))]

@@ -1,85 +1,111 @@
-using System.Text.Json.Nodes;
-using Azure.Core;
+using Azure.Messaging.ServiceBus;
+using Microsoft.Extensions.Time.Testing;
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage.Queues;
-using Sso.Testing;
 
 namespace Sso.Functions.Tests.Storage;
 
-/// <summary>The Service Bus dead-letter reader against a loopback listener that answers like the REST API.</summary>
-public sealed class ServiceBusDeadLetterQueueTests : IDisposable
+/// <summary>The dead-letter sub-queue reader over the SDK's test seams (<see cref="RecordingServiceBus"/>).</summary>
+public sealed class ServiceBusDeadLetterQueueTests
 {
-    private readonly RecordingHttpReceiver _bus = new();
-    private readonly Queue<(string Sequence, string MessageId, string Body)> _deadLetters = new();
+    private static readonly DateTimeOffset Enqueued = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
+
+    private readonly RecordingServiceBus _bus = new();
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 6, 21, 0, 0, TimeSpan.Zero));
 
     public ServiceBusDeadLetterQueueTests()
     {
-        _deadLetters.Enqueue(("11", "evt_a.x", new WorkEnvelope("evt_a.x", "user.revoke", "{}").Write()));
-        _deadLetters.Enqueue(("12", "evt_b.x", new WorkEnvelope("evt_b.x", "user.revoke", "{}").Write()));
-        _bus.Responder = request =>
-        {
-            if (request.Method == "POST" && request.PathAndQuery.Contains("/$DeadLetterQueue/messages/head"))
-            {
-                if (!_deadLetters.TryDequeue(out var next)) return new ScriptedResponse(204);
-                return new ScriptedResponse(201, new Dictionary<string, string>
-                {
-                    ["BrokerProperties"] = $$"""{"DeliveryCount":10,"LockToken":"lock-{{next.Sequence}}","MessageId":"{{next.MessageId}}","SequenceNumber":{{next.Sequence}},"EnqueuedTimeUtc":"Tue, 01 Dec 2026 09:00:00 GMT"}""",
-                    ["DeadLetterReason"] = "\"MaxDeliveryCountExceeded\"",
-                }, next.Body);
-            }
-            return new ScriptedResponse(request.Method == "POST" ? 201 : 200);
-        };
-    }
-
-    public void Dispose() => _bus.Dispose();
-
-    private sealed class FixedToken : TokenCredential
-    {
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-            new("sb-token", DateTimeOffset.UtcNow.AddHours(1));
-
-        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-            new(GetToken(requestContext, cancellationToken));
+        _bus.DeadLetters["deprovision"] =
+        [
+            RecordingServiceBus.DeadLetter(11, new WorkEnvelope("evt_a.x", "user.revoke", "{}").Write(), "evt_a.x", "user.revoke",
+                deliveryCount: 10, enqueuedTime: Enqueued),
+            RecordingServiceBus.DeadLetter(12, new WorkEnvelope("evt_b.x", "user.memberships", """{"userId":"usr_b"}""").Write(), "evt_b.x",
+                "user.memberships", reason: "TTLExpiredException", deliveryCount: 3, enqueuedTime: Enqueued.AddMinutes(5)),
+            RecordingServiceBus.DeadLetter(13, "not an envelope", "raw-1", subject: "legacy", reason: "", deliveryCount: 1),
+        ];
     }
 
     private ServiceBusDeadLetterQueue Create()
     {
-        var ns = new Uri(_bus.BaseUrl);
-        return new ServiceBusDeadLetterQueue(new HttpClient(), ns, new FixedToken(), new ServiceBusWorkQueue(new HttpClient(), ns, new FixedToken()));
+        var options = new ServiceBusQueueOptions("sso-test.servicebus.windows.net", TimeSpan.FromSeconds(3), 2,
+            TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(8));
+        return new ServiceBusDeadLetterQueue(_bus, new ServiceBusWorkQueue(_bus, options, _clock), options, _clock);
     }
 
     [Fact]
-    public async Task Lists_by_peek_lock_and_unlocks_every_message_again()
+    public async Task Lists_by_peeking_the_dead_letter_sub_queue_with_each_field_mapped()
     {
         var listed = await Create().ListAsync("deprovision", 10, default);
 
-        Assert.Equal(["11", "12"], listed.Select(d => d.Id));
-        Assert.All(listed, d => Assert.Equal("MaxDeliveryCountExceeded", d.Reason));
-        Assert.Equal("user.revoke", listed[0].Kind);
-        var unlocks = _bus.Requests.Where(r => r.Method == "PUT").Select(r => r.PathAndQuery).ToList();
-        Assert.Equal(["/deprovision/$DeadLetterQueue/messages/evt_a.x/lock-11", "/deprovision/$DeadLetterQueue/messages/evt_b.x/lock-12"], unlocks);
-        Assert.All(_bus.Requests, r => Assert.Equal("Bearer sb-token", r.Headers["Authorization"]));
+        Assert.Equal(
+        [
+            new DeadLetter("11", "deprovision", "evt_a.x", "user.revoke", "MaxDeliveryCountExceeded", 10, Enqueued),
+            new DeadLetter("12", "deprovision", "evt_b.x", "user.memberships", "TTLExpiredException", 3, Enqueued.AddMinutes(5)),
+            // Not an envelope: the kind falls back to the subject, a missing reason to a plain word.
+            new DeadLetter("13", "deprovision", "raw-1", "legacy", "dead-lettered", 1, null),
+        ], listed);
+        Assert.Equal(SubQueue.DeadLetter, Assert.Single(_bus.ReceiverOptions).SubQueue);
+        Assert.Empty(_bus.Log); // a peek locks, completes and abandons nothing
+        Assert.Equal(3, _bus.DeadLetters["deprovision"].Count);
     }
 
     [Fact]
-    public async Task Replays_under_a_new_message_id_then_deletes_the_dead_letter()
+    public async Task Lists_at_most_the_number_asked_for()
+    {
+        Assert.Equal(["11"], (await Create().ListAsync("deprovision", 1, default)).Select(d => d.Id));
+    }
+
+    [Fact]
+    public async Task Replays_under_a_new_message_id_and_completes_the_dead_letter_only_after_the_send()
     {
         Assert.True(await Create().ReplayAsync("deprovision", "12", default));
 
-        var send = Assert.Single(_bus.Requests, r => r.Method == "POST" && r.PathAndQuery == "/deprovision/messages");
-        var messageId = JsonNode.Parse(send.Headers["BrokerProperties"])!["MessageId"]!.GetValue<string>();
-        Assert.StartsWith("evt_b.x.replay-", messageId);
-        Assert.Contains(_bus.Requests, r => r.Method == "DELETE" && r.PathAndQuery == "/deprovision/$DeadLetterQueue/messages/evt_b.x/lock-12");
-        Assert.Contains(_bus.Requests, r => r.Method == "PUT" && r.PathAndQuery == "/deprovision/$DeadLetterQueue/messages/evt_a.x/lock-11");
-        var deleteIndex = _bus.Requests.ToList().FindIndex(r => r.Method == "DELETE");
-        var sendIndex = _bus.Requests.ToList().FindIndex(r => r.PathAndQuery == "/deprovision/messages");
-        Assert.True(sendIndex < deleteIndex);
+        var copy = Assert.Single(_bus.Sent("deprovision"));
+        Assert.StartsWith("evt_b.x.replay-", copy.MessageId);
+        Assert.Equal("user.memberships", copy.Subject);
+        Assert.Equal(new WorkEnvelope(copy.MessageId, "user.memberships", """{"userId":"usr_b"}"""), WorkEnvelope.Read(copy.Body.ToString()));
+        Assert.Equal([$"send deprovision {copy.MessageId}", "complete deprovision 12", "abandon deprovision 11", "abandon deprovision 13"],
+            _bus.Log);
+        Assert.Equal([11L, 13L], _bus.DeadLetters["deprovision"].Select(m => m.SequenceNumber));
+        Assert.Equal(SubQueue.DeadLetter, Assert.Single(_bus.ReceiverOptions).SubQueue);
     }
 
     [Fact]
-    public async Task Reports_false_when_the_dead_letter_is_gone()
+    public async Task Leaves_the_dead_letter_in_place_and_fails_when_the_resend_fails()
     {
-        Assert.False(await Create().ReplayAsync("deprovision", "99", default));
-        Assert.DoesNotContain(_bus.Requests, r => r.Method == "DELETE");
+        _bus.SendFailure = new ServiceBusException("namespace busy", ServiceBusFailureReason.ServiceBusy);
+
+        await Assert.ThrowsAsync<ServiceBusException>(() => Create().ReplayAsync("deprovision", "12", default));
+
+        Assert.DoesNotContain(_bus.Log, entry => entry.StartsWith("complete") || entry.StartsWith("send"));
+        Assert.Contains("abandon deprovision 12", _bus.Log);
+        Assert.Equal([11L, 12L, 13L], _bus.DeadLetters["deprovision"].Select(m => m.SequenceNumber));
+    }
+
+    [Fact]
+    public async Task Leaves_the_dead_letter_in_place_when_the_resend_times_out()
+    {
+        _bus.SendHangs = true;
+
+        var replay = Create().ReplayAsync("deprovision", "12", default);
+        await _bus.SendStarted.Task;
+        _clock.Advance(TimeSpan.FromSeconds(8));
+
+        await Assert.ThrowsAsync<TimeoutException>(() => replay);
+        Assert.DoesNotContain(_bus.Log, entry => entry.StartsWith("complete"));
+        Assert.Equal([11L, 12L, 13L], _bus.DeadLetters["deprovision"].Select(m => m.SequenceNumber));
+    }
+
+    [Theory]
+    [InlineData("99")]
+    [InlineData("not-a-sequence-number")]
+    [InlineData("13")] // there, but its body is no work envelope: nothing to replay
+    public async Task Reports_false_and_changes_nothing_for_a_dead_letter_it_cannot_replay(string id)
+    {
+        Assert.False(await Create().ReplayAsync("deprovision", id, default));
+
+        Assert.Empty(_bus.Batches);
+        Assert.DoesNotContain(_bus.Log, entry => entry.StartsWith("complete"));
+        Assert.Equal(3, _bus.DeadLetters["deprovision"].Count);
     }
 }

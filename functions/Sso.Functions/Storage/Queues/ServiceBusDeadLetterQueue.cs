@@ -1,131 +1,112 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Azure.Core;
+using System.Globalization;
+using Azure.Messaging.ServiceBus;
 using Sso.Functions.Hosting;
 
 namespace Sso.Functions.Storage.Queues;
 
 /// <summary>
-/// Service Bus dead-letter sub-queues over the REST API: messages are peek-locked one by one
-/// (which is how REST reads without consuming) and unlocked again after listing; a replay sends
-/// the work to the main queue and then deletes the locked dead letter.
+/// The dead-letter sub-queue of each Service Bus queue. Listing peeks (nothing is locked or
+/// consumed); a dead letter's id is its sequence number. A replay receives the dead letters
+/// under a peek-lock until it holds the one asked for, sends its work again under a new
+/// message id, and completes the dead letter only after that send succeeded.
 /// </summary>
-public sealed class ServiceBusDeadLetterQueue(HttpClient http, Uri namespaceUri, TokenCredential credential, ServiceBusWorkQueue sender)
-    : IDeadLetterQueue
+public sealed class ServiceBusDeadLetterQueue(
+    ServiceBusClient client, ServiceBusWorkQueue sender, ServiceBusQueueOptions options, TimeProvider clock) : IDeadLetterQueue
 {
+    public const int MaxListed = 100;
+
+    // How many dead letters a replay looks through for the one asked for.
+    public const int MaxScanned = 100;
+
+    private static readonly TimeSpan ReceiveWait = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan AbandonWait = TimeSpan.FromSeconds(1);
+
     public async Task<IReadOnlyList<DeadLetter>> ListAsync(string queueName, int max, CancellationToken cancellationToken)
     {
-        var token = await TokenAsync(cancellationToken);
-        var locked = new List<LockedMessage>();
-        try
-        {
-            while (locked.Count < Math.Clamp(max, 1, 100) && await PeekLockAsync(queueName, token, cancellationToken) is { } message)
-                locked.Add(message);
-            return locked.Select(m => m.ToDeadLetter(queueName)).ToList();
-        }
-        finally
-        {
-            foreach (var message in locked)
-                await SendAsync(HttpMethod.Put, MessageUri(queueName, message), token, CancellationToken.None);
-        }
+        IReadOnlyList<ServiceBusReceivedMessage> peeked = [];
+        // A receiver per call: a peek continues from the last sequence number its receiver saw.
+        await using var receiver = client.CreateReceiver(queueName, DeadLetterReceiver);
+        await ServiceBusWorkQueue.WithinOperationTimeoutAsync(options, clock, $"list the dead letters of {queueName}",
+            async token => peeked = await receiver.PeekMessagesAsync(Math.Clamp(max, 1, MaxListed), fromSequenceNumber: null, token),
+            cancellationToken);
+        return peeked.Select(m => ToDeadLetter(queueName, m)).ToList();
     }
 
     public async Task<bool> ReplayAsync(string queueName, string deadLetterId, CancellationToken cancellationToken)
     {
-        var token = await TokenAsync(cancellationToken);
-        var skipped = new List<LockedMessage>();
+        if (!long.TryParse(deadLetterId, NumberStyles.None, CultureInfo.InvariantCulture, out var sequenceNumber)) return false;
+        var replayed = false;
+        await using var receiver = client.CreateReceiver(queueName, DeadLetterReceiver);
+        var held = new List<ServiceBusReceivedMessage>();
         try
         {
-            while (skipped.Count < 100 && await PeekLockAsync(queueName, token, cancellationToken) is { } message)
-            {
-                if (message.SequenceNumber != deadLetterId)
-                {
-                    skipped.Add(message);
-                    continue;
-                }
-                var envelope = WorkEnvelope.Read(message.Body);
-                if (envelope is null)
-                {
-                    skipped.Add(message);
-                    return false;
-                }
-                await sender.SendAsync(queueName, [envelope with { MessageId = DeadLetterReplay.NewMessageId(envelope.MessageId) }],
-                    cancellationToken);
-                await SendAsync(HttpMethod.Delete, MessageUri(queueName, message), token, cancellationToken);
-                return true;
-            }
-            return false;
+            await ServiceBusWorkQueue.WithinOperationTimeoutAsync(options, clock, $"replay dead letter {sequenceNumber} of {queueName}",
+                async token => replayed = await ReplayLockedAsync(receiver, queueName, sequenceNumber, held, token), cancellationToken);
         }
         finally
         {
-            foreach (var message in skipped)
-                await SendAsync(HttpMethod.Put, MessageUri(queueName, message), token, CancellationToken.None);
+            // Whatever is still locked goes back: the others, and the one asked for when its
+            // resend or its completion failed (it stays a dead letter, to be replayed again).
+            await AbandonAsync(receiver, held);
         }
+        return replayed;
     }
 
-    private async Task<string> TokenAsync(CancellationToken cancellationToken) =>
-        (await credential.GetTokenAsync(new TokenRequestContext([ServiceBusWorkQueue.Scope]), cancellationToken)).Token;
-
-    private Uri DeadLetterUri(string queueName) => new(namespaceUri, Uri.EscapeDataString(queueName) + "/$DeadLetterQueue/messages/");
-
-    private Uri MessageUri(string queueName, LockedMessage message) =>
-        new(DeadLetterUri(queueName), Uri.EscapeDataString(message.MessageId ?? "") + "/" + Uri.EscapeDataString(message.LockToken));
-
-    private async Task<LockedMessage?> PeekLockAsync(string queueName, string token, CancellationToken cancellationToken)
+    private async Task<bool> ReplayLockedAsync(ServiceBusReceiver receiver, string queueName, long sequenceNumber,
+        List<ServiceBusReceivedMessage> held, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(DeadLetterUri(queueName), "head?timeout=0"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        request.Content = new ByteArrayContent([]);
-        using var response = await http.SendAsync(request, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NoContent) return null;
-        if (!response.IsSuccessStatusCode)
-            throw new HttpRequestException($"Service Bus refused to read the dead letters of {queueName}: {(int)response.StatusCode}",
-                null, response.StatusCode);
-        var properties = response.Headers.TryGetValues("BrokerProperties", out var values)
-            ? JsonNode.Parse(values.First()) as JsonObject
-            : null;
-        if (properties?["LockToken"]?.GetValue<string>() is not { } lockToken) return null;
-        var reason = response.Headers.TryGetValues("DeadLetterReason", out var reasons)
-            ? Unquote(reasons.First())
-            : "dead-lettered";
-        return new LockedMessage(
-            properties["MessageId"]?.GetValue<string>(),
-            lockToken,
-            properties["SequenceNumber"]?.ToJsonString() ?? "",
-            properties["DeliveryCount"]?.GetValue<int>(),
-            properties["EnqueuedTimeUtc"]?.GetValue<string>() is { } enqueued && DateTimeOffset.TryParse(enqueued,
-                System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : null,
-            reason,
-            await response.Content.ReadAsStringAsync(cancellationToken));
-    }
-
-    private static string Unquote(string header)
-    {
-        try
+        while (held.Count < MaxScanned)
         {
-            return JsonSerializer.Deserialize(header, SsoJsonContext.Default.String) ?? header;
+            var received = await receiver.ReceiveMessagesAsync(MaxScanned - held.Count, ReceiveWait, cancellationToken);
+            if (received.Count == 0) return false;
+            held.AddRange(received);
+            if (received.FirstOrDefault(m => m.SequenceNumber == sequenceNumber) is not { } deadLetter) continue;
+
+            // A body that is no work envelope cannot be worked on again; it stays for inspection.
+            if (WorkEnvelope.Read(deadLetter.Body.ToString()) is not { } envelope) return false;
+            // Order: the copy first, under a new id (duplicate detection would drop the old one),
+            // then complete. A crash in between leaves a duplicate, which the idempotent handlers absorb.
+            await sender.SendAsync(queueName, [envelope with { MessageId = DeadLetterReplay.NewMessageId(envelope.MessageId) }],
+                cancellationToken);
+            await receiver.CompleteMessageAsync(deadLetter, cancellationToken);
+            held.Remove(deadLetter);
+            return true;
         }
-        catch (JsonException)
+        return false;
+    }
+
+    private static async Task AbandonAsync(ServiceBusReceiver receiver, List<ServiceBusReceivedMessage> held)
+    {
+        if (held.Count == 0) return;
+        // Bounded and best effort: a lock that is not released runs out by itself (the queue's lock
+        // duration, 1 min) and the message is a visible dead letter again.
+        using var wait = new CancellationTokenSource(AbandonWait);
+        foreach (var message in held)
         {
-            return header;
+            try
+            {
+                await receiver.AbandonMessageAsync(message, propertiesToModify: null, wait.Token);
+            }
+            catch (Exception e) when (e is ServiceBusException or OperationCanceledException or TimeoutException)
+            {
+                return;
+            }
         }
     }
 
-    private async Task SendAsync(HttpMethod method, Uri uri, string token, CancellationToken cancellationToken)
+    private static ServiceBusReceiverOptions DeadLetterReceiver => new()
     {
-        using var request = new HttpRequestMessage(method, uri);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await http.SendAsync(request, cancellationToken);
-        if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
-            throw new HttpRequestException($"Service Bus refused {method} on a dead letter: {(int)response.StatusCode}", null, response.StatusCode);
-    }
+        SubQueue = SubQueue.DeadLetter,
+        ReceiveMode = ServiceBusReceiveMode.PeekLock,
+        PrefetchCount = 0,
+    };
 
-    private sealed record LockedMessage(
-        string? MessageId, string LockToken, string SequenceNumber, int? DeliveryCount, DateTimeOffset? EnqueuedAt, string Reason, string Body)
-    {
-        public DeadLetter ToDeadLetter(string queueName) =>
-            new(SequenceNumber, queueName, MessageId, WorkEnvelope.Read(Body)?.Kind, Reason, DeliveryCount, EnqueuedAt);
-    }
+    public static DeadLetter ToDeadLetter(string queueName, ServiceBusReceivedMessage message) =>
+        new(message.SequenceNumber.ToString(CultureInfo.InvariantCulture),
+            queueName,
+            message.MessageId,
+            WorkEnvelope.Read(message.Body.ToString())?.Kind ?? message.Subject,
+            message.DeadLetterReason is { Length: > 0 } reason ? reason : "dead-lettered",
+            message.DeliveryCount,
+            message.EnqueuedTime == default ? null : message.EnqueuedTime);
 }

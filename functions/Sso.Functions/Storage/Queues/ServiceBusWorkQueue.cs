@@ -1,111 +1,100 @@
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
-using Azure.Core;
+using System.Collections.Concurrent;
+using Azure.Messaging.ServiceBus;
 using Sso.Functions.Hosting;
 
 namespace Sso.Functions.Storage.Queues;
 
 /// <summary>
-/// Sends to Azure Service Bus queues over its REST API (no Service Bus SDK can be restored for
-/// this project) with an Entra token for the managed identity. One message goes as a plain
-/// POST with BrokerProperties; several go as one batch request.
+/// Sends work to Azure Service Bus queues with <c>Azure.Messaging.ServiceBus</c>: one
+/// <see cref="ServiceBusClient"/> per process (registered as a singleton, managed identity),
+/// one sender per queue, batches as large as the namespace accepts, scheduled messages for
+/// later delivery. The Functions host's Service Bus trigger receives them.
 /// </summary>
-public sealed class ServiceBusWorkQueue(HttpClient http, Uri namespaceUri, TokenCredential credential) : IWorkQueue
+public sealed class ServiceBusWorkQueue(ServiceBusClient client, ServiceBusQueueOptions options, TimeProvider clock) : IWorkQueue
 {
-    public const string Scope = "https://servicebus.azure.net/.default";
-    public const string BatchContentType = "application/vnd.microsoft.servicebus.json";
+    public const string ContentType = "application/json";
 
-    // Service Bus Standard caps a message (and a batch) at 256 KiB; stay well below it.
-    private const int MaxBatchBytes = 192 * 1024;
-    private const int MaxBatchCount = 100;
+    private readonly ConcurrentDictionary<string, ServiceBusSender> _senders = new();
 
-    public async Task SendAsync(string queueName, IReadOnlyList<WorkEnvelope> messages, CancellationToken cancellationToken)
+    public Task SendAsync(string queueName, IReadOnlyList<WorkEnvelope> messages, CancellationToken cancellationToken)
     {
-        if (messages.Count == 0) return;
-        var token = await credential.GetTokenAsync(new TokenRequestContext([Scope]), cancellationToken);
-        var endpoint = new Uri(namespaceUri, Uri.EscapeDataString(queueName) + "/messages");
-        if (messages.Count == 1)
+        if (messages.Count == 0) return Task.CompletedTask;
+        return WithinOperationTimeoutAsync(options, clock, $"send {messages.Count} message(s) to {queueName}",
+            token => SendBatchesAsync(Sender(queueName), messages, token), cancellationToken);
+    }
+
+    public Task SendLaterAsync(string queueName, WorkEnvelope message, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        if (delay <= TimeSpan.Zero) return SendAsync(queueName, [message], cancellationToken);
+        var at = clock.GetUtcNow() + delay;
+        return WithinOperationTimeoutAsync(options, clock, $"schedule a message on {queueName}",
+            token => Sender(queueName).ScheduleMessageAsync(ToMessage(message), at, token), cancellationToken);
+    }
+
+    /// <summary>
+    /// The message the trigger hands to the worker: the body is the envelope JSON that
+    /// <see cref="FunctionInvocation.ReadWorkItem"/> reads; MessageId is the envelope's
+    /// deterministic id, so the queue's duplicate detection drops a repeat send.
+    /// </summary>
+    public static ServiceBusMessage ToMessage(WorkEnvelope envelope) => new(BinaryData.FromString(envelope.Write()))
+    {
+        MessageId = envelope.MessageId,
+        Subject = envelope.Kind,
+        ContentType = ContentType,
+    };
+
+    private ServiceBusSender Sender(string queueName) =>
+        // CreateSender opens nothing; the AMQP link opens on first send and is reused after.
+        _senders.GetOrAdd(queueName, client.CreateSender);
+
+    private static async Task SendBatchesAsync(ServiceBusSender sender, IReadOnlyList<WorkEnvelope> messages, CancellationToken cancellationToken)
+    {
+        // The batch knows the namespace's size limit (256 KiB on Standard, more on Premium), so
+        // each batch is filled until it refuses, sent, and the refused message starts the next.
+        var batch = await sender.CreateMessageBatchAsync(cancellationToken);
+        try
         {
-            await PostAsync(BuildSingle(endpoint, messages[0], token.Token), cancellationToken);
-            return;
-        }
-        foreach (var batch in Batches(messages))
-            await PostAsync(BuildBatch(endpoint, batch, token.Token), cancellationToken);
-    }
-
-    public async Task SendLaterAsync(string queueName, WorkEnvelope message, TimeSpan delay, CancellationToken cancellationToken)
-    {
-        var token = await credential.GetTokenAsync(new TokenRequestContext([Scope]), cancellationToken);
-        var endpoint = new Uri(namespaceUri, Uri.EscapeDataString(queueName) + "/messages");
-        var scheduled = delay > TimeSpan.Zero ? DateTimeOffset.UtcNow + delay : (DateTimeOffset?)null;
-        await PostAsync(BuildSingle(endpoint, message, token.Token, scheduled), cancellationToken);
-    }
-
-    public static HttpRequestMessage BuildSingle(Uri endpoint, WorkEnvelope message, string accessToken,
-        DateTimeOffset? scheduledEnqueueTime = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
-        {
-            Content = new StringContent(message.Write(), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        request.Headers.TryAddWithoutValidation("BrokerProperties",
-            JsonSerializer.Serialize(new ServiceBusBrokerProperties(message.MessageId,
-                scheduledEnqueueTime?.UtcDateTime.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
-                SsoJsonContext.Default.ServiceBusBrokerProperties));
-        return request;
-    }
-
-    public static HttpRequestMessage BuildBatch(Uri endpoint, IReadOnlyList<WorkEnvelope> messages, string accessToken)
-    {
-        var body = messages.Select(m => new ServiceBusBatchMessage(m.Write(), new ServiceBusBrokerProperties(m.MessageId))).ToList();
-        var content = new StringContent(JsonSerializer.Serialize(body, SsoJsonContext.Default.ListServiceBusBatchMessage), Encoding.UTF8);
-        content.Headers.ContentType = new MediaTypeHeaderValue(BatchContentType) { CharSet = "utf-8" };
-        var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = content };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        return request;
-    }
-
-    private static IEnumerable<IReadOnlyList<WorkEnvelope>> Batches(IReadOnlyList<WorkEnvelope> messages)
-    {
-        var batch = new List<WorkEnvelope>();
-        var bytes = 0;
-        foreach (var message in messages)
-        {
-            var size = Encoding.UTF8.GetByteCount(message.Write()) + 128;
-            if (batch.Count > 0 && (batch.Count == MaxBatchCount || bytes + size > MaxBatchBytes))
+            foreach (var envelope in messages)
             {
-                yield return batch;
-                batch = [];
-                bytes = 0;
+                var message = ToMessage(envelope);
+                if (batch.TryAddMessage(message)) continue;
+                if (batch.Count == 0) throw TooLarge(envelope, batch);
+                await sender.SendMessagesAsync(batch, cancellationToken);
+                batch.Dispose();
+                batch = await sender.CreateMessageBatchAsync(cancellationToken);
+                if (!batch.TryAddMessage(message)) throw TooLarge(envelope, batch);
             }
-            batch.Add(message);
-            bytes += size;
+            if (batch.Count > 0) await sender.SendMessagesAsync(batch, cancellationToken);
         }
-        if (batch.Count > 0) yield return batch;
+        finally
+        {
+            batch.Dispose();
+        }
     }
 
-    private async Task PostAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    private static InvalidOperationException TooLarge(WorkEnvelope envelope, ServiceBusMessageBatch emptyBatch) =>
+        new($"Work message {envelope.MessageId} ({envelope.Kind}, {System.Text.Encoding.UTF8.GetByteCount(envelope.Body)} bytes of body) " +
+            $"does not fit in an empty Service Bus batch (at most {emptyBatch.MaxSizeInBytes} bytes); it was not sent.");
+
+    /// <summary>
+    /// Runs one Service Bus call with <see cref="ServiceBusQueueOptions.OperationTimeout"/> as its
+    /// deadline, retries included. A deadline that passes is a <see cref="TimeoutException"/>,
+    /// which the request pipeline answers as 503 in the route's format.
+    /// </summary>
+    internal static async Task WithinOperationTimeoutAsync(ServiceBusQueueOptions options, TimeProvider clock, string what,
+        Func<CancellationToken, Task> operation, CancellationToken cancellationToken)
     {
-        using (request)
-        using (var response = await http.SendAsync(request, cancellationToken))
+        using var deadline = new CancellationTokenSource(options.OperationTimeout, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
         {
-            if (!response.IsSuccessStatusCode)
-                throw new HttpRequestException(
-                    $"Service Bus refused the send to {request.RequestUri!.AbsolutePath}: {(int)response.StatusCode} {response.ReasonPhrase}",
-                    null, response.StatusCode);
+            await operation(linked.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ServiceBusException { Reason: ServiceBusFailureReason.ServiceTimeout }
+            && deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"Service Bus did not {what} within {options.OperationTimeout.TotalSeconds:0.#} s (Queues:ServiceBus:OperationTimeoutSeconds).", e);
         }
     }
 }
-
-/// <summary>The BrokerProperties header and batch member, in Service Bus' own PascalCase.</summary>
-public sealed record ServiceBusBrokerProperties(
-    [property: System.Text.Json.Serialization.JsonPropertyName("MessageId")] string MessageId,
-    [property: System.Text.Json.Serialization.JsonPropertyName("ScheduledEnqueueTimeUtc"),
-               System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    string? ScheduledEnqueueTimeUtc = null);
-
-public sealed record ServiceBusBatchMessage(
-    [property: System.Text.Json.Serialization.JsonPropertyName("Body")] string Body,
-    [property: System.Text.Json.Serialization.JsonPropertyName("BrokerProperties")] ServiceBusBrokerProperties BrokerProperties);
