@@ -170,6 +170,7 @@ public static class ScimBench
                     string? error;
                     try { error = await operation(i); }
                     catch (HttpRequestException e) { error = e.HttpRequestError.ToString(); }
+                    catch (TaskCanceledException) { error = "timeout (100 s)"; }
                     latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     if (error is not null) errors.AddOrUpdate(error, 1, (_, n) => n + 1);
                     Interlocked.Increment(ref done);
