@@ -26,6 +26,8 @@ public static class ScimBench
         AzuriteServer? azurite = null;
         SsoAppFactory? app = null;
         HttpClient admin;
+        string storageConnection;
+        string tablePrefix;
         Func<HttpClient> newClient;
         if (url is null)
         {
@@ -35,6 +37,8 @@ public static class ScimBench
             app = new SsoAppFactory(azurite, new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
             admin = app.CreateAdminClient();
             newClient = app.CreateAnonymousClient;
+            storageConnection = azurite.ConnectionString;
+            tablePrefix = app.TablePrefix.ToLowerInvariant();
         }
         else
         {
@@ -43,6 +47,9 @@ public static class ScimBench
             newClient = () => new HttpClient { BaseAddress = new Uri(url) };
             admin = newClient();
             admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            // ./run.sh: Azurite's default account and the default table prefix.
+            storageConnection = StringArg("--storage") ?? "UseDevelopmentStorage=true";
+            tablePrefix = StringArg("--table-prefix") ?? "sso";
         }
 
         try
@@ -54,12 +61,17 @@ public static class ScimBench
             var scim = newClient();
             scim.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", directory!["token"]!.GetValue<string>());
             var basePath = $"/scim/v2/{directory["id"]}";
+            var floor = StorageFloor.For(storageConnection, tablePrefix + "directory", directory["id"]!.GetValue<string>(), parallel);
+            var floorCount = IntArg("--floor-ops", 400);
+            Func<Task<double>> transactionFloor = () => floor.ThreeRowTransactionsPerSecondAsync(floorCount);
+            Func<Task<double>> pointReadFloor = () => floor.PointReadsPerSecondAsync("user|", floorCount * 2);
 
             Console.WriteLine($"Serverless.Sso SCIM bench: {users} users, {memberships} memberships, {parallel} parallel requests, {(url ?? "in-process over Azurite")}");
-            Console.WriteLine($"{"operation",-56} {"count",7} {"ops/s",9} {"p50 ms",8} {"p99 ms",8} {"errors",7}   {"storage CPU s",13} {"storage RSS MB",14}");
+            Console.WriteLine("floor: the same Azurite in the same run, the directory's own partition, same requests in flight, measured before and after each phase");
+            Console.WriteLine($"{"operation",-56} {"count",7} {"ops/s",9} {"p50 ms",8} {"p99 ms",8} {"errors",7} {"floor/s",9} {"ratio",7}   {"storage CPU s",13} {"storage RSS MB",14}");
 
             var userIds = new string[users];
-            await MeasureAsync("POST /Users", users, async i =>
+            await MeasureAsync("POST /Users", users, transactionFloor, async i =>
             {
                 var response = await scim.PostAsync($"{basePath}/Users", Scim($$"""
                     {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bench.user{{i}}@example.com","externalId":"ext-{{i}}",
@@ -73,7 +85,7 @@ public static class ScimBench
             // its users, and again once it also holds the memberships.
             async Task LookupsAsync(string phase)
             {
-                await MeasureAsync($"GET /Users?userName eq ({users} users{phase})", lookups, async i =>
+                await MeasureAsync($"GET /Users?userName eq ({users} users{phase})", lookups, pointReadFloor, async i =>
                 {
                     var name = $"bench.user{Random.Shared.Next(users)}@example.com";
                     var response = await scim.GetAsync($"{basePath}/Users?filter={Uri.EscapeDataString($"userName eq \"{name}\"")}");
@@ -86,7 +98,7 @@ public static class ScimBench
 
             var groups = Math.Max(1, users / 100);
             var groupIds = new string[groups];
-            await MeasureAsync("POST /Groups", groups, async i =>
+            await MeasureAsync("POST /Groups", groups, null, async i =>
             {
                 var response = await scim.PostAsync($"{basePath}/Groups", Scim($$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Bench group {{i}}"}"""));
                 if (response.IsSuccessStatusCode) groupIds[i] = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
@@ -95,7 +107,7 @@ public static class ScimBench
 
             // One membership per user (the first --memberships users), added one PATCH at a time as Okta and Entra ID push them; parallel
             // PATCHes hit the same group (100 users per group) and contend on its ETag.
-            await MeasureAsync("PATCH /Groups (add 1 member)", memberships, async i =>
+            await MeasureAsync("PATCH /Groups (add 1 member)", memberships, transactionFloor, async i =>
             {
                 if (userIds[i] is null || groupIds[i % groups] is null) return "skipped";
                 var response = await scim.PatchAsync($"{basePath}/Groups/{groupIds[i % groups]}", Scim($$"""
@@ -104,7 +116,20 @@ public static class ScimBench
                 return Outcome(response);
             });
 
-            await MeasureAsync("PATCH /Users (replace title)", Math.Min(users, lookups), async i =>
+            // The issue-14 shape: every request in flight adds a member to the SAME group (Okta and Entra
+            // push a big group's members this way), so a design that serialises on the group row shows here.
+            var hotGroup = await scim.PostAsync($"{basePath}/Groups", Scim("""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Bench hot group"}"""));
+            var hotGroupId = (await hotGroup.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+            await MeasureAsync($"PATCH /Groups (add 1 member, {parallel} in flight on one group)", Math.Min(users, memberships), transactionFloor, async i =>
+            {
+                if (userIds[i] is null) return "skipped";
+                var response = await scim.PatchAsync($"{basePath}/Groups/{hotGroupId}", Scim($$"""
+                    {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"value":"{{userIds[i]}}"}]}]}
+                    """));
+                return Outcome(response);
+            });
+
+            await MeasureAsync("PATCH /Users (replace title)", Math.Min(users, lookups), transactionFloor, async i =>
             {
                 if (userIds[i] is null) return "skipped";
                 var response = await scim.PatchAsync($"{basePath}/Users/{userIds[i]}", Scim($$"""
@@ -123,8 +148,10 @@ public static class ScimBench
         return 0;
 
         // Each operation returns null on success, else what went wrong (a status code, "not found").
-        async Task MeasureAsync(string name, int count, Func<int, Task<string?>> operation)
+        // floorRate (null: no floor for this phase) is measured right before and right after the phase.
+        async Task MeasureAsync(string name, int count, Func<Task<double>>? floorRate, Func<int, Task<string?>> operation)
         {
+            var floorBefore = floorRate is null ? 0 : await floorRate();
             var latencies = new double[count];
             var errors = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
             var next = -1;
@@ -143,16 +170,20 @@ public static class ScimBench
                     string? error;
                     try { error = await operation(i); }
                     catch (HttpRequestException e) { error = e.HttpRequestError.ToString(); }
+                    catch (TaskCanceledException) { error = "timeout (100 s)"; }
                     latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     if (error is not null) errors.AddOrUpdate(error, 1, (_, n) => n + 1);
                     Interlocked.Increment(ref done);
                 }
             }));
             total.Stop();
+            var storage = azurite is null ? "" : $"   {StorageCpuSeconds() - storageCpuBefore,13:0.0} {StorageRssMegabytes(),14}";
+            var floorMean = floorRate is null ? 0 : (floorBefore + await floorRate()) / 2;
             Array.Sort(latencies);
             var errorCount = errors.Values.Sum();
-            var storage = azurite is null ? "" : $"   {StorageCpuSeconds() - storageCpuBefore,13:0.0} {StorageRssMegabytes(),14}";
-            Console.WriteLine($"{name,-56} {count,7} {count / total.Elapsed.TotalSeconds,9:0.0} {Percentile(latencies, 0.50),8:0.0} {Percentile(latencies, 0.99),8:0.0} {errorCount,7}{storage}");
+            var rate = count / total.Elapsed.TotalSeconds;
+            var ratio = floorMean > 0 ? $"{rate / floorMean,6:0.00}x" : "      -";
+            Console.WriteLine($"{name,-56} {count,7} {rate,9:0.0} {Percentile(latencies, 0.50),8:0.0} {Percentile(latencies, 0.99),8:0.0} {errorCount,7} {(floorMean > 0 ? floorMean.ToString("0.0") : "-"),9} {ratio}{storage}");
             if (errorCount > 0) Console.WriteLine($"  errors: {string.Join(", ", errors.Select(e => $"{e.Key} x{e.Value}"))}");
         }
 

@@ -37,7 +37,8 @@ public sealed partial class SamlifyIdpServer : IAsyncDisposable
     /// <param name="EncryptionAlgorithm">An XML Encryption data algorithm URI: samlify encrypts the
     /// signed assertion to the SP's encryption certificate (RSA-OAEP key transport).</param>
     /// <param name="WantAuthnRequestsSigned">samlify refuses AuthnRequests without a valid redirect signature.</param>
-    public sealed record Options(string? EncryptionAlgorithm = null, bool WantAuthnRequestsSigned = false);
+    /// <param name="PostBindingOnly">The IdP's metadata lists only HTTP-POST for sign-in and logout.</param>
+    public sealed record Options(string? EncryptionAlgorithm = null, bool WantAuthnRequestsSigned = false, bool PostBindingOnly = false);
 
     public int Port { get; }
     public string BaseUrl => $"http://127.0.0.1:{Port}";
@@ -92,6 +93,7 @@ public sealed partial class SamlifyIdpServer : IAsyncDisposable
                 ["IDP_USER_GROUPS"] = string.Join(',', user.Groups),
                 ["IDP_ENCRYPTION"] = options.EncryptionAlgorithm ?? "",
                 ["IDP_WANT_AUTHN_REQUESTS_SIGNED"] = options.WantAuthnRequestsSigned ? "1" : "0",
+                ["IDP_BINDINGS"] = options.PostBindingOnly ? "post" : "",
             },
         };
         var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start.");

@@ -129,7 +129,8 @@ public static partial class LogoutEndpoints
         }, cancellationToken);
         var certificate = await services.GetRequiredService<SamlServiceProviderKeys>().GetOrCreateAsync(connection.Id, cancellationToken);
         return idpSlo.Binding == SamlUris.HttpPostBinding
-            ? OAuthResults.Html(200, SamlLogoutWriter.WritePostForm(logoutRequest, handle, certificate))
+            ? OAuthResults.PostBindingPage(SamlLogoutWriter.WritePostForm(logoutRequest, handle, certificate), logoutRequest.Destination,
+                request.PostLogoutRedirectUri)
             : NoStoreRedirect(SamlLogoutWriter.WriteRedirectUrl(logoutRequest, handle, certificate).OriginalString);
     }
 

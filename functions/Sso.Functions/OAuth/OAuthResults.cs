@@ -1,4 +1,5 @@
 using Sso.Protocols.OAuth;
+using Sso.Protocols.Saml;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -26,6 +27,23 @@ public static class OAuthResults
         new HtmlResult(status, HtmlPage(title, $"<p>{WebUtility.HtmlEncode(message)}</p>"));
 
     public static IResult Html(int status, string html) => new HtmlResult(status, html);
+
+    /// <summary>
+    /// A SAML HTTP-POST binding page (<see cref="SamlPostBinding.Page"/>) for the IdP at
+    /// <paramref name="destination"/>: its policy allows the page's one submit script and a form
+    /// post to the IdP's origin, nothing else (the default page policy's <c>form-action 'self'</c>
+    /// would make the browser refuse the post). Chromium checks every redirect that follows the
+    /// post against <c>form-action</c> as well, so the origins the chain may pass through are
+    /// allowed too: ours (an IdP answers a LogoutRequest by redirecting back to our SLO endpoint)
+    /// and <paramref name="thenTo"/> (the client's post_logout_redirect_uri, where that ends).
+    /// </summary>
+    public static IResult PostBindingPage(string html, string destination, string? thenTo = null)
+    {
+        var formAction = SamlPostBinding.FormActionSource(destination) + " 'self'";
+        if (thenTo is not null && SamlPostBinding.FormActionSource(thenTo) is var next && next != "'none'") formAction += " " + next;
+        return new HtmlResult(200, html,
+            $"default-src 'none'; script-src {SamlPostBinding.ScriptHashSource}; form-action {formAction}; base-uri 'none'");
+    }
 
     public static string HtmlPage(string title, string bodyHtml) =>
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -82,14 +100,15 @@ public static class OAuthResults
         }
     }
 
-    private sealed class HtmlResult(int status, string html) : IResult
+    private sealed class HtmlResult(int status, string html,
+        string contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'") : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
             context.Response.StatusCode = status;
             context.Response.ContentType = "text/html; charset=utf-8";
             context.Response.Headers.CacheControl = "no-store";
-            context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
+            context.Response.Headers.ContentSecurityPolicy = contentSecurityPolicy;
             context.Response.Headers["X-Frame-Options"] = "DENY";
             await context.Response.WriteAsync(html, context.RequestAborted);
         }

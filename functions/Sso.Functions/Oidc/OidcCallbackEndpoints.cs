@@ -183,12 +183,12 @@ public static partial class OidcCallbackEndpoints
     private static async Task<Result<ValidatedIdToken, OidcFailure>> ValidateWithKeyRefreshAsync(OidcProviderCache cache,
         OidcProviderMetadata provider, string idToken, IdTokenExpectations expectations, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var keys = await cache.GetKeysAsync(provider, unknownKid: false, cancellationToken);
+        var keys = await cache.GetKeysAsync(provider, unknownKid: null, cancellationToken);
         if (!keys.IsSuccess) return keys.Error;
         var validated = await IdTokenValidator.ValidateAsync(idToken, keys.Value, expectations, now);
         if (validated.IsSuccess || validated.Error.Kind != OidcFailureKind.UnknownSigningKey) return validated;
         // The IdP may have rotated its keys since the JWKS was cached (rate-limited refetch).
-        var refreshed = await cache.GetKeysAsync(provider, unknownKid: true, cancellationToken);
+        var refreshed = await cache.GetKeysAsync(provider, unknownKid: validated.Error.Actual ?? "", cancellationToken);
         if (!refreshed.IsSuccess) return refreshed.Error;
         return await IdTokenValidator.ValidateAsync(idToken, refreshed.Value, expectations, now);
     }

@@ -23,7 +23,7 @@ public static class SamlConnectionSetup
     private static readonly HashSet<string> Members =
     [
         "type", "name", "idpMetadataXml", "idpMetadataUrl", "idpEntityId", "idpSsoUrl", "idpCertificates",
-        "allowSha1", "clockSkewSeconds", "signAuthnRequests", "attributeMapping", "idpInitiated",
+        "allowSha1", "clockSkewSeconds", "signAuthnRequests", "attributeMapping", "idpInitiated", "encryptionAlgorithms",
         .. ConnectionSignInSettings.Members,
     ];
 
@@ -175,6 +175,9 @@ public static class SamlConnectionSetup
             {
                 if (!TryString(pem, out var text) || ReadCertificate(text) is not { } der)
                     return Problem.Validation("Each of 'idpCertificates' must be an X.509 certificate in PEM (or base64 DER).");
+                using (var certificate = X509CertificateLoader.LoadCertificate(Convert.FromBase64String(der)))
+                    if (SigningKeyStrength.WhyTooWeak(certificate) is { } weak)
+                        return Problem.Validation($"An IdP signing certificate ({certificate.Subject}) is refused: {weak}.");
                 ders.Add((JsonNode?)JsonValue.Create(der));
             }
             config["idpCertificates"] = ders;
@@ -185,6 +188,14 @@ public static class SamlConnectionSetup
             if (input["allowSha1"] is not JsonValue v || !v.TryGetValue<bool>(out var allow))
                 return Problem.Validation("'allowSha1' must be true or false.");
             config["allowSha1"] = allow;
+        }
+        if (input.ContainsKey("encryptionAlgorithms"))
+        {
+            if (input["encryptionAlgorithms"] is not JsonArray names || names.Count is 0 or > 4
+                || names.Any(n => n is not JsonValue value || !value.TryGetValue<string>(out var name) || !SamlAlgorithms.EncryptionByShortName.ContainsKey(name)))
+                return Problem.Validation("'encryptionAlgorithms' must list 1-4 of 'aes128-gcm', 'aes256-gcm', 'aes128-cbc', 'aes256-cbc' " +
+                                          "(CBC is then accepted only from a signed Response).");
+            config["encryptionAlgorithms"] = new JsonArray(names.Select(n => (JsonNode?)JsonValue.Create(n!.GetValue<string>().ToLowerInvariant())).Distinct().ToArray());
         }
         if (input.ContainsKey("signAuthnRequests"))
         {
@@ -263,6 +274,9 @@ public static class SamlConnectionSetup
                 : (null, null);
         if (url is null) return "the IdP metadata has no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding.";
         if (metadata.SigningCertificates.Count == 0) return "the IdP metadata has no signing certificate.";
+        if (metadata.SigningCertificates.Select(c => (c.Subject, Weak: SigningKeyStrength.WhyTooWeak(c))).FirstOrDefault(c => c.Weak is not null)
+            is { Weak: { } weak } refused)
+            return $"the IdP metadata's signing certificate ({refused.Subject}) is refused: {weak}.";
         config["idpEntityId"] = metadata.EntityId;
         config["idpSsoUrl"] = url;
         config["idpSsoBinding"] = binding;
@@ -327,6 +341,13 @@ public static class SamlConnectionSetup
     }
 
     /// <summary>The IdP signing certificates of a SAML connection.</summary>
+    /// <summary>The xmlenc URIs of the data encryption the connection accepts; AES-GCM when it names none.</summary>
+    public static IReadOnlyCollection<string> EncryptionAlgorithms(Connection connection) =>
+        connection.Config["encryptionAlgorithms"] is JsonArray names
+            ? names.OfType<JsonValue>().Select(n => SamlAlgorithms.EncryptionByShortName.GetValueOrDefault(n.GetValue<string>()))
+                .OfType<string>().ToList()
+            : SamlAlgorithms.GcmEncryption;
+
     public static IReadOnlyList<X509Certificate2> IdpCertificates(Connection connection) =>
         connection.Config["idpCertificates"] is JsonArray array
             ? array.OfType<JsonValue>().Select(v => X509CertificateLoader.LoadCertificate(Convert.FromBase64String(v.GetValue<string>())))

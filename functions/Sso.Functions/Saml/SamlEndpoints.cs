@@ -94,6 +94,7 @@ public static partial class SamlEndpoints
                 : SamlConnectionSetup.DefaultClockSkewSeconds),
             Now = now,
             DecryptionCertificates = spCertificates,
+            AllowedEncryptionAlgorithms = SamlConnectionSetup.EncryptionAlgorithms(connection),
         });
         if (!validated.IsSuccess)
         {

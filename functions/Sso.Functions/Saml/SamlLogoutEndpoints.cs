@@ -137,7 +137,7 @@ public static partial class SamlLogoutEndpoints
             ? relayState
             : null;
         return idpSlo.Binding == SamlUris.HttpPostBinding
-            ? OAuthResults.Html(200, SamlLogoutWriter.WritePostForm(response, relay, certificate))
+            ? OAuthResults.PostBindingPage(SamlLogoutWriter.WritePostForm(response, relay, certificate), response.Destination)
             : LogoutEndpoints.NoStoreRedirect(SamlLogoutWriter.WriteRedirectUrl(response, relay, certificate).OriginalString);
     }
 

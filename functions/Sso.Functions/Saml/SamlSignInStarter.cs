@@ -37,7 +37,7 @@ public static class SamlSignInStarter
             ? await services.GetRequiredService<SamlServiceProviderKeys>().GetOrCreateAsync(connection.Id, cancellationToken)
             : null;
         if (connection.ConfigString("idpSsoBinding") == SamlUris.HttpPostBinding)
-            return OAuthResults.Html(200, AuthnRequestWriter.WritePostForm(request, pending.Handle, signingCertificate));
+            return OAuthResults.PostBindingPage(AuthnRequestWriter.WritePostForm(request, pending.Handle, signingCertificate), request.Destination);
         var url = AuthnRequestWriter.WriteRedirectUrl(request, pending.Handle, signingCertificate);
         return new NoStoreRedirect(url.OriginalString);
     }

@@ -22,9 +22,35 @@ public static class ScimDiscoveryEndpoints
 
     private static string Truncate(string path) => path.Length <= 80 ? path : path[..80] + "…";
 
-    private static Task<IResult> UnknownPathAsync(HttpContext context, ScimRequestContext scim) =>
-        Task.FromResult(ScimResults.Error(new ScimError(404, null,
-            $"There is no SCIM endpoint at /{Truncate(context.RouteString("path"))}; this service offers /Users, /Groups, /ServiceProviderConfig, /Schemas and /ResourceTypes.")));
+    private static Task<IResult> UnknownPathAsync(HttpContext context, ScimRequestContext scim)
+    {
+        var path = context.RouteString("path");
+        // A path that exists, asked with a method it does not take: 405 with Allow (RFC 9110 §15.5.6).
+        if (MethodsAt(path) is { } allowed)
+        {
+            context.Response.Headers.Allow = string.Join(", ", allowed);
+            return Task.FromResult(ScimResults.Error(ScimError.MethodNotAllowed(
+                $"/{Truncate(path)} does not take {context.Request.Method}; it takes {string.Join(", ", allowed)}.")));
+        }
+        return Task.FromResult(ScimResults.Error(new ScimError(404, null,
+            $"There is no SCIM endpoint at /{Truncate(path)}; this service offers /Users, /Groups, /ServiceProviderConfig, /Schemas and /ResourceTypes.")));
+    }
+
+    /// <summary>The methods the SCIM endpoint at <paramref name="path"/> takes, or null when there is none.</summary>
+    public static IReadOnlyList<string>? MethodsAt(string path)
+    {
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments.Length is 0 or > 2) return null;
+        var collection = segments[0].ToLowerInvariant();
+        return (collection, segments.Length) switch
+        {
+            ("users" or "groups", 1) => ["GET", "POST"],
+            ("users" or "groups", 2) => ["GET", "PUT", "PATCH", "DELETE"],
+            ("serviceproviderconfig", 1) => ["GET"],
+            ("schemas" or "resourcetypes", _) => ["GET"],
+            _ => null,
+        };
+    }
 
     private static Task<IResult> ServiceProviderConfigAsync(HttpContext context, ScimRequestContext scim) =>
         Task.FromResult(ScimResults.Json(ScimSchemas.RenderServiceProviderConfig(scim.BaseUrl, ScimUserEndpoints.MaxResults)));

@@ -70,17 +70,9 @@ public static class AuthnRequestWriter
             SamlXmlSigner.SignEnveloped(document.DocumentElement!, signingCertificate, signatureAlgorithm);
         var samlRequest = Convert.ToBase64String(Encoding.UTF8.GetBytes(document.OuterXml));
 
-        var html = new StringBuilder()
-            .Append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Signing in</title></head>")
-            .Append("<body onload=\"document.forms[0].submit()\">")
-            .Append("<form method=\"post\" action=\"").Append(WebUtility.HtmlEncode(request.Destination)).Append("\">")
-            .Append("<input type=\"hidden\" name=\"SAMLRequest\" value=\"").Append(samlRequest).Append("\"/>");
-        if (relayState is not null)
-            html.Append("<input type=\"hidden\" name=\"RelayState\" value=\"").Append(WebUtility.HtmlEncode(relayState)).Append("\"/>");
-        return html
-            .Append("<noscript><p>Continue to your identity provider to sign in.</p><button type=\"submit\">Continue</button></noscript>")
-            .Append("</form></body></html>")
-            .ToString();
+        List<KeyValuePair<string, string>> fields = [new("SAMLRequest", samlRequest)];
+        if (relayState is not null) fields.Add(new("RelayState", relayState));
+        return SamlPostBinding.Page("Signing in", request.Destination, fields, "Continue to your identity provider to sign in.");
     }
 
     /// <summary>Reverses the redirect encoding, for tests. Never for input from outside: no size limit.</summary>

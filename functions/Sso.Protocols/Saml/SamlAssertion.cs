@@ -30,6 +30,9 @@ public sealed record SamlValidationParameters
 
     /// <summary>The SP encryption certificates with private keys, for encrypted assertions.</summary>
     public IReadOnlyList<X509Certificate2> DecryptionCertificates { get; init; } = [];
+
+    /// <summary>See <see cref="SamlTrust.AllowedEncryptionAlgorithms"/>.</summary>
+    public IReadOnlyCollection<string> AllowedEncryptionAlgorithms { get; init; } = SamlAlgorithms.GcmEncryption;
 }
 
 /// <summary>

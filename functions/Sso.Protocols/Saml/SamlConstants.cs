@@ -58,4 +58,17 @@ public static class SamlAlgorithms
     public const string Aes128Gcm = "http://www.w3.org/2009/xmlenc11#aes128-gcm";
     public const string Aes256Gcm = "http://www.w3.org/2009/xmlenc11#aes256-gcm";
     public const string TripleDesCbc = "http://www.w3.org/2001/04/xmlenc#tripledes-cbc";
+
+    /// <summary>The authenticated data encryption algorithms: every connection accepts these by default.</summary>
+    public static IReadOnlyCollection<string> GcmEncryption { get; } = [Aes128Gcm, Aes256Gcm];
+
+    /// <summary>The data encryption algorithms a connection may list, by the short names the API uses.</summary>
+    public static IReadOnlyDictionary<string, string> EncryptionByShortName { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["aes128-gcm"] = Aes128Gcm, ["aes256-gcm"] = Aes256Gcm, ["aes128-cbc"] = Aes128Cbc, ["aes256-cbc"] = Aes256Cbc,
+    };
+
+    /// <summary>"aes256-gcm" for the xmlenc URI of AES-256-GCM; the URI itself when it has no short name.</summary>
+    public static string ShortName(string? algorithm) =>
+        EncryptionByShortName.FirstOrDefault(p => p.Value == algorithm).Key ?? SamlFailure.Shown(algorithm);
 }

@@ -72,17 +72,9 @@ public static class SamlLogoutWriter
             throw new ArgumentException($"RelayState is limited to {AuthnRequestWriter.MaxRelayStateBytes} bytes (bindings §3.5.3).", nameof(relayState));
         SamlXmlSigner.SignEnveloped(document.DocumentElement!, signingCertificate, SamlAlgorithms.RsaSha256);
         var message = Convert.ToBase64String(Encoding.UTF8.GetBytes(document.OuterXml));
-        var html = new StringBuilder()
-            .Append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Signing out</title></head>")
-            .Append("<body onload=\"document.forms[0].submit()\">")
-            .Append("<form method=\"post\" action=\"").Append(WebUtility.HtmlEncode(destination)).Append("\">")
-            .Append("<input type=\"hidden\" name=\"").Append(parameter).Append("\" value=\"").Append(message).Append("\"/>");
-        if (relayState is not null)
-            html.Append("<input type=\"hidden\" name=\"RelayState\" value=\"").Append(WebUtility.HtmlEncode(relayState)).Append("\"/>");
-        return html
-            .Append("<noscript><p>Continue to finish signing out.</p><button type=\"submit\">Continue</button></noscript>")
-            .Append("</form></body></html>")
-            .ToString();
+        List<KeyValuePair<string, string>> fields = [new(parameter, message)];
+        if (relayState is not null) fields.Add(new("RelayState", relayState));
+        return SamlPostBinding.Page("Signing out", destination, fields, "Continue to finish signing out.");
     }
 
     private static XmlDocument BuildRequest(LogoutRequest request)

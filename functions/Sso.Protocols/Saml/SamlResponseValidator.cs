@@ -35,6 +35,7 @@ public static class SamlResponseValidator
             IdpCertificates = parameters.IdpCertificates,
             AllowSha1 = parameters.AllowSha1,
             DecryptionCertificates = parameters.DecryptionCertificates,
+            AllowedEncryptionAlgorithms = parameters.AllowedEncryptionAlgorithms,
         });
         if (!verified.IsSuccess) return verified.Error;
         var response = verified.Value.Response;

@@ -17,6 +17,13 @@ public sealed record SamlTrust
 
     /// <summary>The SP's encryption certificates with private keys; several during a rollover.</summary>
     public IReadOnlyList<X509Certificate2> DecryptionCertificates { get; init; } = [];
+
+    /// <summary>
+    /// The data encryption algorithms an encrypted assertion may use (the connection's list;
+    /// default AES-GCM). AES-CBC, when listed, is still taken only from a signed Response, whose
+    /// signature covers the ciphertext.
+    /// </summary>
+    public IReadOnlyCollection<string> AllowedEncryptionAlgorithms { get; init; } = SamlAlgorithms.GcmEncryption;
 }
 
 /// <summary>
@@ -85,6 +92,8 @@ public static class SamlSignatureVerifier
         var withholdDetails = false;
         if (assertionChild.LocalName == "EncryptedAssertion")
         {
+            // Checked before any decryption, so nothing about the plaintext can leak.
+            if (CheckEncryptionAlgorithm(assertionChild, responseSigned, trust) is { } refused) return refused;
             // The Response signature (if any) covered the ciphertext; the plaintext is a new
             // document that goes through the same shape and ID rules before it is trusted.
             var decrypted = SamlAssertionDecryptor.Decrypt(assertionChild, trust.DecryptionCertificates);
@@ -263,7 +272,8 @@ public static class SamlSignatureVerifier
             return new SamlFailure(SamlFailureKind.SignatureInvalid, $"The {what} signature cannot be read as an XML signature.");
         }
 
-        foreach (var certificate in trust.IdpCertificates)
+        // A connection saved before the key-size rule may still hold a weak certificate: never trusted.
+        foreach (var certificate in trust.IdpCertificates.Where(c => SigningKeyStrength.WhyTooWeak(c) is null))
         {
             using AsymmetricAlgorithm? key = XmlSignatureAlgorithms.IsEcdsa(signatureMethod)
                 ? certificate.GetECDsaPublicKey()
@@ -288,6 +298,28 @@ public static class SamlSignatureVerifier
                 Actual: embedded);
         return new SamlFailure(SamlFailureKind.SignatureInvalid,
             $"The {what} signature does not verify against the connection's IdP certificate(s); the message was altered or signed with another key.");
+    }
+
+    // An attacker who relabels AES-GCM ciphertext as AES-CBC turns CBC's missing integrity into a
+    // decryption oracle for GCM too (Jager, Schinzel, Somorovsky, "One Bad Apple", ESORICS 2012).
+    // So: only the connection's algorithms, and unauthenticated CBC only under a Response signature.
+    private static SamlFailure? CheckEncryptionAlgorithm(XmlElement encryptedAssertion, bool responseSigned, SamlTrust trust)
+    {
+        var encryptedData = SecureXml.ChildElement(encryptedAssertion, SamlNamespaces.XmlEnc, "EncryptedData");
+        var method = encryptedData is null ? null : SecureXml.ChildElement(encryptedData, SamlNamespaces.XmlEnc, "EncryptionMethod");
+        var algorithm = method is null ? null : SecureXml.Attribute(method, "Algorithm");
+        if (algorithm is null || !trust.AllowedEncryptionAlgorithms.Contains(algorithm))
+            return new SamlFailure(SamlFailureKind.UnsupportedAlgorithm,
+                $"The assertion is encrypted with '{SamlFailure.Shown(algorithm)}', which this connection does not accept " +
+                $"({string.Join(", ", trust.AllowedEncryptionAlgorithms.Select(SamlAlgorithms.ShortName))}); set the IdP to AES-GCM " +
+                "or add the algorithm to the connection's 'encryptionAlgorithms'.",
+                SamlAlgorithms.Aes256Gcm, algorithm);
+        if (!SamlAlgorithms.GcmEncryption.Contains(algorithm) && !responseSigned)
+            return new SamlFailure(SamlFailureKind.WeakAlgorithm,
+                $"The assertion is encrypted with '{SamlAlgorithms.ShortName(algorithm)}' (no integrity) and the Response is not signed; " +
+                "set the IdP to AES-GCM, or to sign the whole Response.",
+                SamlAlgorithms.Aes256Gcm, algorithm);
+        return null;
     }
 
     /// <summary>

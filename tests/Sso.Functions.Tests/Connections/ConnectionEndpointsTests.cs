@@ -102,6 +102,43 @@ public class ConnectionEndpointsTests(SsoAppFixture fixture) : IClassFixture<Sso
     }
 
     [Fact]
+    public async Task Refuses_an_IdP_signing_certificate_with_a_1024_bit_RSA_key()
+    {
+        var tenantId = await TenantAsync();
+        using var rsa = System.Security.Cryptography.RSA.Create(1024);
+        using var weak = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Old IdP", rsa,
+                System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+
+        var (response, problem) = await CreateAsync(tenantId, new JsonObject
+        {
+            ["type"] = "saml", ["idpEntityId"] = "https://idp.example.com", ["idpSsoUrl"] = "https://idp.example.com/sso",
+            ["idpCertificates"] = new JsonArray(weak.ExportCertificatePem()),
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("1024 bits", problem["detail"]!.GetValue<string>());
+        Assert.Empty((await _admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{tenantId}/connections"))!["data"]!.AsArray());
+    }
+
+    [Theory]
+    [InlineData("""["des-cbc"]""", HttpStatusCode.BadRequest)]
+    [InlineData("""[]""", HttpStatusCode.BadRequest)]
+    [InlineData("""["aes256-gcm", 1]""", HttpStatusCode.BadRequest)]
+    [InlineData("""["aes256-gcm", "AES256-CBC"]""", HttpStatusCode.OK)]
+    public async Task Takes_only_known_encryption_algorithms(string list, HttpStatusCode expected)
+    {
+        var tenantId = await TenantAsync();
+        var idp = new SamlTestIdp();
+        var (_, view) = await CreateAsync(tenantId, new JsonObject { ["type"] = "saml", ["idpMetadataXml"] = idp.MetadataXml() });
+
+        var response = await _admin.PatchAsync($"/api/v1/tenants/{tenantId}/connections/{view["id"]}",
+            JsonContent.Create(new JsonObject { ["encryptionAlgorithms"] = JsonNode.Parse(list) }));
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Answers_404_for_an_unknown_tenant()
     {
         var response = await _admin.PostAsJsonAsync("/api/v1/tenants/ten_00000000000000000000000000/connections",

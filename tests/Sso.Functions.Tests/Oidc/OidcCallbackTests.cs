@@ -190,6 +190,70 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
     }
 
     [Fact]
+    public async Task Refetches_the_JWKS_when_the_IdP_rotates_seconds_after_the_last_fetch()
+    {
+        await using var op = await FakeOp.StartAsync();
+        op.DefaultEmail = Op.DefaultEmail;
+        var connectionId = (await _flow.CreateConnectionAsync(_tenantId, op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
+
+        Assert.NotEmpty(OidcTestFlow.Param((await SignInWithAsync(op, connectionId, n => op.Sign(op.Claims(n, Now)))).Headers.Location!, "code"));
+        Assert.Equal(1, op.JwksRequests);
+
+        // The IdP publishes a new key and drops the old one one second later: no minutes-long wait.
+        op.Kid = "fake-key-2";
+        fixture.App.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.NotEmpty(OidcTestFlow.Param((await SignInWithAsync(op, connectionId, n => op.Sign(op.Claims(n, Now)))).Headers.Location!, "code"));
+        Assert.Equal(2, op.JwksRequests);
+    }
+
+    [Fact]
+    public async Task A_sign_in_refused_for_a_forged_kid_does_not_use_up_the_refetch_a_rotation_needs()
+    {
+        await using var op = await FakeOp.StartAsync();
+        op.DefaultEmail = Op.DefaultEmail;
+        var connectionId = (await _flow.CreateConnectionAsync(_tenantId, op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
+        Assert.NotEmpty(OidcTestFlow.Param((await SignInWithAsync(op, connectionId, n => op.Sign(op.Claims(n, Now)))).Headers.Location!, "code"));
+
+        fixture.App.Clock.Advance(TimeSpan.FromSeconds(10));
+        using var other = RSA.Create(2048);
+        OidcTestFlow.AssertErrorRedirect(await SignInWithAsync(op, connectionId, n => op.Sign(op.Claims(n, Now), other, "forged-kid")),
+            "access_denied", "idp_response_rejected");
+        Assert.Equal(2, op.JwksRequests);
+
+        // The IdP's real rotation a second later still gets its refetch.
+        op.Kid = "fake-key-2";
+        fixture.App.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.NotEmpty(OidcTestFlow.Param((await SignInWithAsync(op, connectionId, n => op.Sign(op.Claims(n, Now)))).Headers.Location!, "code"));
+        Assert.Equal(3, op.JwksRequests);
+    }
+
+    [Fact]
+    public async Task A_stream_of_forged_kids_makes_at_most_a_few_JWKS_fetches_a_minute()
+    {
+        await using var op = await FakeOp.StartAsync();
+        op.DefaultEmail = Op.DefaultEmail;
+        var connectionId = (await _flow.CreateConnectionAsync(_tenantId, op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
+        Assert.NotEmpty(OidcTestFlow.Param((await SignInWithAsync(op, connectionId, n => op.Sign(op.Claims(n, Now)))).Headers.Location!, "code"));
+        fixture.App.Clock.Advance(TimeSpan.FromSeconds(10));
+
+        using var other = RSA.Create(2048);
+        for (var i = 0; i < 10; i++)
+            OidcTestFlow.AssertErrorRedirect(await SignInWithAsync(op, connectionId, n => op.Sign(op.Claims(n, Now), other, $"forged-{i}")),
+                "access_denied", "idp_response_rejected");
+
+        Assert.Equal(1 + Sso.Functions.Oidc.OidcProviderCache.NewKidRefetchesPerMinute, op.JwksRequests);
+    }
+
+    private async Task<HttpResponseMessage> SignInWithAsync(FakeOp op, string connectionId, Func<string, string> token)
+    {
+        var url = await _flow.StartAsync(_tenantId, connectionId, _clientId);
+        var nonce = OidcTestFlow.Param(url, "nonce");
+        op.IdToken = () => token(nonce);
+        return await _flow.CallbackAsync(
+            $"code=c-{Guid.NewGuid():N}&state={Uri.EscapeDataString(OidcTestFlow.Param(url, "state"))}&iss={Uri.EscapeDataString(op.Issuer)}");
+    }
+
+    [Fact]
     public async Task Accepts_a_state_once_only()
     {
         var (state, nonce, _) = await StartAsync();

@@ -267,6 +267,13 @@ public class SamlAuthnRequestBindingTests(SsoAppFixture fixture) : IClassFixture
         var html = await response.Content.ReadAsStringAsync();
         Assert.Contains($"action=\"{SamlTestIdp.SsoUrl}\"", html);
         Assert.Contains("name=\"SAMLRequest\"", html);
+        // A browser may run the page's one submit script and post to the IdP's origin, and nothing else.
+        var policy = string.Join(";", response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains($"form-action {new Uri(SamlTestIdp.SsoUrl).GetLeftPart(UriPartial.Authority)} 'self';", policy);
+        Assert.Contains($"script-src {Sso.Protocols.Saml.SamlPostBinding.ScriptHashSource};", policy);
+        Assert.DoesNotContain("unsafe-inline", policy);
+        Assert.Contains($"<script>{Sso.Protocols.Saml.SamlPostBinding.SubmitScript}</script>", html);
+        Assert.Contains("<button type=\"submit\">Continue</button>", html);
         var relayState = System.Text.RegularExpressions.Regex.Match(html, "name=\"RelayState\" value=\"([^\"]+)\"").Groups[1].Value;
         var samlRequest = System.Text.RegularExpressions.Regex.Match(html, "name=\"SAMLRequest\" value=\"([^\"]+)\"").Groups[1].Value;
         var request = new System.Xml.XmlDocument();

@@ -23,6 +23,26 @@ public class ScimUnknownPathTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
         await AssertScimErrorAsync(response, HttpStatusCode.NotFound, null);
     }
 
+    [Theory]
+    [InlineData("POST", "/ServiceProviderConfig", "GET")]
+    [InlineData("DELETE", "/Users", "GET, POST")]
+    [InlineData("PUT", "/Groups", "GET, POST")]
+    [InlineData("POST", "/Users/usr_123", "GET, PUT, PATCH, DELETE")]
+    [InlineData("DELETE", "/Schemas", "GET")]
+    [InlineData("PATCH", "/ResourceTypes/User", "GET")]
+    public async Task Answers_a_method_a_scim_path_does_not_take_with_a_scim_405_and_Allow(string method, string path, string allow)
+    {
+        var directory = await CreateAsync(fixture.App);
+
+        var response = await directory.Scim.SendAsync(new HttpRequestMessage(new HttpMethod(method), directory.Base + path)
+        {
+            Content = method == "DELETE" ? null : Body("{}"),
+        });
+
+        await AssertScimErrorAsync(response, HttpStatusCode.MethodNotAllowed, null);
+        Assert.Equal(allow, string.Join(", ", response.Content.Headers.Allow));
+    }
+
     [Fact]
     public async Task Still_requires_the_directory_token_on_an_unknown_path()
     {

@@ -13,8 +13,18 @@ public class SamlEncryptedAssertionTests
     public static TheoryData<TestCipher> Ciphers =>
         [TestCipher.Aes128Cbc, TestCipher.Aes256Cbc, TestCipher.Aes128Gcm, TestCipher.Aes256Gcm];
 
+    public static TheoryData<TestCipher> GcmCiphers => [TestCipher.Aes128Gcm, TestCipher.Aes256Gcm];
+
+    public static TheoryData<TestCipher> CbcCiphers => [TestCipher.Aes128Cbc, TestCipher.Aes256Cbc];
+
+    /// <summary>A connection that lists every algorithm, CBC included (its 'encryptionAlgorithms').</summary>
+    private static SamlValidationParameters AllowingCbc() => TestIdp.Parameters() with
+    {
+        AllowedEncryptionAlgorithms = [SamlAlgorithms.Aes128Gcm, SamlAlgorithms.Aes256Gcm, SamlAlgorithms.Aes128Cbc, SamlAlgorithms.Aes256Cbc],
+    };
+
     [Theory]
-    [MemberData(nameof(Ciphers))]
+    [MemberData(nameof(GcmCiphers))]
     public void Accepts_an_encrypted_assertion_that_is_signed_inside(TestCipher cipher)
     {
         var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), cipher);
@@ -32,7 +42,7 @@ public class SamlEncryptedAssertionTests
     {
         var document = TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.Response(), cipher));
 
-        var result = Validate(document);
+        var result = Validate(document, AllowingCbc());
 
         Assert.True(result.IsSuccess, $"{cipher}: {result}");
         Assert.Equal(TestIdp.Email, result.Value.NameId);
@@ -142,9 +152,45 @@ public class SamlEncryptedAssertionTests
         Assert.Equal(SamlFailureKind.DecryptionFailed, Validate(document).Error.Kind);
     }
 
-    [Fact]
-    public void Gives_one_answer_for_damaged_ciphertext_and_for_plaintext_that_does_not_parse()
+    [Theory]
+    [MemberData(nameof(CbcCiphers))]
+    public void Refuses_CBC_that_no_response_signature_covers_even_when_the_connection_lists_it(TestCipher cipher)
     {
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), cipher);
+
+        var failure = Validate(document, AllowingCbc()).Error;
+
+        Assert.Equal(SamlFailureKind.WeakAlgorithm, failure.Kind);
+        Assert.Contains("AES-GCM", failure.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(CbcCiphers))]
+    public void Refuses_CBC_under_a_signed_response_when_the_connection_does_not_list_it(TestCipher cipher)
+    {
+        var document = TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.Response(), cipher));
+
+        Assert.Equal(SamlFailureKind.UnsupportedAlgorithm, Validate(document).Error.Kind);
+    }
+
+    [Fact]
+    public void Refuses_GCM_ciphertext_relabelled_as_CBC_before_decrypting_it()
+    {
+        // The "One Bad Apple" downgrade: the attacker rewrites the EncryptionMethod of a genuine
+        // GCM assertion to CBC and watches how the padding fails, one byte at a time.
+        var genuine = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Gcm);
+        var method = (XmlElement)genuine.GetElementsByTagName("EncryptionMethod", XmlEnc)[0]!;
+        method.SetAttribute("Algorithm", SamlAlgorithms.Aes256Cbc);
+
+        Assert.Equal(SamlFailureKind.UnsupportedAlgorithm, Validate(genuine).Error.Kind);
+        Assert.Equal(SamlFailureKind.WeakAlgorithm, Validate(genuine, AllowingCbc()).Error.Kind);
+    }
+
+    [Fact]
+    public void Gives_one_answer_for_every_unauthenticated_CBC_response_whatever_its_plaintext()
+    {
+        // Damaged ciphertext, plaintext that does not parse, plaintext that parses but was altered,
+        // an unsigned assertion: refused alike before decryption, so nothing leaks about the plaintext.
         var damaged = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc);
         var values = damaged.GetElementsByTagName("CipherValue", XmlEnc);
         var data = (XmlElement)values[values.Count - 1]!;
@@ -152,28 +198,16 @@ public class SamlEncryptedAssertionTests
         bytes[^1] ^= 0xFF;
         data.InnerText = Convert.ToBase64String(bytes);
         var garbage = TestIdp.EncryptAssertion(TestIdp.Response(), TestCipher.Aes256Cbc, plaintextXml: "<saml:Assertion <<");
-
-        var first = Validate(damaged).Error;
-        var second = Validate(garbage).Error;
-
-        Assert.Equal(SamlFailureKind.DecryptionFailed, first.Kind);
-        Assert.Equal(first, second);
-    }
-
-    [Fact]
-    public void Withholds_why_an_unsigned_response_with_a_CBC_assertion_failed_after_decryption()
-    {
-        // Parsed-but-wrong must look exactly like did-not-parse, or CBC leaks the plaintext.
         var signed = TestIdp.SignAssertion(TestIdp.Response());
         var altered = TestIdp.AssertionElement(signed).OuterXml.Replace(TestIdp.Email, "mallory@evil.test");
         var parsedButWrong = TestIdp.EncryptAssertion(signed, TestCipher.Aes256Cbc, plaintextXml: altered);
-        var unsigned = TestIdp.EncryptAssertion(TestIdp.Response(), TestCipher.Aes128Cbc);
-        var garbage = TestIdp.EncryptAssertion(TestIdp.Response(), TestCipher.Aes256Cbc, plaintextXml: "<saml:Assertion <<");
+        var unsigned = TestIdp.EncryptAssertion(TestIdp.Response(), TestCipher.Aes256Cbc);
 
-        var expected = Validate(garbage).Error;
-        Assert.Equal(SamlFailureKind.DecryptionFailed, expected.Kind);
-        Assert.Equal(expected, Validate(parsedButWrong).Error);
-        Assert.Equal(expected, Validate(unsigned).Error);
+        var expected = Validate(garbage, AllowingCbc()).Error;
+        Assert.Equal(SamlFailureKind.WeakAlgorithm, expected.Kind);
+        Assert.Equal(expected, Validate(damaged, AllowingCbc()).Error);
+        Assert.Equal(expected, Validate(parsedButWrong, AllowingCbc()).Error);
+        Assert.Equal(expected, Validate(unsigned, AllowingCbc()).Error);
     }
 
     [Fact]
@@ -185,13 +219,14 @@ public class SamlEncryptedAssertionTests
         Assert.Equal(SamlFailureKind.SignatureInvalid,
             Validate(TestIdp.EncryptAssertion(TestIdp.Reparse(signed), TestCipher.Aes256Gcm, plaintextXml: altered)).Error.Kind);
         Assert.Equal(SamlFailureKind.SignatureInvalid,
-            Validate(TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.Reparse(signed), TestCipher.Aes256Cbc, plaintextXml: altered))).Error.Kind);
+            Validate(TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.Reparse(signed), TestCipher.Aes256Cbc, plaintextXml: altered)),
+                AllowingCbc()).Error.Kind);
     }
 
     [Fact]
     public void Rejects_a_CipherReference_instead_of_fetching_it()
     {
-        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc);
+        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Gcm);
         var values = document.GetElementsByTagName("CipherData", XmlEnc);
         var cipherData = (XmlElement)values[values.Count - 1]!;
         cipherData.InnerXml = $"<xenc:CipherReference xmlns:xenc=\"{XmlEnc}\" URI=\"http://169.254.169.254/latest/meta-data\"/>";

@@ -231,4 +231,63 @@ public class ScimPatchEngineTests
         var members = (result["members"] as JsonArray)?.Select(m => m!["value"]!.GetValue<string>()).ToArray() ?? [];
         Assert.True(expected.SequenceEqual(members), $"{name}: [{string.Join(", ", members)}]");
     }
+
+    [Theory]
+    [InlineData("Replace")]
+    [InlineData("Add")]
+    [InlineData("replace")]
+    public void Applies_an_operation_whose_path_is_the_enterprise_extension_urn_to_that_extension(string op)
+    {
+        var patched = Applied(EntraUser(), $$$"""[{"op":"{{{op}}}","path":"{{{Enterprise}}}","value":{"department":"Research","employeeNumber":"42"}}]""");
+
+        Assert.Equal("\"Research\"", At(patched, Enterprise + "/department"));
+        Assert.Equal("\"42\"", At(patched, Enterprise + "/employeeNumber"));
+        var schemas = patched["schemas"]!.AsArray().Select(s => s!.GetValue<string>()).ToList();
+        Assert.Equal(["urn:ietf:params:scim:schemas:core:2.0:User", Enterprise], schemas);
+        Assert.DoesNotContain(patched, p => p.Key == "urn:ietf:params:scim:schemas:extension:enterprise:2.0");
+    }
+
+    [Fact]
+    public void Adds_the_enterprise_extension_and_declares_it_when_the_user_had_none()
+    {
+        var user = EntraUser();
+        user.Remove(Enterprise);
+        user["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:User");
+
+        var patched = Applied(user, $$$"""[{"op":"Add","path":"{{{Enterprise}}}","value":{"costCenter":"4130"}}]""");
+
+        Assert.Equal("\"4130\"", At(patched, Enterprise + "/costCenter"));
+        Assert.Contains(patched["schemas"]!.AsArray(), s => s!.GetValue<string>() == Enterprise);
+        Assert.Equal(2, patched["schemas"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void Removes_the_whole_extension_when_the_path_is_its_urn()
+    {
+        var patched = Applied(EntraUser(), $$"""[{"op":"Remove","path":"{{Enterprise}}"}]""");
+
+        Assert.Null(patched[Enterprise]);
+        Assert.DoesNotContain(patched["schemas"]!.AsArray(), s => s!.GetValue<string>() == Enterprise);
+    }
+
+    [Theory]
+    [InlineData("""[{"op":"Replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User","value":"Research"}]""", "invalidValue")]
+    [InlineData("""[{"op":"Replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User","value":{"nope":"x"}}]""", "invalidPath")]
+    [InlineData("""[{"op":"Remove","path":"urn:ietf:params:scim:schemas:core:2.0:User"}]""", "invalidPath")]
+    public void Refuses_a_whole_schema_operation_it_cannot_apply(string operations, string scimType)
+    {
+        var result = ScimPatchEngine.Apply(EntraUser(), Patch(operations));
+
+        Assert.False(result.IsSuccess);
+        Assert.Equal(scimType, result.Error.ScimType);
+    }
+
+    [Fact]
+    public void Applies_a_replace_whose_path_is_the_core_schema_urn_to_core_attributes()
+    {
+        var patched = Applied(EntraUser(), """[{"op":"Replace","path":"urn:ietf:params:scim:schemas:core:2.0:User","value":{"displayName":"Babs"}}]""");
+
+        Assert.Equal("\"Babs\"", At(patched, "displayName"));
+        Assert.DoesNotContain(patched, p => p.Key.StartsWith("urn:ietf:params:scim:schemas:core:2.0", StringComparison.Ordinal));
+    }
 }

@@ -11,12 +11,14 @@
 //   IDP_ENCRYPTION    a data encryption algorithm URI: encrypt the signed assertion to the SP's
 //                     encryption certificate from its metadata (RSA-OAEP key transport)
 //   IDP_WANT_AUTHN_REQUESTS_SIGNED=1  refuse AuthnRequests without a valid redirect signature
+//   IDP_BINDINGS=post  the metadata lists only HTTP-POST for SSO and SLO (as some IdPs publish)
 //
 // Routes:
 //   GET  /metadata   the IdP's metadata (entity ID = this URL)
 //   PUT  /sp         register an SP by its metadata XML (body); answers 204
 //   GET  /sso        SAMLRequest + RelayState (HTTP-Redirect) -> 200 auto-submitting form
 //                    that POSTs SAMLResponse + RelayState to the SP's ACS (HTTP-POST)
+//   POST /sso        the same for an AuthnRequest sent over HTTP-POST (form SAMLRequest)
 //   GET  /initiate   ?sp=<SP entity ID>: an IdP-initiated (unsolicited) Response, same form
 //   GET  /slo        Single Logout, HTTP-Redirect: our SP's signed LogoutRequest (samlify checks
 //                    the query signature against the SP metadata certificate) -> 302 to the SP's
@@ -68,6 +70,7 @@ const loginResponseTemplate =
   '</saml:AttributeStatement>' +
   '</saml:Assertion></samlp:Response>';
 
+const postOnly = process.env.IDP_BINDINGS === 'post';
 const serviceProviders = new Map(); // SP entity ID -> samlify ServiceProvider
 const sessionIndexes = new Map(); // SP entity ID -> SessionIndex values issued, in order
 const pendingLogouts = new Set(); // IDs of LogoutRequests this IdP sent
@@ -93,11 +96,15 @@ server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', () => {
     dataEncryptionAlgorithm: process.env.IDP_ENCRYPTION || undefined,
     keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
     nameIDFormat: ['urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'],
-    singleSignOnService: [{ Binding: namespace.binding.redirect, Location: `${base}/sso` }],
-    singleLogoutService: [
-      { Binding: namespace.binding.redirect, Location: `${base}/slo` },
-      { Binding: namespace.binding.post, Location: `${base}/slo` },
-    ],
+    singleSignOnService: postOnly
+      ? [{ Binding: namespace.binding.post, Location: `${base}/sso` }]
+      : [{ Binding: namespace.binding.redirect, Location: `${base}/sso` }],
+    singleLogoutService: postOnly
+      ? [{ Binding: namespace.binding.post, Location: `${base}/slo` }]
+      : [
+        { Binding: namespace.binding.redirect, Location: `${base}/slo` },
+        { Binding: namespace.binding.post, Location: `${base}/slo` },
+      ],
     // Only signed logout messages are accepted, and the SP is told to expect ours signed.
     wantLogoutRequestSigned: true,
     wantLogoutResponseSigned: true,
@@ -132,6 +139,18 @@ async function handle(req, res) {
       customTagReplacement: (template) => ({ context: fillTemplate(template, sp, requestInfo) }),
     });
     return send(res, 200, 'text/html; charset=utf-8', autoSubmitForm(entityEndpoint, context, query.RelayState));
+  }
+  if (req.method === 'POST' && url.pathname === '/sso') {
+    const fields = Object.fromEntries(new URLSearchParams(await readBody(req)));
+    if (!fields.SAMLRequest) return send(res, 400, 'text/plain', 'SAMLRequest is missing');
+    const sp = serviceProviders.get(messageIssuer(fields.SAMLRequest, 'post'));
+    if (!sp) return send(res, 400, 'text/plain', 'the AuthnRequest comes from an SP this IdP does not know');
+    const requestInfo = await idp.parseLoginRequest(sp, 'post', { body: fields });
+    const { context, entityEndpoint } = await idp.createLoginResponse(sp, requestInfo, 'post', user, {
+      relayState: fields.RelayState,
+      customTagReplacement: (template) => ({ context: fillTemplate(template, sp, requestInfo) }),
+    });
+    return send(res, 200, 'text/html; charset=utf-8', autoSubmitForm(entityEndpoint, context, fields.RelayState));
   }
   if (req.method === 'GET' && url.pathname === '/initiate') {
     const sp = serviceProviders.get(url.searchParams.get('sp') || '');

@@ -24,8 +24,8 @@ public static class ScimPatchEngine
         var working = resource.DeepClone().AsObject();
         foreach (var operation in patch.Operations)
         {
-            var error = operation.Path is null
-                ? ApplyPathless(working, operation, type)
+            var error = operation.Path is null ? ApplyPathless(working, operation, type)
+                : SchemaNamedBy(operation.Path, working, type) is { } schemaId ? ApplyToSchema(working, operation, schemaId, type)
                 : ApplyAt(working, operation.Type, operation.Path, operation.Value, type, pathless: false);
             if (error is not null) return error;
         }
@@ -56,6 +56,39 @@ public static class ScimPatchEngine
                 return failed;
         }
         return null;
+    }
+
+    // A path that is a whole schema's URN ("urn:…:enterprise:2.0:User") rather than an attribute:
+    // the parser reads it as attribute "User" of schema "urn:…:enterprise:2.0", which names nothing.
+    private static string? SchemaNamedBy(ScimPatchPath path, JsonObject working, ScimResourceType type)
+    {
+        if (path is not { ValueFilter: null, ValueSubAttribute: null, Attribute: { SchemaUrn: { } urn, SubAttributeName: null } attribute })
+            return null;
+        var candidate = urn + ":" + attribute.AttributeName;
+        if (string.Equals(candidate, type.Core.Id, StringComparison.OrdinalIgnoreCase)) return type.Core.Id;
+        if (type.FindExtension(candidate) is { } extension) return extension.Id;
+        return ScimJson.Get(working, "schemas") is JsonArray schemas
+               && schemas.Any(s => s is JsonValue v && v.GetValueKind() == JsonValueKind.String
+                                   && string.Equals(v.GetValue<string>(), candidate, StringComparison.OrdinalIgnoreCase))
+            ? candidate
+            : null;
+    }
+
+    // RFC 7644 §3.5.2.1/§3.5.2.3: add or replace with a schema's URN as the path takes an object of
+    // that schema's attributes, exactly like a path-less value keyed by the URN; remove drops the
+    // extension with its declaration.
+    private static ScimError? ApplyToSchema(JsonObject working, ScimPatchOperation operation, string schemaId, ScimResourceType type)
+    {
+        var isCore = string.Equals(schemaId, type.Core.Id, StringComparison.OrdinalIgnoreCase);
+        if (operation.Type == ScimPatchOperationType.Remove)
+        {
+            if (isCore) return ScimError.InvalidPath($"The core schema '{schemaId}' cannot be removed.");
+            if (ScimJson.FindKey(working, schemaId) is { } key) working[key] = new JsonObject();
+            return null;
+        }
+        if (operation.Value is not JsonObject value)
+            return ScimError.InvalidValue($"The path '{schemaId}' names a whole schema, so the value must be an object of its attributes.");
+        return ApplyPathless(working, operation with { Path = null, Value = new JsonObject { [schemaId] = value.DeepClone() } }, type);
     }
 
     // A key that is a schema URN holding an object of that schema's attributes, as opposed to a
