@@ -1,6 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
-using Sso.Functions.Events;
+using Sso.Functions.Outbox;
 using Sso.Functions.Hosting;
 using Sso.Functions.Saml;
 using Sso.Functions.Storage;

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
-using Sso.Functions.Events;
+using Sso.Functions.Outbox;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.DirectorySync;

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Sso.Functions.Connections;
-using Sso.Functions.Events;
+using Sso.Functions.Outbox;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.OAuth;

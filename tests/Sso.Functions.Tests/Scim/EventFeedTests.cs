@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Sso.Functions.Events;
+using Sso.Functions.Outbox;
 using Sso.Functions.Storage;
 using Sso.Testing;
 using static Sso.Functions.Tests.Scim.ScimTestDirectory;
@@ -89,11 +89,11 @@ public class EventFeedTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture
         await table.AddEntityAsync(stranded.ToOutboxEntity(a.DirectoryId));
         App.Clock.Advance(TimeSpan.FromMinutes(2));
 
-        var republished = await OutboxSweep.SweepAsync(storage, App.Get<EventFeedStore>(), App.Clock.GetUtcNow() - TimeSpan.FromSeconds(30), default);
+        var republished = await App.Get<OutboxSweep>().SweepAsync(App.Clock.GetUtcNow() - TimeSpan.FromSeconds(30), default);
 
         Assert.True(republished >= 1);
         Assert.Contains(await a.EventsAsync(App), e => e["id"]!.GetValue<string>() == stranded.Id);
-        Assert.Equal(0, await OutboxSweep.SweepAsync(storage, App.Get<EventFeedStore>(), App.Clock.GetUtcNow(), default));
+        Assert.Equal(0, await App.Get<OutboxSweep>().SweepAsync(App.Clock.GetUtcNow(), default));
     }
 
     [Theory]

@@ -3,7 +3,7 @@ using Sso.Functions.DirectorySync;
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
 
-namespace Sso.Functions.Events;
+namespace Sso.Functions.Outbox;
 
 /// <summary><c>GET /api/v1/events?after=&amp;limit=&amp;tenantId=</c>: the ordered feed of every tenant's events.</summary>
 public static class EventEndpoints

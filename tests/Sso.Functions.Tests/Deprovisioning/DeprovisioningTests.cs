@@ -4,7 +4,8 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Sso.Functions.Connections;
 using Sso.Functions.DirectorySync;
-using Sso.Functions.Events;
+using Sso.Functions.Deprovisioning;
+using Sso.Functions.Outbox;
 using Sso.Functions.Hosting;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
@@ -13,7 +14,7 @@ using Sso.Functions.Tests.Scim;
 using Sso.Protocols.Webhooks;
 using Sso.Testing;
 
-namespace Sso.Functions.Tests.Events;
+namespace Sso.Functions.Tests.Deprovisioning;
 
 public class DeprovisioningFixture : SsoAppFixture
 {
@@ -189,7 +190,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
         await App.DrainQueuesAsync();
         Assert.Empty(WebhooksOfType("dsync.user.deprovisioned"));
 
-        var published = await OutboxSweep.SweepAsync(App.Get<TableStorage>(), App.Get<EventFeedStore>(), App.Clock.GetUtcNow(), default);
+        var published = await App.Get<OutboxSweep>().SweepAsync(App.Clock.GetUtcNow(), default);
         await App.DrainQueuesAsync();
 
         Assert.True(published >= 1);

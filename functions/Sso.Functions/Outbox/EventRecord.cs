@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Sso.Functions.Storage;
 
-namespace Sso.Functions.Events;
+namespace Sso.Functions.Outbox;
 
 /// <summary>
 /// An event of the public feed (<c>GET /api/v1/events</c>). Its id sorts by time: the clock's ticks,

@@ -2,7 +2,7 @@ using Azure;
 using Azure.Data.Tables;
 using Sso.Functions.Storage;
 
-namespace Sso.Functions.Events;
+namespace Sso.Functions.Outbox;
 
 /// <summary>
 /// The global, ordered event feed.

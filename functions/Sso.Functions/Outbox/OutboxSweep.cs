@@ -2,31 +2,29 @@ using Azure.Data.Tables;
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
 
-namespace Sso.Functions.Events;
+namespace Sso.Functions.Outbox;
+
+/// <summary>A table whose partitions hold outbox rows (<c>event|</c>); each feature that commits events registers its own.</summary>
+public sealed record OutboxTable(string Name);
 
 /// <summary>
 /// Republishes outbox rows that a crash between commit and publish left behind (see
 /// <see cref="EventFeedStore"/>). Publishing is idempotent, so racing a live writer is harmless.
 /// </summary>
-public static partial class OutboxSweep
+public sealed partial class OutboxSweep(TableStorage storage, EventFeedStore feed, IEnumerable<OutboxTable> tables, ILogger<OutboxSweep> logger)
 {
-    /// <summary>Tables whose partitions hold outbox rows.</summary>
-    public static readonly IReadOnlyList<string> OutboxTables = ["directory", "authorizationcodes", "connections", MassDeprovisionGuard.TableName];
-
     public static TimerFunction Function { get; } = new("EventOutboxSweep", "0 * * * * *", RunAsync);
 
     private static async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        var published = await SweepAsync(services.GetRequiredService<TableStorage>(), services.GetRequiredService<EventFeedStore>(),
-            services.GetRequiredService<TimeProvider>().GetUtcNow() - TimeSpan.FromSeconds(30), cancellationToken);
-        if (published > 0) LogRepublished(services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Events"), published);
+        await services.GetRequiredService<OutboxSweep>()
+            .SweepAsync(services.GetRequiredService<TimeProvider>().GetUtcNow() - TimeSpan.FromSeconds(30), cancellationToken);
     }
 
-    public static async Task<int> SweepAsync(TableStorage storage, EventFeedStore feed, DateTimeOffset olderThan,
-        CancellationToken cancellationToken)
+    public async Task<int> SweepAsync(DateTimeOffset olderThan, CancellationToken cancellationToken)
     {
         var published = 0;
-        foreach (var name in OutboxTables)
+        foreach (var name in tables.Select(t => t.Name).Distinct())
         {
             var table = await storage.GetTableAsync(name, cancellationToken);
             var pending = new List<(string Partition, EventRecord Event)>();
@@ -42,6 +40,7 @@ public static partial class OutboxSweep
                 published += partition.Count();
             }
         }
+        if (published > 0) LogRepublished(logger, published);
         return published;
     }
 

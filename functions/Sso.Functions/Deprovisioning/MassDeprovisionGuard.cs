@@ -8,7 +8,9 @@ using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Tenants;
 
-namespace Sso.Functions.Events;
+using Sso.Functions.Outbox;
+
+namespace Sso.Functions.Deprovisioning;
 
 /// <summary>
 /// The mass-deprovisioning guard (what happens when someone deletes the app in Okta).

@@ -1,0 +1,13 @@
+namespace Sso.Functions.Outbox;
+
+public static class OutboxServiceRegistration
+{
+    /// <summary>The outbox, feed and event queue; each feature adds an <see cref="OutboxTable"/> for the table its outbox rows live in.</summary>
+    public static IServiceCollection AddOutbox(this IServiceCollection services)
+    {
+        services.AddSingleton<EventFeedStore>();
+        services.AddSingleton<EventDispatcher>();
+        services.AddSingleton<OutboxSweep>();
+        return services;
+    }
+}
