@@ -91,8 +91,6 @@ public sealed class ConnectionStore(TableStorage storage)
         }
     }
 
-    public Task<TableClient> OutboxTableAsync(CancellationToken cancellationToken) => TableAsync(cancellationToken);
-
     public async Task<SaveOutcome> CreateAsync(Connection connection, CancellationToken cancellationToken)
     {
         // Order: the index row first, then the connection row. A crash in between leaves an

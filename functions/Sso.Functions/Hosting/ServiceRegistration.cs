@@ -73,7 +73,7 @@ public static class ServiceRegistration
         services.AddSingleton<DnsTxtResolver>();
         services.AddSingleton<ClientStore>();
         services.AddSingleton<DirectoryStore>();
-        services.AddOutbox();
+        services.AddOutbox(configuration);
         services.AddSingleton(new OutboxTable(DirectoryStore.TableName));
         services.AddSingleton(new OutboxTable(AuthorizationCodeStore.TableName));
         services.AddSingleton(new OutboxTable(Connections.ConnectionStore.TableName));

@@ -8,19 +8,26 @@ namespace Sso.Functions.Outbox;
 public sealed record OutboxTable(string Name);
 
 /// <summary>
-/// Republishes outbox rows that a crash between commit and publish left behind (see
-/// <see cref="EventFeedStore"/>). Publishing is idempotent, so racing a live writer is harmless.
+/// Republishes outbox rows older than <see cref="OutboxOptions.SweepAfter"/>: what a crash with
+/// events still in the publisher's memory, or a failed publish, left behind. It goes through the
+/// publisher's own steps (<see cref="OutboxPublisher.PublishAsync"/>), which are idempotent, so
+/// racing the live publisher is harmless: the feed keeps each event once per partition, and a
+/// republished event enters the feed after every cursor that was handed out before it.
 /// </summary>
-public sealed partial class OutboxSweep(TableStorage storage, EventFeedStore feed, IEnumerable<OutboxTable> tables, ILogger<OutboxSweep> logger)
+public sealed partial class OutboxSweep(
+    TableStorage storage, OutboxPublisher publisher, IEnumerable<OutboxTable> tables, OutboxOptions options, ILogger<OutboxSweep> logger)
 {
     public static TimerFunction Function { get; } = new("EventOutboxSweep", "0 * * * * *", RunAsync);
 
     private static async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        await services.GetRequiredService<OutboxSweep>()
-            .SweepAsync(services.GetRequiredService<TimeProvider>().GetUtcNow() - TimeSpan.FromSeconds(30), cancellationToken);
+        var sweep = services.GetRequiredService<OutboxSweep>();
+        await sweep.SweepAsync(services.GetRequiredService<TimeProvider>().GetUtcNow() - sweep.SweepAfter, cancellationToken);
     }
 
+    public TimeSpan SweepAfter => options.SweepAfter;
+
+    /// <summary>Republishes every outbox row whose event occurred at or before <paramref name="olderThan"/>; returns how many.</summary>
     public async Task<int> SweepAsync(DateTimeOffset olderThan, CancellationToken cancellationToken)
     {
         var published = 0;
@@ -34,10 +41,11 @@ public sealed partial class OutboxSweep(TableStorage storage, EventFeedStore fee
                 var record = EventRecord.FromEntity(row);
                 if (record.OccurredAt <= olderThan) pending.Add((row.PartitionKey, record));
             }
-            foreach (var partition in pending.GroupBy(p => p.Partition))
+            foreach (var chunk in pending.Chunk(options.MaxBatchSize))
             {
-                await feed.PublishAsync(table, partition.Key, partition.Select(p => p.Event).ToList(), cancellationToken);
-                published += partition.Count();
+                await publisher.PublishAsync(chunk.GroupBy(p => p.Partition)
+                    .Select(p => new CommittedEvents(name, p.Key, p.Select(e => e.Event).ToList())).ToList(), cancellationToken);
+                published += chunk.Length;
             }
         }
         if (published > 0) LogRepublished(logger, published);

@@ -53,6 +53,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
 
     private async Task<List<JsonObject>> FeedAsync(string tenantId)
     {
+        await App.FlushAsync();
         App.Clock.Advance(EventFeedStore.SettleTime + TimeSpan.FromSeconds(1));
         var admin = App.CreateAdminClient();
         var feed = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={tenantId}&limit=1000");
@@ -156,6 +157,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
 
         Assert.True(await app.Get<AccessTokenStore>().IsRevokedAsync(signedIn, app.Clock.GetUtcNow().AddSeconds(-1), default));
         // The membership task did not wait for the failing one, and ran once.
+        await app.FlushAsync();
         app.Clock.Advance(TimeSpan.FromSeconds(5));
         var feed = await app.CreateAdminClient().GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={directory.TenantId}&limit=1000");
         Assert.Equal(3, feed!["data"]!.AsArray().Count(e => e!["type"]!.GetValue<string>() == "dsync.group.user_removed"));
