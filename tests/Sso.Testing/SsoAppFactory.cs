@@ -70,11 +70,13 @@ public class SsoAppFactory : WebApplicationFactory<Program>
 
     /// <summary>
     /// Waits until what the app handed to its background writers is stored: committed events in
-    /// the feed and on the queue (<see cref="Sso.Functions.Outbox.OutboxPublisher"/>). Call it before reading the feed.
+    /// the feed and on the queue (<see cref="Sso.Functions.Outbox.OutboxPublisher"/>), audit rows
+    /// (<see cref="Sso.Functions.Audit.AuditWriter"/>). Call it before reading the feed or the trail.
     /// </summary>
     public async Task FlushAsync()
     {
         await Get<Sso.Functions.Outbox.OutboxPublisher>().FlushAsync(default);
+        await Get<Sso.Functions.Audit.AuditWriter>().FlushAsync(default);
     }
 
     protected override void Dispose(bool disposing)
