@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using Sso.Functions.DirectorySync;
 using Sso.Functions.Outbox;
 using Sso.Functions.Storage;
@@ -66,6 +67,28 @@ public class EventFeedRecoveryTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         Assert.Equal(stranded.Select(e => e.Id).Order(), globalFeed.Order());
         // And the outbox is empty: nothing left for the next sweep.
         Assert.Equal(0, await App.Get<OutboxSweep>().SweepAsync(App.Clock.GetUtcNow(), default));
+    }
+
+    [Fact]
+    public async Task A_committed_write_is_answered_as_a_success_when_publishing_fails_and_the_sweep_recovers_it()
+    {
+        var a = await CreateAsync(App);
+        // The tenant's feed partition cannot be appended to: its counter row is not a number.
+        var feed = await App.Get<TableStorage>().GetTableAsync(EventFeedStore.TableName, default);
+        await feed.UpsertEntityAsync(new TableEntity(a.TenantId, "counter") { ["Last"] = "not a number" });
+
+        var user = await a.CreateUserAsync($"committed.{Guid.NewGuid():N}@a.test");   // 201
+        var userId = user["id"]!.GetValue<string>();
+        bool IsCreated(JsonObject e) => e["type"]!.GetValue<string>() == "dsync.user.created" && e["data"]?["id"]?.GetValue<string>() == userId;
+
+        Assert.DoesNotContain(await a.EventsAsync(App), IsCreated);
+        await feed.DeleteEntityAsync(a.TenantId, "counter");
+        App.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(await App.Get<OutboxSweep>().SweepAsync(App.Clock.GetUtcNow() - TimeSpan.FromSeconds(30), default) >= 1);
+
+        Assert.Single(await a.EventsAsync(App), IsCreated);
+        // Its shard took the event on the first attempt; the republish did not copy it twice.
+        Assert.Single((await EventFeedTests.ReadToEndAsync(App, a.Admin, "")).Events, IsCreated);
     }
 
     private async Task<EventRecord> StrandAsync(ScimTestDirectory directory, DateTimeOffset occurredAt)
