@@ -1,5 +1,5 @@
+using System.Text;
 using System.Text.Json.Nodes;
-using Sso.Functions.DirectorySync;
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
 
@@ -39,11 +39,11 @@ public static class EventEndpoints
 
         var feed = context.RequestServices.GetRequiredService<EventFeedStore>();
         var (events, next) = await feed.ReadAsync(tenantId, cursor, limit, context.RequestAborted);
-        return DirectoryEndpoints.Json(new JsonObject
+        return Results.Text(new JsonObject
         {
             ["data"] = new JsonArray(events.Select(e => (JsonNode)e.ToJson()).ToArray()),
             // With no new events the caller keeps its cursor.
             ["nextCursor"] = events.Count > 0 ? next.Encode(tenantId) : after,
-        });
+        }.ToJsonString(), "application/json", Encoding.UTF8);
     }
 }
