@@ -68,6 +68,17 @@ public class SsoAppFactory : WebApplicationFactory<Program>
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
+    /// <summary>
+    /// Waits until what the app handed to its background writers is stored: committed events in
+    /// the feed and on the queue (<see cref="Sso.Functions.Outbox.OutboxPublisher"/>), audit rows
+    /// (<see cref="Sso.Functions.Audit.AuditWriter"/>). Call it before reading the feed or the trail.
+    /// </summary>
+    public async Task FlushAsync()
+    {
+        await Get<Sso.Functions.Outbox.OutboxPublisher>().FlushAsync(default);
+        await Get<Sso.Functions.Audit.AuditWriter>().FlushAsync(default);
+    }
+
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);

@@ -7,20 +7,18 @@ using Sso.Functions.Storage;
 namespace Sso.Functions.Audit;
 
 /// <summary>
-/// What the features call to record an audit row. A failed write is logged (type, tenant and the
-/// failure's kind; never the row) and swallowed: the audit trail never fails the request it describes.
-/// Writes have their own short deadline instead of the request's token, so a caller that hangs up
-/// right after its answer still leaves its row.
+/// What the features call to record an audit row. The row is handed to <see cref="AuditWriter"/>,
+/// which writes it after the answer, batched; a failed write is logged (type, tenant and the
+/// failure's kind; never the row) and swallowed: the audit trail never fails or delays the request
+/// it describes, and a caller that hangs up right after its answer still leaves its row.
 /// </summary>
-public sealed partial class AuditLog(AuditStore store, TimeProvider clock, ILogger<AuditLog> logger)
+public sealed class AuditLog(AuditWriter writer, TimeProvider clock)
 {
     /// <summary>The asserted email's domain, set by the sign-in as soon as it knows the identity.</summary>
     public const string EmailDomainItem = "AuditEmailDomain";
 
     /// <summary>The id (never the value) of the SCIM token that authenticated the request.</summary>
     public const string ScimTokenIdItem = "AuditScimTokenId";
-
-    private static readonly TimeSpan WriteDeadline = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// A management change by <paramref name="actor"/> (an admin key, or a setup link of the portal).
@@ -73,22 +71,11 @@ public sealed partial class AuditLog(AuditStore store, TimeProvider clock, ILogg
         return segments.Length > 3 ? segments[3] : "";
     }
 
-    private async Task WriteAsync(string type, string partition, AuditActor actor, string action, AuditTarget? target,
+    private Task WriteAsync(string type, string partition, AuditActor actor, string action, AuditTarget? target,
         string result, string? reason, JsonObject details)
     {
         var now = clock.GetUtcNow();
-        var record = new AuditRecord(AuditRecord.NewId(now), type, partition, now, actor, action, target, result, reason, details);
-        try
-        {
-            using var deadline = new CancellationTokenSource(WriteDeadline);
-            await store.AppendAsync(record, deadline.Token);
-        }
-        catch (Exception e)
-        {
-            LogWriteFailed(logger, type, partition, e.GetType().Name, (e as Azure.RequestFailedException)?.Status ?? 0);
-        }
+        writer.Post(new AuditRecord(AuditRecord.NewId(now), type, partition, now, actor, action, target, result, reason, details));
+        return Task.CompletedTask;
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Audit row not written: {AuditType} (tenant {TenantId}) failed with {FailureKind} {Status}")]
-    private static partial void LogWriteFailed(ILogger logger, string auditType, string tenantId, string failureKind, int status);
 }

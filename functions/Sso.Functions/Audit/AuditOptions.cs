@@ -4,10 +4,13 @@ namespace Sso.Functions.Audit;
 
 /// <summary>
 /// <c>Audit:RetentionDays</c> (default 90; a tenant's <c>auditRetentionDays</c> setting overrides it)
-/// and <c>Audit:TableName</c> (default "audit").
+/// <c>Audit:TableName</c> (default "audit") and <c>Audit:BatchWindowMilliseconds</c> (default 10:
+/// how long <see cref="AuditWriter"/> collects rows before writing them).
 /// </summary>
 public sealed record AuditOptions(int RetentionDays, string TableName)
 {
+    public TimeSpan BatchWindow { get; init; } = TimeSpan.FromMilliseconds(10);
+
     public const int DefaultRetentionDays = 90;
     public const int MaxRetentionDays = 3650;
 
@@ -19,6 +22,13 @@ public sealed record AuditOptions(int RetentionDays, string TableName)
         if (configuration["Audit:RetentionDays"] is { Length: > 0 } raw
             && (!int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out days) || days < 1 || days > MaxRetentionDays))
             throw new InvalidOperationException($"Audit:RetentionDays must be a whole number of days from 1 to {MaxRetentionDays}.");
-        return new AuditOptions(days, configuration["Audit:TableName"] is { Length: > 0 } name ? name : "audit");
+        var window = 10;
+        if (configuration["Audit:BatchWindowMilliseconds"] is { Length: > 0 } rawWindow
+            && (!int.TryParse(rawWindow, NumberStyles.Integer, CultureInfo.InvariantCulture, out window) || window < 0 || window > 60_000))
+            throw new InvalidOperationException("Audit:BatchWindowMilliseconds must be a whole number of milliseconds from 0 to 60000.");
+        return new AuditOptions(days, configuration["Audit:TableName"] is { Length: > 0 } name ? name : "audit")
+        {
+            BatchWindow = TimeSpan.FromMilliseconds(window),
+        };
     }
 }

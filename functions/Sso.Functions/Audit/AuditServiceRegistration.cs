@@ -6,6 +6,8 @@ public static class AuditServiceRegistration
     {
         services.AddSingleton(AuditOptions.From(configuration));
         services.AddSingleton<AuditStore>();
+        services.AddSingleton<AuditWriter>();
+        services.AddHostedService(provider => provider.GetRequiredService<AuditWriter>());
         services.AddSingleton<AuditLog>();
         return services;
     }

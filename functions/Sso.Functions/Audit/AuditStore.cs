@@ -16,10 +16,24 @@ public sealed class AuditStore(TableStorage storage, AuditOptions options)
 
     private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(options.TableName, cancellationToken);
 
-    public async Task AppendAsync(AuditRecord record, CancellationToken cancellationToken)
+    /// <summary>Adds rows of one partition (at most 100) in one transaction; a single row already there counts as written.</summary>
+    public async Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
-        await table.AddEntityAsync(record.ToEntity(), cancellationToken);
+        if (records.Count == 1)
+        {
+            try
+            {
+                await table.AddEntityAsync(records[0].ToEntity(), cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.Status == 409)
+            {
+                // Written by an attempt that timed out after it landed.
+            }
+            return;
+        }
+        await table.SubmitTransactionAsync(records.Select(r => new TableTransactionAction(TableTransactionActionType.Add, r.ToEntity())),
+            cancellationToken);
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
-using Sso.Functions.Events;
+using Sso.Functions.Outbox;
 using Sso.Functions.Hosting;
 using Sso.Functions.Saml;
 using Sso.Functions.Storage;
@@ -51,14 +51,14 @@ public static partial class CertificateExpiryCheck
 
     private static async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        var announced = await AnnounceAsync(services.GetRequiredService<ConnectionStore>(), services.GetRequiredService<EventFeedStore>(),
+        var announced = await AnnounceAsync(services.GetRequiredService<ConnectionStore>(), services.GetRequiredService<OutboxPublisher>(),
             services.GetRequiredService<TimeProvider>().GetUtcNow(), cancellationToken);
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Connections");
         foreach (var notice in announced) LogExpiring(logger, notice.TenantId, notice.ConnectionId!);
     }
 
     /// <returns>The events announced in this run (a certificate announced before is skipped).</returns>
-    public static async Task<IReadOnlyList<EventRecord>> AnnounceAsync(ConnectionStore store, EventFeedStore feed, DateTimeOffset now,
+    public static async Task<IReadOnlyList<EventRecord>> AnnounceAsync(ConnectionStore store, OutboxPublisher publisher, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         var announced = new List<EventRecord>();
@@ -79,7 +79,7 @@ public static partial class CertificateExpiryCheck
                 // outbox row for OutboxSweep, never a mark without its event.
                 if (await store.RecordCertificateNoticeAsync(connection, status.Thumbprint, notice, cancellationToken) != SaveOutcome.Saved)
                     continue;
-                await feed.PublishAsync(await store.OutboxTableAsync(cancellationToken), connection.TenantId.Value, [notice], cancellationToken);
+                publisher.Post(ConnectionStore.TableName, connection.TenantId.Value, [notice]);
                 announced.Add(notice);
             }
         }

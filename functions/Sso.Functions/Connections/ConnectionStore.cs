@@ -15,7 +15,9 @@ public sealed class ConnectionStore(TableStorage storage)
     public const string IndexPartition = "connectionindex";
     public const int MaxConnectionsPerTenant = 50;
 
-    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync("connections", cancellationToken);
+    public const string TableName = "connections";
+
+    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableName, cancellationToken);
 
     public async Task<Connection?> FindAsync(TenantId tenantId, ConnectionId id, CancellationToken cancellationToken)
     {
@@ -64,7 +66,7 @@ public sealed class ConnectionStore(TableStorage storage)
     /// expiry was announced and the outbox row of that announcement. <see cref="SaveOutcome.AlreadyExists"/>:
     /// it was announced before, and nothing is written.
     /// </summary>
-    public async Task<SaveOutcome> RecordCertificateNoticeAsync(Connection connection, string thumbprint, Events.EventRecord notice,
+    public async Task<SaveOutcome> RecordCertificateNoticeAsync(Connection connection, string thumbprint, Outbox.EventRecord notice,
         CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
@@ -88,8 +90,6 @@ public sealed class ConnectionStore(TableStorage storage)
             return SaveOutcome.AlreadyExists;
         }
     }
-
-    public Task<TableClient> OutboxTableAsync(CancellationToken cancellationToken) => TableAsync(cancellationToken);
 
     public async Task<SaveOutcome> CreateAsync(Connection connection, CancellationToken cancellationToken)
     {

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Sso.Functions.Events;
+using Sso.Functions.Outbox;
 
 namespace Sso.Functions.DirectorySync;
 

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
-using Sso.Functions.Events;
+using Sso.Functions.Outbox;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.DirectorySync;
@@ -13,7 +13,7 @@ namespace Sso.Functions.DirectorySync;
 /// membership rows (<c>member|grp|usr</c> and the mirror <c>memberOf|usr|grp</c>) and the outbox
 /// (<c>event|</c>). A change, its index rows and its events commit in one transaction.
 /// </summary>
-public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore feed, ILogger<DirectoryStore> logger)
+public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher publisher)
 {
     public const string TableName = "directory";
 
@@ -610,24 +610,9 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
                 break;
             }
         }
-        await PublishAsync(table, id, committed);
+        // Committed: the answer is the success answer. The feed copies, the enqueue and the outbox
+        // deletes happen after it, off the request path; the outbox rows are the guarantee.
+        publisher.Post(TableName, id.Value, committed);
         return outcome;
     }
-
-    private async Task PublishAsync(TableClient table, DirectoryId id, List<EventRecord> events)
-    {
-        if (events.Count == 0) return;
-        try
-        {
-            // The change is committed; the request must not fail now. The sweep republishes.
-            await feed.PublishAsync(table, id.Value, events, CancellationToken.None);
-        }
-        catch (Exception e) when (e is RequestFailedException or HttpRequestException or IOException or TimeoutException)
-        {
-            LogPublishDeferred(logger, id.Value, e);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Events of directory {DirectoryId} stay in the outbox for the sweep")]
-    private static partial void LogPublishDeferred(ILogger logger, string directoryId, Exception exception);
 }

@@ -1,5 +1,6 @@
 using Sso.Functions.DirectorySync;
-using Sso.Functions.Events;
+using Sso.Functions.Deprovisioning;
+using Sso.Functions.Outbox;
 using Sso.Functions.OAuth;
 using Sso.Functions.Scim;
 using Sso.Functions.Tenants;

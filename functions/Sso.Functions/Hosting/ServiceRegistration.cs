@@ -1,7 +1,8 @@
 using Azure.Core;
 using Azure.Messaging.ServiceBus;
 using Sso.Functions.DirectorySync;
-using Sso.Functions.Events;
+using Sso.Functions.Deprovisioning;
+using Sso.Functions.Outbox;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
@@ -74,7 +75,11 @@ public static class ServiceRegistration
         services.AddSingleton<DnsTxtResolver>();
         services.AddSingleton<ClientStore>();
         services.AddSingleton<DirectoryStore>();
-        services.AddSingleton<EventFeedStore>();
+        services.AddOutbox(configuration);
+        services.AddSingleton(new OutboxTable(DirectoryStore.TableName));
+        services.AddSingleton(new OutboxTable(AuthorizationCodeStore.TableName));
+        services.AddSingleton(new OutboxTable(Connections.ConnectionStore.TableName));
+        services.AddSingleton(new OutboxTable(MassDeprovisionGuard.TableName));
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
         services.AddSignIn();
@@ -83,8 +88,7 @@ public static class ServiceRegistration
         services.AddSingleton(WebhookOptions.From(configuration));
         services.AddSingleton<WebhookStore>();
         services.AddSingleton<WebhookFanOut>();
-        services.AddSingleton<Events.EventDispatcher>();
-        services.AddSingleton<Events.MassDeprovisionGuard>();
+        services.AddSingleton<MassDeprovisionGuard>();
         // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
         services.AddHttpClient(WebhookEndpoints.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler

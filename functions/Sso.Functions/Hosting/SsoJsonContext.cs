@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Sso.Functions.DirectorySync;
-using Sso.Functions.Events;
+using Sso.Functions.Deprovisioning;
+using Sso.Functions.Outbox;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Tenants;

@@ -156,7 +156,7 @@ public sealed class AuthorizationCodeStore(TableStorage storage)
     /// Stores the code together with the outbox row of its <c>sso.login</c> event (one partition,
     /// one transaction) and returns the code's value (shown only to the client, in the redirect).
     /// </summary>
-    public async Task<string> CreateAsync(AuthorizationCode code, Events.EventRecord login, CancellationToken cancellationToken)
+    public async Task<string> CreateAsync(AuthorizationCode code, Outbox.EventRecord login, CancellationToken cancellationToken)
     {
         var value = AuthorizationCode.NewValue();
         var table = await TableAsync(cancellationToken);

@@ -94,7 +94,7 @@ public sealed partial class AuthorizationCodeIssuer(
             IssuedAt = now,
             ExpiresAt = now + AuthorizationCode.Lifetime,
         }, login, cancellationToken);
-        await events.PublishAsync(pending.ClientId, login, cancellationToken);
+        events.Publish(pending.ClientId, login);
         await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, tenant.Id, connection.Id, pending.ClientId, "success", null);
         LogSignedIn(logger, tenant.Id.Value, connection.Id.Value, pending.ClientId.Value);
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Sso.Functions.Connections;
-using Sso.Functions.Events;
+using Sso.Functions.Outbox;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.OAuth;
@@ -9,10 +9,11 @@ namespace Sso.Functions.OAuth;
 /// <summary>
 /// The <c>sso.login</c> event of every sign-in, success or failure. Its outbox row lives in the
 /// "authorizationcodes" table under the client's partition: a success commits it in the same
-/// transaction as the code it issued, a refusal commits it alone. Right after the commit it is
-/// published to the feed (and webhooks); <see cref="OutboxSweep"/> republishes what a crash left.
+/// transaction as the code it issued, a refusal commits it alone. After the commit it is handed
+/// to the <see cref="OutboxPublisher"/> (feed and webhooks, off the request path);
+/// <see cref="OutboxSweep"/> republishes what a crash left.
 /// </summary>
-public sealed class SignInEvents(TableStorage storage, TimeProvider clock, EventFeedStore feed)
+public sealed class SignInEvents(TableStorage storage, TimeProvider clock, OutboxPublisher publisher)
 {
     public const string LoginType = "sso.login";
     public const string OutboxTable = AuthorizationCodeStore.TableName;
@@ -25,13 +26,9 @@ public sealed class SignInEvents(TableStorage storage, TimeProvider clock, Event
     {
         var table = await storage.GetTableAsync(OutboxTable, cancellationToken);
         await table.AddEntityAsync(login.ToOutboxEntity(clientId.Value), cancellationToken);
-        await PublishAsync(clientId, login, cancellationToken);
+        Publish(clientId, login);
     }
 
-    /// <summary>Publishes an event whose outbox row is committed.</summary>
-    public async Task PublishAsync(ClientId clientId, EventRecord login, CancellationToken cancellationToken)
-    {
-        var table = await storage.GetTableAsync(OutboxTable, cancellationToken);
-        await feed.PublishAsync(table, clientId.Value, [login], cancellationToken);
-    }
+    /// <summary>Publishes an event whose outbox row is committed; returns at once.</summary>
+    public void Publish(ClientId clientId, EventRecord login) => publisher.Post(OutboxTable, clientId.Value, [login]);
 }

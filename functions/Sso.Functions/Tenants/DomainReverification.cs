@@ -15,7 +15,7 @@ public static partial class DomainReverification
     private static async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var lost = await RecheckAsync(services.GetRequiredService<TenantStore>(), services.GetRequiredService<DnsTxtResolver>(),
-            services.GetRequiredService<Events.EventFeedStore>(), services.GetRequiredService<TimeProvider>().GetUtcNow(), cancellationToken);
+            services.GetRequiredService<Outbox.EventFeedStore>(), services.GetRequiredService<TimeProvider>().GetUtcNow(), cancellationToken);
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Tenants");
         foreach (var claim in lost) LogLost(logger, claim.TenantId.Value);
     }
@@ -23,7 +23,7 @@ public static partial class DomainReverification
     public const string VerificationLostEvent = "domain.verification_lost";
 
     /// <returns>The claims that lost their verification in this run; each gets a domain.verification_lost event.</returns>
-    public static async Task<IReadOnlyList<DomainClaim>> RecheckAsync(TenantStore store, DnsTxtResolver resolver, Events.EventFeedStore events,
+    public static async Task<IReadOnlyList<DomainClaim>> RecheckAsync(TenantStore store, DnsTxtResolver resolver, Outbox.EventFeedStore events,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         var lost = new List<DomainClaim>();
@@ -40,7 +40,7 @@ public static partial class DomainReverification
                 && !present && claim.VerificationLostAt is null)
             {
                 lost.Add(after);
-                await events.AppendAsync(new Events.EventRecord(Events.EventRecord.NewId(now), VerificationLostEvent, claim.TenantId.Value,
+                await events.AppendAsync(new Outbox.EventRecord(Outbox.EventRecord.NewId(now), VerificationLostEvent, claim.TenantId.Value,
                     null, null, now, new System.Text.Json.Nodes.JsonObject
                     {
                         ["domain"] = claim.Domain,

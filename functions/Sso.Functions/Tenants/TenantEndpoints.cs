@@ -131,7 +131,7 @@ public static class TenantEndpoints
             // delete the row. The purge runs only once the row is gone, so a failed delete
             // purges nothing and a crash after the delete still purges.
             await context.RequestServices.GetRequiredService<Storage.Queues.IWorkQueue>()
-                .SendAsync(Events.DeprovisionWorker.QueueName, [Events.DeprovisionWorker.TenantPurge(tenant.Id)], context.RequestAborted);
+                .SendAsync(Deprovisioning.DeprovisionWorker.QueueName, [Deprovisioning.DeprovisionWorker.TenantPurge(tenant.Id)], context.RequestAborted);
             switch (await store.DeleteAsync(tenant, context.RequestAborted))
             {
                 case SaveOutcome.Saved: return Results.NoContent();

@@ -91,8 +91,8 @@ public static partial class WebhookDeliveryWorker
             LogDisabled(logger, webhookId.Value);
             // The notice belongs to the webhook's tenant; a global webhook's to the tenant whose event failed last.
             if ((webhook.TenantId ?? message.TenantId) is { } tenantId)
-                await services.GetRequiredService<Events.EventFeedStore>().AppendAsync(new Events.EventRecord(
-                    Events.EventRecord.NewId(now), DisabledEvent, tenantId, null, null, now,
+                await services.GetRequiredService<Outbox.EventFeedStore>().AppendAsync(new Outbox.EventRecord(
+                    Outbox.EventRecord.NewId(now), DisabledEvent, tenantId, null, null, now,
                     new System.Text.Json.Nodes.JsonObject
                     {
                         ["webhookId"] = webhookId.Value,
@@ -125,7 +125,7 @@ public static partial class WebhookDeliveryWorker
         static string? Text(System.Text.Json.Nodes.JsonNode? node) =>
             node is System.Text.Json.Nodes.JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
         if (!DirectorySync.DirectoryId.TryParse(Text(payload?["directoryId"]), out var directoryId)) return false;
-        return await services.GetRequiredService<Events.MassDeprovisionGuard>().TryParkAsync(directoryId.Value, QueueName, item,
+        return await services.GetRequiredService<Deprovisioning.MassDeprovisionGuard>().TryParkAsync(directoryId.Value, QueueName, item,
             Text(payload?["data"]?["id"]), Text(payload?["data"]?["userName"]), cancellationToken);
     }
 

@@ -35,10 +35,14 @@ public sealed class HandlerProcess : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    public static async Task<HandlerProcess> StartAsync(string fileName, IEnumerable<string> arguments, string workingDirectory, AzuriteServer azurite)
+    /// <param name="settings">App settings (environment variable names) that replace the defaults, e.g. to start a
+    /// second life of the same service: the same <c>Storage__TablePrefix</c> and <c>Secrets__LocalPath</c>.</param>
+    public static async Task<HandlerProcess> StartAsync(string fileName, IEnumerable<string> arguments, string workingDirectory, AzuriteServer azurite,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = AzuriteServer.FreePort();
-        var secrets = Path.Combine(Path.GetTempPath(), "sso-smoke-secrets-" + Guid.NewGuid().ToString("N"));
+        var secrets = settings?.GetValueOrDefault("Secrets__LocalPath")
+                      ?? Path.Combine(Path.GetTempPath(), "sso-smoke-secrets-" + Guid.NewGuid().ToString("N"));
         var start = new ProcessStartInfo(fileName)
         {
             WorkingDirectory = workingDirectory,
@@ -48,6 +52,7 @@ public sealed class HandlerProcess : IAsyncDisposable
         };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var (key, value) in Environment(port, azurite, secrets)) start.Environment[key] = value;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
 
         var clock = Stopwatch.StartNew();
         var process = Process.Start(start) ?? throw new InvalidOperationException($"{fileName} did not start.");
@@ -100,6 +105,13 @@ public sealed class HandlerProcess : IAsyncDisposable
     {
         if (line is null) return;
         lock (_output) _output.AppendLine(line);
+    }
+
+    /// <summary>Kills the process outright (SIGKILL on Linux): no shutdown code runs, whatever it held in memory is gone.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     public async ValueTask DisposeAsync()

@@ -27,6 +27,7 @@ public class AuditPagingTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixtu
             fixture.App.Clock.Advance(TimeSpan.FromSeconds(1));
             Assert.Equal(HttpStatusCode.OK, (await directory.GetAsync("/Users")).StatusCode);
         }
+        await fixture.App.FlushAsync();
         var baseUrl = $"/api/v1/tenants/{directory.TenantId}/audit";
 
         var seen = new List<JsonObject>();

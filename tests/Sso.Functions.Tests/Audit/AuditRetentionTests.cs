@@ -37,6 +37,7 @@ public class AuditRetentionTests(SsoAppFixture fixture) : IClassFixture<SsoAppFi
         await RenameAsync(standard, "three days later");
         await RenameAsync(brief, "three days later");
 
+        await fixture.App.FlushAsync();
         await AuditRetentionSweep.SweepAsync(fixture.App.Services, default);
 
         Assert.Equal(["tenant.update", "tenant.create"], await ActionsAsync(standard));
@@ -44,6 +45,7 @@ public class AuditRetentionTests(SsoAppFixture fixture) : IClassFixture<SsoAppFi
 
         fixture.App.Clock.Advance(TimeSpan.FromDays(88));
         await RenameAsync(standard, "ninety-one days later");
+        await fixture.App.FlushAsync();
         var deleted = await AuditRetentionSweep.SweepAsync(fixture.App.Services, default);
 
         Assert.True(deleted >= 2, $"deleted {deleted}");
@@ -61,6 +63,7 @@ public class AuditRetentionTests(SsoAppFixture fixture) : IClassFixture<SsoAppFi
         fixture.App.Clock.Advance(TimeSpan.FromDays(100));
         await RenameAsync(tenantId, "later");
 
+        await fixture.App.FlushAsync();
         await AuditRetentionSweep.SweepAsync(fixture.App.Services, default);
 
         Assert.Equal(["tenant.update"], await ActionsAsync(tenantId));

@@ -17,6 +17,7 @@ public static class AuditTestRows
 
     public static async Task<List<JsonObject>> ReadAllAsync(SsoAppFactory app, string? tenantId, string? type = null)
     {
+        await app.FlushAsync();
         var admin = app.CreateAdminClient();
         var rows = new List<JsonObject>();
         string? cursor = null;
@@ -47,6 +48,7 @@ public static class AuditTestRows
     /// <summary>Every stored audit row, every property, as one string: what a secret must never be part of.</summary>
     public static string EverythingStored(SsoAppFactory app)
     {
+        app.FlushAsync().GetAwaiter().GetResult();
         var table = new TableClient(app.Azurite.ConnectionString, app.TablePrefix + "audit");
         table.CreateIfNotExists();
         var text = new StringBuilder();

@@ -122,6 +122,7 @@ public class ManagementAuditTests(AuditFixture fixture) : IClassFixture<AuditFix
         Assert.Equal(HttpStatusCode.NoContent, (await _admin.DeleteAsync($"/api/v1/tenants/{tenantId}")).StatusCode);
         // The tenant is gone from the API, but the record of its deletion is kept until retention ends.
         Assert.Equal(HttpStatusCode.NotFound, (await _admin.GetAsync($"/api/v1/tenants/{tenantId}/audit")).StatusCode);
+        await fixture.App.FlushAsync();
         var (kept, _) = await fixture.App.Get<AuditStore>().ReadAsync(tenantId, AuditTypes.ManagementChange, null, 200, default);
         Assert.Contains(kept, r => r["action"]!.GetValue<string>() == "tenant.delete");
     }

@@ -84,6 +84,7 @@ public class CertificateExpiryTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         fixture.App.Clock.Advance(TimeSpan.FromDays(1));
         Assert.Equal(HttpStatusCode.OK, (await host.PostAsync("/ConnectionCertificateExpiry", JsonContent.Create(new JsonObject()))).StatusCode);
 
+        await fixture.App.FlushAsync();
         fixture.App.Clock.Advance(TimeSpan.FromSeconds(5));
         var feed = (await _admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={tenantId}"))!["data"]!.AsArray();
         var notices = feed.Where(e => e!["type"]!.GetValue<string>() == "connection.certificate_expiring").ToList();

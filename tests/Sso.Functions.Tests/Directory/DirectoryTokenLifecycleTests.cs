@@ -179,6 +179,7 @@ public class DirectoryTokenLifecycleTests
 
     private static async Task<List<JsonObject>> ExpiringEventsAsync(ScimTestDirectory directory, string type = TokenExpiryNotice.ExpiringEvent)
     {
+        await directory.App.FlushAsync();
         var feed = (await directory.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={directory.TenantId}&limit=200"))!;
         return feed["data"]!.AsArray().Select(e => e!.AsObject())
             .Where(e => e["type"]!.GetValue<string>() == type).ToList();

@@ -28,6 +28,7 @@ public class SignInGuardTests(DomainVerificationFixture fixture) : IClassFixture
 
     private async Task<JsonArray> LoginEventsAsync(SignInFlow flow)
     {
+        await fixture.App.FlushAsync();
         fixture.App.Clock.Advance(TimeSpan.FromSeconds(5));
         var feed = await flow.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={flow.TenantId}");
         return new JsonArray(feed!["data"]!.AsArray().Where(e => e!["type"]!.GetValue<string>() == "sso.login")

@@ -76,6 +76,7 @@ public partial class OidcProviderEndToEndTests(SsoAppFixture fixture) : IClassFi
 
         // The same policies and events as SAML: one sso.login for this connection, a success
         // (the feed shows events once they are 2 s old).
+        await fixture.App.FlushAsync();
         fixture.App.Clock.Advance(TimeSpan.FromSeconds(3));
         var events = (await _flow.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={_tenantId}"))!["data"]!.AsArray();
         var login = Assert.Single(events, e => e!["type"]!.GetValue<string>() == "sso.login");

@@ -71,6 +71,7 @@ public class SamlSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixtur
         Assert.Equal("engineering", profile["idp"]!["groups"]![0]!.GetValue<string>());
 
         // The sign-in left one success event in the tenant's feed, with ids and no email.
+        await fixture.App.FlushAsync();
         fixture.App.Clock.Advance(TimeSpan.FromSeconds(3));
         var feed = (await flow.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={flow.TenantId}"))!;
         var login = feed["data"]!.AsArray().Single(e => e!["type"]!.GetValue<string>() == "sso.login")!;
@@ -88,6 +89,7 @@ public class SamlSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixtur
         var forged = flow.Idp.SignedResponse(flow.Assertion(requestId), signWith: SamlTestIdp.CreateCertificate("CN=x"));
         await flow.PostAcsAsync(forged, relayState);
 
+        await fixture.App.FlushAsync();
         fixture.App.Clock.Advance(TimeSpan.FromSeconds(3));
         var feed = (await flow.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={flow.TenantId}"))!;
         var login = feed["data"]!.AsArray().Single(e => e!["type"]!.GetValue<string>() == "sso.login")!;

@@ -251,6 +251,7 @@ public class ThirdPartyIdpEndToEndTests(SsoAppFixture fixture) : IClassFixture<S
         Assert.Equal("idp_response_rejected", replayed["error_description"]);
         Assert.False(replayed.ContainsKey("code"));
 
+        await fixture.App.FlushAsync();
         fixture.App.Clock.Advance(TimeSpan.FromSeconds(3));
         var feed = (await setup.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={setup.TenantId}"))!;
         var failure = feed["data"]!.AsArray().Single(e =>

@@ -17,6 +17,7 @@ public sealed class ScimTestDirectory
     public required string ScimBaseUrl { get; init; }
     public required HttpClient Scim { get; init; }
     public required HttpClient Admin { get; init; }
+    public required SsoAppFactory App { get; init; }
 
     public string Base => $"/scim/v2/{DirectoryId}";
 
@@ -43,6 +44,7 @@ public sealed class ScimTestDirectory
             ScimBaseUrl = directory["scimBaseUrl"]!.GetValue<string>(),
             Scim = scim,
             Admin = admin,
+            App = app,
         };
     }
 
@@ -104,6 +106,7 @@ public sealed class ScimTestDirectory
 
     public async Task<List<JsonObject>> EventsAsync(SsoAppFactory app)
     {
+        await app.FlushAsync();
         app.Clock.Advance(TimeSpan.FromSeconds(5));
         var events = new List<JsonObject>();
         string? cursor = null;

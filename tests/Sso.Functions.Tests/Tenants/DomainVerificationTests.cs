@@ -112,15 +112,16 @@ public class DomainVerificationTests(DomainVerificationFixture fixture) : IClass
         fixture.Dns.Remove("_sso-challenge." + domain);
 
         var lost = await DomainReverification.RecheckAsync(fixture.App.Get<TenantStore>(), fixture.App.Get<DnsTxtResolver>(),
-            fixture.App.Get<Sso.Functions.Events.EventFeedStore>(), fixture.App.Clock.GetUtcNow(), default);
+            fixture.App.Get<Sso.Functions.Outbox.EventFeedStore>(), fixture.App.Clock.GetUtcNow(), default);
 
         Assert.Contains(lost, c => c.Domain == domain);
         var claim = await DomainAsync(tenantId);
         Assert.Equal("verified", claim["status"]!.GetValue<string>());
         Assert.NotNull(claim["verificationLostAt"]);
         var again = await DomainReverification.RecheckAsync(fixture.App.Get<TenantStore>(), fixture.App.Get<DnsTxtResolver>(),
-            fixture.App.Get<Sso.Functions.Events.EventFeedStore>(), fixture.App.Clock.GetUtcNow(), default);
+            fixture.App.Get<Sso.Functions.Outbox.EventFeedStore>(), fixture.App.Clock.GetUtcNow(), default);
         Assert.DoesNotContain(again, c => c.Domain == domain);
+        await fixture.App.FlushAsync();
         fixture.App.Clock.Advance(TimeSpan.FromSeconds(5));
         var feed = await _admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={tenantId}");
         var lostEvent = Assert.Single(feed!["data"]!.AsArray(), e => e!["type"]!.GetValue<string>() == "domain.verification_lost");

@@ -189,6 +189,7 @@ public sealed class WebhookDeliveryTests(WebhookFixture fixture) : IClassFixture
         await fanOut.EnqueueAsync("evt_gone2", "gone.second", tenantId, "{}", default);
         await DrainAsync();
 
+        await fixture.App.FlushAsync();
         fixture.App.Clock.Advance(TimeSpan.FromSeconds(5));
         var feed = await _admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={tenantId}");
         // Other tests' global webhooks point at receivers that are gone; they get disabled too.

@@ -48,6 +48,8 @@ public sealed partial class LocalQueueDispatcher(
     /// <summary>Handles every message visible now, once; returns how many were handled.</summary>
     public async Task<int> DrainOnceAsync(CancellationToken cancellationToken)
     {
+        // The publisher lives in this process: what it holds goes to the queues before they are read.
+        await services.GetRequiredService<Outbox.OutboxPublisher>().FlushAsync(cancellationToken);
         var handled = 0;
         foreach (var function in FunctionTable.Queues)
         {

@@ -1,11 +1,14 @@
+using System.Text;
 using System.Text.Json.Nodes;
-using Sso.Functions.DirectorySync;
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
 
-namespace Sso.Functions.Events;
+namespace Sso.Functions.Outbox;
 
-/// <summary><c>GET /api/v1/events?after=&amp;limit=&amp;tenantId=</c>: the ordered feed of every tenant's events.</summary>
+/// <summary>
+/// <c>GET /api/v1/events?after=&amp;limit=&amp;tenantId=</c>: the feed of every tenant's events, in the
+/// order <see cref="EventFeedStore"/> describes; <c>after</c> is a <see cref="FeedCursor"/>.
+/// </summary>
 public static class EventEndpoints
 {
     public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
@@ -26,16 +29,21 @@ public static class EventEndpoints
             tenantId = parsed.Value;
             context.Items[RequestPipeline.TenantItem] = tenantId;
         }
-        var after = query["after"].ToString() is { Length: > 0 } cursor ? cursor : null;
-        if (after is not null && (after.Length > 64 || !after.StartsWith("evt_", StringComparison.Ordinal) || !after.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')))
-            return ProblemResults.Write(Problem.Validation("'after' must be a cursor returned by this endpoint."));
+        var after = query["after"].ToString() is { Length: > 0 } raw ? raw : null;
+        var cursor = FeedCursor.Start(tenantId);
+        if (after is not null)
+        {
+            var parsed = FeedCursor.Parse(after, tenantId);
+            if (!parsed.TryGetValue(out cursor, out var error)) return ProblemResults.Write(Problem.Validation(error));
+        }
 
         var feed = context.RequestServices.GetRequiredService<EventFeedStore>();
-        var (events, next) = await feed.ReadAsync(tenantId, after, limit, context.RequestAborted);
-        return DirectoryEndpoints.Json(new JsonObject
+        var (events, next) = await feed.ReadAsync(tenantId, cursor, limit, context.RequestAborted);
+        return Results.Text(new JsonObject
         {
             ["data"] = new JsonArray(events.Select(e => (JsonNode)e.ToJson()).ToArray()),
-            ["nextCursor"] = next,
-        });
+            // With no new events the caller keeps its cursor.
+            ["nextCursor"] = events.Count > 0 ? next.Encode(tenantId) : after,
+        }.ToJsonString(), "application/json", Encoding.UTF8);
     }
 }

@@ -4,7 +4,8 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Sso.Functions.Connections;
 using Sso.Functions.DirectorySync;
-using Sso.Functions.Events;
+using Sso.Functions.Deprovisioning;
+using Sso.Functions.Outbox;
 using Sso.Functions.Hosting;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
@@ -13,7 +14,7 @@ using Sso.Functions.Tests.Scim;
 using Sso.Protocols.Webhooks;
 using Sso.Testing;
 
-namespace Sso.Functions.Tests.Events;
+namespace Sso.Functions.Tests.Deprovisioning;
 
 public class DeprovisioningFixture : SsoAppFixture
 {
@@ -52,6 +53,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
 
     private async Task<List<JsonObject>> FeedAsync(string tenantId)
     {
+        await App.FlushAsync();
         App.Clock.Advance(EventFeedStore.SettleTime + TimeSpan.FromSeconds(1));
         var admin = App.CreateAdminClient();
         var feed = await admin.GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={tenantId}&limit=1000");
@@ -155,6 +157,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
 
         Assert.True(await app.Get<AccessTokenStore>().IsRevokedAsync(signedIn, app.Clock.GetUtcNow().AddSeconds(-1), default));
         // The membership task did not wait for the failing one, and ran once.
+        await app.FlushAsync();
         app.Clock.Advance(TimeSpan.FromSeconds(5));
         var feed = await app.CreateAdminClient().GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={directory.TenantId}&limit=1000");
         Assert.Equal(3, feed!["data"]!.AsArray().Count(e => e!["type"]!.GetValue<string>() == "dsync.group.user_removed"));
@@ -189,7 +192,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
         await App.DrainQueuesAsync();
         Assert.Empty(WebhooksOfType("dsync.user.deprovisioned"));
 
-        var published = await OutboxSweep.SweepAsync(App.Get<TableStorage>(), App.Get<EventFeedStore>(), App.Clock.GetUtcNow(), default);
+        var published = await App.Get<OutboxSweep>().SweepAsync(App.Clock.GetUtcNow(), default);
         await App.DrainQueuesAsync();
 
         Assert.True(published >= 1);

@@ -7,7 +7,9 @@ using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Tenants;
 
-namespace Sso.Functions.Events;
+using Sso.Functions.Outbox;
+
+namespace Sso.Functions.Deprovisioning;
 
 /// <summary>
 /// The deprovisioning tasks, one kind per message. Every task is idempotent: run twice, it
@@ -132,7 +134,7 @@ public static partial class DeprovisionWorker
         JsonSerializer.Serialize(new TenantPurgeTask(tenantId.Value, null), SsoJsonContext.Default.TenantPurgeTask));
 
     private static ILogger Logger(IServiceProvider services) =>
-        services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Events.Deprovisioning");
+        services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Deprovisioning");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Revoked the access of a deprovisioned user (tenant {TenantId}, directory {DirectoryId})")]
     private static partial void LogRevoked(ILogger logger, string tenantId, string directoryId);

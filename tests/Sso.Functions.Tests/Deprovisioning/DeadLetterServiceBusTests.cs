@@ -10,7 +10,7 @@ using Sso.Functions.Storage.Queues;
 using Sso.Functions.Tests.Storage;
 using Sso.Testing;
 
-namespace Sso.Functions.Tests.Events;
+namespace Sso.Functions.Tests.Deprovisioning;
 
 /// <summary>
 /// The dead-letter routes of the management API with the Service Bus backend configured as in
@@ -41,7 +41,7 @@ public sealed class DeadLetterServiceBusTests : IAsyncLifetime
         if (_app is not null) await _app.DisposeAsync();
     }
 
-    private const string DeprovisionWorkerQueue = Sso.Functions.Events.DeprovisionWorker.QueueName;
+    private const string DeprovisionWorkerQueue = Sso.Functions.Deprovisioning.DeprovisionWorker.QueueName;
 
     private sealed class ServiceBusAppFactory(AzuriteServer azurite, RecordingServiceBus bus) : SsoAppFactory(azurite,
         new Dictionary<string, string?>

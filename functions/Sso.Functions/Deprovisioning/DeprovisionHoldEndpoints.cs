@@ -2,7 +2,9 @@ using System.Text.Json.Nodes;
 using Sso.Functions.DirectorySync;
 using Sso.Functions.Hosting;
 
-namespace Sso.Functions.Events;
+using Sso.Functions.Outbox;
+
+namespace Sso.Functions.Deprovisioning;
 
 /// <summary>
 /// The administrator's side of the mass-deprovisioning guard: the holds of a directory, and the

@@ -7,7 +7,9 @@ using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Tenants;
 
-namespace Sso.Functions.Events;
+using Sso.Functions.Outbox;
+
+namespace Sso.Functions.Deprovisioning;
 
 /// <summary>What a <c>group.remove-memberships</c> task works on: one chunk of a deleted group's members.</summary>
 public sealed record GroupMembershipTask(string TenantId, string DirectoryId, string GroupId, string EventId, string[] MemberIds);

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Sso.Functions.Storage;
 
-namespace Sso.Functions.Events;
+namespace Sso.Functions.Outbox;
 
 /// <summary>
 /// An event of the public feed (<c>GET /api/v1/events</c>). Its id sorts by time: the clock's ticks,
@@ -26,8 +26,17 @@ public sealed record EventRecord(
     /// <summary>The outbox row, written in the same transaction (same partition) as the change.</summary>
     public TableEntity ToOutboxEntity(string partitionKey) => Fill(new TableEntity(partitionKey, TableKey.Row(OutboxKind, Id)));
 
-    /// <summary>A row of the feed table: partition "all" or the tenant id, RowKey the event id.</summary>
-    public TableEntity ToFeedEntity(string partitionKey) => Fill(new TableEntity(partitionKey, Id));
+    /// <summary>
+    /// A row of a feed partition (see <see cref="EventFeedStore"/>): RowKey <c>seq|&lt;sequence&gt;</c>,
+    /// with the stamp of when the event entered the feed.
+    /// </summary>
+    public TableEntity ToFeedEntity(string partitionKey, long sequence, long enteredTicks)
+    {
+        var entity = Fill(new TableEntity(partitionKey, EventFeedStore.SequenceRow(sequence)));
+        entity["Sequence"] = sequence;
+        entity["EnteredTicks"] = enteredTicks;
+        return entity;
+    }
 
     private TableEntity Fill(TableEntity entity)
     {

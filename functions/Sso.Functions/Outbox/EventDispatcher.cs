@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage.Queues;
 
-namespace Sso.Functions.Events;
+namespace Sso.Functions.Outbox;
 
 /// <summary>
 /// Moves committed events to the "events" work queue, one message per event, with the event id

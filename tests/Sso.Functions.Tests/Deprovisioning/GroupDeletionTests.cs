@@ -3,14 +3,15 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Sso.Functions.DirectorySync;
-using Sso.Functions.Events;
+using Sso.Functions.Deprovisioning;
+using Sso.Functions.Outbox;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Tests.Scim;
 using Sso.Testing;
 
-namespace Sso.Functions.Tests.Events;
+namespace Sso.Functions.Tests.Deprovisioning;
 
 /// <summary>
 /// SCIM DELETE /Groups answers at once and the membership removals run as chunked

@@ -1,7 +1,9 @@
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage.Queues;
 
-namespace Sso.Functions.Events;
+using Sso.Functions.Outbox;
+
+namespace Sso.Functions.Deprovisioning;
 
 /// <summary>Work that failed every delivery, for an operator to inspect and replay.</summary>
 public static class DeadLetterEndpoints

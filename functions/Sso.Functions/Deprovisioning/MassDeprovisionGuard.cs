@@ -8,7 +8,9 @@ using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Tenants;
 
-namespace Sso.Functions.Events;
+using Sso.Functions.Outbox;
+
+namespace Sso.Functions.Deprovisioning;
 
 /// <summary>
 /// The mass-deprovisioning guard (what happens when someone deletes the app in Okta).
@@ -34,7 +36,7 @@ namespace Sso.Functions.Events;
 /// catches what was queued just before the trigger.
 /// </summary>
 public sealed partial class MassDeprovisionGuard(
-    TableStorage storage, EventFeedStore feed, TenantStore tenants, DirectoryStore directories, IWorkQueue queue, TimeProvider clock,
+    TableStorage storage, OutboxPublisher publisher, TenantStore tenants, DirectoryStore directories, IWorkQueue queue, TimeProvider clock,
     ILogger<MassDeprovisionGuard> logger)
 {
     public const string TableName = "deprovisionholds";
@@ -159,7 +161,7 @@ public sealed partial class MassDeprovisionGuard(
                 continue;   // another dispatch triggered first: read its decision
             }
             LogTriggered(logger, record.TenantId, directoryId, deprovisioned, directoryUsers, holdId is not null);
-            await PublishAsync(table, directoryId, triggered);
+            Publish(directoryId, triggered);
             return;
         }
         throw new InvalidOperationException("The mass-deprovisioning guard kept changing; retry.");
@@ -346,7 +348,7 @@ public sealed partial class MassDeprovisionGuard(
                 continue;
             }
             LogDecided(logger, directory.TenantId.Value, directoryId, holdId, final, tasks + deliveries);
-            await PublishAsync(table, directoryId, ended);
+            Publish(directoryId, ended);
             var after = await table.GetEntityAsync<TableEntity>(directoryId, TableKey.Row(HoldKind, holdId), cancellationToken: cancellationToken);
             return (DecisionOutcome.Done, await ViewAsync(table, after.Value, cancellationToken));
         }
@@ -475,18 +477,8 @@ public sealed partial class MassDeprovisionGuard(
                 new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(directoryId.Value, k), ETag.All)), cancellationToken);
     }
 
-    private async Task PublishAsync(TableClient table, string directoryId, EventRecord record)
-    {
-        try
-        {
-            // Committed with its outbox row; the sweep republishes if this fails.
-            await feed.PublishAsync(table, directoryId, [record], CancellationToken.None);
-        }
-        catch (Exception e) when (e is RequestFailedException or HttpRequestException or IOException or TimeoutException)
-        {
-            LogPublishDeferred(logger, directoryId, e);
-        }
-    }
+    // Committed with its outbox row: published after the answer, republished by the sweep if need be.
+    private void Publish(string directoryId, EventRecord record) => publisher.Post(TableName, directoryId, [record]);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Mass deprovisioning in directory {DirectoryId} of tenant {TenantId}: {Deprovisioned} of {DirectoryUsers} users in the window; held: {Held}")]
@@ -497,7 +489,4 @@ public sealed partial class MassDeprovisionGuard(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Hold {HoldId} of directory {DirectoryId} (tenant {TenantId}) {Outcome}; {Count} parked items")]
     private static partial void LogDecided(ILogger logger, string tenantId, string directoryId, string holdId, string outcome, int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Guard events of directory {DirectoryId} stay in the outbox for the sweep")]
-    private static partial void LogPublishDeferred(ILogger logger, string directoryId, Exception exception);
 }

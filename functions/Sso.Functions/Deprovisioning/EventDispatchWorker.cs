@@ -4,7 +4,9 @@ using Sso.Functions.Hosting;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Webhooks;
 
-namespace Sso.Functions.Events;
+using Sso.Functions.Outbox;
+
+namespace Sso.Functions.Deprovisioning;
 
 /// <summary>
 /// Fans one event out into independent work: one webhook delivery per subscribed webhook and,

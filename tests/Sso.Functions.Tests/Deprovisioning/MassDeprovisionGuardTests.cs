@@ -4,14 +4,15 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Sso.Functions.Connections;
 using Sso.Functions.DirectorySync;
-using Sso.Functions.Events;
+using Sso.Functions.Deprovisioning;
+using Sso.Functions.Outbox;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
 using Sso.Functions.Tests.Scim;
 using Sso.Testing;
 
-namespace Sso.Functions.Tests.Events;
+namespace Sso.Functions.Tests.Deprovisioning;
 
 /// <summary>
 /// The mass-deprovisioning guard over Azurite: what "someone deleted the app in Okta" looks like

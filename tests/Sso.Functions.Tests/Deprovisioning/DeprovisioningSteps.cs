@@ -6,7 +6,7 @@ using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
 using Sso.Testing;
 
-namespace Sso.Functions.Tests.Events;
+namespace Sso.Functions.Tests.Deprovisioning;
 
 /// <summary>What the deprovisioning tests do around the change under test: run the queues, hold a live token, ask userinfo.</summary>
 public static class DeprovisioningSteps
