@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Core;
-using Sso.Functions.Hosting;
 
 namespace Sso.Functions.Storage.Queues;
 
@@ -105,7 +104,7 @@ public sealed class ServiceBusDeadLetterQueue(HttpClient http, Uri namespaceUri,
     {
         try
         {
-            return JsonSerializer.Deserialize(header, SsoJsonContext.Default.String) ?? header;
+            return JsonSerializer.Deserialize(header, QueueJsonContext.Default.String) ?? header;
         }
         catch (JsonException)
         {

@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Azure.Core;
-using Sso.Functions.Hosting;
 
 namespace Sso.Functions.Storage.Queues;
 
@@ -53,14 +52,14 @@ public sealed class ServiceBusWorkQueue(HttpClient http, Uri namespaceUri, Token
         request.Headers.TryAddWithoutValidation("BrokerProperties",
             JsonSerializer.Serialize(new ServiceBusBrokerProperties(message.MessageId,
                 scheduledEnqueueTime?.UtcDateTime.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
-                SsoJsonContext.Default.ServiceBusBrokerProperties));
+                QueueJsonContext.Default.ServiceBusBrokerProperties));
         return request;
     }
 
     public static HttpRequestMessage BuildBatch(Uri endpoint, IReadOnlyList<WorkEnvelope> messages, string accessToken)
     {
         var body = messages.Select(m => new ServiceBusBatchMessage(m.Write(), new ServiceBusBrokerProperties(m.MessageId))).ToList();
-        var content = new StringContent(JsonSerializer.Serialize(body, SsoJsonContext.Default.ListServiceBusBatchMessage), Encoding.UTF8);
+        var content = new StringContent(JsonSerializer.Serialize(body, QueueJsonContext.Default.ListServiceBusBatchMessage), Encoding.UTF8);
         content.Headers.ContentType = new MediaTypeHeaderValue(BatchContentType) { CharSet = "utf-8" };
         var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);

@@ -2,7 +2,6 @@ using Azure.Core;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using System.Collections.Concurrent;
-using Sso.Functions.Hosting;
 
 namespace Sso.Functions.Storage.Queues;
 

@@ -1,7 +1,7 @@
 using Azure.Storage.Queues.Models;
-using Sso.Functions.Hosting;
+using Sso.Functions.Storage.Queues;
 
-namespace Sso.Functions.Storage.Queues;
+namespace Sso.Functions.Hosting;
 
 /// <summary>
 /// Plays the Functions host's part locally: receives from the Storage queues and calls the same
@@ -15,7 +15,7 @@ public sealed partial class LocalQueueDispatcher(
     LocalDispatcherOptions options,
     ILogger<LocalQueueDispatcher> logger) : BackgroundService
 {
-    public const int MaxDeliveryCount = 5;
+    public const int MaxDeliveryCount = StorageDeadLetterQueue.MaxDeliveryCount;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
