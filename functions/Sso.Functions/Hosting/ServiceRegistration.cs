@@ -12,6 +12,8 @@ namespace Sso.Functions.Hosting;
 
 public static class ServiceRegistration
 {
+    public const string ServiceBusHttpClientName = "servicebus";
+
     public static IServiceCollection AddSso(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         services.AddSingleton(TimeProvider.System);
@@ -24,14 +26,16 @@ public static class ServiceRegistration
             || configuration["Secrets:Backend"] == "keyvault" || configuration["Queues:Backend"] == "servicebus"
                 ? AzureCredentials.From(configuration)
                 : null;
-        services.AddSingleton(_ => new TableStorage(storage, credential));
-        services.AddSingleton(_ => new StorageWorkQueue(storage, credential));
+        var storageRetry = AzureRetryOptions.ForStorage(configuration);
+        services.AddSingleton(_ => new TableStorage(storage, credential, storageRetry));
+        services.AddSingleton(_ => new StorageWorkQueue(storage, credential, storageRetry));
+        services.AddSingleton(RequestDeadlineOptions.From(configuration));
 
         services.AddSingleton<ISecretStore>(_ => configuration["Secrets:Backend"] switch
         {
             "keyvault" => new KeyVaultSecretStore(
                 new Uri(configuration["Secrets:KeyVaultUri"] ?? throw new InvalidOperationException("Set Secrets:KeyVaultUri.")),
-                credential!),
+                credential!, AzureRetryOptions.ForSecrets(configuration).Apply(new Azure.Security.KeyVault.Secrets.SecretClientOptions())),
             null or "" or "local" => new LocalSecretStore(configuration["Secrets:LocalPath"] is { Length: > 0 } path
                 ? path
                 : Path.Combine(".local", "secrets")),
@@ -39,6 +43,11 @@ public static class ServiceRegistration
         });
 
         services.AddHttpClient();
+        // Service Bus is called over REST (HttpClient) until its SDK can be restored; one bound per call.
+        var serviceBusTimeout = TimeSpan.FromSeconds(
+            double.TryParse(configuration["Queues:ServiceBus:TimeoutSeconds"], System.Globalization.CultureInfo.InvariantCulture, out var sbSeconds)
+            && sbSeconds > 0 ? sbSeconds : 5);
+        services.AddHttpClient(ServiceBusHttpClientName, client => client.Timeout = serviceBusTimeout);
         var serviceBus = configuration["Queues:Backend"] switch
         {
             "servicebus" => true,
@@ -50,10 +59,10 @@ public static class ServiceRegistration
             var namespaceUri = new Uri("https://" + (configuration["Queues:ServiceBusNamespace"]
                 ?? throw new InvalidOperationException("Set Queues:ServiceBusNamespace (e.g. mysso.servicebus.windows.net).")) + "/");
             services.AddSingleton(provider => new ServiceBusWorkQueue(
-                provider.GetRequiredService<IHttpClientFactory>().CreateClient("servicebus"), namespaceUri, credential!));
+                provider.GetRequiredService<IHttpClientFactory>().CreateClient(ServiceBusHttpClientName), namespaceUri, credential!));
             services.AddSingleton<IWorkQueue>(provider => provider.GetRequiredService<ServiceBusWorkQueue>());
             services.AddSingleton<IDeadLetterQueue>(provider => new ServiceBusDeadLetterQueue(
-                provider.GetRequiredService<IHttpClientFactory>().CreateClient("servicebus"), namespaceUri, credential!,
+                provider.GetRequiredService<IHttpClientFactory>().CreateClient(ServiceBusHttpClientName), namespaceUri, credential!,
                 provider.GetRequiredService<ServiceBusWorkQueue>()));
         }
         else

@@ -15,10 +15,10 @@ public sealed class TableStorage
     private readonly string _prefix;
     private readonly ConcurrentDictionary<string, Lazy<Task<TableClient>>> _tables = new();
 
-    public TableStorage(StorageOptions options, TokenCredential? credential)
+    public TableStorage(StorageOptions options, TokenCredential? credential, AzureRetryOptions? retry = null)
     {
         _prefix = options.TablePrefix;
-        _service = Create(options, credential, new TableClientOptions());
+        _service = Create(options, credential, (retry ?? AzureRetryOptions.StorageDefault).Apply(new TableClientOptions()));
         var probeOptions = new TableClientOptions();
         probeOptions.Retry.MaxRetries = 0;
         probeOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(3);

@@ -12,14 +12,14 @@ public sealed class StorageWorkQueue : IWorkQueue
     private readonly string _prefix;
     private readonly ConcurrentDictionary<string, Lazy<Task<QueueClient>>> _queues = new();
 
-    public StorageWorkQueue(StorageOptions options, TokenCredential? credential)
+    public StorageWorkQueue(StorageOptions options, TokenCredential? credential, AzureRetryOptions? retry = null)
     {
-        var clientOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        _prefix = options.TablePrefix;
+        var clientOptions = (retry ?? AzureRetryOptions.StorageDefault).Apply(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         _service = options.ConnectionString is { } connectionString
             ? new QueueServiceClient(connectionString, clientOptions)
             : new QueueServiceClient(options.QueueServiceUri
                 ?? throw new InvalidOperationException("Set Storage:QueueServiceUri for Storage queues in Azure."), credential, clientOptions);
-        _prefix = options.TablePrefix;
     }
 
     public async Task SendAsync(string queueName, IReadOnlyList<WorkEnvelope> messages, CancellationToken cancellationToken)
