@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using System.Collections.Concurrent;
@@ -16,6 +17,10 @@ public sealed class StorageWorkQueue : IWorkQueue
     {
         _prefix = options.TablePrefix;
         var clientOptions = (retry ?? AzureRetryOptions.StorageDefault).Apply(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        clientOptions.AddPolicy(new RecreateMissingPolicy("QueueNotFound", message => RecreateMissingPolicy.QueueNameOf(message, _prefix),
+            async (name, cancellationToken) => await _service!.GetQueueClient(name).CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            (name, cancellationToken) => _service!.GetQueueClient(name).CreateIfNotExists(cancellationToken: cancellationToken)),
+            HttpPipelinePosition.PerCall);
         _service = options.ConnectionString is { } connectionString
             ? new QueueServiceClient(connectionString, clientOptions)
             : new QueueServiceClient(options.QueueServiceUri
