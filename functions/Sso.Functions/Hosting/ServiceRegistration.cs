@@ -90,6 +90,7 @@ public static class ServiceRegistration
         services.AddSingleton(WebhookOptions.From(configuration));
         services.AddSingleton<WebhookStore>();
         services.AddSingleton<WebhookFanOut>();
+        services.AddSingleton<WebhookRedelivery>();
         services.AddSingleton<Events.EventDispatcher>();
         services.AddSingleton<Events.MassDeprovisionGuard>();
         // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
