@@ -22,7 +22,8 @@ namespace Sso.Bench;
 // The first --idle users are deleted one at a time (the pipeline's latency with nothing queued);
 // the rest in a burst from --parallel clients (latency under backlog, and the throughput).
 // The app runs in-process over a fresh Azurite with the local Storage-queue dispatcher playing
-// the Functions host (one message at a time, polling every --poll-ms when idle): not Service Bus
+// the Functions host (Queues:LocalDispatcher:Concurrency messages per queue in flight, default 8,
+// polling every --poll-ms when idle): not Service Bus
 // and not the deployed host, so the figures are the pipeline's own cost plus the poll interval.
 public static class DeprovisionBench
 {
@@ -114,7 +115,7 @@ public static class DeprovisionBench
         await WaitForIdleQueuesAsync(app.Get<StorageWorkQueue>(), TimeSpan.FromSeconds(120));
 
         Console.WriteLine($"Serverless.Sso deprovisioning bench: {users} users ({idle} one at a time, then {users - idle} from {parallel} parallel SCIM DELETEs), {Environment.ProcessorCount} cores");
-        Console.WriteLine($"  in-process app over Azurite, local Storage-queue dispatcher (one message at a time, {pollMs} ms poll when idle), not Service Bus;");
+        Console.WriteLine($"  in-process app over Azurite, local Storage-queue dispatcher ({app.Get<Sso.Functions.Hosting.LocalDispatcherOptions>().Concurrency} messages per queue in flight, {pollMs} ms poll when idle), not Service Bus;");
         Console.WriteLine($"  (a) = first 401 from /oauth/userinfo (every pending token checked in rounds, {checkMs} ms apart); (b) = receiver read the webhook POST");
 
         var deleteSent = new long[users];

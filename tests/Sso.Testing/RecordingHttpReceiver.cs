@@ -10,7 +10,7 @@ namespace Sso.Testing;
 /// </summary>
 public sealed class RecordingHttpReceiver : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private HttpListener _listener = new();
     private readonly ConcurrentQueue<int> _scripted = new();
     private readonly List<RecordedRequest> _requests = [];
 
@@ -35,6 +35,22 @@ public sealed class RecordingHttpReceiver : IDisposable
         get { lock (_requests) return _requests.ToList(); }
     }
 
+    /// <summary>Closes the port: connections are refused (a receiver that is down) until <see cref="Start"/>.</summary>
+    public void Stop()
+    {
+        _listener.Stop();
+        _listener.Close();
+    }
+
+    /// <summary>Opens the port again after <see cref="Stop"/>, with a fresh listener.</summary>
+    public void Start()
+    {
+        _listener = new HttpListener();
+        _listener.Prefixes.Add(BaseUrl);
+        _listener.Start();
+        _ = Task.Run(ServeAsync);
+    }
+
     public void RespondWith(params int[] statuses)
     {
         foreach (var status in statuses) _scripted.Enqueue(status);
@@ -42,10 +58,11 @@ public sealed class RecordingHttpReceiver : IDisposable
 
     private async Task ServeAsync()
     {
-        while (_listener.IsListening)
+        var listener = _listener;
+        while (listener.IsListening)
         {
             HttpListenerContext context;
-            try { context = await _listener.GetContextAsync(); }
+            try { context = await listener.GetContextAsync(); }
             catch (HttpListenerException) { return; }
             catch (ObjectDisposedException) { return; }
             catch (InvalidOperationException) { return; }

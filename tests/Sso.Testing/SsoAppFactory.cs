@@ -34,6 +34,11 @@ public class SsoAppFactory : WebApplicationFactory<Program>
             ["Queues:Backend"] = "storage",
             ["Queues:LocalDispatcher:Enabled"] = "false",
             ["Sso:PublicBaseUrl"] = "http://localhost",
+            // The shared 2-core test machine runs several suites at once, and Azurite then stalls
+            // for seconds: the production budgets (8 s per request, 3 s per storage try) would turn
+            // healthy-but-slow requests into 503s. FrozenStorageTests runs with the real ones.
+            ["Hosting:RequestTimeoutSeconds"] = "30",
+            ["Storage:TryTimeoutSeconds"] = "10",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             _settings[key] = value;

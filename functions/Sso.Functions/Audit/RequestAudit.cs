@@ -55,8 +55,11 @@ public sealed partial class RequestAudit(RequestDelegate next, ILogger<RequestAu
         {
             try
             {
-                if (isScim) await RecordScimAsync(context, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                else await RecordChangeAsync(context, function);
+                // The request was cut off by a hung backend, and the audit table is on that storage:
+                // the pipeline's log line is the record, the answer is not held for a write that hangs too.
+                var storageHung = context.Items.ContainsKey(RequestPipeline.DeadlinePassedItem);
+                if (isScim && !storageHung) await RecordScimAsync(context, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                else if (!storageHung) await RecordChangeAsync(context, function);
             }
             catch (Exception e)
             {

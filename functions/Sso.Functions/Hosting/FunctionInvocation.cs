@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Sso.Functions.Storage.Queues;
 
 namespace Sso.Functions.Hosting;
 
@@ -88,23 +89,4 @@ public static partial class FunctionInvocation
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Function {FunctionName} received a payload it cannot read")]
     private static partial void LogUnreadablePayload(ILogger logger, string functionName);
-}
-
-/// <summary>What every work-queue message carries: a deterministic id, a kind and a JSON body.</summary>
-public sealed record WorkEnvelope(string MessageId, string Kind, string Body)
-{
-    public string Write() => JsonSerializer.Serialize(this, SsoJsonContext.Default.WorkEnvelope);
-
-    public static WorkEnvelope? Read(string text)
-    {
-        try
-        {
-            var envelope = JsonSerializer.Deserialize(text, SsoJsonContext.Default.WorkEnvelope);
-            return envelope is { MessageId.Length: > 0, Kind.Length: > 0, Body: not null } ? envelope : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 }

@@ -8,20 +8,49 @@ namespace Sso.Functions.Hosting;
 /// The one place that logs each request and that turns an exception (a bug or broken
 /// infrastructure, never bad input) into a 503 or 500 in the route's own error format.
 /// </summary>
-public sealed partial class RequestPipeline(RequestDelegate next, ILogger<RequestPipeline> logger)
+public sealed partial class RequestPipeline(RequestDelegate next, RequestDeadlineOptions deadlineOptions, ILogger<RequestPipeline> logger)
 {
     public const string TenantItem = "TenantId";
+
+    /// <summary>Set when the request passed its deadline: a backing service hangs.</summary>
+    public const string DeadlinePassedItem = "DeadlinePassed";
 
     public async Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
+        var callerAborted = context.RequestAborted;
+        // Every HTTP function works under a deadline: handlers pass RequestAborted to storage, so a
+        // hung backend is cancelled and answered 503 here instead of holding the caller.
+        using var deadline = context.GetEndpoint()?.Metadata.GetMetadata<FunctionEndpoint>() is null
+            ? null
+            : CancellationTokenSource.CreateLinkedTokenSource(callerAborted);
+        if (deadline is not null)
+        {
+            deadline.CancelAfter(deadlineOptions.Deadline);
+            context.RequestAborted = deadline.Token;
+        }
         try
         {
-            await next(context);
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                // The error writers below write under the caller's token, not the spent deadline.
+                context.RequestAborted = callerAborted;
+            }
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (callerAborted.IsCancellationRequested)
         {
             // The caller went away; nothing to answer.
+        }
+        catch (Exception e) when (deadline is { IsCancellationRequested: true })
+        {
+            // Whatever the deadline's cancellation surfaced as (OperationCanceled, an SDK failure, ...).
+            context.Items[DeadlinePassedItem] = true;
+            LogDeadlinePassed(logger, FunctionName(context), deadlineOptions.Deadline.TotalSeconds, e.GetType().Name);
+            await WriteFailureAsync(context, 503, exception: null);
         }
         catch (BadHttpRequestException e)
         {
@@ -53,9 +82,9 @@ public sealed partial class RequestPipeline(RequestDelegate next, ILogger<Reques
         _ => e.InnerException is { } inner && IsInfrastructure(inner),
     };
 
-    private async Task WriteFailureAsync(HttpContext context, int status, Exception e)
+    private async Task WriteFailureAsync(HttpContext context, int status, Exception? exception)
     {
-        LogFailure(logger, FunctionName(context), status, e);
+        if (exception is not null) LogFailure(logger, FunctionName(context), status, exception);
         if (context.Response.HasStarted) return;
         context.Response.Clear();
         var path = context.Request.Path;
@@ -81,6 +110,14 @@ public sealed partial class RequestPipeline(RequestDelegate next, ILogger<Reques
                 status == 503 ? "A backing service is unavailable; reload the page in a minute." : "The setup page failed; reload it to try again.")
                 .ExecuteAsync(context);
         }
+        else if (IsBrowserRoute(path))
+        {
+            // A browser on its way through a sign-in: no redirect URI is trustworthy without the
+            // storage that failed, so the answer is the page, as for an unvalidated redirect.
+            await OAuth.OAuthResults.Page(status, status == 503 ? "Temporarily unavailable" : "Something went wrong",
+                    status == 503 ? "The sign-in service cannot reach its storage right now; try again in a minute." : "The sign-in failed; try again.")
+                .ExecuteAsync(context);
+        }
         else if (path.StartsWithSegments("/oauth/token") || path.StartsWithSegments("/oauth/userinfo"))
         {
             context.Response.StatusCode = status;
@@ -101,10 +138,20 @@ public sealed partial class RequestPipeline(RequestDelegate next, ILogger<Reques
             };
             await ProblemResults.WriteAsync(context, problem with { Status = status });
         }
+        // The answer is decided: send it now, so that nothing after the pipeline (the audit
+        // step, which needs the same broken storage) holds it back.
+        if (status == 503) await context.Response.CompleteAsync();
     }
+
+    private static bool IsBrowserRoute(PathString path) =>
+        path.StartsWithSegments("/oauth/authorize") || path.StartsWithSegments("/oauth/logout")
+        || path.StartsWithSegments("/saml/acs") || path.StartsWithSegments("/saml/slo") || path.StartsWithSegments("/oidc/callback");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{FunctionName} answered {Status} in {DurationMs:0.0} ms (tenant {TenantId})")]
     private static partial void LogRequest(ILogger logger, string functionName, int status, double durationMs, string tenantId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{FunctionName} passed its {DeadlineSeconds} s deadline ({FailureKind}); answering 503")]
+    private static partial void LogDeadlinePassed(ILogger logger, string functionName, double deadlineSeconds, string failureKind);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{FunctionName} failed with {Status}")]
     private static partial void LogFailure(ILogger logger, string functionName, int status, Exception exception);

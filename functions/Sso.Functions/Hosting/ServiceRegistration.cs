@@ -14,6 +14,7 @@ namespace Sso.Functions.Hosting;
 
 public static class ServiceRegistration
 {
+
     public static IServiceCollection AddSso(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         services.AddSingleton(TimeProvider.System);
@@ -26,14 +27,16 @@ public static class ServiceRegistration
             || configuration["Secrets:Backend"] == "keyvault" || configuration["Queues:Backend"] == "servicebus"
                 ? AzureCredentials.From(configuration)
                 : null;
-        services.AddSingleton(_ => new TableStorage(storage, credential));
-        services.AddSingleton(_ => new StorageWorkQueue(storage, credential));
+        var storageRetry = AzureRetryOptions.ForStorage(configuration);
+        services.AddSingleton(_ => new TableStorage(storage, credential, storageRetry));
+        services.AddSingleton(_ => new StorageWorkQueue(storage, credential, storageRetry));
+        services.AddSingleton(RequestDeadlineOptions.From(configuration));
 
         services.AddSingleton<ISecretStore>(_ => configuration["Secrets:Backend"] switch
         {
             "keyvault" => new KeyVaultSecretStore(
                 new Uri(configuration["Secrets:KeyVaultUri"] ?? throw new InvalidOperationException("Set Secrets:KeyVaultUri.")),
-                credential!),
+                credential!, AzureRetryOptions.ForSecrets(configuration).Apply(new Azure.Security.KeyVault.Secrets.SecretClientOptions())),
             null or "" or "local" => new LocalSecretStore(configuration["Secrets:LocalPath"] is { Length: > 0 } path
                 ? path
                 : Path.Combine(".local", "secrets")),
@@ -89,6 +92,7 @@ public static class ServiceRegistration
         services.AddSingleton<WebhookStore>();
         services.AddSingleton<WebhookFanOut>();
         services.AddSingleton<MassDeprovisionGuard>();
+        services.AddSingleton<WebhookRedelivery>();
         // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
         services.AddHttpClient(WebhookEndpoints.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler

@@ -61,4 +61,6 @@ namespace Sso.Functions.Hosting;
 [JsonSerializable(typeof(WebhookDeliveryMessage))]
 [JsonSerializable(typeof(WebhookTestEvent))]
 [JsonSerializable(typeof(WebhookTestQueued))]
+[JsonSerializable(typeof(HeldDeliveryList))]
+[JsonSerializable(typeof(HeldDeliveriesQueued))]
 public partial class SsoJsonContext : JsonSerializerContext;

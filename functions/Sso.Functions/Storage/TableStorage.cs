@@ -15,10 +15,14 @@ public sealed class TableStorage
     private readonly string _prefix;
     private readonly ConcurrentDictionary<string, Lazy<Task<TableClient>>> _tables = new();
 
-    public TableStorage(StorageOptions options, TokenCredential? credential)
+    public TableStorage(StorageOptions options, TokenCredential? credential, AzureRetryOptions? retry = null)
     {
         _prefix = options.TablePrefix;
-        _service = Create(options, credential, new TableClientOptions());
+        var serviceOptions = (retry ?? AzureRetryOptions.StorageDefault).Apply(new TableClientOptions());
+        serviceOptions.AddPolicy(new RecreateMissingPolicy("TableNotFound", message => RecreateMissingPolicy.TableNameOf(message, _prefix),
+            async (name, cancellationToken) => await _service!.CreateTableIfNotExistsAsync(name, cancellationToken),
+            (name, cancellationToken) => _service!.CreateTableIfNotExists(name, cancellationToken)), HttpPipelinePosition.PerCall);
+        _service = Create(options, credential, serviceOptions);
         var probeOptions = new TableClientOptions();
         probeOptions.Retry.MaxRetries = 0;
         probeOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(3);

@@ -39,7 +39,8 @@ public sealed record Webhook(
     int ConsecutiveFailures,
     string? DisabledReason,
     DateTimeOffset CreatedAt,
-    ETag ETag = default)
+    ETag ETag = default,
+    DateTimeOffset? FailingSince = null)
 {
     public const string Partition = "webhooks";
 
@@ -60,6 +61,7 @@ public sealed record Webhook(
         ["ConsecutiveFailures"] = ConsecutiveFailures,
         ["DisabledReason"] = DisabledReason,
         ["CreatedAt"] = CreatedAt,
+        ["FailingSince"] = FailingSince,
     };
 
     public static Webhook FromEntity(TableEntity entity) => new(
@@ -72,15 +74,16 @@ public sealed record Webhook(
         entity.GetInt32("ConsecutiveFailures") ?? 0,
         entity.GetString("DisabledReason"),
         entity.GetDateTimeOffset("CreatedAt") ?? default,
-        entity.ETag);
+        entity.ETag,
+        entity.GetDateTimeOffset("FailingSince"));
 
     public WebhookView ToView() =>
-        new(Id.Value, TenantId, Url, EventTypes, Description, Enabled, ConsecutiveFailures, DisabledReason, CreatedAt);
+        new(Id.Value, TenantId, Url, EventTypes, Description, Enabled, ConsecutiveFailures, DisabledReason, CreatedAt, FailingSince);
 }
 
 public sealed record WebhookView(
     string Id, string? TenantId, string Url, string[] EventTypes, string? Description, bool Enabled,
-    int ConsecutiveFailures, string? DisabledReason, DateTimeOffset CreatedAt);
+    int ConsecutiveFailures, string? DisabledReason, DateTimeOffset CreatedAt, DateTimeOffset? FailingSince);
 
 /// <summary>The only response that carries the signing secret.</summary>
 public sealed record CreatedWebhook(string Id, string? TenantId, string Url, string[] EventTypes, string? Description,
@@ -110,6 +113,20 @@ public sealed record WebhookDeliveryAttempt(
     DateTimeOffset AttemptedAt, DateTimeOffset? NextAttemptAt);
 
 public sealed record WebhookDeliveryList(WebhookDeliveryAttempt[] Data);
+
+/// <summary>
+/// A delivery that is kept instead of sent: parked while its webhook is disabled (sent again when
+/// it is enabled), or dead-lettered once its attempts were spent (sent again on request).
+/// </summary>
+public sealed record HeldDelivery(string EventId, string EventType, string State, string Reason, DateTimeOffset HeldAt)
+{
+    public const string Parked = "parked";
+    public const string DeadLettered = "deadLettered";
+}
+
+public sealed record HeldDeliveryList(HeldDelivery[] Data);
+
+public sealed record HeldDeliveriesQueued(int Queued);
 
 /// <summary>The work item that asks for one delivery attempt of one event to one webhook.</summary>
 public sealed record WebhookDeliveryMessage(

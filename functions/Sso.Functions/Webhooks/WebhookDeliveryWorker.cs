@@ -13,8 +13,10 @@ namespace Sso.Functions.Webhooks;
 /// <summary>
 /// Delivers one event to one webhook per work item. A failed attempt is recorded and the next
 /// one is scheduled on the queue with backoff (the work item itself succeeds, so the queue's
-/// own redelivery is kept for crashes); after the last attempt the delivery is given up, and
-/// an endpoint that keeps failing is disabled.
+/// own redelivery is kept for crashes). Nothing is dropped: after the last attempt the delivery
+/// is dead-lettered (replayable), and while its webhook is disabled it is parked, to be sent
+/// when the webhook is enabled again. A webhook is disabled only by failure sustained over time
+/// (<see cref="WebhookOptions.ShouldDisable"/>), never by a burst during a short outage.
 /// </summary>
 public static partial class WebhookDeliveryWorker
 {
@@ -53,9 +55,16 @@ public static partial class WebhookDeliveryWorker
             return;
 
         var store = services.GetRequiredService<WebhookStore>();
-        var webhook = await store.FindAsync(webhookId, cancellationToken);
-        if (webhook is not { Enabled: true }) return;
+        var clock = services.GetRequiredService<TimeProvider>();
+        // A deleted webhook has nowhere to deliver to; that is the only delivery let go.
+        if (await store.FindAsync(webhookId, cancellationToken) is not { } webhook) return;
         if (await store.IsDeliveredAsync(webhookId, message.EventId, cancellationToken)) return;
+        if (!webhook.Enabled)
+        {
+            await ParkAsync(services, store, webhookId, message, webhook.DisabledReason ?? "the webhook is disabled", clock.GetUtcNow(),
+                cancellationToken);
+            return;
+        }
         var secret = await services.GetRequiredService<ISecretStore>().GetAsync(webhookId.SecretName, cancellationToken);
         if (secret is null)
         {
@@ -63,7 +72,6 @@ public static partial class WebhookDeliveryWorker
             return;
         }
 
-        var clock = services.GetRequiredService<TimeProvider>();
         var options = services.GetRequiredService<WebhookOptions>();
         var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(WebhookEndpoints.HttpClientName);
         var now = clock.GetUtcNow();
@@ -75,7 +83,8 @@ public static partial class WebhookDeliveryWorker
         {
             await store.RecordAttemptAsync(webhookId, new WebhookDeliveryAttempt(message.EventId, message.EventType, message.Attempt,
                 Delivered, status, null, duration, now, null), cancellationToken);
-            if (webhook.ConsecutiveFailures > 0) await UpdateFailuresAsync(store, webhookId, reset: true, options, cancellationToken);
+            if (webhook.ConsecutiveFailures > 0 || webhook.FailingSince is not null)
+                await UpdateFailuresAsync(store, webhookId, reset: true, options, now, cancellationToken);
             LogDelivered(logger, webhookId.Value, message.Attempt);
             return;
         }
@@ -84,9 +93,10 @@ public static partial class WebhookDeliveryWorker
         var delay = options.DelayBefore(message.Attempt + 1, Random.Shared.NextDouble());
         await store.RecordAttemptAsync(webhookId, new WebhookDeliveryAttempt(message.EventId, message.EventType, message.Attempt,
             Failed, status, error, duration, now, retry ? now + delay : null), cancellationToken);
-        var disabled = await UpdateFailuresAsync(store, webhookId, reset: false, options, cancellationToken);
+        var disabled = await UpdateFailuresAsync(store, webhookId, reset: false, options, now, cancellationToken);
         LogFailed(logger, webhookId.Value, message.Attempt, status ?? 0, error ?? "");
-        if (disabled)
+        var lastError = error ?? (status is { } code ? $"HTTP {code}" : "failed");
+        if (disabled is { } disabling)
         {
             LogDisabled(logger, webhookId.Value);
             // The notice belongs to the webhook's tenant; a global webhook's to the tenant whose event failed last.
@@ -97,16 +107,35 @@ public static partial class WebhookDeliveryWorker
                     {
                         ["webhookId"] = webhookId.Value,
                         ["url"] = webhook.Url,
-                        ["consecutiveFailures"] = options.DisableAfterConsecutiveFailures,
-                        ["lastError"] = error ?? (status is { } code ? $"HTTP {code}" : null),
+                        ["consecutiveFailures"] = disabling.ConsecutiveFailures,
+                        ["failingSince"] = disabling.FailingSince,
+                        ["lastError"] = lastError,
                     }), cancellationToken);
+            await ParkAsync(services, store, webhookId, message, disabling.DisabledReason ?? "the webhook was disabled", now, cancellationToken);
             return;
         }
         if (retry)
         {
             var queue = services.GetRequiredService<IWorkQueue>();
             await queue.SendLaterAsync(QueueName, Envelope(message with { Attempt = message.Attempt + 1 }), delay, cancellationToken);
+            return;
         }
+        await store.HoldAsync(webhookId, message, HeldDelivery.DeadLettered,
+            $"{message.Attempt} attempts failed; the last: {lastError}", now, cancellationToken);
+        LogDeadLettered(logger, webhookId.Value, message.Attempt);
+    }
+
+    /// <summary>
+    /// Keeps the delivery until the webhook is enabled. Enabling re-queues what is parked, so a
+    /// delivery parked just after that re-queue is sent here instead (read again after parking).
+    /// </summary>
+    private static async Task ParkAsync(IServiceProvider services, WebhookStore store, WebhookId id, WebhookDeliveryMessage message,
+        string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await store.HoldAsync(id, message with { Attempt = 1 }, HeldDelivery.Parked, reason, now, cancellationToken);
+        if (await store.FindAsync(id, cancellationToken) is { Enabled: true })
+            await services.GetRequiredService<WebhookRedelivery>().RequeueAsync(id,
+                held => held.State == HeldDelivery.Parked && held.EventId == message.EventId, cancellationToken);
     }
 
     /// <summary>While a mass deprovisioning holds the event's directory, the delivery waits in the hold.</summary>
@@ -164,28 +193,33 @@ public static partial class WebhookDeliveryWorker
         }
     }
 
-    /// <returns>True when this failure disabled the webhook.</returns>
-    private static async Task<bool> UpdateFailuresAsync(WebhookStore store, WebhookId id, bool reset, WebhookOptions options,
-        CancellationToken cancellationToken)
+    /// <returns>The webhook as this failure disabled it, or null when it stays as it was.</returns>
+    private static async Task<Webhook?> UpdateFailuresAsync(WebhookStore store, WebhookId id, bool reset, WebhookOptions options,
+        DateTimeOffset now, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < 5; attempt++)
+        // Several deliveries to one webhook run at once: the ETag loop may go round a few times.
+        for (var attempt = 0; attempt < 10; attempt++)
         {
-            if (await store.FindAsync(id, cancellationToken) is not { } before) return false;
+            if (await store.FindAsync(id, cancellationToken) is not { } before) return null;
             var failures = reset ? 0 : before.ConsecutiveFailures + 1;
-            var disable = !reset && before.Enabled && failures >= options.DisableAfterConsecutiveFailures;
+            DateTimeOffset? failingSince = reset ? null : before.FailingSince ?? now;
+            var disable = !reset && before.Enabled && options.ShouldDisable(failures, failingSince!.Value, now);
             var after = before with
             {
                 ConsecutiveFailures = failures,
+                FailingSince = failingSince,
                 Enabled = before.Enabled && !disable,
-                DisabledReason = disable ? $"disabled after {failures} consecutive failed deliveries" : before.DisabledReason,
+                DisabledReason = disable
+                    ? $"disabled after {failures} consecutive failed deliveries over {(now - failingSince!.Value).TotalMinutes:0} minutes"
+                    : before.DisabledReason,
             };
             switch (await store.ReplaceAsync(before, after, cancellationToken))
             {
-                case SaveOutcome.Saved: return disable;
-                case SaveOutcome.NotFound: return false;
+                case SaveOutcome.Saved: return disable ? after : null;
+                case SaveOutcome.NotFound: return null;
             }
         }
-        return false;
+        return null;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Webhook work item {MessageId} is unreadable; dropped")]
@@ -200,6 +234,9 @@ public static partial class WebhookDeliveryWorker
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {WebhookId} attempt {Attempt} failed: {Status} {Error}")]
     private static partial void LogFailed(ILogger logger, string webhookId, int attempt, int status, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {WebhookId} disabled after repeated failures")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {WebhookId}: delivery dead-lettered after {Attempt} attempts")]
+    private static partial void LogDeadLettered(ILogger logger, string webhookId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {WebhookId} disabled after failing over time")]
     private static partial void LogDisabled(ILogger logger, string webhookId);
 }

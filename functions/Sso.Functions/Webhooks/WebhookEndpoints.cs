@@ -23,6 +23,8 @@ public static class WebhookEndpoints
         new("DeleteWebhook", "/api/v1/webhooks/{webhookId}", ["DELETE"], AdminApi.Require(DeleteAsync)),
         new("ListWebhookDeliveries", "/api/v1/webhooks/{webhookId}/deliveries", ["GET"], AdminApi.Require(ListDeliveriesAsync)),
         new("SendTestWebhook", "/api/v1/webhooks/{webhookId}/test", ["POST"], AdminApi.Require(SendTestAsync)),
+        new("ListUndeliveredWebhookDeliveries", "/api/v1/webhooks/{webhookId}/undelivered", ["GET"], AdminApi.Require(ListUndeliveredAsync)),
+        new("RedeliverWebhookDeliveries", "/api/v1/webhooks/{webhookId}/undelivered/redeliver", ["POST"], AdminApi.Require(RedeliverAsync)),
     ];
 
     private static async Task<IResult> CreateAsync(HttpContext context)
@@ -96,11 +98,16 @@ public static class WebhookEndpoints
                 Enabled = enable,
                 // Re-enabling starts the failure count afresh.
                 ConsecutiveFailures = enable && !before.Enabled ? 0 : before.ConsecutiveFailures,
+                FailingSince = enable && !before.Enabled ? null : before.FailingSince,
                 DisabledReason = enable ? null : before.DisabledReason ?? "disabled by an administrator",
             };
             switch (await store.ReplaceAsync(before, after, context.RequestAborted))
             {
-                case SaveOutcome.Saved: return JsonResults.Ok(after.ToView(), SsoJsonContext.Default.WebhookView);
+                case SaveOutcome.Saved:
+                    // What was parked while the webhook was disabled is sent now.
+                    if (enable && !before.Enabled)
+                        await context.RequestServices.GetRequiredService<WebhookRedelivery>().RequeueParkedAsync(after.Id, context.RequestAborted);
+                    return JsonResults.Ok(after.ToView(), SsoJsonContext.Default.WebhookView);
                 case SaveOutcome.NotFound: return NotFound(context);
             }
         }
@@ -124,6 +131,24 @@ public static class WebhookEndpoints
         var attempts = await context.RequestServices.GetRequiredService<WebhookStore>()
             .ListAttemptsAsync(webhook.Id, limit, context.RequestAborted);
         return JsonResults.Ok(new WebhookDeliveryList(attempts.ToArray()), SsoJsonContext.Default.WebhookDeliveryList);
+    }
+
+    /// <summary>Deliveries kept instead of sent: parked while the webhook is disabled, dead-lettered once their attempts were spent.</summary>
+    private static async Task<IResult> ListUndeliveredAsync(HttpContext context)
+    {
+        if (await FindAsync(context) is not { } webhook) return NotFound(context);
+        var held = await context.RequestServices.GetRequiredService<WebhookStore>().ListHeldAsync(webhook.Id, context.RequestAborted);
+        return JsonResults.Ok(new HeldDeliveryList(held.Select(h => h.Delivery).ToArray()), SsoJsonContext.Default.HeldDeliveryList);
+    }
+
+    /// <summary>Sends every kept delivery again, each with a fresh set of attempts.</summary>
+    private static async Task<IResult> RedeliverAsync(HttpContext context)
+    {
+        if (await FindAsync(context) is not { } webhook) return NotFound(context);
+        if (!webhook.Enabled)
+            return ProblemResults.Write(Problem.Conflict("The webhook is disabled; enable it (PATCH {\"enabled\":true}) to send what it kept."));
+        var queued = await context.RequestServices.GetRequiredService<WebhookRedelivery>().RequeueAllAsync(webhook.Id, context.RequestAborted);
+        return Results.Json(new HeldDeliveriesQueued(queued), SsoJsonContext.Default.HeldDeliveriesQueued, statusCode: 202);
     }
 
     /// <summary>Queues a <c>webhook.test</c> event for this endpoint only, so an integrator can check signature handling.</summary>

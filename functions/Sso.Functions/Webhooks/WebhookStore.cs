@@ -8,7 +8,8 @@ namespace Sso.Functions.Webhooks;
 /// Webhook endpoints (table "webhooks", one small partition) and their delivery log (table
 /// "webhookdeliveries", one partition per webhook: an <c>attempt|event|n</c> row per attempt and
 /// a <c>done|event</c> row once delivered, written in one transaction so a redelivered work
-/// item never POSTs an event twice after it succeeded).
+/// item never POSTs an event twice after it succeeded; a <c>held|event</c> row for a delivery
+/// kept instead of sent: parked while the webhook is disabled, or dead-lettered).
 /// </summary>
 public sealed class WebhookStore(TableStorage storage)
 {
@@ -106,4 +107,47 @@ public sealed class WebhookStore(TableStorage storage)
         }
         return attempts.OrderByDescending(a => a.AttemptedAt).ThenByDescending(a => a.Attempt).Take(limit).ToList();
     }
+
+    /// <summary>Keeps a delivery (the whole work item) in the webhook's partition instead of sending it.</summary>
+    public async Task HoldAsync(WebhookId id, WebhookDeliveryMessage message, string state, string reason, DateTimeOffset at,
+        CancellationToken cancellationToken)
+    {
+        var table = await DeliveriesAsync(cancellationToken);
+        await table.UpsertEntityAsync(new TableEntity(id.Value, TableKey.Row("held", message.EventId))
+        {
+            ["State"] = state,
+            ["Reason"] = reason,
+            ["HeldAt"] = at,
+            ["EventType"] = message.EventType,
+            ["TenantId"] = message.TenantId,
+            ["Payload"] = message.Payload,
+        }, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<HeldRow>> ListHeldAsync(WebhookId id, CancellationToken cancellationToken)
+    {
+        var table = await DeliveriesAsync(cancellationToken);
+        var held = new List<HeldRow>();
+        await foreach (var row in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, "held"), cancellationToken: cancellationToken))
+        {
+            var eventId = TableKey.Unescape(row.RowKey.Split('|')[1]);
+            var eventType = row.GetString("EventType") ?? "";
+            held.Add(new HeldRow(
+                new HeldDelivery(eventId, eventType, row.GetString("State") ?? HeldDelivery.Parked, row.GetString("Reason") ?? "",
+                    row.GetDateTimeOffset("HeldAt") ?? default),
+                new WebhookDeliveryMessage(id.Value, eventId, eventType, row.GetString("TenantId"), row.GetString("Payload") ?? "{}", 1),
+                row.ETag));
+        }
+        return held.OrderBy(h => h.Delivery.HeldAt).ToList();
+    }
+
+    /// <summary>Removes a held delivery once it was queued again, unless it was held anew meanwhile (412 → Stale).</summary>
+    public async Task<SaveOutcome> ReleaseAsync(WebhookId id, HeldRow held, CancellationToken cancellationToken)
+    {
+        var table = await DeliveriesAsync(cancellationToken);
+        return await table.DeleteIfMatchAsync(id.Value, TableKey.Row("held", held.Delivery.EventId), held.ETag, cancellationToken);
+    }
 }
+
+/// <summary>A held delivery as stored: its view, the work item to send again, and the row's ETag.</summary>
+public sealed record HeldRow(HeldDelivery Delivery, WebhookDeliveryMessage Message, ETag ETag);

@@ -1,5 +1,6 @@
 using System.Text;
 using Sso.Functions.Hosting;
+using Sso.Functions.Storage.Queues;
 
 namespace Sso.Functions.Tests.Hosting;
 

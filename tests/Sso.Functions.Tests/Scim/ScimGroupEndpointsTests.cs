@@ -59,7 +59,7 @@ public class ScimGroupEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoA
         Assert.Empty((await directory.DirectoryUserAsync(bob))["groups"]!.AsArray());
 
         // The deleted event fans the removal of the remaining member out as a queued task.
-        for (var round = 0; round < 5 && await App.Get<Sso.Functions.Storage.Queues.LocalQueueDispatcher>().DrainOnceAsync(default) > 0; round++) { }
+        for (var round = 0; round < 5 && await App.Get<Sso.Functions.Hosting.LocalQueueDispatcher>().DrainOnceAsync(default) > 0; round++) { }
         var types = (await directory.EventsAsync(App)).Select(e => e["type"]!.GetValue<string>()).Where(t => t.StartsWith("dsync.group")).ToList();
         Assert.Equal(["dsync.group.created", "dsync.group.updated", "dsync.group.user_added", "dsync.group.user_added",
             "dsync.group.user_removed", "dsync.group.deleted", "dsync.group.user_removed"], types);

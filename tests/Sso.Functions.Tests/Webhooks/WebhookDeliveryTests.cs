@@ -17,6 +17,8 @@ public class WebhookFixture : SsoAppFixture
         ["Webhooks:RetryBaseSeconds"] = "0",
         ["Webhooks:MaxAttempts"] = "5",
         ["Webhooks:DisableAfterFailures"] = "8",
+        // The count alone decides here; WebhookOutageTests covers the rule over time.
+        ["Webhooks:DisableAfterFailingMinutes"] = "0",
     };
 }
 

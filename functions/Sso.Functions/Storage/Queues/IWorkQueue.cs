@@ -1,10 +1,8 @@
-using Sso.Functions.Hosting;
-
 namespace Sso.Functions.Storage.Queues;
 
 /// <summary>
 /// Sends work to a queue: Service Bus in Azure (received by the Functions host trigger), Storage
-/// queues locally (received by <see cref="LocalQueueDispatcher"/>). Message ids are
+/// queues locally (received by the local queue dispatcher in Hosting). Message ids are
 /// deterministic, so Service Bus duplicate detection drops a repeat send.
 /// </summary>
 public interface IWorkQueue

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Azure.Messaging.ServiceBus;
-using Sso.Functions.Hosting;
 
 namespace Sso.Functions.Storage.Queues;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
-using Sso.Functions.Hosting;
 
 namespace Sso.Functions.Storage.Queues;
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Azure.Messaging.ServiceBus;
-using Sso.Functions.Hosting;
 
 namespace Sso.Functions.Storage.Queues;
 

@@ -1,12 +1,14 @@
 using Azure.Storage.Queues.Models;
-using Sso.Functions.Hosting;
 
 namespace Sso.Functions.Storage.Queues;
 
-/// <summary>Dead letters in the "{queue}-poison" Storage queues that <see cref="LocalQueueDispatcher"/> fills.</summary>
+/// <summary>Dead letters in the "{queue}-poison" Storage queues that the local queue dispatcher fills.</summary>
 public sealed class StorageDeadLetterQueue(StorageWorkQueue queues) : IDeadLetterQueue
 {
     public const string Suffix = "-poison";
+
+    /// <summary>Deliveries before a message moves to "{queue}-poison" (Service Bus' maxDeliveryCount in infra/).</summary>
+    public const int MaxDeliveryCount = 5;
 
     public async Task<IReadOnlyList<DeadLetter>> ListAsync(string queueName, int max, CancellationToken cancellationToken)
     {
@@ -16,7 +18,7 @@ public sealed class StorageDeadLetterQueue(StorageWorkQueue queues) : IDeadLette
         {
             var envelope = WorkEnvelope.Read(m.Body.ToString());
             return new DeadLetter(m.MessageId, queueName, envelope?.MessageId, envelope?.Kind,
-                envelope is null ? "unreadable message" : $"failed {LocalQueueDispatcher.MaxDeliveryCount} deliveries",
+                envelope is null ? "unreadable message" : $"failed {MaxDeliveryCount} deliveries",
                 (int)m.DequeueCount, m.InsertedOn);
         }).ToList();
     }

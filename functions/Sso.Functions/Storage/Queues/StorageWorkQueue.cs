@@ -1,8 +1,8 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using System.Collections.Concurrent;
-using Sso.Functions.Hosting;
 
 namespace Sso.Functions.Storage.Queues;
 
@@ -13,14 +13,18 @@ public sealed class StorageWorkQueue : IWorkQueue
     private readonly string _prefix;
     private readonly ConcurrentDictionary<string, Lazy<Task<QueueClient>>> _queues = new();
 
-    public StorageWorkQueue(StorageOptions options, TokenCredential? credential)
+    public StorageWorkQueue(StorageOptions options, TokenCredential? credential, AzureRetryOptions? retry = null)
     {
-        var clientOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        _prefix = options.TablePrefix;
+        var clientOptions = (retry ?? AzureRetryOptions.StorageDefault).Apply(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        clientOptions.AddPolicy(new RecreateMissingPolicy("QueueNotFound", message => RecreateMissingPolicy.QueueNameOf(message, _prefix),
+            async (name, cancellationToken) => await _service!.GetQueueClient(name).CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+            (name, cancellationToken) => _service!.GetQueueClient(name).CreateIfNotExists(cancellationToken: cancellationToken)),
+            HttpPipelinePosition.PerCall);
         _service = options.ConnectionString is { } connectionString
             ? new QueueServiceClient(connectionString, clientOptions)
             : new QueueServiceClient(options.QueueServiceUri
                 ?? throw new InvalidOperationException("Set Storage:QueueServiceUri for Storage queues in Azure."), credential, clientOptions);
-        _prefix = options.TablePrefix;
     }
 
     public async Task SendAsync(string queueName, IReadOnlyList<WorkEnvelope> messages, CancellationToken cancellationToken)

@@ -1,7 +1,7 @@
 using Azure.Storage.Queues.Models;
-using Sso.Functions.Hosting;
+using Sso.Functions.Storage.Queues;
 
-namespace Sso.Functions.Storage.Queues;
+namespace Sso.Functions.Hosting;
 
 /// <summary>
 /// Plays the Functions host's part locally: receives from the Storage queues and calls the same
@@ -15,7 +15,7 @@ public sealed partial class LocalQueueDispatcher(
     LocalDispatcherOptions options,
     ILogger<LocalQueueDispatcher> logger) : BackgroundService
 {
-    public const int MaxDeliveryCount = 5;
+    public const int MaxDeliveryCount = StorageDeadLetterQueue.MaxDeliveryCount;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -51,19 +51,50 @@ public sealed partial class LocalQueueDispatcher(
         // The publisher lives in this process: what it holds goes to the queues before they are read.
         await services.GetRequiredService<Outbox.OutboxPublisher>().FlushAsync(cancellationToken);
         var handled = 0;
+        // Queue by queue, in table order: work a function queues for a later one is handled in the same drain.
         foreach (var function in FunctionTable.Queues)
+            handled += await DrainQueueAsync(function, cancellationToken);
+        return handled;
+    }
+
+    /// <summary>
+    /// Up to <see cref="LocalDispatcherOptions.Concurrency"/> messages of one queue in flight, as the
+    /// host runs several invocations at once; a message is received only when a slot is free, so
+    /// its visibility timeout starts when its handling can start.
+    /// </summary>
+    private async Task<int> DrainQueueAsync(QueueFunction function, CancellationToken cancellationToken)
+    {
+        var queue = await queues.GetQueueAsync(function.QueueName, cancellationToken);
+        var handled = 0;
+        var inFlight = new List<Task>();
+        try
         {
-            var queue = await queues.GetQueueAsync(function.QueueName, cancellationToken);
             while (true)
             {
-                QueueMessage[] received = await queue.ReceiveMessagesAsync(32, options.VisibilityTimeout, cancellationToken);
-                if (received.Length == 0) break;
-                foreach (var message in received)
+                foreach (var done in inFlight.Where(t => t.IsCompleted).ToList())
                 {
-                    handled++;
-                    await HandleAsync(function, queue, message, cancellationToken);
+                    inFlight.Remove(done);
+                    await done;
                 }
+                var free = options.Concurrency - inFlight.Count;
+                QueueMessage[] received = free > 0
+                    ? await queue.ReceiveMessagesAsync(Math.Min(32, free), options.VisibilityTimeout, cancellationToken)
+                    : [];
+                if (received.Length == 0)
+                {
+                    // Empty only counts once nothing is in flight: a handler may queue more (a retry, the next step).
+                    if (inFlight.Count == 0) break;
+                    await Task.WhenAny(inFlight);
+                    continue;
+                }
+                handled += received.Length;
+                inFlight.AddRange(received.Select(message => HandleAsync(function, queue, message, cancellationToken)));
             }
+        }
+        finally
+        {
+            // Never leave a handler running behind a failed drain.
+            await Task.WhenAll(inFlight).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         return handled;
     }
@@ -127,7 +158,7 @@ public sealed partial class LocalQueueDispatcher(
 }
 
 public sealed record LocalDispatcherOptions(
-    bool Enabled, TimeSpan PollInterval, TimeSpan VisibilityTimeout, TimeSpan TimerInterval, bool RetryImmediately)
+    bool Enabled, TimeSpan PollInterval, TimeSpan VisibilityTimeout, TimeSpan TimerInterval, bool RetryImmediately, int Concurrency = 8)
 {
     public static LocalDispatcherOptions From(IConfiguration configuration)
     {
@@ -137,6 +168,7 @@ public sealed record LocalDispatcherOptions(
             PollInterval: TimeSpan.FromMilliseconds(int.TryParse(section["PollMilliseconds"], out var poll) ? poll : 500),
             VisibilityTimeout: TimeSpan.FromSeconds(int.TryParse(section["VisibilitySeconds"], out var vis) ? vis : 30),
             TimerInterval: TimeSpan.FromSeconds(int.TryParse(section["TimerSeconds"], out var timer) ? timer : 60),
-            RetryImmediately: string.Equals(section["RetryImmediately"], "true", StringComparison.OrdinalIgnoreCase));
+            RetryImmediately: string.Equals(section["RetryImmediately"], "true", StringComparison.OrdinalIgnoreCase),
+            Concurrency: int.TryParse(section["Concurrency"], out var concurrency) ? Math.Clamp(concurrency, 1, 64) : 8);
     }
 }
