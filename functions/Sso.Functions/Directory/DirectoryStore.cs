@@ -13,9 +13,22 @@ namespace Sso.Functions.DirectorySync;
 /// membership rows (<c>member|grp|usr</c> and the mirror <c>memberOf|usr|grp</c>) and the outbox
 /// (<c>event|</c>). A change, its index rows and its events commit in one transaction.
 /// </summary>
-public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore feed, ILogger<DirectoryStore> logger)
+public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore feed, TimeProvider clock, ILogger<DirectoryStore> logger)
 {
     public const string TableName = "directory";
+
+    /// <summary>
+    /// How long an instance trusts a SCIM token it found (with its directory row) without reading
+    /// them again: a token revoked or a directory deleted on another instance is refused after at
+    /// most this long; on the instance that did it, at once (DESIGN §4: within 10 s everywhere).
+    /// </summary>
+    public static readonly TimeSpan CredentialCacheFor = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long the LastUsedAt write of a token may take; it runs after the answer, never before it.</summary>
+    public static readonly TimeSpan TouchDeadline = TimeSpan.FromSeconds(5);
+
+    private readonly InstanceCache<(DirectoryId Directory, string Hash), ScimCredential> _credentials = new(clock, CredentialCacheFor);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, DirectoryId> _touches = new();
 
     /// <summary>The actions that must commit together, with the events they cause.</summary>
     public sealed record WriteUnit(List<TableTransactionAction> Actions, List<EventRecord> Events)
@@ -74,6 +87,9 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
 
     public async Task<IReadOnlyList<DirectoryToken>> ListTokensAsync(DirectoryId id, CancellationToken cancellationToken)
     {
+        // This instance's LastUsedAt writes still in flight land first, so the list shows the use
+        // that the caller just made (each has its own short deadline).
+        await Task.WhenAll(_touches.Where(t => t.Value == id).Select(t => t.Key));
         var table = await TableAsync(cancellationToken);
         var lastUsed = new Dictionary<string, DateTimeOffset?>();
         await foreach (var row in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryToken.HashKind), cancellationToken: cancellationToken))
@@ -101,6 +117,7 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
                 new(TableTransactionActionType.Delete, new TableEntity(id.Value, row.Value!.RowKey), token.ETag),
                 new(TableTransactionActionType.Delete, token.ToHashEntity(), ETag.All),
             ], cancellationToken);
+            _credentials.Invalidate((id, Convert.ToHexStringLower(token.Hash)));
             return true;
         }
         catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
@@ -122,21 +139,70 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
             entity.GetDateTimeOffset("LastUsedAt"), entity.GetDateTimeOffset("ExpiresAt"), entity.ETag);
     }
 
-    /// <summary>Records when a token was last used; a concurrent touch or a revocation wins.</summary>
-    public async Task TouchTokenAsync(DirectoryId id, TokenMatch match, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>A SCIM token found by its hash, with the directory it belongs to (both read side by side).</summary>
+    public sealed class ScimCredential(TokenMatch token, DirectoryRecord directory)
     {
-        var table = await TableAsync(cancellationToken);
+        private long _touchedAtTicks = token.LastUsedAt?.UtcTicks ?? 0;
+
+        public TokenMatch Token { get; } = token;
+        public DirectoryRecord Directory { get; } = directory;
+
+        /// <summary>True for the first caller once <paramref name="granularity"/> has passed since the last recorded use.</summary>
+        public bool ClaimTouch(DateTimeOffset now, TimeSpan granularity)
+        {
+            var last = Interlocked.Read(ref _touchedAtTicks);
+            return (last == 0 || now.UtcTicks - last >= granularity.Ticks)
+                   && Interlocked.CompareExchange(ref _touchedAtTicks, now.UtcTicks, last) == last;
+        }
+    }
+
+    /// <summary>
+    /// The token with this hash in the directory's partition and the directory row, or null. A match
+    /// is kept for <see cref="CredentialCacheFor"/>; a miss is never kept. The caller still checks
+    /// the expiry on every request, so an expired token is refused at its instant on every instance.
+    /// </summary>
+    public Task<ScimCredential?> FindCredentialAsync(DirectoryId id, byte[] hash, CancellationToken cancellationToken) =>
+        _credentials.GetOrLoadAsync((id, Convert.ToHexStringLower(hash)), async token =>
+        {
+            var match = FindTokenByHashAsync(id, hash, token);
+            var directory = FindDirectoryAsync(id, token);
+            await Task.WhenAll(match, directory);
+            return match.Result is { } found && directory.Result is { } record ? new ScimCredential(found, record) : null;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Records when a token was last used, after the answer: the IdP does not wait for it. Bounded by
+    /// <see cref="TouchDeadline"/>; a concurrent touch or a revocation wins, and a failure is only logged.
+    /// </summary>
+    public void TouchTokenInBackground(DirectoryId id, TokenMatch match, DateTimeOffset now)
+    {
+        var touch = TouchTokenAsync(id, match, now);
+        _touches[touch] = id;
+        _ = touch.ContinueWith(t => _touches.TryRemove(t, out _), TaskScheduler.Default);
+    }
+
+    private async Task TouchTokenAsync(DirectoryId id, TokenMatch match, DateTimeOffset now)
+    {
+        using var deadline = new CancellationTokenSource(TouchDeadline);
         try
         {
+            var table = await TableAsync(deadline.Token);
             await table.UpdateEntityAsync(new TableEntity(id.Value, TableKey.Row(DirectoryToken.HashKind, Convert.ToHexStringLower(match.Hash)))
             {
                 ["LastUsedAt"] = now,
-            }, match.ETag, TableUpdateMode.Merge, cancellationToken);
+            }, match.ETag, TableUpdateMode.Merge, deadline.Token);
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
         {
         }
+        catch (Exception e) when (e is RequestFailedException or HttpRequestException or IOException or TimeoutException or OperationCanceledException)
+        {
+            LogTouchFailed(logger, id.Value, e);
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The last use of a SCIM token of directory {DirectoryId} was not recorded")]
+    private static partial void LogTouchFailed(ILogger logger, string directoryId, Exception exception);
 
     /// <summary>
     /// Tokens of every directory whose expiry falls in [<paramref name="from"/>, <paramref name="until"/>).
@@ -573,6 +639,7 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
                 throw new InvalidOperationException("The directory changed during its purge; retry.", e);
             }
         }
+        _credentials.InvalidateWhere(key => key.Directory == id);
         return ordered.Count;
     }
 
