@@ -511,8 +511,10 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
     }
 
     /// <summary>
-    /// Saves a group change: the group row under its ETag (so concurrent PATCHes serialise and
-    /// retry), its name index, and the membership rows with their events.
+    /// Saves a change of the group's attributes or of its whole member list: the group row under its
+    /// ETag (so such changes serialise and retry, and a list replacement never loses a parallel
+    /// add), its name index, and the membership rows with their events. Member-only changes go
+    /// through <see cref="ChangeMembersAsync"/>.
     /// </summary>
     public async Task<SaveOutcome> SaveGroupAsync(DirectoryGroup before, DirectoryGroup after, IReadOnlyList<EventRecord> events,
         IReadOnlyList<WriteUnit> memberships, CancellationToken cancellationToken)
