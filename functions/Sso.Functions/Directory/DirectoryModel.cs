@@ -120,8 +120,11 @@ public sealed record DirectoryUser(
         ["LastModified"] = LastModified,
     };
 
-    public static DirectoryUser FromEntity(TableEntity entity) => new(
-        new DirectoryId(entity.PartitionKey), TableKey.Unescape(entity.RowKey[(Kind.Length + 1)..]),
+    public static DirectoryUser FromEntity(TableEntity entity) => FromEntity(entity, TableKey.Unescape(entity.RowKey[(Kind.Length + 1)..]));
+
+    /// <summary>From the user row, or from a row that carries a copy of it (the userName index row) with the id given.</summary>
+    public static DirectoryUser FromEntity(TableEntity entity, string id) => new(
+        new DirectoryId(entity.PartitionKey), id,
         JsonNode.Parse(entity.GetString("Resource"))!.AsObject(), entity.GetInt64("Version") ?? 1,
         entity.GetDateTimeOffset("Created") ?? default, entity.GetDateTimeOffset("LastModified") ?? default,
         entity.GetBoolean("Deleted") ?? false, entity.ETag);

@@ -258,6 +258,54 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
         return await FindUserAsync(id, index.Value!.GetString("UserId"), cancellationToken);
     }
 
+    /// <summary>A user found by userName; <paramref name="InGroups"/> false only when the user is certainly in no group.</summary>
+    public sealed record UserByName(DirectoryUser User, bool InGroups);
+
+    /// <summary>
+    /// The IdPs' lookup before every create (<c>userName eq "x"</c>) in one point read: the userName
+    /// index row carries the user as of its last write (each user write rewrites it in the same
+    /// transaction) and whether the user may be in a group. An index row written before it carried
+    /// the user costs a second read, of the user row.
+    /// </summary>
+    public async Task<UserByName?> FindUserByUserNameAsync(DirectoryId id, string userName, CancellationToken cancellationToken)
+    {
+        var key = UserNameKey(userName);
+        if (!TableKey.FitsInKey(key)) return null;
+        var table = await TableAsync(cancellationToken);
+        var index = await table.GetEntityIfExistsAsync<TableEntity>(id.Value, key, cancellationToken: cancellationToken);
+        if (!index.HasValue) return null;
+        var row = index.Value!;
+        var inGroups = row.GetBoolean(InGroupsProperty) ?? true;
+        if (row.GetString("Resource") is null)
+            return await FindUserAsync(id, row.GetString("UserId"), cancellationToken) is { } user ? new UserByName(user, inGroups) : null;
+        // The index row's ETag is not the user row's: the copy is for answering, never for a conditional write.
+        return new UserByName(DirectoryUser.FromEntity(row, row.GetString("UserId")) with { ETag = default }, inGroups);
+    }
+
+    private const string InGroupsProperty = "InGroups";
+
+    /// <summary>
+    /// The userName index row as a copy of the user row. <paramref name="inGroups"/>: written on a new
+    /// row; null leaves the flag as it is (a merge into the row that stays).
+    /// </summary>
+    private static TableEntity UserNameIndexEntity(DirectoryUser user, bool? inGroups)
+    {
+        var entity = user.ToEntity();
+        entity.RowKey = UserNameKey(user.UserName);
+        entity["UserId"] = user.Id;
+        if (inGroups is { } flag) entity[InGroupsProperty] = flag;
+        return entity;
+    }
+
+    /// <summary>
+    /// Marks the member's userName index row as in a group, in the membership's transaction. Every
+    /// membership row of a user is inserted with this merge, so a row without the flag set means no
+    /// membership; a user renamed or deleted meanwhile has no row under the old name, the merge
+    /// fails (404) and the membership is not written.
+    /// </summary>
+    private static TableTransactionAction MarkInGroups(DirectoryId id, string userName) =>
+        new(TableTransactionActionType.UpdateMerge, new TableEntity(id.Value, UserNameKey(userName)) { [InGroupsProperty] = true }, ETag.All);
+
     public async Task<bool> IndexExistsAsync(DirectoryId id, string indexRowKey, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
@@ -309,7 +357,8 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
 
     private static IEnumerable<TableTransactionAction> UserIndexAdds(DirectoryUser user)
     {
-        yield return new(TableTransactionActionType.Add, new TableEntity(user.DirectoryId.Value, UserNameKey(user.UserName)) { ["UserId"] = user.Id });
+        // Nobody knew the new user's id: it is in no group yet.
+        yield return new(TableTransactionActionType.Add, UserNameIndexEntity(user, inGroups: false));
         if (user.ExternalId is { Length: > 0 } externalId)
             yield return new(TableTransactionActionType.Add, new TableEntity(user.DirectoryId.Value, ExternalIdKey(externalId)) { ["UserId"] = user.Id });
     }
@@ -344,7 +393,13 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
         if (UserNameKey(before.UserName) != UserNameKey(after.UserName))
         {
             actions.Add(new(TableTransactionActionType.Delete, new TableEntity(before.DirectoryId.Value, UserNameKey(before.UserName)), ETag.All));
-            actions.Add(new(TableTransactionActionType.Add, new TableEntity(after.DirectoryId.Value, UserNameKey(after.UserName)) { ["UserId"] = after.Id }));
+            // The new row cannot know whether a membership was added under the old name meanwhile: it says "maybe".
+            actions.Add(new(TableTransactionActionType.Add, UserNameIndexEntity(after, inGroups: true)));
+        }
+        else
+        {
+            // Same name: the row keeps its InGroups flag and takes the user's new state.
+            actions.Add(new(TableTransactionActionType.UpdateMerge, UserNameIndexEntity(after, inGroups: null), ETag.All));
         }
         if (before.ExternalId != after.ExternalId)
         {
@@ -480,6 +535,9 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
                 ["GroupId"] = membership.GroupId,
                 ["MemberId"] = membership.MemberId,
             }));
+        if (membership.MemberId.StartsWith(DirectoryUser.IdPrefix, StringComparison.Ordinal) && membership.MemberUserName is { } userName
+            && TableKey.FitsInKey(UserNameKey(userName)))
+            unit.Actions.Add(MarkInGroups(id, userName));
         if (added is not null) unit.Events.Add(added);
         return unit;
     }

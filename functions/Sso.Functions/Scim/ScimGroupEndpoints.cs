@@ -108,21 +108,32 @@ public static class ScimGroupEndpoints
         if (Validate(attributes) is { } invalid) return ScimResults.Error(invalid);
 
         var store = context.RequestServices.GetRequiredService<DirectoryStore>();
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        var group = new DirectoryGroup(scim.Directory.Id, Ids.New(DirectoryGroup.IdPrefix), attributes, 1, now, now);
-        var members = await ResolveMembersAsync(store, scim, group.Id, memberIds.Value, context.RequestAborted);
-        if (!members.IsSuccess) return ScimResults.Error(members.Error);
-
-        List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupCreated, now, DirectoryEvents.GroupData(group))];
-        var units = members.Value.Select(m => DirectoryStore.MembershipAddition(scim.Directory.Id, m,
-            DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, group, m.MemberId, m.MemberUserName))).ToList();
         var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted);
-        var roleChanges = await RoleChanges.ForGroupChangeAsync(store, scim.Directory, settings, group.Id, null, group.DisplayName,
-            members.Value.Select(m => m.MemberId).ToList(), [], [], now, context.RequestAborted);
-        AttachRoleChanges(roleChanges, members.Value, units, events);
-        await store.CreateGroupAsync(group, events, units, context.RequestAborted);
-        await RefreshAddedMemberDisplaysAsync(store, scim, members.Value, context.RequestAborted);
-        return await RespondAsync(store, group, scim, ScimAttributeProjection.Default, 201, context.RequestAborted);
+        for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
+        {
+            var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+            var group = new DirectoryGroup(scim.Directory.Id, Ids.New(DirectoryGroup.IdPrefix), attributes, 1, now, now);
+            var members = await ResolveMembersAsync(store, scim, group.Id, memberIds.Value, context.RequestAborted);
+            if (!members.IsSuccess) return ScimResults.Error(members.Error);
+
+            List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupCreated, now, DirectoryEvents.GroupData(group))];
+            var units = members.Value.Select(m => DirectoryStore.MembershipAddition(scim.Directory.Id, m,
+                DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, group, m.MemberId, m.MemberUserName))).ToList();
+            var roleChanges = await RoleChanges.ForGroupChangeAsync(store, scim.Directory, settings, group.Id, null, group.DisplayName,
+                members.Value.Select(m => m.MemberId).ToList(), [], [], now, context.RequestAborted);
+            AttachRoleChanges(roleChanges, members.Value, units, events);
+            // A member renamed or deleted between its read and the commit fails the transaction (its
+            // userName index row moved): nothing of this group was written, so resolve and try again.
+            if (await store.CreateGroupAsync(group, events, units, context.RequestAborted) != SaveOutcome.Saved
+                && await store.FindGroupAsync(scim.Directory.Id, group.Id, context.RequestAborted) is null)
+            {
+                await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
+                continue;
+            }
+            await RefreshAddedMemberDisplaysAsync(store, scim, members.Value, context.RequestAborted);
+            return await RespondAsync(store, group, scim, ScimAttributeProjection.Default, 201, context.RequestAborted);
+        }
+        return ScimResults.Error(ScimError.Conflict("The members kept changing while the group was created; retry the request."));
     }
 
     private static async Task<IResult> GetAsync(HttpContext context, ScimRequestContext scim)
