@@ -149,6 +149,35 @@ public sealed class PendingSignInStore(TableStorage storage, TimeProvider clock)
         await TakeAsync(handle, cancellationToken) is { Expired: false } taken ? taken.PendingSignIn : null;
 
     /// <summary>
+    /// The pending sign-in, not yet removed, with whether it expired: the ACS reads it, checks the
+    /// answer against it and then removes it (<see cref="RemoveAsync"/>) beside its other single-use writes.
+    /// </summary>
+    public async Task<(PendingSignIn PendingSignIn, bool Expired)?> FindAsync(string handle, CancellationToken cancellationToken)
+    {
+        if (!PendingSignIn.TryReadConnection(handle, out _)) return null;
+        var table = await TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(handle, PendingSignIn.RowKey, cancellationToken: cancellationToken);
+        if (!row.HasValue) return null;
+        var pending = PendingSignIn.FromEntity(row.Value!);
+        return (pending, clock.GetUtcNow() >= pending.ExpiresAt);
+    }
+
+    /// <summary>Removes a pending sign-in under the ETag it was read with: of two requests that read it, one wins (true).</summary>
+    public async Task<bool> RemoveAsync(PendingSignIn pending, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        try
+        {
+            await table.DeleteEntityAsync(pending.Handle, PendingSignIn.RowKey, pending.ETag, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Like <see cref="ConsumeAsync"/>, but an expired sign-in is returned (and removed) with
     /// <c>Expired</c> set, so the caller can still send the error back to its redirect URI.
     /// </summary>

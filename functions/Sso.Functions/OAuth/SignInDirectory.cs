@@ -31,7 +31,7 @@ public sealed class SignInDirectory(DirectoryStore directories, TenantStore tena
                 if (await directories.FindGroupAsync(chosenDirectory, groupId, cancellationToken) is { } group)
                     groups.Add(new RoleResolver.GroupRef(group.Id, group.DisplayName));
         }
-        var settings = (await tenants.FindAsync(tenantId, cancellationToken))?.Settings ?? TenantSettings.Default;
+        var settings = (await tenants.FindCachedAsync(tenantId, cancellationToken))?.Settings ?? TenantSettings.Default;
         return new DirectoryUserView(
             chosen.Id,
             DirectoryViews.StateName(chosen.State),

@@ -108,7 +108,7 @@ public static class ScimGroupEndpoints
         if (Validate(attributes) is { } invalid) return ScimResults.Error(invalid);
 
         var store = context.RequestServices.GetRequiredService<DirectoryStore>();
-        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted);
+        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted, cached: true);
         for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
         {
             var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
@@ -239,7 +239,7 @@ public static class ScimGroupEndpoints
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var groupId = context.RouteString("groupId");
         var cancellationToken = context.RequestAborted;
-        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, cancellationToken);
+        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, cancellationToken, cached: true);
         for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
         {
             if (await store.FindGroupAsync(scim.Directory.Id, groupId, cancellationToken) is not { } before)

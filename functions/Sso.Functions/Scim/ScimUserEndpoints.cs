@@ -214,7 +214,7 @@ public static class ScimUserEndpoints
         var store = context.RequestServices.GetRequiredService<DirectoryStore>();
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var userId = context.RouteString("userId");
-        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted);
+        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted, cached: true);
         for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
         {
             if (await FindLiveAsync(store, scim, userId, context.RequestAborted) is not { } before) return ScimResults.Error(ScimError.NotFound(userId));
