@@ -168,8 +168,9 @@ public sealed class PendingSignInStore(TableStorage storage, TimeProvider clock)
         var table = await TableAsync(cancellationToken);
         try
         {
-            await table.DeleteEntityAsync(pending.Handle, PendingSignIn.RowKey, pending.ETag, cancellationToken);
-            return true;
+            // The SDK answers a delete of a row that is gone with a 404 response, not an exception.
+            var deleted = await table.DeleteEntityAsync(pending.Handle, PendingSignIn.RowKey, pending.ETag, cancellationToken);
+            return deleted.Status != 404;
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
         {
@@ -189,7 +190,9 @@ public sealed class PendingSignInStore(TableStorage storage, TimeProvider clock)
         if (!row.HasValue) return null;
         try
         {
-            await table.DeleteEntityAsync(handle, PendingSignIn.RowKey, row.Value!.ETag, cancellationToken);
+            // The SDK answers a delete of a row that is gone with a 404 response, not an exception:
+            // without this check every concurrent taker would win.
+            if ((await table.DeleteEntityAsync(handle, PendingSignIn.RowKey, row.Value!.ETag, cancellationToken)).Status == 404) return null;
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
         {
