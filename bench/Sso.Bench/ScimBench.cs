@@ -94,11 +94,24 @@ public static class ScimBench
             });
 
             // One membership per user (the first --memberships users), added one PATCH at a time as Okta and Entra ID push them; parallel
-            // PATCHes hit the same group (100 users per group) and contend on its ETag.
+            // PATCHes hit the same group (100 users per group).
             await MeasureAsync("PATCH /Groups (add 1 member)", memberships, async i =>
             {
                 if (userIds[i] is null || groupIds[i % groups] is null) return "skipped";
                 var response = await scim.PatchAsync($"{basePath}/Groups/{groupIds[i % groups]}", Scim($$"""
+                    {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"value":"{{userIds[i]}}"}]}]}
+                    """));
+                return Outcome(response);
+            });
+
+            // Every PATCH on ONE group, as an IdP pushing a large group: the adds must not contend (DESIGN §4), and any
+            // error (a 409 after spent retries, a 5xx) is counted.
+            var hotGroup = await scim.PostAsync($"{basePath}/Groups", Scim("""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Bench hot group"}"""));
+            var hotGroupId = (await hotGroup.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+            await MeasureAsync("PATCH /Groups (add 1 member, one group)", Math.Min(users, IntArg("--hot-adds", 1_000)), async i =>
+            {
+                if (userIds[i] is null) return "skipped";
+                var response = await scim.PatchAsync($"{basePath}/Groups/{hotGroupId}", Scim($$"""
                     {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"value":"{{userIds[i]}}"}]}]}
                     """));
                 return Outcome(response);
