@@ -343,16 +343,19 @@ public sealed partial class DirectoryStore(TableStorage storage, EventFeedStore 
     public async Task<IReadOnlyList<DirectoryUser>> FindSignInCandidatesAsync(TenantId tenantId, string email, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
-        var users = new List<DirectoryUser>();
         var prefix = TableKey.Row("signIn", email.ToLowerInvariant()) + "|";
-        if (!TableKey.FitsInKey(prefix + "x")) return users;
-        foreach (var directoryId in await ListDirectoryIdsAsync(tenantId, cancellationToken))
+        if (!TableKey.FitsInKey(prefix + "x")) return [];
+        // Each directory's index range, and then each user found, read side by side.
+        var perDirectory = await Task.WhenAll((await ListDirectoryIdsAsync(tenantId, cancellationToken)).Select(async directoryId =>
+        {
+            var userIds = new List<string>();
             await foreach (var row in table.QueryAsync<TableEntity>(
                                $"PartitionKey eq '{TableKey.Quote(directoryId.Value)}' and RowKey gt '{TableKey.Quote(prefix)}' and RowKey lt '{TableKey.Quote(prefix[..^1])}}}'",
-                               cancellationToken: cancellationToken))
-                if (await FindUserAsync(directoryId, row.GetString("UserId"), cancellationToken) is { } user)
-                    users.Add(user);
-        return users;
+                               select: ["UserId"], cancellationToken: cancellationToken))
+                userIds.Add(row.GetString("UserId"));
+            return await Task.WhenAll(userIds.Select(userId => FindUserAsync(directoryId, userId, cancellationToken)));
+        }));
+        return perDirectory.SelectMany(users => users).OfType<DirectoryUser>().ToList();
     }
 
     private static IEnumerable<TableTransactionAction> UserIndexAdds(DirectoryUser user)
