@@ -18,12 +18,19 @@ public class SsoAppFactory : WebApplicationFactory<Program>
     public const string AdminKey = "test-admin-key-0123456789abcdef";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly bool _ownsSecretFolder;
 
-    public SsoAppFactory(AzuriteServer azurite, IDictionary<string, string?>? settings = null)
+    /// <param name="sharedWith">
+    /// Another app whose tables, queues, secret folder and clock this one uses: a second instance of
+    /// the same deployment, for what one instance changes and another sees (caches, revocation).
+    /// </param>
+    public SsoAppFactory(AzuriteServer azurite, IDictionary<string, string?>? settings = null, SsoAppFactory? sharedWith = null)
     {
         Azurite = azurite;
-        TablePrefix = "t" + Guid.NewGuid().ToString("N")[..12];
-        SecretFolder = Path.Combine(Path.GetTempPath(), "sso-secrets-" + Guid.NewGuid().ToString("N"));
+        TablePrefix = sharedWith?.TablePrefix ?? "t" + Guid.NewGuid().ToString("N")[..12];
+        SecretFolder = sharedWith?.SecretFolder ?? Path.Combine(Path.GetTempPath(), "sso-secrets-" + Guid.NewGuid().ToString("N"));
+        Clock = sharedWith?.Clock ?? new FakeTimeProvider(DateTimeOffset.UtcNow);
+        _ownsSecretFolder = sharedWith is null;
         _settings = new Dictionary<string, string?>
         {
             ["Storage:ConnectionString"] = azurite.ConnectionString,
@@ -47,7 +54,7 @@ public class SsoAppFactory : WebApplicationFactory<Program>
     public AzuriteServer Azurite { get; }
     public string TablePrefix { get; }
     public string SecretFolder { get; }
-    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+    public FakeTimeProvider Clock { get; }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -87,6 +94,7 @@ public class SsoAppFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
+        if (!_ownsSecretFolder) return;
         try
         {
             Directory.Delete(SecretFolder, recursive: true);

@@ -10,12 +10,34 @@ namespace Sso.Functions.Connections;
 /// "connectionindex", RowKey = connection id), which the ACS URL and
 /// <c>/oauth/authorize?connection=</c> need: they carry only the connection id.
 /// </summary>
-public sealed class ConnectionStore(TableStorage storage)
+public sealed class ConnectionStore(TableStorage storage, TimeProvider clock)
 {
     public const string IndexPartition = "connectionindex";
     public const int MaxConnectionsPerTenant = 50;
 
     public const string TableName = "connections";
+
+    /// <summary>
+    /// How long an instance signs in through a connection it read without reading it again: a
+    /// connection deleted or changed on another instance is refused (or changed) there after at
+    /// most this long; on the instance that changed it, at once (DESIGN §4: within 10 s).
+    /// </summary>
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+
+    private readonly InstanceCache<ConnectionId, Connection> _cache = new(clock, CacheFor);
+
+    /// <summary>
+    /// <see cref="FindByIdAsync"/> for the sign-in path (authorize, ACS, metadata, callback): kept for
+    /// <see cref="CacheFor"/>. Never for a read-modify-write: its ETag may be stale.
+    /// </summary>
+    public Task<Connection?> FindCachedByIdAsync(ConnectionId id, CancellationToken cancellationToken) =>
+        _cache.GetOrLoadAsync(id, token => FindByIdAsync(id, token), cancellationToken);
+
+    /// <summary><see cref="FindAsync"/> for the sign-in path, kept for <see cref="CacheFor"/>.</summary>
+    public async Task<Connection?> FindCachedAsync(TenantId tenantId, ConnectionId id, CancellationToken cancellationToken) =>
+        _cache.TryGet(id, out var cached)
+            ? cached.TenantId == tenantId ? cached : null
+            : await _cache.GetOrLoadAsync(id, token => FindAsync(tenantId, id, token), cancellationToken);
 
     private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableName, cancellationToken);
 
@@ -121,7 +143,9 @@ public sealed class ConnectionStore(TableStorage storage)
     public async Task<SaveOutcome> ReplaceAsync(Connection before, Connection after, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
-        return await table.ReplaceIfMatchAsync(after.ToEntity(), before.ETag, cancellationToken);
+        var outcome = await table.ReplaceIfMatchAsync(after.ToEntity(), before.ETag, cancellationToken);
+        _cache.Invalidate(after.Id);
+        return outcome;
     }
 
     public async Task<SaveOutcome> DeleteAsync(Connection connection, CancellationToken cancellationToken)
@@ -130,6 +154,7 @@ public sealed class ConnectionStore(TableStorage storage)
         // index row; a crash in between leaves an index row that points at nothing.
         var table = await TableAsync(cancellationToken);
         var deleted = await table.DeleteIfMatchAsync(connection.TenantId.Value, connection.RowKey, connection.ETag, cancellationToken);
+        _cache.Invalidate(connection.Id);
         if (deleted != SaveOutcome.Saved) return deleted;
         try
         {

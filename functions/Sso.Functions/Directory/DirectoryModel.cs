@@ -120,23 +120,40 @@ public sealed record DirectoryUser(
         ["LastModified"] = LastModified,
     };
 
-    public static DirectoryUser FromEntity(TableEntity entity) => new(
-        new DirectoryId(entity.PartitionKey), TableKey.Unescape(entity.RowKey[(Kind.Length + 1)..]),
+    public static DirectoryUser FromEntity(TableEntity entity) => FromEntity(entity, TableKey.Unescape(entity.RowKey[(Kind.Length + 1)..]));
+
+    /// <summary>From the user row, or from a row that carries a copy of it (the userName index row) with the id given.</summary>
+    public static DirectoryUser FromEntity(TableEntity entity, string id) => new(
+        new DirectoryId(entity.PartitionKey), id,
         JsonNode.Parse(entity.GetString("Resource"))!.AsObject(), entity.GetInt64("Version") ?? 1,
         entity.GetDateTimeOffset("Created") ?? default, entity.GetDateTimeOffset("LastModified") ?? default,
         entity.GetBoolean("Deleted") ?? false, entity.ETag);
 }
 
-/// <summary>A provisioned group; its members are rows of their own (<c>member|grp|usr</c>), never a list here.</summary>
+/// <summary>
+/// A provisioned group; its members are rows of their own (<c>member|grp|usr</c>), never a list here.
+/// <see cref="Version"/> counts attribute changes (under the row's ETag); a member-only change does
+/// not rewrite the row under its ETag but merges a fresh <see cref="MembersRevision"/> into it, so
+/// the SCIM version (<see cref="VersionTag"/>) still changes with every membership change while
+/// parallel member adds never wait on each other.
+/// </summary>
 public sealed record DirectoryGroup(
     DirectoryId DirectoryId, string Id, JsonObject Resource, long Version, DateTimeOffset Created, DateTimeOffset LastModified,
-    ETag ETag = default)
+    ETag ETag = default, string? MembersRevision = null)
 {
     public const string Kind = "group";
     public const string IdPrefix = "grp_";
 
     public string DisplayName => Resource["displayName"]?.GetValue<string>() ?? "";
     public string? ExternalId => Resource["externalId"]?.GetValue<string>();
+
+    /// <summary>The opaque SCIM version: the attribute version, and the membership revision once members changed.</summary>
+    public string VersionTag => MembersRevision is { } revision
+        ? Version.ToString(System.Globalization.CultureInfo.InvariantCulture) + "-" + revision
+        : Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A new membership revision: random, so two parallel member changes never name the same version.</summary>
+    public static string NewMembersRevision() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
 
     public TableEntity ToEntity() => new(DirectoryId.Value, TableKey.Row(Kind, Id))
     {
@@ -146,12 +163,21 @@ public sealed record DirectoryGroup(
         ["Version"] = Version,
         ["Created"] = Created,
         ["LastModified"] = LastModified,
+        ["MembersRevision"] = MembersRevision,
+    };
+
+    /// <summary>What a member-only change merges into the group row: nothing else of the row is written.</summary>
+    public TableEntity ToMembersTouchEntity() => new(DirectoryId.Value, TableKey.Row(Kind, Id))
+    {
+        ["LastModified"] = LastModified,
+        ["MembersRevision"] = MembersRevision,
     };
 
     public static DirectoryGroup FromEntity(TableEntity entity) => new(
         new DirectoryId(entity.PartitionKey), TableKey.Unescape(entity.RowKey[(Kind.Length + 1)..]),
         JsonNode.Parse(entity.GetString("Resource"))!.AsObject(), entity.GetInt64("Version") ?? 1,
-        entity.GetDateTimeOffset("Created") ?? default, entity.GetDateTimeOffset("LastModified") ?? default, entity.ETag);
+        entity.GetDateTimeOffset("Created") ?? default, entity.GetDateTimeOffset("LastModified") ?? default, entity.ETag,
+        entity.GetString("MembersRevision"));
 }
 
 /// <summary>One direct membership; a row per pair, and its mirror <c>memberOf|usr|grp</c> in the same batch.</summary>

@@ -13,9 +13,22 @@ namespace Sso.Functions.DirectorySync;
 /// membership rows (<c>member|grp|usr</c> and the mirror <c>memberOf|usr|grp</c>) and the outbox
 /// (<c>event|</c>). A change, its index rows and its events commit in one transaction.
 /// </summary>
-public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher publisher)
+public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher publisher, TimeProvider clock, ILogger<DirectoryStore> logger)
 {
     public const string TableName = "directory";
+
+    /// <summary>
+    /// How long an instance trusts a SCIM token it found (with its directory row) without reading
+    /// them again: a token revoked or a directory deleted on another instance is refused after at
+    /// most this long; on the instance that did it, at once (DESIGN §4: within 10 s everywhere).
+    /// </summary>
+    public static readonly TimeSpan CredentialCacheFor = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long the LastUsedAt write of a token may take; it runs after the answer, never before it.</summary>
+    public static readonly TimeSpan TouchDeadline = TimeSpan.FromSeconds(5);
+
+    private readonly InstanceCache<(DirectoryId Directory, string Hash), ScimCredential> _credentials = new(clock, CredentialCacheFor);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, DirectoryId> _touches = new();
 
     /// <summary>The actions that must commit together, with the events they cause.</summary>
     public sealed record WriteUnit(List<TableTransactionAction> Actions, List<EventRecord> Events)
@@ -74,6 +87,9 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
 
     public async Task<IReadOnlyList<DirectoryToken>> ListTokensAsync(DirectoryId id, CancellationToken cancellationToken)
     {
+        // This instance's LastUsedAt writes still in flight land first, so the list shows the use
+        // that the caller just made (each has its own short deadline).
+        await Task.WhenAll(_touches.Where(t => t.Value == id).Select(t => t.Key));
         var table = await TableAsync(cancellationToken);
         var lastUsed = new Dictionary<string, DateTimeOffset?>();
         await foreach (var row in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryToken.HashKind), cancellationToken: cancellationToken))
@@ -101,6 +117,7 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
                 new(TableTransactionActionType.Delete, new TableEntity(id.Value, row.Value!.RowKey), token.ETag),
                 new(TableTransactionActionType.Delete, token.ToHashEntity(), ETag.All),
             ], cancellationToken);
+            _credentials.Invalidate((id, Convert.ToHexStringLower(token.Hash)));
             return true;
         }
         catch (TableTransactionFailedException e) when (e.Status is 404 or 412)
@@ -122,21 +139,70 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
             entity.GetDateTimeOffset("LastUsedAt"), entity.GetDateTimeOffset("ExpiresAt"), entity.ETag);
     }
 
-    /// <summary>Records when a token was last used; a concurrent touch or a revocation wins.</summary>
-    public async Task TouchTokenAsync(DirectoryId id, TokenMatch match, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>A SCIM token found by its hash, with the directory it belongs to (both read side by side).</summary>
+    public sealed class ScimCredential(TokenMatch token, DirectoryRecord directory)
     {
-        var table = await TableAsync(cancellationToken);
+        private long _touchedAtTicks = token.LastUsedAt?.UtcTicks ?? 0;
+
+        public TokenMatch Token { get; } = token;
+        public DirectoryRecord Directory { get; } = directory;
+
+        /// <summary>True for the first caller once <paramref name="granularity"/> has passed since the last recorded use.</summary>
+        public bool ClaimTouch(DateTimeOffset now, TimeSpan granularity)
+        {
+            var last = Interlocked.Read(ref _touchedAtTicks);
+            return (last == 0 || now.UtcTicks - last >= granularity.Ticks)
+                   && Interlocked.CompareExchange(ref _touchedAtTicks, now.UtcTicks, last) == last;
+        }
+    }
+
+    /// <summary>
+    /// The token with this hash in the directory's partition and the directory row, or null. A match
+    /// is kept for <see cref="CredentialCacheFor"/>; a miss is never kept. The caller still checks
+    /// the expiry on every request, so an expired token is refused at its instant on every instance.
+    /// </summary>
+    public Task<ScimCredential?> FindCredentialAsync(DirectoryId id, byte[] hash, CancellationToken cancellationToken) =>
+        _credentials.GetOrLoadAsync((id, Convert.ToHexStringLower(hash)), async token =>
+        {
+            var match = FindTokenByHashAsync(id, hash, token);
+            var directory = FindDirectoryAsync(id, token);
+            await Task.WhenAll(match, directory);
+            return match.Result is { } found && directory.Result is { } record ? new ScimCredential(found, record) : null;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Records when a token was last used, after the answer: the IdP does not wait for it. Bounded by
+    /// <see cref="TouchDeadline"/>; a concurrent touch or a revocation wins, and a failure is only logged.
+    /// </summary>
+    public void TouchTokenInBackground(DirectoryId id, TokenMatch match, DateTimeOffset now)
+    {
+        var touch = TouchTokenAsync(id, match, now);
+        _touches[touch] = id;
+        _ = touch.ContinueWith(t => _touches.TryRemove(t, out _), TaskScheduler.Default);
+    }
+
+    private async Task TouchTokenAsync(DirectoryId id, TokenMatch match, DateTimeOffset now)
+    {
+        using var deadline = new CancellationTokenSource(TouchDeadline);
         try
         {
+            var table = await TableAsync(deadline.Token);
             await table.UpdateEntityAsync(new TableEntity(id.Value, TableKey.Row(DirectoryToken.HashKind, Convert.ToHexStringLower(match.Hash)))
             {
                 ["LastUsedAt"] = now,
-            }, match.ETag, TableUpdateMode.Merge, cancellationToken);
+            }, match.ETag, TableUpdateMode.Merge, deadline.Token);
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
         {
         }
+        catch (Exception e) when (e is RequestFailedException or HttpRequestException or IOException or TimeoutException or OperationCanceledException)
+        {
+            LogTouchFailed(logger, id.Value, e);
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The last use of a SCIM token of directory {DirectoryId} was not recorded")]
+    private static partial void LogTouchFailed(ILogger logger, string directoryId, Exception exception);
 
     /// <summary>
     /// Tokens of every directory whose expiry falls in [<paramref name="from"/>, <paramref name="until"/>).
@@ -192,6 +258,54 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
         return await FindUserAsync(id, index.Value!.GetString("UserId"), cancellationToken);
     }
 
+    /// <summary>A user found by userName; <paramref name="InGroups"/> false only when the user is certainly in no group.</summary>
+    public sealed record UserByName(DirectoryUser User, bool InGroups);
+
+    /// <summary>
+    /// The IdPs' lookup before every create (<c>userName eq "x"</c>) in one point read: the userName
+    /// index row carries the user as of its last write (each user write rewrites it in the same
+    /// transaction) and whether the user may be in a group. An index row written before it carried
+    /// the user costs a second read, of the user row.
+    /// </summary>
+    public async Task<UserByName?> FindUserByUserNameAsync(DirectoryId id, string userName, CancellationToken cancellationToken)
+    {
+        var key = UserNameKey(userName);
+        if (!TableKey.FitsInKey(key)) return null;
+        var table = await TableAsync(cancellationToken);
+        var index = await table.GetEntityIfExistsAsync<TableEntity>(id.Value, key, cancellationToken: cancellationToken);
+        if (!index.HasValue) return null;
+        var row = index.Value!;
+        var inGroups = row.GetBoolean(InGroupsProperty) ?? true;
+        if (row.GetString("Resource") is null)
+            return await FindUserAsync(id, row.GetString("UserId"), cancellationToken) is { } user ? new UserByName(user, inGroups) : null;
+        // The index row's ETag is not the user row's: the copy is for answering, never for a conditional write.
+        return new UserByName(DirectoryUser.FromEntity(row, row.GetString("UserId")) with { ETag = default }, inGroups);
+    }
+
+    private const string InGroupsProperty = "InGroups";
+
+    /// <summary>
+    /// The userName index row as a copy of the user row. <paramref name="inGroups"/>: written on a new
+    /// row; null leaves the flag as it is (a merge into the row that stays).
+    /// </summary>
+    private static TableEntity UserNameIndexEntity(DirectoryUser user, bool? inGroups)
+    {
+        var entity = user.ToEntity();
+        entity.RowKey = UserNameKey(user.UserName);
+        entity["UserId"] = user.Id;
+        if (inGroups is { } flag) entity[InGroupsProperty] = flag;
+        return entity;
+    }
+
+    /// <summary>
+    /// Marks the member's userName index row as in a group, in the membership's transaction. Every
+    /// membership row of a user is inserted with this merge, so a row without the flag set means no
+    /// membership; a user renamed or deleted meanwhile has no row under the old name, the merge
+    /// fails (404) and the membership is not written.
+    /// </summary>
+    private static TableTransactionAction MarkInGroups(DirectoryId id, string userName) =>
+        new(TableTransactionActionType.UpdateMerge, new TableEntity(id.Value, UserNameKey(userName)) { [InGroupsProperty] = true }, ETag.All);
+
     public async Task<bool> IndexExistsAsync(DirectoryId id, string indexRowKey, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
@@ -229,21 +343,25 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
     public async Task<IReadOnlyList<DirectoryUser>> FindSignInCandidatesAsync(TenantId tenantId, string email, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
-        var users = new List<DirectoryUser>();
         var prefix = TableKey.Row("signIn", email.ToLowerInvariant()) + "|";
-        if (!TableKey.FitsInKey(prefix + "x")) return users;
-        foreach (var directoryId in await ListDirectoryIdsAsync(tenantId, cancellationToken))
+        if (!TableKey.FitsInKey(prefix + "x")) return [];
+        // Each directory's index range, and then each user found, read side by side.
+        var perDirectory = await Task.WhenAll((await ListDirectoryIdsAsync(tenantId, cancellationToken)).Select(async directoryId =>
+        {
+            var userIds = new List<string>();
             await foreach (var row in table.QueryAsync<TableEntity>(
                                $"PartitionKey eq '{TableKey.Quote(directoryId.Value)}' and RowKey gt '{TableKey.Quote(prefix)}' and RowKey lt '{TableKey.Quote(prefix[..^1])}}}'",
-                               cancellationToken: cancellationToken))
-                if (await FindUserAsync(directoryId, row.GetString("UserId"), cancellationToken) is { } user)
-                    users.Add(user);
-        return users;
+                               select: ["UserId"], cancellationToken: cancellationToken))
+                userIds.Add(row.GetString("UserId"));
+            return await Task.WhenAll(userIds.Select(userId => FindUserAsync(directoryId, userId, cancellationToken)));
+        }));
+        return perDirectory.SelectMany(users => users).OfType<DirectoryUser>().ToList();
     }
 
     private static IEnumerable<TableTransactionAction> UserIndexAdds(DirectoryUser user)
     {
-        yield return new(TableTransactionActionType.Add, new TableEntity(user.DirectoryId.Value, UserNameKey(user.UserName)) { ["UserId"] = user.Id });
+        // Nobody knew the new user's id: it is in no group yet.
+        yield return new(TableTransactionActionType.Add, UserNameIndexEntity(user, inGroups: false));
         if (user.ExternalId is { Length: > 0 } externalId)
             yield return new(TableTransactionActionType.Add, new TableEntity(user.DirectoryId.Value, ExternalIdKey(externalId)) { ["UserId"] = user.Id });
     }
@@ -278,7 +396,13 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
         if (UserNameKey(before.UserName) != UserNameKey(after.UserName))
         {
             actions.Add(new(TableTransactionActionType.Delete, new TableEntity(before.DirectoryId.Value, UserNameKey(before.UserName)), ETag.All));
-            actions.Add(new(TableTransactionActionType.Add, new TableEntity(after.DirectoryId.Value, UserNameKey(after.UserName)) { ["UserId"] = after.Id }));
+            // The new row cannot know whether a membership was added under the old name meanwhile: it says "maybe".
+            actions.Add(new(TableTransactionActionType.Add, UserNameIndexEntity(after, inGroups: true)));
+        }
+        else
+        {
+            // Same name: the row keeps its InGroups flag and takes the user's new state.
+            actions.Add(new(TableTransactionActionType.UpdateMerge, UserNameIndexEntity(after, inGroups: null), ETag.All));
         }
         if (before.ExternalId != after.ExternalId)
         {
@@ -414,6 +538,9 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
                 ["GroupId"] = membership.GroupId,
                 ["MemberId"] = membership.MemberId,
             }));
+        if (membership.MemberId.StartsWith(DirectoryUser.IdPrefix, StringComparison.Ordinal) && membership.MemberUserName is { } userName
+            && TableKey.FitsInKey(UserNameKey(userName)))
+            unit.Actions.Add(MarkInGroups(id, userName));
         if (added is not null) unit.Events.Add(added);
         return unit;
     }
@@ -445,8 +572,10 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
     }
 
     /// <summary>
-    /// Saves a group change: the group row under its ETag (so concurrent PATCHes serialise and
-    /// retry), its name index, and the membership rows with their events.
+    /// Saves a change of the group's attributes or of its whole member list: the group row under its
+    /// ETag (so such changes serialise and retry, and a list replacement never loses a parallel
+    /// add), its name index, and the membership rows with their events. Member-only changes go
+    /// through <see cref="ChangeMembersAsync"/>.
     /// </summary>
     public async Task<SaveOutcome> SaveGroupAsync(DirectoryGroup before, DirectoryGroup after, IReadOnlyList<EventRecord> events,
         IReadOnlyList<WriteUnit> memberships, CancellationToken cancellationToken)
@@ -573,6 +702,7 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
                 throw new InvalidOperationException("The directory changed during its purge; retry.", e);
             }
         }
+        _credentials.InvalidateWhere(key => key.Directory == id);
         return ordered.Count;
     }
 

@@ -13,8 +13,12 @@ public static class RoleChanges
 {
     public const string RoleChanged = "dsync.user.role_changed";
 
-    public static async Task<TenantSettings> SettingsAsync(TenantStore tenants, DirectoryRecord directory, CancellationToken cancellationToken) =>
-        (await tenants.FindAsync(directory.TenantId, cancellationToken))?.Settings ?? TenantSettings.Default;
+    /// <param name="cached">On a SCIM request: the tenant as this instance read it within <see cref="TenantStore.CacheFor"/>. Queue work reads it fresh.</param>
+    public static async Task<TenantSettings> SettingsAsync(TenantStore tenants, DirectoryRecord directory, CancellationToken cancellationToken,
+        bool cached = false) =>
+        (cached
+            ? await tenants.FindCachedAsync(directory.TenantId, cancellationToken)
+            : await tenants.FindAsync(directory.TenantId, cancellationToken))?.Settings ?? TenantSettings.Default;
 
     private static bool Maps(TenantSettings settings, string groupId, string? displayName) =>
         settings.GroupRoleMappings.Any(m => m.Group == groupId

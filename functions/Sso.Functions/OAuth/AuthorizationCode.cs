@@ -168,6 +168,32 @@ public sealed class AuthorizationCodeStore(TableStorage storage)
         return value;
     }
 
+    /// <summary>The code as stored, not yet removed (the token endpoint removes it beside its other work); null when unknown.</summary>
+    public async Task<AuthorizationCode?> FindAsync(ClientId clientId, string code, CancellationToken cancellationToken)
+    {
+        if (code.Length is 0 or > 256) return null;
+        var table = await TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(clientId.Value, TableKey.Row("code", AuthorizationCode.HashOf(code)),
+            cancellationToken: cancellationToken);
+        return row.HasValue ? AuthorizationCode.FromEntity(row.Value!) : null;
+    }
+
+    /// <summary>Removes a code read by <see cref="FindAsync"/> under its ETag: of two redemptions, exactly one gets true.</summary>
+    public async Task<bool> RemoveAsync(AuthorizationCode found, string code, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        try
+        {
+            // The SDK answers a delete of a row that is gone with a 404 response, not an exception.
+            var deleted = await table.DeleteEntityAsync(found.ClientId.Value, TableKey.Row("code", AuthorizationCode.HashOf(code)), found.ETag, cancellationToken);
+            return deleted.Status != 404;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The code, removed so it cannot be redeemed again; null when unknown or already redeemed.</summary>
     public async Task<AuthorizationCode?> RedeemAsync(ClientId clientId, string code, CancellationToken cancellationToken)
     {
@@ -178,7 +204,8 @@ public sealed class AuthorizationCodeStore(TableStorage storage)
         if (!row.HasValue) return null;
         try
         {
-            await table.DeleteEntityAsync(clientId.Value, rowKey, row.Value!.ETag, cancellationToken);
+            // The SDK answers a delete of a row that is gone with a 404 response, not an exception.
+            if ((await table.DeleteEntityAsync(clientId.Value, rowKey, row.Value!.ETag, cancellationToken)).Status == 404) return null;
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
         {

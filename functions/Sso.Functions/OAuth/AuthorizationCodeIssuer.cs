@@ -23,25 +23,46 @@ public sealed partial class AuthorizationCodeIssuer(
     TimeProvider clock,
     ILogger<AuthorizationCodeIssuer> logger)
 {
+    /// <summary>What the tenant's policy decided: a refusal code, or the tenant and the grant.</summary>
+    public sealed record SignInDecision(string? Refusal, Tenant? Tenant = null, SignInGrant? Grant = null);
+
     public async Task<IResult> CompleteAsync(HttpContext context, PendingSignIn pending, Connection connection,
+        VerifiedIdentity identity, CancellationToken cancellationToken)
+    {
+        var decision = await DecideAsync(context, pending, connection, identity, cancellationToken);
+        return await IssueAsync(context, pending, connection, identity, decision, cancellationToken);
+    }
+
+    /// <summary>
+    /// The reads of the sign-in policy, side by side: the tenant (cached), the email domain's claim
+    /// and the directory user. Writes nothing, so a caller may run it beside the writes that make the
+    /// sign-in single use and pass the decision to <see cref="IssueAsync"/> once those succeeded.
+    /// </summary>
+    public async Task<SignInDecision> DecideAsync(HttpContext context, PendingSignIn pending, Connection connection,
         VerifiedIdentity identity, CancellationToken cancellationToken)
     {
         context.Items[RequestPipeline.TenantItem] = pending.TenantId.Value;
         context.Items[Audit.AuditLog.EmailDomainItem] = DomainName.OfEmail(identity.Email);
         if (connection.Id != pending.ConnectionId || connection.TenantId != pending.TenantId)
-            return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.ConnectionUnavailable, cancellationToken);
-        if (await tenants.FindAsync(pending.TenantId, cancellationToken) is not { } tenant)
-            return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.ConnectionUnavailable, cancellationToken);
-
-        if (await domainGuard.CheckAsync(tenant, connection, identity.Email, cancellationToken) is { } domainRefusal)
-            return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, domainRefusal, cancellationToken);
-
+            return new SignInDecision(SignInRefusals.ConnectionUnavailable);
         var directoryUser = identity.Email is { Length: > 0 } asserted
-            ? await directory.FindUserByEmailAsync(tenant.Id, asserted, cancellationToken)
-            : null;
-        var decision = SignInPolicy.Decide(tenant.Settings, identity, directoryUser);
-        if (!decision.IsSuccess)
-            return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, decision.Error, cancellationToken);
+            ? directory.FindUserByEmailAsync(pending.TenantId, asserted, cancellationToken)
+            : Task.FromResult<DirectoryUserView?>(null);
+        var tenant = await tenants.FindCachedAsync(pending.TenantId, cancellationToken);
+        var domainRefusal = tenant is null ? Task.FromResult<string?>(null) : domainGuard.CheckAsync(tenant, connection, identity.Email, cancellationToken);
+        await Task.WhenAll(directoryUser, domainRefusal);
+        if (tenant is null) return new SignInDecision(SignInRefusals.ConnectionUnavailable);
+        if (domainRefusal.Result is { } refusal) return new SignInDecision(refusal);
+        var decision = SignInPolicy.Decide(tenant.Settings, identity, directoryUser.Result);
+        return decision.IsSuccess ? new SignInDecision(null, tenant, decision.Value) : new SignInDecision(decision.Error);
+    }
+
+    /// <summary>Issues the code for a decided sign-in (or sends the refusal back): the session and the code are written side by side.</summary>
+    public async Task<IResult> IssueAsync(HttpContext context, PendingSignIn pending, Connection connection,
+        VerifiedIdentity identity, SignInDecision decided, CancellationToken cancellationToken)
+    {
+        if (decided is not { Refusal: null, Tenant: { } tenant, Grant: { } grant })
+            return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, decided.Refusal ?? SignInRefusals.ConnectionUnavailable, cancellationToken);
 
         var now = clock.GetUtcNow();
         var user = new SignedInUser
@@ -54,15 +75,16 @@ public sealed partial class AuthorizationCodeIssuer(
             GivenName = identity.GivenName,
             FamilyName = identity.FamilyName,
             Name = identity.Name ?? JoinName(identity.GivenName, identity.FamilyName),
-            Role = decision.Value.Role,
-            Groups = decision.Value.Groups,
-            DirectoryUserId = decision.Value.DirectoryUserId,
+            Role = grant.Role,
+            Groups = grant.Groups,
+            DirectoryUserId = grant.DirectoryUserId,
             AuthTime = identity.AuthenticatedAt is { } at && at <= now ? at : now,
             IdpAttributes = identity.RawAttributes,
             SessionId = Ids.New("ses_"),
         };
-        if (identity.SamlSession is { } saml)
-            await sessions.RecordAsync(tenant.Id, new SamlSession
+        // The session (for Single Logout) and the code are independent rows: written side by side.
+        var session = identity.SamlSession is { } saml
+            ? sessions.RecordAsync(tenant.Id, new SamlSession
             {
                 SessionId = user.SessionId,
                 ConnectionId = connection.Id,
@@ -73,7 +95,8 @@ public sealed partial class AuthorizationCodeIssuer(
                 SessionIndex = saml.SessionIndex,
                 CreatedAt = now,
                 ExpiresAt = now + SamlSession.Lifetime,
-            }, cancellationToken);
+            }, cancellationToken)
+            : Task.CompletedTask;
         var login = events.NewLogin(tenant.Id, connection.Id, new JsonObject
         {
             ["outcome"] = "success",
@@ -82,7 +105,7 @@ public sealed partial class AuthorizationCodeIssuer(
             ["directoryUserId"] = user.DirectoryUserId,
             ["role"] = user.Role,
         });
-        var code = await codes.CreateAsync(new AuthorizationCode
+        var created = codes.CreateAsync(new AuthorizationCode
         {
             ClientId = pending.ClientId,
             RedirectUri = pending.RedirectUri,
@@ -94,6 +117,8 @@ public sealed partial class AuthorizationCodeIssuer(
             IssuedAt = now,
             ExpiresAt = now + AuthorizationCode.Lifetime,
         }, login, cancellationToken);
+        await Task.WhenAll(session, created);
+        var code = created.Result;
         events.Publish(pending.ClientId, login);
         await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, tenant.Id, connection.Id, pending.ClientId, "success", null);
         LogSignedIn(logger, tenant.Id.Value, connection.Id.Value, pending.ClientId.Value);

@@ -34,7 +34,7 @@ public static partial class AuthorizeEndpoints
         var clientIdValue = parameters.FirstOrDefault(p => p.Key == "client_id").Value;
         OAuthClient? client = null;
         if (ClientId.TryParse(clientIdValue, out var clientId))
-            client = await services.GetRequiredService<ClientStore>().FindAsync(clientId, cancellationToken);
+            client = await services.GetRequiredService<ClientStore>().FindCachedAsync(clientId, cancellationToken);
         var validated = AuthorizeRequestValidator.Validate(parameters, client?.RedirectUris);
         var options = services.GetRequiredService<SsoOptions>();
         if (!validated.IsSuccess)
@@ -107,7 +107,7 @@ public static partial class AuthorizeEndpoints
         if (request.Connection is { } rawConnection)
         {
             if (!ConnectionId.TryParse(rawConnection, out var connectionId)
-                || await connections.FindByIdAsync(connectionId, cancellationToken) is not { } connection)
+                || await connections.FindCachedByIdAsync(connectionId, cancellationToken) is not { } connection)
                 return new Routing(null, OAuthError.InvalidRequest("connection names no connection of this service."), null);
             if (request.Tenant is { } tenant && tenant != connection.TenantId.Value)
                 return new Routing(null, OAuthError.InvalidRequest("connection does not belong to tenant."), null);

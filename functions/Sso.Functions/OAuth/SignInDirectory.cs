@@ -27,11 +27,11 @@ public sealed class SignInDirectory(DirectoryStore directories, TenantStore tena
         var groups = new List<RoleResolver.GroupRef>();
         if (chosen.State == UserState.Active)
         {
-            foreach (var groupId in await directories.ListGroupIdsOfMemberAsync(chosenDirectory, chosen.Id, cancellationToken))
-                if (await directories.FindGroupAsync(chosenDirectory, groupId, cancellationToken) is { } group)
-                    groups.Add(new RoleResolver.GroupRef(group.Id, group.DisplayName));
+            var groupIds = await directories.ListGroupIdsOfMemberAsync(chosenDirectory, chosen.Id, cancellationToken);
+            var found = await Task.WhenAll(groupIds.Select(groupId => directories.FindGroupAsync(chosenDirectory, groupId, cancellationToken)));
+            groups.AddRange(found.OfType<DirectoryGroup>().Select(group => new RoleResolver.GroupRef(group.Id, group.DisplayName)));
         }
-        var settings = (await tenants.FindAsync(tenantId, cancellationToken))?.Settings ?? TenantSettings.Default;
+        var settings = (await tenants.FindCachedAsync(tenantId, cancellationToken))?.Settings ?? TenantSettings.Default;
         return new DirectoryUserView(
             chosen.Id,
             DirectoryViews.StateName(chosen.State),

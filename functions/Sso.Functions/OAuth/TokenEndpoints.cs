@@ -10,6 +10,7 @@ namespace Sso.Functions.OAuth;
 public static partial class TokenEndpoints
 {
     public const int MaxFormBytes = 16 * 1024;
+    private const string CodeNotValid = "The code is not valid, was already used, or was issued to another client.";
     public static readonly TimeSpan IdTokenLifetime = TimeSpan.FromHours(1);
 
     public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
@@ -49,38 +50,55 @@ public static partial class TokenEndpoints
         // RFC 6749 §5.2: an unknown client and a wrong secret read the same.
         OAuthClient? client = null;
         if (ClientId.TryParse(request.ClientId, out var clientId))
-            client = await services.GetRequiredService<ClientStore>().FindAsync(clientId, cancellationToken);
+            client = await services.GetRequiredService<ClientStore>().FindCachedAsync(clientId, cancellationToken);
         if (client is null || !client.SecretMatches(request.ClientSecret))
         {
             LogTokenRefused(logger, OAuthErrorCodes.InvalidClient);
             return OAuthResults.InvalidClient("The client id or secret is not valid.", request.UsedBasic);
         }
 
-        var code = await services.GetRequiredService<AuthorizationCodeStore>().RedeemAsync(client.Id, request.Code, cancellationToken);
+        var codes = services.GetRequiredService<AuthorizationCodeStore>();
+        var code = await codes.FindAsync(client.Id, request.Code, cancellationToken);
         if (code is null)
         {
             LogTokenRefused(logger, OAuthErrorCodes.InvalidGrant);
-            return OAuthResults.TokenError(OAuthErrorCodes.InvalidGrant, "The code is not valid, was already used, or was issued to another client.");
+            return OAuthResults.TokenError(OAuthErrorCodes.InvalidGrant, CodeNotValid);
         }
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var grant = TokenRequestValidator.CheckGrant(
             new CodeBinding(code.ClientId.Value, code.RedirectUri, code.CodeChallenge, code.ExpiresAt), request, now);
         if (!grant.IsSuccess)
         {
+            // A failed redemption uses the code up too (no second guess at a code_verifier).
+            await codes.RemoveAsync(code, request.Code, cancellationToken);
             LogTokenRefused(logger, grant.Error.Code);
             return OAuthResults.TokenError(grant.Error.Code, grant.Error.Description);
         }
         context.Items[RequestPipeline.TenantItem] = code.User.TenantId.Value;
-        // A user deprovisioned between sign-in and redemption gets no tokens from a pending code.
-        if (await services.GetRequiredService<AccessTokenStore>().IsRevokedAsync(code.User, code.IssuedAt, cancellationToken))
+
+        // Side by side: the removal that makes the code single use, the revocation check (a user
+        // deprovisioned between sign-in and redemption gets no tokens from a pending code), and the
+        // tokens themselves. The tokens are handed out only if both checks allow; an access token
+        // row written for a refused redemption is never shown to anyone and expires unused.
+        var accessTokens = services.GetRequiredService<AccessTokenStore>();
+        var redeemed = codes.RemoveAsync(code, request.Code, cancellationToken);
+        var revoked = accessTokens.IsRevokedAsync(code.User, code.IssuedAt, cancellationToken);
+        var accessTokenWrite = accessTokens.CreateAsync(
+            new IssuedAccessToken(code.User, client.Id, code.Scope, now, now + AccessTokenStore.Lifetime), cancellationToken);
+        var idTokenWrite = WriteIdTokenAsync(services, code, now, cancellationToken);
+        await Task.WhenAll(redeemed, revoked, accessTokenWrite, idTokenWrite);
+        if (!redeemed.Result)
+        {
+            LogTokenRefused(logger, OAuthErrorCodes.InvalidGrant);
+            return OAuthResults.TokenError(OAuthErrorCodes.InvalidGrant, CodeNotValid);
+        }
+        if (revoked.Result)
         {
             LogTokenRefused(logger, OAuthErrorCodes.InvalidGrant);
             return OAuthResults.TokenError(OAuthErrorCodes.InvalidGrant, "The user's access was revoked after this code was issued.");
         }
-
-        var accessToken = await services.GetRequiredService<AccessTokenStore>().CreateAsync(
-            new IssuedAccessToken(code.User, client.Id, code.Scope, now, now + AccessTokenStore.Lifetime), cancellationToken);
-        var idToken = await WriteIdTokenAsync(services, code, now, cancellationToken);
+        var accessToken = accessTokenWrite.Result;
+        var idToken = idTokenWrite.Result;
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.Pragma = "no-cache";
         return JsonResults.Ok(new JsonObject

@@ -53,7 +53,7 @@ public static partial class OidcCallbackEndpoints
 
         var issuer = services.GetRequiredService<AuthorizationCodeIssuer>();
         context.Items[RequestPipeline.TenantItem] = pending.TenantId.Value;
-        var connection = await services.GetRequiredService<ConnectionStore>().FindAsync(pending.TenantId, pending.ConnectionId, cancellationToken);
+        var connection = await services.GetRequiredService<ConnectionStore>().FindCachedAsync(pending.TenantId, pending.ConnectionId, cancellationToken);
         if (connection is null || OidcConnectionConfig.From(connection) is not { } config)
             return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.ConnectionUnavailable, cancellationToken);
 
@@ -87,7 +87,12 @@ public static partial class OidcCallbackEndpoints
         var cache = services.GetRequiredService<OidcProviderCache>();
         var clock = services.GetRequiredService<TimeProvider>();
 
-        var metadata = await cache.GetMetadataAsync(config.Issuer, cancellationToken);
+        // Independent reads side by side: the IdP's discovery document (cached) and the connection's client secret.
+        var metadataRead = cache.GetMetadataAsync(config.Issuer, cancellationToken);
+        var secretRead = services.GetRequiredService<Storage.Secrets.ISecretStore>()
+            .GetAsync(OidcConnectionSetup.ClientSecretName(pending.ConnectionId), cancellationToken);
+        await Task.WhenAll(metadataRead, secretRead);
+        var metadata = metadataRead.Result;
         if (!metadata.IsSuccess) return Rejected(metadata.Error);
         var provider = metadata.Value;
         // The connection's issuer may have been changed while the user was at the old IdP: its code is not for the new one.
@@ -109,8 +114,7 @@ public static partial class OidcCallbackEndpoints
             || pending.IdpString(OidcSignInStarter.CodeVerifierKey) is not { } codeVerifier)
             return Rejected(OidcFailure.Of(OidcFailureKind.NonceMismatch, "The pending sign-in was not started for OIDC."));
 
-        var secret = await services.GetRequiredService<Storage.Secrets.ISecretStore>()
-            .GetAsync(OidcConnectionSetup.ClientSecretName(pending.ConnectionId), cancellationToken);
+        var secret = secretRead.Result;
         if (secret is null)
             return Rejected(OidcFailure.Of(OidcFailureKind.TokenEndpointError, "The connection's client secret is missing from the secret store."));
 

@@ -16,7 +16,18 @@ public sealed class AssertionReplayStore(TableStorage storage)
     private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync("samlassertions", cancellationToken);
 
     /// <summary>True when the assertion ID was not seen before and is now recorded; false for a replay.</summary>
-    public async Task<bool> TryRecordAsync(ConnectionId connectionId, string assertionId, DateTimeOffset keepUntil,
+    public Task<bool> TryRecordAsync(ConnectionId connectionId, string assertionId, DateTimeOffset keepUntil,
+        CancellationToken cancellationToken) => TryRecordAsync(connectionId, assertionId, keepUntil, null, cancellationToken);
+
+    /// <summary>
+    /// As above, and an assertion already recorded by the same <paramref name="owner"/> (a hash of the
+    /// pending sign-in's handle) is not a replay: the ACS records the assertion beside removing the
+    /// pending sign-in, and that removal (under its ETag) already lets exactly one request with this
+    /// handle through. Without it, a browser's double submit could make each request lose one of the
+    /// two writes and refuse both. Another handle, or an unsolicited response (a fresh handle each
+    /// time), is still refused.
+    /// </summary>
+    public async Task<bool> TryRecordAsync(ConnectionId connectionId, string assertionId, DateTimeOffset keepUntil, string? owner,
         CancellationToken cancellationToken)
     {
         var rowKey = TableKey.Escape(assertionId);
@@ -25,12 +36,14 @@ public sealed class AssertionReplayStore(TableStorage storage)
         var table = await TableAsync(cancellationToken);
         try
         {
-            await table.AddEntityAsync(new TableEntity(connectionId.Value, rowKey) { ["KeepUntil"] = keepUntil }, cancellationToken);
+            await table.AddEntityAsync(new TableEntity(connectionId.Value, rowKey) { ["KeepUntil"] = keepUntil, ["Owner"] = owner }, cancellationToken);
             return true;
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
-            return false;
+            if (owner is null) return false;
+            var recorded = await table.GetEntityIfExistsAsync<TableEntity>(connectionId.Value, rowKey, select: ["Owner"], cancellationToken: cancellationToken);
+            return recorded.HasValue && recorded.Value!.GetString("Owner") == owner;
         }
     }
 

@@ -73,7 +73,8 @@ public static partial class SamlEndpoints
                 ? await issuer.FailAsync(context, expired, OAuthErrorCodes.AccessDenied, SignInRefusals.SignInExpired, cancellationToken)
                 : NoRedirectPage(pendingResult.Error.Message);
         }
-        var pending = pendingResult.Value;
+        var (pending, stored) = pendingResult.Value;
+        var pendingStore = services.GetRequiredService<PendingSignInStore>();
 
         var options = services.GetRequiredService<SsoOptions>();
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
@@ -99,22 +100,44 @@ public static partial class SamlEndpoints
         if (!validated.IsSuccess)
         {
             LogRejected(logger, connection.Id.Value, validated.Error.Kind.ToString());
+            // A rejected answer uses the pending sign-in up as well: the next attempt starts again.
+            if (stored) await pendingStore.RemoveAsync(pending, cancellationToken);
             return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected,
                 cancellationToken, validated.Error.Kind.ToString());
         }
         var assertion = validated.Value;
 
+        // The writes that make this sign-in single use, side by side with the policy's reads (which
+        // write nothing); the code is issued only once all of them succeeded. The pending sign-in is
+        // removed under the ETag it was read with, so of two posts with one RelayState one wins.
         // Profiles §4.1.4.5: each assertion is used once; kept until it would be refused as expired.
-        if (!await services.GetRequiredService<AssertionReplayStore>().TryRecordAsync(connection.Id, assertion.Id,
-                assertion.ReplayCacheUntil, cancellationToken))
+        var identity = ToIdentity(connection, assertion);
+        var consumed = stored ? pendingStore.RemoveAsync(pending, cancellationToken) : Task.FromResult(true);
+        var recorded = services.GetRequiredService<AssertionReplayStore>().TryRecordAsync(connection.Id, assertion.Id,
+            assertion.ReplayCacheUntil, stored ? HandleOwner(pending.Handle) : null, cancellationToken);
+        var decided = issuer.DecideAsync(context, pending, connection, identity, cancellationToken);
+        await Task.WhenAll(consumed, recorded, decided);
+        if (!consumed.Result)
+        {
+            LogRejected(logger, connection.Id.Value, "RelayStateUnknown");
+            await services.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, connection.TenantId, connection.Id, null,
+                "failure", SignInRefusals.IdpResponseRejected, "RelayStateUnknown");
+            return NoRedirectPage(AlreadyCompleted);
+        }
+        if (!recorded.Result)
         {
             LogRejected(logger, connection.Id.Value, nameof(SamlFailureKind.Replayed));
             return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected,
                 cancellationToken, nameof(SamlFailureKind.Replayed));
         }
-
-        return await issuer.CompleteAsync(context, pending, connection, ToIdentity(connection, assertion), cancellationToken);
+        return await issuer.IssueAsync(context, pending, connection, identity, decided.Result, cancellationToken);
     }
+
+    private const string AlreadyCompleted = "This sign-in was already completed or is unknown. Start the sign-in again from the application.";
+
+    /// <summary>Who recorded an assertion: a hash of the pending sign-in's handle, never the handle itself.</summary>
+    private static string HandleOwner(string handle) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(handle)));
 
     /// <param name="Expired">A pending sign-in that timed out: its redirect URI is still trustworthy.</param>
     private sealed record AcsRefusal(string Kind, string Message, PendingSignIn? Expired = null);
@@ -124,8 +147,8 @@ public static partial class SamlEndpoints
     /// connection that allows IdP-initiated sign-in, one made from its default client and
     /// redirect URI. Any other case has no redirect URI that can be trusted.
     /// </summary>
-    private static async Task<Result<PendingSignIn, AcsRefusal>> ResolvePendingSignInAsync(HttpContext context, Connection connection,
-        string? relayState, CancellationToken cancellationToken)
+    private static async Task<Result<(PendingSignIn Pending, bool Stored), AcsRefusal>> ResolvePendingSignInAsync(HttpContext context,
+        Connection connection, string? relayState, CancellationToken cancellationToken)
     {
         var services = context.RequestServices;
         if (PendingSignIn.TryReadConnection(relayState, out var relayConnection))
@@ -134,13 +157,19 @@ public static partial class SamlEndpoints
             if (relayConnection != connection.Id)
                 return new AcsRefusal("RelayStateOfAnotherConnection",
                     "The RelayState belongs to another SAML connection. Start the sign-in again from the application.");
-            var taken = await services.GetRequiredService<PendingSignInStore>().TakeAsync(relayState!, cancellationToken);
-            if (taken is not { } found || found.PendingSignIn.ConnectionId != connection.Id || found.PendingSignIn.TenantId != connection.TenantId)
-                return new AcsRefusal("RelayStateUnknown",
-                    "This sign-in was already completed or is unknown. Start the sign-in again from the application.");
+            // Read, not yet removed: the removal is one of the single-use writes after the checks.
+            var pendingStore = services.GetRequiredService<PendingSignInStore>();
+            var read = await pendingStore.FindAsync(relayState!, cancellationToken);
+            if (read is not { } found || found.PendingSignIn.ConnectionId != connection.Id || found.PendingSignIn.TenantId != connection.TenantId)
+                return new AcsRefusal("RelayStateUnknown", AlreadyCompleted);
             if (found.Expired)
-                return new AcsRefusal("SignInExpired", "The sign-in took too long.", found.PendingSignIn);
-            return found.PendingSignIn;
+            {
+                // Used up even so; only the request that removes it sends the browser back.
+                return await pendingStore.RemoveAsync(found.PendingSignIn, cancellationToken)
+                    ? new AcsRefusal("SignInExpired", "The sign-in took too long.", found.PendingSignIn)
+                    : new AcsRefusal("RelayStateUnknown", AlreadyCompleted);
+            }
+            return (found.PendingSignIn, true);
         }
 
         if (connection.Config["idpInitiated"] is not JsonObject idpInitiated
@@ -151,12 +180,12 @@ public static partial class SamlEndpoints
         var clientIdText = idpInitiated["clientId"]?.GetValue<string>();
         var redirectUri = idpInitiated["redirectUri"]?.GetValue<string>();
         if (!ClientId.TryParse(clientIdText, out var clientId)
-            || await services.GetRequiredService<ClientStore>().FindAsync(clientId, cancellationToken) is not { } client
+            || await services.GetRequiredService<ClientStore>().FindCachedAsync(clientId, cancellationToken) is not { } client
             || !client.HasRedirectUri(redirectUri))
             return new AcsRefusal("IdpInitiatedMisconfigured",
                 "IdP-initiated sign-in is enabled, but its client or redirect URI is no longer registered.");
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        return new PendingSignIn
+        return (new PendingSignIn
         {
             Handle = PendingSignIn.NewHandle(connection.Id),
             ClientId = client.Id,
@@ -165,7 +194,7 @@ public static partial class SamlEndpoints
             ConnectionId = connection.Id,
             CreatedAt = now,
             ExpiresAt = now + PendingSignIn.Lifetime,
-        };
+        }, false);
     }
 
     private static VerifiedIdentity ToIdentity(Connection connection, SamlAssertion assertion)
@@ -218,7 +247,7 @@ public static partial class SamlEndpoints
     private static async Task<Connection?> FindConnectionAsync(HttpContext context)
     {
         if (!ConnectionId.TryParse(context.RouteString("connectionId"), out var id)) return null;
-        var connection = await context.RequestServices.GetRequiredService<ConnectionStore>().FindByIdAsync(id, context.RequestAborted);
+        var connection = await context.RequestServices.GetRequiredService<ConnectionStore>().FindCachedByIdAsync(id, context.RequestAborted);
         return connection is { Type: ConnectionTypes.Saml } ? connection : null;
     }
 

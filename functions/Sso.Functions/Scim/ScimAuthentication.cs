@@ -13,6 +13,8 @@ public sealed record ScimRequestContext(DirectoryRecord Directory, string BaseUr
 /// SCIM bearer authentication (DESIGN.md §3.3): the token is hashed and looked up by its hash in the
 /// partition of the directory in the URL, so a token of another directory is simply not there;
 /// a revoked token's hash row is gone, and an expired one carries its expiry. The stored hash is compared in constant time as well.
+/// A match is cached in the instance for a few seconds (<see cref="DirectoryStore.CredentialCacheFor"/>),
+/// so an IdP's burst costs no token or directory read; the expiry is checked on every request.
 /// </summary>
 public static class ScimAuthentication
 {
@@ -37,16 +39,16 @@ public static class ScimAuthentication
 
         var store = context.RequestServices.GetRequiredService<DirectoryStore>();
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
-        var match = await store.FindTokenByHashAsync(directoryId, hash, context.RequestAborted);
-        if (match is null || !CryptographicOperations.FixedTimeEquals(hash, match.Hash)) return ScimError.Unauthorized();
+        // Cached for at most DirectoryStore.CredentialCacheFor, dropped at once here on revoke or purge.
+        var credential = await store.FindCredentialAsync(directoryId, hash, context.RequestAborted);
+        if (credential is null || !CryptographicOperations.FixedTimeEquals(hash, credential.Token.Hash)) return ScimError.Unauthorized();
         // An expired token is refused exactly like a revoked one: the IdP learns nothing more.
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        if (match.ExpiresAt is { } expiresAt && now >= expiresAt) return ScimError.Unauthorized();
-        if (await store.FindDirectoryAsync(directoryId, context.RequestAborted) is not { } directory) return ScimError.Unauthorized();
-        context.Items[Audit.AuditLog.ScimTokenIdItem] = match.TokenId;
+        if (credential.Token.ExpiresAt is { } expiresAt && now >= expiresAt) return ScimError.Unauthorized();
+        context.Items[Audit.AuditLog.ScimTokenIdItem] = credential.Token.TokenId;
 
-        if (match.LastUsedAt is not { } lastUsed || now - lastUsed >= LastUsedGranularity)
-            await store.TouchTokenAsync(directoryId, match, now, context.RequestAborted);
+        if (credential.ClaimTouch(now, LastUsedGranularity)) store.TouchTokenInBackground(directoryId, credential.Token, now);
+        var directory = credential.Directory;
 
         var options = context.RequestServices.GetRequiredService<SsoOptions>();
         return new ScimRequestContext(directory, DirectoryEndpoints.ScimBaseUrl(options, directoryId));

@@ -13,8 +13,11 @@ namespace Sso.Functions.Scim;
 
 /// <summary>
 /// /Groups. Members are rows (<c>member|grp|usr</c>), never a list in the group row: a PATCH becomes
-/// a membership delta (<see cref="ScimGroupPatch"/>), written as row inserts and deletes under the
-/// group row's ETag and retried when a parallel PATCH won, so 50 IdP PATCHes at once all stick.
+/// a membership delta (<see cref="ScimGroupPatch"/>). A member-only PATCH is written as row inserts
+/// and deletes that do not wait on the group row's ETag (<see cref="DirectoryStore.ChangeMembersAsync"/>),
+/// so 50 IdP PATCHes at once all stick without retrying each other. A change of attributes, and a
+/// replacement of the whole member list (PUT, <c>replace members</c>), is written under the group row's
+/// ETag and retried when another writer moved the row, so a list replacement never loses a parallel add.
 /// </summary>
 public static class ScimGroupEndpoints
 {
@@ -30,7 +33,7 @@ public static class ScimGroupEndpoints
         new("ScimDeleteGroup", Base + "/Groups/{groupId}", ["DELETE"], ScimAuthentication.Require(DeleteAsync)),
     ];
 
-    private static string ETag(DirectoryGroup group) => ScimETag.Format(group.Version);
+    private static string ETag(DirectoryGroup group) => ScimETag.Format(group.VersionTag);
 
     public static JsonObject Render(DirectoryGroup group, IReadOnlyList<Membership>? members, string baseUrl)
     {
@@ -47,7 +50,7 @@ public static class ScimGroupEndpoints
                 member["type"] = isGroup ? "Group" : "User";
                 return (JsonNode)member;
             }).ToArray());
-        json["meta"] = ScimRequests.Meta("Group", group.Created, group.LastModified, $"{baseUrl}/Groups/{group.Id}", group.Version);
+        json["meta"] = ScimRequests.Meta("Group", group.Created, group.LastModified, $"{baseUrl}/Groups/{group.Id}", ETag(group));
         return json;
     }
 
@@ -105,21 +108,32 @@ public static class ScimGroupEndpoints
         if (Validate(attributes) is { } invalid) return ScimResults.Error(invalid);
 
         var store = context.RequestServices.GetRequiredService<DirectoryStore>();
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        var group = new DirectoryGroup(scim.Directory.Id, Ids.New(DirectoryGroup.IdPrefix), attributes, 1, now, now);
-        var members = await ResolveMembersAsync(store, scim, group.Id, memberIds.Value, context.RequestAborted);
-        if (!members.IsSuccess) return ScimResults.Error(members.Error);
+        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted, cached: true);
+        for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
+        {
+            var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+            var group = new DirectoryGroup(scim.Directory.Id, Ids.New(DirectoryGroup.IdPrefix), attributes, 1, now, now);
+            var members = await ResolveMembersAsync(store, scim, group.Id, memberIds.Value, context.RequestAborted);
+            if (!members.IsSuccess) return ScimResults.Error(members.Error);
 
-        List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupCreated, now, DirectoryEvents.GroupData(group))];
-        var units = members.Value.Select(m => DirectoryStore.MembershipAddition(scim.Directory.Id, m,
-            DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, group, m.MemberId, m.MemberUserName))).ToList();
-        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted);
-        var roleChanges = await RoleChanges.ForGroupChangeAsync(store, scim.Directory, settings, group.Id, null, group.DisplayName,
-            members.Value.Select(m => m.MemberId).ToList(), [], [], now, context.RequestAborted);
-        AttachRoleChanges(roleChanges, members.Value, units, events);
-        await store.CreateGroupAsync(group, events, units, context.RequestAborted);
-        await RefreshAddedMemberDisplaysAsync(store, scim, members.Value, context.RequestAborted);
-        return await RespondAsync(store, group, scim, ScimAttributeProjection.Default, 201, context.RequestAborted);
+            List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupCreated, now, DirectoryEvents.GroupData(group))];
+            var units = members.Value.Select(m => DirectoryStore.MembershipAddition(scim.Directory.Id, m,
+                DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, group, m.MemberId, m.MemberUserName))).ToList();
+            var roleChanges = await RoleChanges.ForGroupChangeAsync(store, scim.Directory, settings, group.Id, null, group.DisplayName,
+                members.Value.Select(m => m.MemberId).ToList(), [], [], now, context.RequestAborted);
+            AttachRoleChanges(roleChanges, members.Value, units, events);
+            // A member renamed or deleted between its read and the commit fails the transaction (its
+            // userName index row moved): nothing of this group was written, so resolve and try again.
+            if (await store.CreateGroupAsync(group, events, units, context.RequestAborted) != SaveOutcome.Saved
+                && await store.FindGroupAsync(scim.Directory.Id, group.Id, context.RequestAborted) is null)
+            {
+                await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
+                continue;
+            }
+            await RefreshAddedMemberDisplaysAsync(store, scim, members.Value, context.RequestAborted);
+            return await RespondAsync(store, group, scim, ScimAttributeProjection.Default, 201, context.RequestAborted);
+        }
+        return ScimResults.Error(ScimError.Conflict("The members kept changing while the group was created; retry the request."));
     }
 
     private static async Task<IResult> GetAsync(HttpContext context, ScimRequestContext scim)
@@ -225,7 +239,7 @@ public static class ScimGroupEndpoints
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var groupId = context.RouteString("groupId");
         var cancellationToken = context.RequestAborted;
-        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, cancellationToken);
+        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, cancellationToken, cached: true);
         for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
         {
             if (await store.FindGroupAsync(scim.Directory.Id, groupId, cancellationToken) is not { } before)
@@ -234,6 +248,11 @@ public static class ScimGroupEndpoints
             var attributes = changeAttributes(before.Resource);
             if (!attributes.IsSuccess) return ScimResults.Error(attributes.Error);
             if (Validate(attributes.Value) is { } invalid) return ScimResults.Error(invalid);
+
+            var attributesChanged = !JsonNode.DeepEquals(attributes.Value, before.Resource);
+            // Adds and removes alone need not serialise on the group row: an insert of a member row
+            // that exists fails by itself, and is dropped as no change.
+            var membersOnly = !attributesChanged && !delta.ReplacesAll;
 
             // The delta against the rows as they are now: only real changes become writes.
             var toAdd = new List<string>();
@@ -246,22 +265,26 @@ public static class ScimGroupEndpoints
             }
             else
             {
-                foreach (var id in delta.Added)
-                    if (await store.FindMembershipAsync(scim.Directory.Id, groupId, id, cancellationToken) is null) toAdd.Add(id);
-                foreach (var id in delta.Removed)
-                    if (await store.FindMembershipAsync(scim.Directory.Id, groupId, id, cancellationToken) is { } existing) toRemove.Add(existing);
+                // A first member-only attempt leaves existing members to the insert's 409; a retry reads them.
+                var checkAdds = !membersOnly || attempt > 0;
+                var added = await Task.WhenAll(delta.Added.Select(async id =>
+                    !checkAdds || await store.FindMembershipAsync(scim.Directory.Id, groupId, id, cancellationToken) is null ? id : null));
+                toAdd.AddRange(added.OfType<string>());
+                var removed = await Task.WhenAll(delta.Removed.Select(id => store.FindMembershipAsync(scim.Directory.Id, groupId, id, cancellationToken)));
+                toRemove.AddRange(removed.OfType<Membership>());
             }
             var additions = await ResolveMembersAsync(store, scim, groupId, toAdd, cancellationToken);
             if (!additions.IsSuccess) return ScimResults.Error(additions.Error);
 
-            var attributesChanged = !JsonNode.DeepEquals(attributes.Value, before.Resource);
             if (!attributesChanged && additions.Value.Count == 0 && toRemove.Count == 0)
                 return respondWithGroup
                     ? await RespondAsync(store, before, scim, ScimAttributeProjection.Default, 200, cancellationToken)
                     : ScimResults.NoContent(ETag(before));
 
             var now = clock.GetUtcNow();
-            var after = before with { Resource = attributes.Value, Version = before.Version + 1, LastModified = now };
+            var after = membersOnly
+                ? before with { LastModified = now, MembersRevision = DirectoryGroup.NewMembersRevision() }
+                : before with { Resource = attributes.Value, Version = before.Version + 1, LastModified = now, MembersRevision = null };
             List<EventRecord> events = attributesChanged
                 ? [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupUpdated, now, DirectoryEvents.GroupData(after))]
                 : [];
@@ -282,7 +305,20 @@ public static class ScimGroupEndpoints
             var parentMemberships = renamed ? await store.ListMembershipsOfMemberAsync(scim.Directory.Id, groupId, cancellationToken) : [];
             units.AddRange(parentMemberships.Select(m => DirectoryStore.MemberDisplayChange(scim.Directory.Id, m, after.DisplayName)));
 
-            if (await store.SaveGroupAsync(before, after, events, units, cancellationToken) == SaveOutcome.Saved)
+            if (membersOnly)
+            {
+                // Role changes of a member-only change all ride in their member's unit; none is left for the group.
+                var change = await store.ChangeMembersAsync(before, after, units, context.Request.Headers.IfMatch.Count > 0, cancellationToken);
+                if (change.Outcome == SaveOutcome.Saved)
+                {
+                    var applied = additions.Value.Where((_, i) => change.Applied.Contains(units[toRemove.Count + i])).ToList();
+                    await RefreshAddedMemberDisplaysAsync(store, scim, applied, cancellationToken);
+                    return ScimResults.NoContent(ETag(change.Applied.Count > 0 ? after : before));
+                }
+                // Otherwise the group is gone or moved under If-Match, or a member row changed: the next
+                // attempt reads the group again (404, or 412 against If-Match) and the rows as they are.
+            }
+            else if (await store.SaveGroupAsync(before, after, events, units, cancellationToken) == SaveOutcome.Saved)
             {
                 await RefreshAddedMemberDisplaysAsync(store, scim, additions.Value, cancellationToken);
                 if (renamed)

@@ -36,13 +36,16 @@ public static class ScimRequests
     public static bool MatchesIfNoneMatch(HttpContext context, string currentETag) =>
         ScimETag.Matches(context.Request.Headers.IfNoneMatch.ToString(), currentETag);
 
-    public static JsonObject Meta(string resourceType, DateTimeOffset created, DateTimeOffset lastModified, string location, long version) => new()
+    public static JsonObject Meta(string resourceType, DateTimeOffset created, DateTimeOffset lastModified, string location, long version) =>
+        Meta(resourceType, created, lastModified, location, ScimETag.Format(version));
+
+    public static JsonObject Meta(string resourceType, DateTimeOffset created, DateTimeOffset lastModified, string location, string etag) => new()
     {
         ["resourceType"] = resourceType,
         ["created"] = created.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
         ["lastModified"] = lastModified.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
         ["location"] = location,
-        ["version"] = ScimETag.Format(version),
+        ["version"] = etag,
     };
 
     public static ScimError? CheckSize(JsonObject resource) =>

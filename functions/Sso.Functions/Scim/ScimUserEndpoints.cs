@@ -115,17 +115,26 @@ public static class ScimUserEndpoints
         var filter = query.Value.Filter;
         var type = ScimSchemas.UserResource;
 
+        var userGroups = new ScimUserGroups(store, scim.Directory.Id, scim.BaseUrl);
         IAsyncEnumerable<DirectoryUser> candidates;
         var scansUsers = true;
         if (filter is not null && ScimPointLookup.Find(filter, type) is { AttributeName: not "displayName" } lookup)
         {
-            // userName / externalId / id: the IdPs' lookup before every create, answered from one index row.
-            var found = lookup.AttributeName switch
+            // userName / externalId / id: the IdPs' lookup before every create, answered from one index row
+            // (userName: the row carries the user, and whether a groups read is needed at all).
+            DirectoryUser? found;
+            if (lookup.AttributeName == "userName")
             {
-                "userName" => await store.FindUserByIndexAsync(scim.Directory.Id, DirectoryStore.UserNameKey(lookup.Value), context.RequestAborted),
-                "externalId" => await store.FindUserByIndexAsync(scim.Directory.Id, DirectoryStore.ExternalIdKey(lookup.Value), context.RequestAborted),
-                _ => await store.FindUserAsync(scim.Directory.Id, lookup.Value, context.RequestAborted),
-            };
+                var byName = await store.FindUserByUserNameAsync(scim.Directory.Id, lookup.Value, context.RequestAborted);
+                found = byName?.User;
+                if (byName is { InGroups: false }) userGroups.KnowsNone(byName.User.Id);
+            }
+            else
+            {
+                found = lookup.AttributeName == "externalId"
+                    ? await store.FindUserByIndexAsync(scim.Directory.Id, DirectoryStore.ExternalIdKey(lookup.Value), context.RequestAborted)
+                    : await store.FindUserAsync(scim.Directory.Id, lookup.Value, context.RequestAborted);
+            }
             candidates = found is { Deleted: false } ? One(found) : None<DirectoryUser>();
             scansUsers = false;
         }
@@ -136,7 +145,6 @@ public static class ScimUserEndpoints
 
         // groups are read only for the users on the page, unless the filter itself looks at them:
         // then every membership of the directory is read once instead of once per user.
-        var userGroups = new ScimUserGroups(store, scim.Directory.Id, scim.BaseUrl);
         var filterNeedsGroups = filter is not null && filter.Mentions("groups");
         if (filterNeedsGroups && scansUsers) await userGroups.LoadAllAsync(context.RequestAborted);
         var withGroups = query.Value.Projection.Includes(type, "groups");
@@ -206,7 +214,7 @@ public static class ScimUserEndpoints
         var store = context.RequestServices.GetRequiredService<DirectoryStore>();
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var userId = context.RouteString("userId");
-        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted);
+        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted, cached: true);
         for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
         {
             if (await FindLiveAsync(store, scim, userId, context.RequestAborted) is not { } before) return ScimResults.Error(ScimError.NotFound(userId));

@@ -12,6 +12,10 @@ public sealed class ScimUserGroups(DirectoryStore store, DirectoryId directoryId
 {
     private readonly Dictionary<string, DirectoryGroup?> _groups = new(StringComparer.Ordinal);
     private IReadOnlyDictionary<string, List<string>>? _groupIdsByMember;
+    private readonly HashSet<string> _inNoGroup = new(StringComparer.Ordinal);
+
+    /// <summary>The caller knows this user is in no group (its userName index row says so): no read for it.</summary>
+    public void KnowsNone(string userId) => _inNoGroup.Add(userId);
 
     /// <summary>Reads every membership and group of the directory at once: for a filter that must see every user's groups.</summary>
     public async Task LoadAllAsync(CancellationToken cancellationToken)
@@ -24,7 +28,7 @@ public sealed class ScimUserGroups(DirectoryStore store, DirectoryId directoryId
     {
         IReadOnlyList<string> groupIds = _groupIdsByMember is { } all
             ? all.GetValueOrDefault(userId) ?? []
-            : await store.ListGroupIdsOfMemberAsync(directoryId, userId, cancellationToken);
+            : _inNoGroup.Contains(userId) ? [] : await store.ListGroupIdsOfMemberAsync(directoryId, userId, cancellationToken);
         var unread = groupIds.Where(id => !_groups.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
         // A group deleted meanwhile (its memberships are removed after it) is not a group of the user.
         var read = await Task.WhenAll(unread.Select(id => _groupIdsByMember is null

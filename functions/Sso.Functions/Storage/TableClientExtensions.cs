@@ -27,8 +27,9 @@ public static class TableClientExtensions
     {
         try
         {
-            await table.DeleteEntityAsync(partitionKey, rowKey, ifMatch, cancellationToken);
-            return SaveOutcome.Saved;
+            // The SDK answers a delete of a row that is gone with a 404 response, not an exception.
+            var deleted = await table.DeleteEntityAsync(partitionKey, rowKey, ifMatch, cancellationToken);
+            return deleted.Status == 404 ? SaveOutcome.NotFound : SaveOutcome.Saved;
         }
         catch (RequestFailedException e) when (e.Status is 412 or 404)
         {

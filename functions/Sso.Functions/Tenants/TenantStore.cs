@@ -15,9 +15,24 @@ public readonly record struct DomainSave(SaveOutcome Outcome, string? TakenDomai
 /// sign-ins to them (table "domains", one partition; the RowKey is the domain, so an insert
 /// either claims it or fails with 409: uniqueness without read-then-write).
 /// </summary>
-public sealed class TenantStore(TableStorage storage)
+public sealed class TenantStore(TableStorage storage, TimeProvider clock)
 {
     public const string DomainPartition = "domains";
+
+    /// <summary>
+    /// How long an instance uses a tenant row (name, domains, settings) it read on the sign-in and
+    /// SCIM paths without reading it again; a change made on this instance shows at once.
+    /// </summary>
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+
+    private readonly InstanceCache<TenantId, Tenant> _cache = new(clock, CacheFor);
+
+    /// <summary>
+    /// <see cref="FindAsync"/> for the request paths (sign-in, SCIM role mapping), kept for
+    /// <see cref="CacheFor"/>. Never for a read-modify-write, and not for queue work, which reads fresh.
+    /// </summary>
+    public Task<Tenant?> FindCachedAsync(TenantId id, CancellationToken cancellationToken) =>
+        _cache.GetOrLoadAsync(id, token => FindAsync(id, token), cancellationToken);
 
     private Task<TableClient> TenantsAsync(CancellationToken cancellationToken) => storage.GetTableAsync("tenants", cancellationToken);
 
@@ -127,6 +142,7 @@ public sealed class TenantStore(TableStorage storage)
         {
             var table = await TenantsAsync(cancellationToken);
             await table.UpdateEntityAsync(after.ToEntity(), before.ETag, TableUpdateMode.Replace, cancellationToken);
+            _cache.Invalidate(after.Id);
         }
         catch (RequestFailedException e) when (e.Status is 412 or 404)
         {
@@ -148,6 +164,7 @@ public sealed class TenantStore(TableStorage storage)
         // longer than the release below takes (or, after a crash, than the sweep's interval).
         var table = await TenantsAsync(cancellationToken);
         var deleted = await table.DeleteIfMatchAsync(tenant.Id.Value, Tenant.RowKey, tenant.ETag, cancellationToken);
+        _cache.Invalidate(tenant.Id);
         if (deleted != SaveOutcome.Saved) return deleted;
         await ReleaseAsync(tenant.Id, tenant.Domains, cancellationToken);
         return SaveOutcome.Saved;

@@ -45,7 +45,10 @@ public sealed record ScimListQuery(ScimFilter? Filter, int StartIndex, int Count
 /// <summary>Weak ETags for <c>meta.version</c> (RFC 7644 §3.14) and the If-Match / If-None-Match checks.</summary>
 public static class ScimETag
 {
-    public static string Format(long version) => $"W/\"{version.ToString(CultureInfo.InvariantCulture)}\"";
+    public static string Format(long version) => Format(version.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>A weak ETag around an opaque version (no quotes or commas in it).</summary>
+    public static string Format(string version) => $"W/\"{version}\"";
 
     /// <summary>
     /// Whether an If-Match / If-None-Match header names the current version: <c>*</c>, or a list of

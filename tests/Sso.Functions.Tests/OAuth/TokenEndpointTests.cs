@@ -44,6 +44,19 @@ public class TokenEndpointTests(SsoAppFixture fixture) : IClassFixture<SsoAppFix
     }
 
     [Fact]
+    public async Task A_code_redeemed_by_parallel_requests_gives_tokens_to_exactly_one()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var (code, verifier) = await flow.SignInAsync();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => flow.RedeemAsync(code, verifier)));
+
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
+        foreach (var refused in responses.Where(r => r.StatusCode != HttpStatusCode.OK))
+            await ErrorAsync(refused, HttpStatusCode.BadRequest, "invalid_grant");
+    }
+
+    [Fact]
     public async Task Stores_codes_only_as_hashes()
     {
         var flow = await SignInFlow.CreateAsync(fixture.App, Jit);

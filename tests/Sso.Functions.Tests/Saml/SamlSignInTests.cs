@@ -155,6 +155,25 @@ public class SamlSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixtur
     }
 
     [Fact]
+    public async Task Completes_exactly_one_of_parallel_posts_of_one_response_and_RelayState()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var (requestId, relayState) = await flow.StartAsync("double", SignInFlow.NewPkce().Challenge);
+        var response = flow.Idp.SignedResponse(flow.Assertion(requestId));
+
+        // A browser's double submit (or an attacker racing the user): the pending sign-in's removal picks one.
+        var posts = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => flow.PostAcsAsync(response, relayState)));
+
+        var completed = Assert.Single(posts, p => p.StatusCode == HttpStatusCode.Redirect);
+        Assert.True(SignInFlow.CallbackParameters(completed).ContainsKey("code"));
+        Assert.All(posts.Where(p => p != completed), p =>
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, p.StatusCode);
+            Assert.Null(p.Headers.Location);
+        });
+    }
+
+    [Fact]
     public async Task Refuses_a_RelayState_that_was_already_used_with_the_400_page()
     {
         var flow = await SignInFlow.CreateAsync(fixture.App, Jit);

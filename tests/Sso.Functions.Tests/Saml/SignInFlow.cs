@@ -38,6 +38,18 @@ public sealed class SignInFlow
     public string SpEntityId { get; private set; } = "";
     public string Email => "alice@" + Domain;
 
+    /// <summary>The same tenant, client, connection and IdP, driven through another instance of the app (a <c>sharedWith</c> factory).</summary>
+    public SignInFlow On(SsoAppFactory instance) => new(instance, Idp)
+    {
+        Domain = Domain,
+        TenantId = TenantId,
+        ClientId = ClientId,
+        ClientSecret = ClientSecret,
+        ConnectionId = ConnectionId,
+        AcsUrl = AcsUrl,
+        SpEntityId = SpEntityId,
+    };
+
     public static async Task<SignInFlow> CreateAsync(SsoAppFactory app, JsonObject? settings = null, JsonObject? connectionExtras = null)
     {
         var flow = new SignInFlow(app, new SamlTestIdp());

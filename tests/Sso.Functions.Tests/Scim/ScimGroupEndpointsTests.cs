@@ -189,4 +189,132 @@ public class ScimGroupEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoA
 
         Assert.Empty(await MemberIdsAsync(directory, groupId));
     }
+
+    private static string AddOne(string userId) => $$"""[{"op":"Add","path":"members","value":[{"value":"{{userId}}"}]}]""";
+
+    private static int Count(List<JsonObject> events, string type, string groupId, string userId) =>
+        events.Count(e => e["type"]!.GetValue<string>() == type && e["data"]!["group"]?["id"]?.GetValue<string>() == groupId
+                          && e["data"]!["user"]?["id"]?.GetValue<string>() == userId);
+
+    [Fact]
+    public async Task Adds_sixteen_parallel_members_to_one_group_without_rewriting_the_group_row()
+    {
+        var directory = await CreateAsync(App);
+        var users = new List<string>();
+        for (var i = 0; i < 16; i++) users.Add((await directory.CreateUserAsync(UniqueName("member")))["id"]!.GetValue<string>());
+        var groupId = (await directory.CreateGroupAsync("Sixteen"))["id"]!.GetValue<string>();
+
+        var responses = await Task.WhenAll(users.Select(user => directory.PatchAsync($"/Groups/{groupId}", AddOne(user))));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.NoContent, r.StatusCode));
+        // Each add named its own version of the group: none was a retry of another's.
+        Assert.Equal(16, responses.Select(r => r.Headers.ETag!.Tag).Distinct().Count());
+        Assert.Equal(users.Order(StringComparer.Ordinal), await MemberIdsAsync(directory, groupId));
+        var group = await App.Get<Sso.Functions.DirectorySync.DirectoryStore>()
+            .FindGroupAsync(new Sso.Functions.DirectorySync.DirectoryId(directory.DirectoryId), groupId, default);
+        Assert.Equal(1, group!.Version);
+        var groupsByMember = await App.Get<Sso.Functions.DirectorySync.DirectoryStore>()
+            .ListGroupIdsByMemberAsync(new Sso.Functions.DirectorySync.DirectoryId(directory.DirectoryId), default);
+        Assert.All(users, user => Assert.Equal([groupId], groupsByMember[user]));
+        var events = await directory.EventsAsync(App);
+        Assert.All(users, user => Assert.Equal(1, Count(events, "dsync.group.user_added", groupId, user)));
+    }
+
+    [Fact]
+    public async Task Adds_the_new_members_of_a_PATCH_that_names_an_existing_one_and_emits_one_event_each()
+    {
+        var directory = await CreateAsync(App);
+        var existing = (await directory.CreateUserAsync(UniqueName("existing")))["id"]!.GetValue<string>();
+        var first = (await directory.CreateUserAsync(UniqueName("first")))["id"]!.GetValue<string>();
+        var second = (await directory.CreateUserAsync(UniqueName("second")))["id"]!.GetValue<string>();
+        var groupId = (await directory.CreateGroupAsync("Mixed", existing))["id"]!.GetValue<string>();
+        var version = (await directory.GetAsync($"/Groups/{groupId}")).Headers.ETag!.Tag;
+
+        var again = await directory.PatchAsync($"/Groups/{groupId}", AddOne(existing));
+        Assert.Equal(HttpStatusCode.NoContent, again.StatusCode);
+        Assert.Equal(version, again.Headers.ETag!.Tag);
+
+        var mixed = await directory.PatchAsync($"/Groups/{groupId}",
+            $$"""[{"op":"Add","path":"members","value":[{"value":"{{first}}"},{"value":"{{existing}}"},{"value":"{{second}}"}]}]""");
+
+        Assert.Equal(HttpStatusCode.NoContent, mixed.StatusCode);
+        Assert.NotEqual(version, mixed.Headers.ETag!.Tag);
+        Assert.Equal(new[] { existing, first, second }.Order(StringComparer.Ordinal), await MemberIdsAsync(directory, groupId));
+        var events = await directory.EventsAsync(App);
+        Assert.Equal(1, Count(events, "dsync.group.user_added", groupId, existing));
+        Assert.Equal(1, Count(events, "dsync.group.user_added", groupId, first));
+        Assert.Equal(1, Count(events, "dsync.group.user_added", groupId, second));
+    }
+
+    [Fact]
+    public async Task Keeps_the_group_version_contract_when_only_members_change()
+    {
+        var directory = await CreateAsync(App);
+        var alice = (await directory.CreateUserAsync(UniqueName("alice")))["id"]!.GetValue<string>();
+        var bob = (await directory.CreateUserAsync(UniqueName("bob")))["id"]!.GetValue<string>();
+        var groupId = (await directory.CreateGroupAsync("Versioned"))["id"]!.GetValue<string>();
+        var created = (await directory.GetAsync($"/Groups/{groupId}")).Headers.ETag!;
+
+        var added = await directory.PatchAsync($"/Groups/{groupId}", AddOne(alice));
+        Assert.Equal(HttpStatusCode.NoContent, added.StatusCode);
+        var current = added.Headers.ETag!;
+        Assert.NotEqual(created.Tag, current.Tag);
+        var read = await directory.GetAsync($"/Groups/{groupId}");
+        Assert.Equal(current.Tag, read.Headers.ETag!.Tag);
+        Assert.Equal(current.ToString(), (await ReadAsync(read))["meta"]!["version"]!.GetValue<string>());
+
+        var notModified = new HttpRequestMessage(HttpMethod.Get, $"{directory.Base}/Groups/{groupId}");
+        notModified.Headers.IfNoneMatch.Add(current);
+        Assert.Equal(HttpStatusCode.NotModified, (await directory.Scim.SendAsync(notModified)).StatusCode);
+
+        var stale = new HttpRequestMessage(HttpMethod.Patch, $"{directory.Base}/Groups/{groupId}")
+        {
+            Content = Body($$"""{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":{{AddOne(bob)}}}"""),
+        };
+        stale.Headers.IfMatch.Add(created);
+        await AssertScimErrorAsync(await directory.Scim.SendAsync(stale), HttpStatusCode.PreconditionFailed, null);
+        Assert.Equal([alice], await MemberIdsAsync(directory, groupId));
+
+        var fresh = new HttpRequestMessage(HttpMethod.Patch, $"{directory.Base}/Groups/{groupId}")
+        {
+            Content = Body($$"""{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":{{AddOne(bob)}}}"""),
+        };
+        fresh.Headers.IfMatch.Add(current);
+        Assert.Equal(HttpStatusCode.NoContent, (await directory.Scim.SendAsync(fresh)).StatusCode);
+        Assert.Equal(new[] { alice, bob }.Order(StringComparer.Ordinal), await MemberIdsAsync(directory, groupId));
+    }
+
+    [Fact]
+    public async Task Ends_consistent_when_a_PUT_of_members_races_single_adds()
+    {
+        var directory = await CreateAsync(App);
+        var users = new List<string>();
+        for (var i = 0; i < 14; i++) users.Add((await directory.CreateUserAsync(UniqueName("racer")))["id"]!.GetValue<string>());
+        var (initial, put, single) = (users[..2], users[2..4], users[4..]);
+        var displayName = "Raced " + Guid.NewGuid().ToString("N")[..6];
+        var groupId = (await directory.CreateGroupAsync(displayName, [.. initial]))["id"]!.GetValue<string>();
+        var members = string.Join(",", put.Select(id => $$"""{"value":"{{id}}"}"""));
+
+        var adds = single.Select(user => directory.PatchAsync($"/Groups/{groupId}", AddOne(user))).ToList();
+        var replace = directory.PutAsync($"/Groups/{groupId}",
+            $$"""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"{{displayName}}","members":[{{members}}]}""");
+        var responses = await Task.WhenAll([.. adds, replace]);
+
+        Assert.All(responses, r => Assert.True(r.IsSuccessStatusCode, $"{(int)r.StatusCode}"));
+        var final = await MemberIdsAsync(directory, groupId);
+        Assert.Superset(put.ToHashSet(), final.ToHashSet());
+        Assert.DoesNotContain(initial[0], final);
+        Assert.DoesNotContain(initial[1], final);
+        // The mirror rows and the events agree with the member rows, for every user.
+        var groupsByMember = await App.Get<Sso.Functions.DirectorySync.DirectoryStore>()
+            .ListGroupIdsByMemberAsync(new Sso.Functions.DirectorySync.DirectoryId(directory.DirectoryId), default);
+        var events = await directory.EventsAsync(App);
+        Assert.All(users, user =>
+        {
+            var isMember = final.Contains(user);
+            Assert.Equal(isMember, groupsByMember.TryGetValue(user, out var groups) && groups.Contains(groupId));
+            var net = Count(events, "dsync.group.user_added", groupId, user) - Count(events, "dsync.group.user_removed", groupId, user);
+            Assert.Equal(isMember ? 1 : 0, net);
+        });
+    }
 }

@@ -325,4 +325,58 @@ public class ScimUserEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         var text = await directory.Scim.PostAsync($"{directory.Base}/Users", Body($$"""{"userName":"{{UniqueName()}}"}""", "text/plain"));
         await AssertScimErrorAsync(text, HttpStatusCode.UnsupportedMediaType, null);
     }
+
+    private static async Task<JsonArray> LookupAsync(ScimTestDirectory directory, string userName) =>
+        (await ReadAsync(await directory.GetAsync("/Users?filter=" + Uri.EscapeDataString($"userName eq \"{userName}\""))))["Resources"]!.AsArray();
+
+    [Fact]
+    public async Task Answers_a_userName_lookup_with_the_user_as_last_written_through_renames_groups_and_deletion()
+    {
+        var directory = await CreateAsync(App);
+        var userName = UniqueName("lookup");
+        var id = (await directory.CreateUserAsync(userName))["id"]!.GetValue<string>();
+        var store = App.Get<Sso.Functions.DirectorySync.DirectoryStore>();
+        var directoryId = new Sso.Functions.DirectorySync.DirectoryId(directory.DirectoryId);
+        Assert.False((await store.FindUserByUserNameAsync(directoryId, userName, default))!.InGroups);
+
+        Assert.Equal(HttpStatusCode.OK, (await directory.PatchAsync($"/Users/{id}", """[{"op":"replace","path":"title","value":"Engineer"}]""")).StatusCode);
+        var found = Assert.Single(await LookupAsync(directory, userName.ToUpperInvariant()))!;
+        Assert.Equal(id, found["id"]!.GetValue<string>());
+        Assert.Equal("Engineer", found["title"]!.GetValue<string>());
+        Assert.Equal((await ReadAsync(await directory.GetAsync($"/Users/{id}")))["meta"]!.ToJsonString(), found["meta"]!.ToJsonString());
+        Assert.Empty(found["groups"]!.AsArray());
+
+        var renamed = UniqueName("renamed");
+        Assert.Equal(HttpStatusCode.OK, (await directory.PatchAsync($"/Users/{id}", $$"""[{"op":"replace","path":"userName","value":"{{renamed}}"}]""")).StatusCode);
+        Assert.Empty(await LookupAsync(directory, userName));
+        Assert.Equal(renamed, Assert.Single(await LookupAsync(directory, renamed))!["userName"]!.GetValue<string>());
+
+        var groupId = (await directory.CreateGroupAsync("Lookup " + Guid.NewGuid().ToString("N")[..6], id))["id"]!.GetValue<string>();
+        Assert.True((await store.FindUserByUserNameAsync(directoryId, renamed, default))!.InGroups);
+        Assert.Equal(groupId, Assert.Single(Assert.Single(await LookupAsync(directory, renamed))!["groups"]!.AsArray())!["value"]!.GetValue<string>());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await directory.DeleteAsync($"/Users/{id}")).StatusCode);
+        Assert.Empty(await LookupAsync(directory, renamed));
+        // The userName is free again, for a new user in no group.
+        var again = (await directory.CreateUserAsync(renamed))["id"]!.GetValue<string>();
+        var newcomer = Assert.Single(await LookupAsync(directory, renamed))!;
+        Assert.Equal(again, newcomer["id"]!.GetValue<string>());
+        Assert.Empty(newcomer["groups"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Refuses_a_rename_onto_a_taken_userName_and_keeps_both_lookups()
+    {
+        var directory = await CreateAsync(App);
+        var first = UniqueName("first");
+        var second = UniqueName("second");
+        await directory.CreateUserAsync(first);
+        var secondId = (await directory.CreateUserAsync(second))["id"]!.GetValue<string>();
+
+        var clash = await directory.PatchAsync($"/Users/{secondId}", $$"""[{"op":"replace","path":"userName","value":"{{first.ToUpperInvariant()}}"}]""");
+
+        await AssertScimErrorAsync(clash, HttpStatusCode.Conflict, "uniqueness");
+        Assert.Equal(first, Assert.Single(await LookupAsync(directory, first))!["userName"]!.GetValue<string>());
+        Assert.Equal(secondId, Assert.Single(await LookupAsync(directory, second))!["id"]!.GetValue<string>());
+    }
 }
