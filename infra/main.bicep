@@ -1,6 +1,7 @@
 // Serverless.Sso in one resource group: a Flex Consumption function app running the Native AOT
-// custom handler, Table Storage for state, Service Bus for the work queues, Key Vault for
-// secrets, one user-assigned identity for all of it, and Application Insights.
+// custom handler, Table Storage for state, Service Bus for the work queues, Key Vault for the
+// secrets the app owns and a second, read-only vault for the management key hashes, one
+// user-assigned identity for all of it, and Application Insights.
 targetScope = 'subscription'
 
 @description('Short prefix for every resource name (letters, digits and hyphens, starting with a letter; the azd environment name).')
@@ -104,6 +105,16 @@ module keyVault 'modules/keyvault.bicep' = {
     location: location
     tags: allTags
     principalId: identity.outputs.principalId
+  }
+}
+
+module adminVault 'modules/adminvault.bicep' = {
+  scope: group
+  params: {
+    name: take('kva-${namePrefix}-${suffix}', 24)
+    location: location
+    tags: allTags
+    principalId: identity.outputs.principalId
     adminApiKeyHashes: adminApiKeyHashes
   }
 }
@@ -120,7 +131,8 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerName: storage.outputs.deploymentContainerName
     serviceBusNamespaceName: serviceBus.outputs.name
     keyVaultName: keyVault.outputs.name
-    adminApiKeyHashesSecretName: keyVault.outputs.adminApiKeyHashesSecretName
+    adminVaultName: adminVault.outputs.name
+    adminApiKeyHashesSecretName: adminVault.outputs.adminApiKeyHashesSecretName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     alwaysReadyInstanceCount: alwaysReadyInstanceCount
     maximumInstanceCount: maximumInstanceCount

@@ -11,6 +11,7 @@ param storageAccountName string
 param deploymentContainerName string
 param serviceBusNamespaceName string
 param keyVaultName string
+param adminVaultName string
 param adminApiKeyHashesSecretName string
 param applicationInsightsName string
 param alwaysReadyInstanceCount int
@@ -124,7 +125,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Queues__ServiceBusNamespace: serviceBusHost
     Sso__PublicBaseUrl: empty(publicBaseUrl) ? 'https://${app.properties.defaultHostName}' : publicBaseUrl
     // Resolved by the platform with keyVaultReferenceIdentity; the app never sees a plain key.
-    Admin__ApiKeyHashes: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${adminApiKeyHashesSecretName})'
+    // The hashes live in their own vault, where the identity may read this secret and write nothing.
+    Admin__ApiKeyHashes: '@Microsoft.KeyVault(VaultName=${adminVaultName};SecretName=${adminApiKeyHashesSecretName})'
   }
 }
 

@@ -110,12 +110,42 @@ public partial class MainTemplateTests
     }
 
     [Fact]
-    public async Task Uses_a_key_vault_with_rbac_authorization_and_stores_the_admin_key_hashes_in_it()
+    public async Task Uses_key_vaults_with_rbac_authorization_and_stores_the_admin_key_hashes_in_one()
     {
         var resources = Resources(await Bicep.CompiledMainAsync()).ToList();
-        var vault = Assert.Single(resources, r => r.Type == "Microsoft.KeyVault/vaults").Body;
-        Assert.True(vault["properties"]!["enableRbacAuthorization"]!.GetValue<bool>());
+        var vaults = resources.Where(r => r.Type == "Microsoft.KeyVault/vaults").ToList();
+        Assert.Equal(2, vaults.Count); // the app's own secrets; the admin key hashes
+        Assert.All(vaults, v => Assert.True(v.Body["properties"]!["enableRbacAuthorization"]!.GetValue<bool>()));
+        Assert.All(vaults, v => Assert.True(v.Body["properties"]!["enablePurgeProtection"]!.GetValue<bool>()));
         Assert.Single(resources, r => r.Type == "Microsoft.KeyVault/vaults/secrets");
+    }
+
+    [Fact]
+    public async Task The_identity_can_read_the_admin_key_hashes_but_not_write_them()
+    {
+        var main = await Bicep.CompiledMainAsync();
+        var resources = Resources(main).ToList();
+        var secret = Assert.Single(resources, r => r.Type == "Microsoft.KeyVault/vaults/secrets");
+        var adminVaultModule = secret.Module;
+
+        // Nothing in the vault that holds the hashes may write secrets: no Officer, no Administrator,
+        // no Contributor-style role at the vault; the only grant is Secrets User on that one secret.
+        var grants = RoleAssignments(main).Where(a => a.Module == adminVaultModule).ToList();
+        var grant = Assert.Single(grants);
+        Assert.Equal(KeyVaultSecretsUser, grant.RoleDefinitionId);
+        Assert.Equal("[resourceId('Microsoft.KeyVault/vaults/secrets', parameters('name'), variables('adminApiKeyHashesSecretName'))]", grant.Scope);
+        Assert.Equal("[reference('identity').outputs.principalId.value]", grant.ModulePrincipalId);
+        Assert.DoesNotContain(grants, a => a.RoleDefinitionId is KeyVaultSecretsOfficer or KeyVaultAdministrator);
+
+        // Secrets Officer stays on the app's own vault, which holds no admin key material.
+        var officer = Assert.Single(RoleAssignments(main), a => a.RoleDefinitionId == KeyVaultSecretsOfficer);
+        Assert.NotEqual(adminVaultModule, officer.Module);
+        Assert.DoesNotContain(resources, r => r.Module == officer.Module && r.Type == "Microsoft.KeyVault/vaults/secrets");
+
+        // The platform resolves the reference in the admin vault, not in the app's vault.
+        var settings = AppSettings(main);
+        Assert.Contains("parameters('adminVaultName')", settings["Admin__ApiKeyHashes"]);
+        Assert.DoesNotContain("parameters('keyVaultName')", settings["Admin__ApiKeyHashes"]);
     }
 
     [Fact]
@@ -128,6 +158,10 @@ public partial class MainTemplateTests
         Assert.Contains("Microsoft.OperationalInsights/workspaces", Text(insights["properties"]!["WorkspaceResourceId"]));
     }
 
+    private const string KeyVaultSecretsOfficer = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
+    private const string KeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
+    private const string KeyVaultAdministrator = "00482a5a-887f-4fb3-b363-3b7fe8e74483";
+
     public static TheoryData<string, string, string> Roles => new()
     {
         { "Storage Table Data Contributor", "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "Microsoft.Storage/storageAccounts" },
@@ -135,7 +169,8 @@ public partial class MainTemplateTests
         { "Storage Blob Data Owner", "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Microsoft.Storage/storageAccounts" },
         { "Azure Service Bus Data Sender", "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39", "Microsoft.ServiceBus/namespaces" },
         { "Azure Service Bus Data Receiver", "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0", "Microsoft.ServiceBus/namespaces" },
-        { "Key Vault Secrets Officer", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7", "Microsoft.KeyVault/vaults" },
+        { "Key Vault Secrets Officer", KeyVaultSecretsOfficer, "Microsoft.KeyVault/vaults" },
+        { "Key Vault Secrets User", KeyVaultSecretsUser, "Microsoft.KeyVault/vaults/secrets" },
     };
 
     [Theory]
@@ -144,7 +179,7 @@ public partial class MainTemplateTests
     {
         var assignment = Assert.Single(RoleAssignments(await Bicep.CompiledMainAsync()), a => a.RoleDefinitionId == roleDefinitionId);
         Assert.StartsWith(role, assignment.Description);
-        Assert.Equal($"[resourceId('{scopeType}', parameters('name'))]", assignment.Scope);
+        Assert.StartsWith($"[resourceId('{scopeType}', parameters('name')", assignment.Scope);
         Assert.Equal("[parameters('principalId')]", assignment.PrincipalId);
         Assert.Equal("ServicePrincipal", assignment.PrincipalType);
         Assert.Equal("[reference('identity').outputs.principalId.value]", assignment.ModulePrincipalId);
@@ -201,7 +236,7 @@ public partial class MainTemplateTests
     }
 
     private sealed record RoleAssignment(
-        string RoleDefinitionId, string Description, string Scope, string PrincipalId, string PrincipalType, string ModulePrincipalId);
+        string Module, string RoleDefinitionId, string Description, string Scope, string PrincipalId, string PrincipalType, string ModulePrincipalId);
 
     private static List<RoleAssignment> RoleAssignments(JsonObject main)
     {
@@ -213,6 +248,7 @@ public partial class MainTemplateTests
             var roleId = RoleGuid().Match(properties["roleDefinitionId"]!.GetValue<string>());
             Assert.True(roleId.Success, "role definition id is not a literal GUID: " + properties["roleDefinitionId"]);
             return new RoleAssignment(
+                r.Module,
                 roleId.Groups[1].Value,
                 properties["description"]?.GetValue<string>() ?? "",
                 r.Body["scope"]?.GetValue<string>() ?? "",
