@@ -1,7 +1,8 @@
 // Serverless.Sso in one resource group: a Flex Consumption function app running the Native AOT
 // custom handler, Table Storage for state, Service Bus for the work queues, Key Vault for the
 // secrets the app owns and a second, read-only vault for the management key hashes, one
-// user-assigned identity for all of it, and Application Insights.
+// user-assigned identity for all of it (and one that only handles the deployment package), and
+// Application Insights.
 targetScope = 'subscription'
 
 @description('Short prefix for every resource name (letters, digits and hyphens, starting with a letter; the azd environment name).')
@@ -66,6 +67,18 @@ module identity 'modules/identity.bicep' = {
   }
 }
 
+// Only for the deployment package: the platform writes and reads the package container with it.
+// Kept apart from the app's identity so that the identity the handler and the host use cannot
+// replace the code it runs.
+module deploymentIdentity 'modules/identity.bicep' = {
+  scope: group
+  params: {
+    name: 'id-${namePrefix}-deploy-${suffix}'
+    location: location
+    tags: allTags
+  }
+}
+
 module monitoring 'modules/monitoring.bicep' = {
   scope: group
   params: {
@@ -83,6 +96,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: allTags
     principalId: identity.outputs.principalId
+    deploymentPrincipalId: deploymentIdentity.outputs.principalId
   }
 }
 
@@ -127,6 +141,7 @@ module functionApp 'modules/functionapp.bicep' = {
     location: location
     tags: allTags
     identityName: identity.outputs.name
+    deploymentIdentityName: deploymentIdentity.outputs.name
     storageAccountName: storage.outputs.name
     deploymentContainerName: storage.outputs.deploymentContainerName
     serviceBusNamespaceName: serviceBus.outputs.name

@@ -7,6 +7,7 @@ param appName string
 param location string
 param tags object
 param identityName string
+param deploymentIdentityName string
 param storageAccountName string
 param deploymentContainerName string
 param serviceBusNamespaceName string
@@ -21,6 +22,10 @@ param publicBaseUrl string
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: identityName
+}
+
+resource deploymentIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
+  name: deploymentIdentityName
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -62,6 +67,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: {
       '${identity.id}': {}
+      // Attached because the platform can only use an identity of the app for the package.
+      '${deploymentIdentity.id}': {}
     }
   }
   properties: {
@@ -77,9 +84,10 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         storage: {
           type: 'blobContainer'
           value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          // The deployment identity, the only principal with write access to this container.
           authentication: {
             type: 'UserAssignedIdentity'
-            userAssignedIdentityResourceId: identity.id
+            userAssignedIdentityResourceId: deploymentIdentity.id
           }
         }
       }

@@ -77,7 +77,8 @@ public partial class MainTemplateTests
         Assert.False(account["properties"]!["allowBlobPublicAccess"]!.GetValue<bool>());
         Assert.Single(resources, r => r.Type == "Microsoft.Storage/storageAccounts/tableServices");
         Assert.Single(resources, r => r.Type == "Microsoft.Storage/storageAccounts/queueServices");
-        Assert.Single(resources, r => r.Type == "Microsoft.Storage/storageAccounts/blobServices/containers");
+        // The deployment package container, and the host's two containers (one copy loop).
+        Assert.Equal(2, resources.Count(r => r.Type == "Microsoft.Storage/storageAccounts/blobServices/containers"));
     }
 
     [Fact]
@@ -149,24 +150,77 @@ public partial class MainTemplateTests
     }
 
     [Fact]
-    public async Task Has_one_identity_and_application_insights_on_a_log_analytics_workspace()
+    public async Task Has_an_app_identity_a_deployment_identity_and_application_insights_on_a_workspace()
     {
         var resources = Resources(await Bicep.CompiledMainAsync()).ToList();
-        Assert.Single(resources, r => r.Type == "Microsoft.ManagedIdentity/userAssignedIdentities");
+        // The app's identity, and the deployment identity that only handles the package.
+        Assert.Equal(2, resources.Count(r => r.Type == "Microsoft.ManagedIdentity/userAssignedIdentities"
+            && r.Body["existing"]?.GetValue<bool>() != true));
         Assert.Single(resources, r => r.Type == "Microsoft.OperationalInsights/workspaces");
         var insights = Assert.Single(resources, r => r.Type == "Microsoft.Insights/components").Body;
         Assert.Contains("Microsoft.OperationalInsights/workspaces", Text(insights["properties"]!["WorkspaceResourceId"]));
     }
 
+    [Fact]
+    public async Task Grants_no_blob_data_role_on_the_whole_storage_account()
+    {
+        var blobRoles = RoleAssignments(await Bicep.CompiledMainAsync())
+            .Where(a => a.RoleDefinitionId is BlobDataOwner or BlobDataContributor or BlobDataReader).ToList();
+        Assert.NotEmpty(blobRoles);
+        Assert.All(blobRoles, a => Assert.StartsWith("[resourceId('Microsoft.Storage/storageAccounts/blobServices/containers', ", a.Scope));
+        Assert.DoesNotContain(blobRoles, a => a.RoleDefinitionId == BlobDataOwner);
+    }
+
+    [Fact]
+    public async Task Gives_the_host_blob_access_only_to_its_two_precreated_containers()
+    {
+        var main = await Bicep.CompiledMainAsync();
+        var host = Assert.Single(RoleAssignments(main),
+            a => a.RoleDefinitionId == BlobDataContributor && a.ModulePrincipalId == AppIdentity);
+        Assert.Equal("[resourceId('Microsoft.Storage/storageAccounts/blobServices/containers', parameters('name'), 'default', variables('hostContainerNames')[copyIndex()])]", host.Scope);
+
+        var storage = Assert.Single(Resources(main), r => r.Type == "Microsoft.Storage/storageAccounts").Template;
+        var names = storage["variables"]!["hostContainerNames"]!.AsArray().Select(n => n!.GetValue<string>()).Order().ToList();
+        Assert.Equal(["azure-webjobs-hosts", "azure-webjobs-secrets"], names);
+        var containers = Resources(main).Where(r => r.Type == "Microsoft.Storage/storageAccounts/blobServices/containers").ToList();
+        Assert.Contains(containers, c => Text(c.Body["copy"]?["count"]) == "[length(variables('hostContainerNames'))]");
+    }
+
+    [Fact]
+    public async Task The_app_identity_cannot_write_its_own_deployment_package()
+    {
+        var main = await Bicep.CompiledMainAsync();
+        const string packageScope = "[resourceId('Microsoft.Storage/storageAccounts/blobServices/containers', parameters('name'), 'default', variables('deploymentContainerName'))]";
+
+        // The package container has one grant: the deployment identity, which the platform uses
+        // to upload (azd, func, az publish) and to read the package; the app identity has none.
+        var onPackage = RoleAssignments(main).Where(a => a.Scope == packageScope).ToList();
+        var grant = Assert.Single(onPackage);
+        Assert.Equal(BlobDataContributor, grant.RoleDefinitionId);
+        Assert.Equal(DeploymentIdentity, grant.ModulePrincipalId);
+        Assert.DoesNotContain(RoleAssignments(main), a => a.ModulePrincipalId == AppIdentity
+            && a.RoleDefinitionId is BlobDataOwner or BlobDataContributor && !a.Scope.Contains("hostContainerNames"));
+
+        var site = Assert.Single(Resources(main), r => r.Type == "Microsoft.Web/sites").Body;
+        var authentication = site["properties"]!["functionAppConfig"]!["deployment"]!["storage"]!["authentication"]!;
+        Assert.Contains("parameters('deploymentIdentityName')", Text(authentication["userAssignedIdentityResourceId"]));
+        Assert.Contains("parameters('identityName')", Text(site["properties"]!["keyVaultReferenceIdentity"]));
+        Assert.Contains("parameters('identityName')", AppSettings(main)["AzureWebJobsStorage__clientId"]);
+    }
+
     private const string KeyVaultSecretsOfficer = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
     private const string KeyVaultSecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
     private const string KeyVaultAdministrator = "00482a5a-887f-4fb3-b363-3b7fe8e74483";
+    private const string BlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
+    private const string BlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
+    private const string BlobDataReader = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
+    private const string AppIdentity = "[reference('identity').outputs.principalId.value]";
+    private const string DeploymentIdentity = "[reference('deploymentIdentity').outputs.principalId.value]";
 
     public static TheoryData<string, string, string> Roles => new()
     {
         { "Storage Table Data Contributor", "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "Microsoft.Storage/storageAccounts" },
         { "Storage Queue Data Contributor", "974c5e8b-45b9-4653-ba55-5f855dd0fb88", "Microsoft.Storage/storageAccounts" },
-        { "Storage Blob Data Owner", "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Microsoft.Storage/storageAccounts" },
         { "Azure Service Bus Data Sender", "69a216fc-b8fb-44d8-bc22-1f3c2cd27a39", "Microsoft.ServiceBus/namespaces" },
         { "Azure Service Bus Data Receiver", "4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0", "Microsoft.ServiceBus/namespaces" },
         { "Key Vault Secrets Officer", KeyVaultSecretsOfficer, "Microsoft.KeyVault/vaults" },
@@ -189,7 +243,8 @@ public partial class MainTemplateTests
     public async Task Grants_no_role_beyond_the_least_privilege_list()
     {
         var granted = RoleAssignments(await Bicep.CompiledMainAsync()).Select(a => a.RoleDefinitionId).Order().ToList();
-        var expected = Roles.Select(row => (string)row[1]).Order().ToList();
+        // Blob Data Contributor twice: the host containers (one loop) and the package container.
+        var expected = Roles.Select(row => (string)row[1]).Append(BlobDataContributor).Append(BlobDataContributor).Order().ToList();
         Assert.Equal(expected, granted);
     }
 
@@ -254,8 +309,15 @@ public partial class MainTemplateTests
                 r.Body["scope"]?.GetValue<string>() ?? "",
                 properties["principalId"]!.GetValue<string>(),
                 properties["principalType"]!.GetValue<string>(),
-                modules[r.Module]["properties"]!["parameters"]!["principalId"]!["value"]!.GetValue<string>());
+                modules[r.Module]["properties"]!["parameters"]![PrincipalParameter(properties["principalId"]!.GetValue<string>())]!["value"]!.GetValue<string>());
         }).ToList();
+    }
+
+    private static string PrincipalParameter(string expression)
+    {
+        var match = Regex.Match(expression, @"^\[parameters\('([A-Za-z]+)'\)\]$");
+        Assert.True(match.Success, "principalId is not a module parameter: " + expression);
+        return match.Groups[1].Value;
     }
 
     private static Dictionary<string, string> AppSettings(JsonObject main)
