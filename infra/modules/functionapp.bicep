@@ -105,6 +105,21 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// No publishing user names and passwords: deployments authenticate with Microsoft Entra ID
+// (azd, func and az use the deployer's token against /api/publish), so the basic credentials of
+// the SCM (Kudu) and FTP endpoints would only be a second, password-shaped way in.
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'scm'
+  properties: { allow: false }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'ftp'
+  properties: { allow: false }
+}
+
 var serviceBusHost = split(replace(serviceBus.properties.serviceBusEndpoint, 'https://', ''), ':')[0]
 
 // A separate resource so that the issuer can default to the app's own host name.

@@ -69,6 +69,17 @@ public partial class MainTemplateTests
     }
 
     [Fact]
+    public async Task Turns_off_basic_publishing_credentials_for_scm_and_ftp()
+    {
+        var policies = Resources(await Bicep.CompiledMainAsync())
+            .Where(r => r.Type == "Microsoft.Web/sites/basicPublishingCredentialsPolicies").ToList();
+        Assert.Equal(2, policies.Count);
+        Assert.Contains(policies, p => p.Body["name"]!.GetValue<string>().EndsWith("'scm')]", StringComparison.Ordinal));
+        Assert.Contains(policies, p => p.Body["name"]!.GetValue<string>().EndsWith("'ftp')]", StringComparison.Ordinal));
+        Assert.All(policies, p => Assert.False(p.Body["properties"]!["allow"]!.GetValue<bool>()));
+    }
+
+    [Fact]
     public async Task Keeps_state_in_a_storage_account_with_shared_key_access_off()
     {
         var resources = Resources(await Bicep.CompiledMainAsync()).ToList();
