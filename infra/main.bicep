@@ -2,7 +2,7 @@
 // custom handler, Table Storage for state, Service Bus for the work queues, Key Vault for the
 // secrets the app owns and a second, read-only vault for the management key hashes, one
 // user-assigned identity for all of it (and one that only handles the deployment package), and
-// Application Insights.
+// Application Insights. privateNetworking adds the private-endpoint variant (network.bicep).
 targetScope = 'subscription'
 
 @description('Short prefix for every resource name (letters, digits and hyphens, starting with a letter; the azd environment name).')
@@ -42,6 +42,9 @@ param publicBaseUrl string = ''
 @secure()
 param adminApiKeyHashes string
 
+@description('Private-endpoint variant: a VNet, private endpoints for storage, both vaults and Service Bus, public network access off on them, and Service Bus on Premium (required for private endpoints). Off by default; see docs/deploy.md for what it costs.')
+param privateNetworking bool = false
+
 @description('Tags for every resource.')
 param tags object = {}
 
@@ -50,6 +53,7 @@ param tags object = {}
 var workQueueNames = loadJsonContent('work-queues.json')
 
 var suffix = uniqueString(subscription().id, resourceGroupName, namePrefix)
+var publicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'
 var allTags = union(tags, { application: 'serverless-sso', 'azd-env-name': namePrefix })
 
 resource group 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -97,6 +101,7 @@ module storage 'modules/storage.bicep' = {
     tags: allTags
     principalId: identity.outputs.principalId
     deploymentPrincipalId: deploymentIdentity.outputs.principalId
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 
@@ -109,6 +114,8 @@ module serviceBus 'modules/servicebus.bicep' = {
     queueNames: workQueueNames
     maxDeliveryCount: maxDeliveryCount
     principalId: identity.outputs.principalId
+    sku: privateNetworking ? 'Premium' : 'Standard'
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 
@@ -119,6 +126,7 @@ module keyVault 'modules/keyvault.bicep' = {
     location: location
     tags: allTags
     principalId: identity.outputs.principalId
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 
@@ -130,6 +138,20 @@ module adminVault 'modules/adminvault.bicep' = {
     tags: allTags
     principalId: identity.outputs.principalId
     adminApiKeyHashes: adminApiKeyHashes
+    publicNetworkAccess: publicNetworkAccess
+  }
+}
+
+module network 'modules/network.bicep' = if (privateNetworking) {
+  scope: group
+  params: {
+    name: 'vnet-${namePrefix}-${suffix}'
+    location: location
+    tags: allTags
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    adminVaultName: adminVault.outputs.name
+    serviceBusNamespaceName: serviceBus.outputs.name
   }
 }
 
@@ -153,6 +175,7 @@ module functionApp 'modules/functionapp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     publicBaseUrl: publicBaseUrl
+    virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''
   }
 }
 

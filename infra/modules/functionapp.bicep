@@ -20,6 +20,9 @@ param maximumInstanceCount int
 param instanceMemoryMB int
 param publicBaseUrl string
 
+@description('The subnet for outbound VNet integration (private-endpoint variant); empty for none.')
+param virtualNetworkSubnetId string = ''
+
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: identityName
 }
@@ -75,6 +78,9 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identity.id
+    // With the private-endpoint variant all outbound traffic leaves through this subnet, where the
+    // services' private endpoints and DNS zones are.
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'

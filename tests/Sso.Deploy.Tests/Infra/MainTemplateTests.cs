@@ -80,6 +80,69 @@ public partial class MainTemplateTests
     }
 
     [Fact]
+    public async Task Private_networking_is_a_parameter_that_is_off_by_default()
+    {
+        var parameter = (await Bicep.CompiledMainAsync())["parameters"]!["privateNetworking"]!;
+        Assert.Equal("bool", parameter["type"]!.GetValue<string>());
+        Assert.False(parameter["defaultValue"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Private_networking_adds_private_endpoints_with_dns_for_storage_both_vaults_and_service_bus()
+    {
+        var main = await Bicep.CompiledMainAsync();
+        var network = Assert.Single(Resources(main), r => r.Type == "Microsoft.Resources/deployments"
+            && Resources(r.Body["properties"]!["template"]!.AsObject()).Any(n => n.Type == "Microsoft.Network/privateEndpoints"));
+        Assert.Equal("[parameters('privateNetworking')]", network.Body["condition"]!.GetValue<string>());
+
+        var template = network.Body["properties"]!["template"]!.AsObject();
+        var resources = Resources(template).ToList();
+        var vnet = Assert.Single(resources, r => r.Type == "Microsoft.Network/virtualNetworks").Body;
+        var subnets = vnet["properties"]!["subnets"]!.AsArray();
+        Assert.Equal(2, subnets.Count);
+        Assert.Equal("Microsoft.App/environments", subnets[0]!["properties"]!["delegations"]![0]!["properties"]!["serviceName"]!.GetValue<string>());
+
+        // One endpoint per target and sub-resource, each with a zone group; zones linked to the VNet.
+        var endpoints = template["variables"]!["endpoints"]!.AsArray();
+        var targets = endpoints.Select(e => (Target: Text(e!["id"]), Group: e!["groupId"]!.GetValue<string>())).ToList();
+        Assert.Contains(("[resourceId('Microsoft.Storage/storageAccounts', parameters('storageAccountName'))]", "blob"), targets);
+        Assert.Contains(("[resourceId('Microsoft.Storage/storageAccounts', parameters('storageAccountName'))]", "queue"), targets);
+        Assert.Contains(("[resourceId('Microsoft.Storage/storageAccounts', parameters('storageAccountName'))]", "table"), targets);
+        Assert.Contains(("[resourceId('Microsoft.KeyVault/vaults', parameters('keyVaultName'))]", "vault"), targets);
+        Assert.Contains(("[resourceId('Microsoft.KeyVault/vaults', parameters('adminVaultName'))]", "vault"), targets);
+        Assert.Contains(("[resourceId('Microsoft.ServiceBus/namespaces', parameters('serviceBusNamespaceName'))]", "namespace"), targets);
+        Assert.Equal("[length(variables('endpoints'))]", Text(Assert.Single(resources, r => r.Type == "Microsoft.Network/privateEndpoints").Body["copy"]!["count"]));
+        Assert.Equal("[length(variables('endpoints'))]", Text(Assert.Single(resources, r => r.Type == "Microsoft.Network/privateEndpoints/privateDnsZoneGroups").Body["copy"]!["count"]));
+        Assert.Equal("[length(variables('zoneNames'))]", Text(Assert.Single(resources, r => r.Type == "Microsoft.Network/privateDnsZones").Body["copy"]!["count"]));
+        Assert.Equal("[length(variables('zoneNames'))]", Text(Assert.Single(resources, r => r.Type == "Microsoft.Network/privateDnsZones/virtualNetworkLinks").Body["copy"]!["count"]));
+
+        // The app's outbound traffic goes through the delegated subnet.
+        var app = Module(main, "functionApp");
+        Assert.Contains("reference('network').outputs.appSubnetId.value", Text(app["properties"]!["parameters"]!["virtualNetworkSubnetId"]));
+        var site = Assert.Single(Resources(main), r => r.Type == "Microsoft.Web/sites").Body;
+        Assert.Contains("virtualNetworkSubnetId", Text(site["properties"]!["virtualNetworkSubnetId"]));
+    }
+
+    [Fact]
+    public async Task Private_networking_turns_public_access_off_and_service_bus_to_premium()
+    {
+        var main = await Bicep.CompiledMainAsync();
+        Assert.Equal("[if(parameters('privateNetworking'), 'Disabled', 'Enabled')]", main["variables"]!["publicNetworkAccess"]!.GetValue<string>());
+        foreach (var module in new[] { "storage", "keyVault", "adminVault", "serviceBus" })
+            Assert.Equal("[variables('publicNetworkAccess')]",
+                Text(Module(main, module)["properties"]!["parameters"]!["publicNetworkAccess"]!["value"]));
+
+        var resources = Resources(main).ToList();
+        foreach (var type in new[] { "Microsoft.Storage/storageAccounts", "Microsoft.KeyVault/vaults", "Microsoft.ServiceBus/namespaces" })
+            Assert.All(resources.Where(r => r.Type == type && r.Body["existing"]?.GetValue<bool>() != true), r =>
+                Assert.Equal("[parameters('publicNetworkAccess')]", Text(r.Body["properties"]!["publicNetworkAccess"])));
+
+        // Service Bus accepts private endpoints only on Premium.
+        Assert.Equal("[if(parameters('privateNetworking'), createObject('value', 'Premium'), createObject('value', 'Standard'))]",
+            Text(Module(main, "serviceBus")["properties"]!["parameters"]!["sku"]));
+    }
+
+    [Fact]
     public async Task Keeps_state_in_a_storage_account_with_shared_key_access_off()
     {
         var resources = Resources(await Bicep.CompiledMainAsync()).ToList();
@@ -96,8 +159,11 @@ public partial class MainTemplateTests
     public async Task Creates_a_service_bus_queue_per_work_queue_with_duplicate_detection_and_dead_lettering()
     {
         var resources = Resources(await Bicep.CompiledMainAsync()).ToList();
-        var ns = Assert.Single(resources, r => r.Type == "Microsoft.ServiceBus/namespaces").Body;
-        Assert.Equal("Standard", ns["sku"]!["name"]!.GetValue<string>()); // Basic has no duplicate detection
+        var sb = Assert.Single(resources, r => r.Type == "Microsoft.ServiceBus/namespaces");
+        var ns = sb.Body;
+        // Basic has no duplicate detection: Standard, or Premium for private endpoints.
+        Assert.Equal("[parameters('sku')]", ns["sku"]!["name"]!.GetValue<string>());
+        Assert.Equal(["Standard", "Premium"], sb.Template["parameters"]!["sku"]!["allowedValues"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.True(ns["properties"]!["disableLocalAuth"]!.GetValue<bool>());
 
         var queue = Assert.Single(resources, r => r.Type == "Microsoft.ServiceBus/namespaces/queues").Body;
@@ -323,6 +389,11 @@ public partial class MainTemplateTests
                 modules[r.Module]["properties"]!["parameters"]![PrincipalParameter(properties["principalId"]!.GetValue<string>())]!["value"]!.GetValue<string>());
         }).ToList();
     }
+
+    /// <summary>A module of main.bicep by its symbolic name (its deployment name is format('name-…')).</summary>
+    private static JsonObject Module(JsonObject main, string name) =>
+        Assert.Single(Resources(main), r => r.Module == "main" && r.Type == "Microsoft.Resources/deployments"
+            && r.Body["name"]!.GetValue<string>().StartsWith($"[format('{name}-{{0}}'", StringComparison.Ordinal)).Body;
 
     private static string PrincipalParameter(string expression)
     {
