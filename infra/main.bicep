@@ -1,6 +1,8 @@
 // Serverless.Sso in one resource group: a Flex Consumption function app running the Native AOT
-// custom handler, Table Storage for state, Service Bus for the work queues, Key Vault for
-// secrets, one user-assigned identity for all of it, and Application Insights.
+// custom handler, Table Storage for state, Service Bus for the work queues, Key Vault for the
+// secrets the app owns and a second, read-only vault for the management key hashes, one
+// user-assigned identity for all of it (and one that only handles the deployment package), and
+// Application Insights. privateNetworking adds the private-endpoint variant (network.bicep).
 targetScope = 'subscription'
 
 @description('Short prefix for every resource name (letters, digits and hyphens, starting with a letter; the azd environment name).')
@@ -40,6 +42,9 @@ param publicBaseUrl string = ''
 @secure()
 param adminApiKeyHashes string
 
+@description('Private-endpoint variant: a VNet, private endpoints for storage, both vaults and Service Bus, public network access off on them, and Service Bus on Premium (required for private endpoints). Off by default; see docs/deploy.md for what it costs.')
+param privateNetworking bool = false
+
 @description('Tags for every resource.')
 param tags object = {}
 
@@ -48,6 +53,7 @@ param tags object = {}
 var workQueueNames = loadJsonContent('work-queues.json')
 
 var suffix = uniqueString(subscription().id, resourceGroupName, namePrefix)
+var publicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'
 var allTags = union(tags, { application: 'serverless-sso', 'azd-env-name': namePrefix })
 
 resource group 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -60,6 +66,18 @@ module identity 'modules/identity.bicep' = {
   scope: group
   params: {
     name: 'id-${namePrefix}-${suffix}'
+    location: location
+    tags: allTags
+  }
+}
+
+// Only for the deployment package: the platform writes and reads the package container with it.
+// Kept apart from the app's identity so that the identity the handler and the host use cannot
+// replace the code it runs.
+module deploymentIdentity 'modules/identity.bicep' = {
+  scope: group
+  params: {
+    name: 'id-${namePrefix}-deploy-${suffix}'
     location: location
     tags: allTags
   }
@@ -82,6 +100,8 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: allTags
     principalId: identity.outputs.principalId
+    deploymentPrincipalId: deploymentIdentity.outputs.principalId
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 
@@ -94,6 +114,8 @@ module serviceBus 'modules/servicebus.bicep' = {
     queueNames: workQueueNames
     maxDeliveryCount: maxDeliveryCount
     principalId: identity.outputs.principalId
+    sku: privateNetworking ? 'Premium' : 'Standard'
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 
@@ -104,7 +126,32 @@ module keyVault 'modules/keyvault.bicep' = {
     location: location
     tags: allTags
     principalId: identity.outputs.principalId
+    publicNetworkAccess: publicNetworkAccess
+  }
+}
+
+module adminVault 'modules/adminvault.bicep' = {
+  scope: group
+  params: {
+    name: take('kva-${namePrefix}-${suffix}', 24)
+    location: location
+    tags: allTags
+    principalId: identity.outputs.principalId
     adminApiKeyHashes: adminApiKeyHashes
+    publicNetworkAccess: publicNetworkAccess
+  }
+}
+
+module network 'modules/network.bicep' = if (privateNetworking) {
+  scope: group
+  params: {
+    name: 'vnet-${namePrefix}-${suffix}'
+    location: location
+    tags: allTags
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    adminVaultName: adminVault.outputs.name
+    serviceBusNamespaceName: serviceBus.outputs.name
   }
 }
 
@@ -116,16 +163,19 @@ module functionApp 'modules/functionapp.bicep' = {
     location: location
     tags: allTags
     identityName: identity.outputs.name
+    deploymentIdentityName: deploymentIdentity.outputs.name
     storageAccountName: storage.outputs.name
     deploymentContainerName: storage.outputs.deploymentContainerName
     serviceBusNamespaceName: serviceBus.outputs.name
     keyVaultName: keyVault.outputs.name
-    adminApiKeyHashesSecretName: keyVault.outputs.adminApiKeyHashesSecretName
+    adminVaultName: adminVault.outputs.name
+    adminApiKeyHashesSecretName: adminVault.outputs.adminApiKeyHashesSecretName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     alwaysReadyInstanceCount: alwaysReadyInstanceCount
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     publicBaseUrl: publicBaseUrl
+    virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''
   }
 }
 

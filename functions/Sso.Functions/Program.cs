@@ -28,6 +28,7 @@ builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInf
 builder.Services.AddSso(builder.Configuration, builder.Environment);
 
 var app = builder.Build();
+app.UseMiddleware<StrictTransportSecurity>();
 // Outside the pipeline, so the audit trail sees each answer as it was finally decided.
 app.UseMiddleware<Sso.Functions.Audit.RequestAudit>();
 app.UseMiddleware<RequestPipeline>();

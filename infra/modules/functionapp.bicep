@@ -7,10 +7,12 @@ param appName string
 param location string
 param tags object
 param identityName string
+param deploymentIdentityName string
 param storageAccountName string
 param deploymentContainerName string
 param serviceBusNamespaceName string
 param keyVaultName string
+param adminVaultName string
 param adminApiKeyHashesSecretName string
 param applicationInsightsName string
 param alwaysReadyInstanceCount int
@@ -18,8 +20,15 @@ param maximumInstanceCount int
 param instanceMemoryMB int
 param publicBaseUrl string
 
+@description('The subnet for outbound VNet integration (private-endpoint variant); empty for none.')
+param virtualNetworkSubnetId string = ''
+
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: identityName
+}
+
+resource deploymentIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
+  name: deploymentIdentityName
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -61,12 +70,17 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: {
       '${identity.id}': {}
+      // Attached because the platform can only use an identity of the app for the package.
+      '${deploymentIdentity.id}': {}
     }
   }
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identity.id
+    // With the private-endpoint variant all outbound traffic leaves through this subnet, where the
+    // services' private endpoints and DNS zones are.
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
@@ -76,9 +90,10 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         storage: {
           type: 'blobContainer'
           value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          // The deployment identity, the only principal with write access to this container.
           authentication: {
             type: 'UserAssignedIdentity'
-            userAssignedIdentityResourceId: identity.id
+            userAssignedIdentityResourceId: deploymentIdentity.id
           }
         }
       }
@@ -94,6 +109,21 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       }
     }
   }
+}
+
+// No publishing user names and passwords: deployments authenticate with Microsoft Entra ID
+// (azd, func and az use the deployer's token against /api/publish), so the basic credentials of
+// the SCM (Kudu) and FTP endpoints would only be a second, password-shaped way in.
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'scm'
+  properties: { allow: false }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'ftp'
+  properties: { allow: false }
 }
 
 var serviceBusHost = split(replace(serviceBus.properties.serviceBusEndpoint, 'https://', ''), ':')[0]
@@ -124,7 +154,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     Queues__ServiceBusNamespace: serviceBusHost
     Sso__PublicBaseUrl: empty(publicBaseUrl) ? 'https://${app.properties.defaultHostName}' : publicBaseUrl
     // Resolved by the platform with keyVaultReferenceIdentity; the app never sees a plain key.
-    Admin__ApiKeyHashes: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${adminApiKeyHashesSecretName})'
+    // The hashes live in their own vault, where the identity may read this secret and write nothing.
+    Admin__ApiKeyHashes: '@Microsoft.KeyVault(VaultName=${adminVaultName};SecretName=${adminApiKeyHashesSecretName})'
   }
 }
 

@@ -1,5 +1,6 @@
-// Secrets and keys: the id_token signing key, SAML SP keys, IdP client secrets, and the
-// management API key hashes that the app reads through a Key Vault reference.
+// Secrets and keys the app owns: the id_token signing keys, SAML SP keys, IdP client secrets and
+// webhook secrets, which the handler creates and rotates itself. The management API key hashes
+// are not here: they live in adminvault.bicep, where the app can only read them.
 param name string
 param location string
 param tags object
@@ -7,10 +8,9 @@ param tags object
 @description('The function app identity: it creates and rotates its own signing keys, so it writes secrets.')
 param principalId string
 
-@secure()
-param adminApiKeyHashes string
-
-var adminApiKeyHashesSecretName = 'admin-api-key-hashes'
+@description('Disabled with the private-endpoint variant; the app then reaches the vault through the VNet.')
+@allowed(['Enabled', 'Disabled'])
+param publicNetworkAccess string = 'Enabled'
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -23,25 +23,21 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
     enablePurgeProtection: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
+    networkAcls: {
+      defaultAction: publicNetworkAccess == 'Disabled' ? 'Deny' : 'Allow'
+      bypass: 'AzureServices'
+    }
   }
 }
 
-resource adminKeyHashes 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
-  parent: vault
-  name: adminApiKeyHashesSecretName
-  properties: {
-    value: adminApiKeyHashes
-    contentType: 'text/plain; sha256-hex, comma-separated'
-  }
-}
-
-// Officer, not User: the handler creates and rotates its own signing and SP keys.
+// Officer, not User: the handler creates and rotates its own signing and SP keys. Nothing in this
+// vault can grant a management key, so write access here is the app's own business.
 resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, principalId, 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7')
   scope: vault
   properties: {
-    description: 'Key Vault Secrets Officer: signing keys, SP keys, client secrets, admin key hashes'
+    description: 'Key Vault Secrets Officer: signing keys, SP keys, IdP client secrets, webhook secrets'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7')
     principalId: principalId
     principalType: 'ServicePrincipal'
@@ -50,4 +46,3 @@ resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 
 output name string = vault.name
 output vaultUri string = vault.properties.vaultUri
-output adminApiKeyHashesSecretName string = adminKeyHashes.name

@@ -10,15 +10,24 @@ param maxDeliveryCount int
 @description('The function app identity: sends (dispatcher, fan-out) and receives (trigger).')
 param principalId string
 
+// Standard: duplicate detection is not available on Basic. Premium: the only tier that accepts a
+// private endpoint, so main.bicep picks it with privateNetworking (about 20 times Standard's price).
+@allowed(['Standard', 'Premium'])
+param sku string = 'Standard'
+
+@description('Disabled with the private-endpoint variant; the app then reaches the namespace through the VNet.')
+@allowed(['Enabled', 'Disabled'])
+param publicNetworkAccess string = 'Enabled'
+
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
   location: location
   tags: tags
-  // Standard: duplicate detection is not available on Basic.
-  sku: { name: 'Standard', tier: 'Standard' }
+  sku: { name: sku, tier: sku, capacity: sku == 'Premium' ? 1 : null }
   properties: {
     disableLocalAuth: true
     minimumTlsVersion: '1.2'
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 
