@@ -13,6 +13,8 @@ public class AuditPagingTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixtu
 
     private async Task<JsonObject> PageAsync(string url)
     {
+        // Rows are written after the answer: wait for every row of the requests made so far.
+        await fixture.App.FlushAsync();
         var response = await _admin.GetAsync(url);
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
