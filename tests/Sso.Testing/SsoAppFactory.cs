@@ -42,10 +42,15 @@ public class SsoAppFactory : WebApplicationFactory<Program>
             ["Queues:LocalDispatcher:Enabled"] = "false",
             ["Sso:PublicBaseUrl"] = "http://localhost",
             // The shared 2-core test machine runs several suites at once, and Azurite then stalls
-            // for seconds: the production budgets (8 s per request, 3 s per storage try) would turn
-            // healthy-but-slow requests into 503s. FrozenStorageTests runs with the real ones.
-            ["Hosting:RequestTimeoutSeconds"] = "30",
-            ["Storage:TryTimeoutSeconds"] = "10",
+            // for seconds (single tries over 10 s were seen): the production budgets (8 s per
+            // request, 3 s per storage try) would turn healthy-but-slow requests into 503s, and a
+            // timed-out insert retried into a 409. FrozenStorageTests runs with the real ones.
+            ["Hosting:RequestTimeoutSeconds"] = "60",
+            ["Storage:TryTimeoutSeconds"] = "30",
+            // One message at a time unless a test asks for more: several tests assert the exact
+            // order in which queued work was handled (e.g. which deprovisioning crossed the mass
+            // deprovisioning bar). WebhookOutageTests runs with the default of 8.
+            ["Queues:LocalDispatcher:Concurrency"] = "1",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             _settings[key] = value;

@@ -27,6 +27,7 @@ public sealed class WebhookOutageTests : IDisposable
         {
             ["Webhooks:RetryBaseSeconds"] = "5",
             ["Webhooks:RetryMaxSeconds"] = "5",
+            ["Queues:LocalDispatcher:Concurrency"] = "8",
         });
         var admin = app.CreateAdminClient();
         var id = await RegisterAsync(admin, new { url = _receiver.BaseUrl + "burst" });
