@@ -10,6 +10,13 @@ public sealed record StorageOptions(
     Uri? QueueServiceUri,
     string TablePrefix)
 {
+    /// <summary>
+    /// Whether a table found missing at run time is created again (<see cref="RecreateMissingPolicy"/>).
+    /// Off for a deployment whose identity may not create tables (they are created by the
+    /// deployment), and for tests that need a table to stay missing.
+    /// </summary>
+    public bool RecreateMissingTables { get; init; } = true;
+
     public static StorageOptions From(IConfiguration configuration)
     {
         var section = configuration.GetSection("Storage");
@@ -20,7 +27,10 @@ public sealed record StorageOptions(
             section["ConnectionString"] is { Length: > 0 } cs ? cs : null,
             section["TableServiceUri"] is { Length: > 0 } t ? new Uri(t) : null,
             section["QueueServiceUri"] is { Length: > 0 } q ? new Uri(q) : null,
-            prefix.ToLowerInvariant());
+            prefix.ToLowerInvariant())
+        {
+            RecreateMissingTables = !string.Equals(section["RecreateMissingTables"], "false", StringComparison.OrdinalIgnoreCase),
+        };
     }
 }
 

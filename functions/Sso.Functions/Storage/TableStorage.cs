@@ -19,9 +19,10 @@ public sealed class TableStorage
     {
         _prefix = options.TablePrefix;
         var serviceOptions = (retry ?? AzureRetryOptions.StorageDefault).Apply(new TableClientOptions());
-        serviceOptions.AddPolicy(new RecreateMissingPolicy("TableNotFound", message => RecreateMissingPolicy.TableNameOf(message, _prefix),
-            async (name, cancellationToken) => await _service!.CreateTableIfNotExistsAsync(name, cancellationToken),
-            (name, cancellationToken) => _service!.CreateTableIfNotExists(name, cancellationToken)), HttpPipelinePosition.PerCall);
+        if (options.RecreateMissingTables)
+            serviceOptions.AddPolicy(new RecreateMissingPolicy("TableNotFound", message => RecreateMissingPolicy.TableNameOf(message, _prefix),
+                async (name, cancellationToken) => await _service!.CreateTableIfNotExistsAsync(name, cancellationToken),
+                (name, cancellationToken) => _service!.CreateTableIfNotExists(name, cancellationToken)), HttpPipelinePosition.PerCall);
         _service = Create(options, credential, serviceOptions);
         var probeOptions = new TableClientOptions();
         probeOptions.Retry.MaxRetries = 0;
