@@ -61,14 +61,21 @@ public class SsoAppFactory : WebApplicationFactory<Program>
     public string SecretFolder { get; }
     public FakeTimeProvider Clock { get; }
 
+    /// <summary>"Development" unless a test needs the Production rules (https only, no loopback IdPs).</summary>
+    public string EnvironmentName { get; init; } = "Development";
+
+    /// <summary>Services a test puts in place of the app's, after the app registered its own.</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Development");
+        builder.UseEnvironment(EnvironmentName);
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<TimeProvider>(Clock);
+            TestServices?.Invoke(services);
         });
     }
 
@@ -122,9 +129,11 @@ public class SsoAppFixture : IAsyncLifetime
 
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
+    protected virtual SsoAppFactory CreateFactory(AzuriteServer azurite) => new(azurite, Settings);
+
     public async Task InitializeAsync()
     {
-        _factory = new SsoAppFactory(await AzuriteServer.Shared, Settings);
+        _factory = CreateFactory(await AzuriteServer.Shared);
         _ = _factory.Server;
     }
 

@@ -6,10 +6,12 @@ namespace Sso.Functions.Connections;
 
 /// <summary>
 /// Fetches an IdP's SAML metadata from its URL: https only (http on loopback in Development),
-/// at most 5 s, at most 1 MiB, no redirects to other schemes. The caller keeps the last good
-/// copy when a fetch fails.
+/// at most 5 s, at most 1 MiB, no redirects followed, sockets only to addresses
+/// <see cref="OutboundConnectGuard"/> allows. Every network failure is the same sentence to the
+/// caller (the URL is the setup-link holder's choice; the precise reason is logged). The caller
+/// keeps the last good copy when a fetch fails.
 /// </summary>
-public sealed class IdpMetadataFetcher(IHttpClientFactory httpClients, SsoOptions options)
+public sealed class IdpMetadataFetcher(IHttpClientFactory httpClients, SsoOptions options, OutboundConnectGuard guard)
 {
     public const string HttpClientName = "idp-metadata";
     public const int MaxBytes = 1024 * 1024;
@@ -37,10 +39,10 @@ public sealed class IdpMetadataFetcher(IHttpClientFactory httpClients, SsoOption
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/samlmetadata+xml"));
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/xml", 0.9));
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            if ((int)response.StatusCode is >= 300 and < 400)
+                return $"the metadata URL answered HTTP {(int)response.StatusCode}; redirects are not followed, give the final URL";
             if (!response.IsSuccessStatusCode)
                 return $"the metadata URL answered HTTP {(int)response.StatusCode}";
-            if (response.RequestMessage?.RequestUri is { } final && !CheckUrl(final.ToString()).IsSuccess)
-                return "the metadata URL redirected to a URL that is not https";
             if (response.Content.Headers.ContentLength > MaxBytes)
                 return $"the metadata is larger than {MaxBytes} bytes";
             await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
@@ -54,13 +56,25 @@ public sealed class IdpMetadataFetcher(IHttpClientFactory httpClients, SsoOption
             }
             return buffer.ToArray();
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        // A timeout, a refused port, a reset and a refused address read the same to the caller:
+        // telling them apart would let a setup-link holder scan the service's network.
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            return $"the metadata URL did not answer within {Timeout.TotalSeconds:0} s";
+            return Unreachable(url, e);
         }
         catch (HttpRequestException e)
         {
-            return $"the metadata URL could not be reached ({e.HttpRequestError})";
+            return Unreachable(url, e);
         }
+        catch (IOException e)
+        {
+            return Unreachable(url, e);
+        }
+    }
+
+    private string Unreachable(Uri url, Exception e)
+    {
+        guard.LogFailure(url, OutboundConnectGuard.ReasonOf(e));
+        return "the metadata URL " + OutboundConnectGuard.Unreachable;
     }
 }

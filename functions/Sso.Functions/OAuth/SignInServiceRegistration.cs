@@ -1,4 +1,5 @@
 using Sso.Functions.Connections;
+using Sso.Functions.Hosting;
 using Sso.Functions.Saml;
 
 namespace Sso.Functions.OAuth;
@@ -9,9 +10,12 @@ public static class SignInServiceRegistration
     public static IServiceCollection AddSignIn(this IServiceCollection services)
     {
         services.AddSingleton<ConnectionStore>();
-        services.AddSingleton<IdpMetadataFetcher>();
+        OutboundConnectGuard.Register(services);
+        services.AddSingleton(provider => new IdpMetadataFetcher(provider.GetRequiredService<IHttpClientFactory>(),
+            provider.GetRequiredService<SsoOptions>(), provider.GetRequiredService<OutboundConnectGuard>()));
         services.AddHttpClient(IdpMetadataFetcher.HttpClientName, client => client.Timeout = IdpMetadataFetcher.Timeout)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, MaxResponseDrainSize = 64 * 1024 });
+            .ConfigurePrimaryHttpMessageHandler(provider =>
+                provider.GetRequiredService<OutboundConnectGuard>().CreateHandler(IdpMetadataFetcher.Timeout));
         services.AddSingleton<SamlServiceProviderKeys>();
         services.AddSingleton<PendingSignInStore>();
         services.AddSingleton<AuthorizationCodeStore>();

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Sso.Functions.Hosting;
 using Sso.Protocols.Oidc;
 
 namespace Sso.Functions.Oidc;
@@ -9,9 +10,12 @@ public sealed record IdpResponse(int Status, string? MediaType, byte[] Body);
 /// <summary>
 /// Every call this service makes to an OpenID Provider (discovery, JWKS, token, userinfo) goes
 /// through here: at most 5 s, a response size limit, no redirects followed (DESIGN.md §3.2), so a
-/// slow or hostile IdP yields an error redirect, never a hung browser or a filled memory.
+/// slow or hostile IdP yields an error redirect, never a hung browser or a filled memory. Sockets
+/// open only to addresses <see cref="OutboundConnectGuard"/> allows, and every network failure is
+/// reported in one sentence (the precise reason is logged): the issuer and the endpoints in its
+/// discovery document are the setup-link holder's to choose, so the answer must not map the network.
 /// </summary>
-public sealed class IdpHttpClient(IHttpClientFactory factory)
+public sealed class IdpHttpClient(IHttpClientFactory factory, OutboundConnectGuard guard)
 {
     public const string ClientName = "oidc-idp";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
@@ -23,14 +27,10 @@ public sealed class IdpHttpClient(IHttpClientFactory factory)
                 client.Timeout = Timeout;
                 client.DefaultRequestHeaders.UserAgent.ParseAdd("Serverless.Sso/1.0");
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                AllowAutoRedirect = false,
-                ConnectTimeout = Timeout,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                AutomaticDecompression = System.Net.DecompressionMethods.None,
-            });
-        services.AddSingleton<IdpHttpClient>();
+            .ConfigurePrimaryHttpMessageHandler(provider => provider.GetRequiredService<OutboundConnectGuard>().CreateHandler(Timeout));
+        OutboundConnectGuard.Register(services);
+        services.AddSingleton(provider => new IdpHttpClient(
+            provider.GetRequiredService<IHttpClientFactory>(), provider.GetRequiredService<OutboundConnectGuard>()));
     }
 
     public Task<Result<IdpResponse, OidcFailure>> GetAsync(Uri uri, int limit, string? bearerToken, CancellationToken cancellationToken)
@@ -53,7 +53,8 @@ public sealed class IdpHttpClient(IHttpClientFactory factory)
 
     private async Task<Result<IdpResponse, OidcFailure>> SendAsync(HttpRequestMessage request, int limit, CancellationToken cancellationToken)
     {
-        var host = request.RequestUri!.GetLeftPart(UriPartial.Path);
+        var url = request.RequestUri!;
+        var host = url.GetLeftPart(UriPartial.Path);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);
         try
@@ -75,18 +76,26 @@ public sealed class IdpHttpClient(IHttpClientFactory factory)
                 return new IdpResponse((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, buffer.ToArray());
             }
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        // A timeout, a refused port, a reset and a refused address read the same to the caller:
+        // telling them apart would let a setup-link holder scan the service's network.
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            return new OidcFailure(OidcFailureKind.IdpTimeout, $"The IdP did not answer {host} within {Timeout.TotalSeconds:0} s.");
+            return Unreachable(url, e);
         }
         catch (HttpRequestException e)
         {
-            return new OidcFailure(OidcFailureKind.IdpUnreachable, $"The IdP could not be reached at {host} ({e.HttpRequestError}).");
+            return Unreachable(url, e);
         }
-        catch (IOException)
+        catch (IOException e)
         {
-            return new OidcFailure(OidcFailureKind.IdpUnreachable, $"The connection to the IdP at {host} broke off.");
+            return Unreachable(url, e);
         }
+    }
+
+    private OidcFailure Unreachable(Uri url, Exception e)
+    {
+        guard.LogFailure(url, OutboundConnectGuard.ReasonOf(e));
+        return new OidcFailure(OidcFailureKind.IdpUnreachable, "The IdP's URL " + OutboundConnectGuard.Unreachable + ".");
     }
 
     private static OidcFailure TooLarge(string host, int limit) =>

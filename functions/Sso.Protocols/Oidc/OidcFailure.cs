@@ -14,7 +14,10 @@ public enum OidcFailureKind
     DiscoveryAuthMethodUnsupported,
     JwksMalformed,
 
-    // Outbound calls to the IdP.
+    // Outbound calls to the IdP. IdpUnreachable is every network failure (refused address, closed
+    // port, reset, timeout): the kind reaches sso.login events (data.failureKind), and an issuer
+    // chosen through a setup link must not learn from it how the service's network looks.
+    // IdpTimeout is no longer produced; it stays so stored events keep their name.
     IdpUnreachable,
     IdpTimeout,
     IdpResponseTooLarge,
