@@ -119,7 +119,6 @@ public sealed partial class AuthorizationCodeIssuer(
         }, login, cancellationToken);
         await Task.WhenAll(session, created);
         var code = created.Result;
-        events.Publish(pending.ClientId, login);
         await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, tenant.Id, connection.Id, pending.ClientId, "success", null);
         LogSignedIn(logger, tenant.Id.Value, connection.Id.Value, pending.ClientId.Value);
 

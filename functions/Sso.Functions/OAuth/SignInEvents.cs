@@ -8,7 +8,7 @@ namespace Sso.Functions.OAuth;
 
 /// <summary>
 /// The <c>sso.login</c> event of every sign-in, success or failure. Its outbox row lives in the
-/// "authorizationcodes" table under the client's partition: a success commits it in the same
+/// "authorizationcodes" table in one of the client's partitions (<see cref="AuthorizationCodeStore.PartitionOf"/>): a success commits it in the same
 /// transaction as the code it issued, a refusal commits it alone. After the commit it is handed
 /// to the <see cref="OutboxPublisher"/> (feed and webhooks, off the request path);
 /// <see cref="OutboxSweep"/> republishes what a crash left.
@@ -25,10 +25,8 @@ public sealed class SignInEvents(TableStorage storage, TimeProvider clock, Outbo
     public async Task RecordAsync(ClientId clientId, EventRecord login, CancellationToken cancellationToken)
     {
         var table = await storage.GetTableAsync(OutboxTable, cancellationToken);
-        await table.AddEntityAsync(login.ToOutboxEntity(clientId.Value), cancellationToken);
-        Publish(clientId, login);
+        var partition = AuthorizationCodeStore.PartitionOf(clientId, AuthorizationCode.HashOf(login.Id));
+        await table.AddEntityAsync(login.ToOutboxEntity(partition), cancellationToken);
+        publisher.Post(OutboxTable, partition, [login]);
     }
-
-    /// <summary>Publishes an event whose outbox row is committed; returns at once.</summary>
-    public void Publish(ClientId clientId, EventRecord login) => publisher.Post(OutboxTable, clientId.Value, [login]);
 }

@@ -34,7 +34,8 @@ public class SignInMaintenanceTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         Assert.Equal(0, Count("pendingsignins", abandoned));
         Assert.Equal(0, Count("samlassertions", flow.ConnectionId));
         var codes = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "authorizationcodes");
-        Assert.DoesNotContain(codes.Query<TableEntity>(e => e.PartitionKey == flow.ClientId), r => r.RowKey.StartsWith("code|"));
+        Assert.DoesNotContain(codes.Query<TableEntity>($"PartitionKey ge '{flow.ClientId}|' and PartitionKey lt '{flow.ClientId}}}'"),
+            r => r.RowKey.StartsWith("code|"));
     }
 
     [Fact]

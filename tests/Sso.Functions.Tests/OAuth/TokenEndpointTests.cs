@@ -62,9 +62,31 @@ public class TokenEndpointTests(SsoAppFixture fixture) : IClassFixture<SsoAppFix
         var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
         var (code, _) = await flow.SignInAsync();
         var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "authorizationcodes");
-        var rows = table.Query<TableEntity>(e => e.PartitionKey == flow.ClientId).ToList();
+        var rows = table.Query<TableEntity>($"PartitionKey ge '{flow.ClientId}|' and PartitionKey lt '{flow.ClientId}}}'").ToList();
         Assert.NotEmpty(rows);
         Assert.DoesNotContain(rows, r => r.RowKey.Contains(code) || r.Any(v => v.Value?.ToString()?.Contains(code) == true));
+    }
+
+    [Fact]
+    public async Task Spreads_one_clients_codes_over_partitions_by_the_code_hash()
+    {
+        // With one client every tenant's sign-ins write here: one partition would cap the fleet.
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var signIns = new List<(string Code, string Verifier)>();
+        for (var i = 0; i < 6; i++) signIns.Add(await flow.SignInAsync());
+        var codes = signIns.Select(s => s.Code).ToList();
+        var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "authorizationcodes");
+
+        foreach (var code in codes)
+        {
+            var hash = Sso.Functions.OAuth.AuthorizationCode.HashOf(code);
+            Assert.True((await table.GetEntityIfExistsAsync<TableEntity>(flow.ClientId + "|" + hash[..2], "code|" + hash)).HasValue);
+        }
+        var partitions = table.Query<TableEntity>($"PartitionKey ge '{flow.ClientId}|' and PartitionKey lt '{flow.ClientId}}}'")
+            .Select(r => r.PartitionKey).Distinct().ToList();
+        Assert.True(partitions.Count > 1, string.Join(", ", partitions));
+        // Each code still redeems once, from its own partition.
+        Assert.Equal(HttpStatusCode.OK, (await flow.RedeemAsync(signIns[0].Code, signIns[0].Verifier)).StatusCode);
     }
 
     [Fact]
