@@ -209,7 +209,7 @@ public static class ScimGroupEndpoints
         if (!memberIds.IsSuccess) return ScimResults.Error(memberIds.Error);
         var attributes = Attributes(resource.Value);
         // RFC 7644 §3.5.1: PUT replaces the whole group, members included.
-        return await SaveAsync(context, scim, _ => attributes, ScimMembershipDelta.ReplaceWith(memberIds.Value), respondWithGroup: true);
+        return await SaveAsync(context, scim, _ => attributes, ScimMembershipDelta.ReplaceWith(memberIds.Value), ScimAttributeProjection.Default);
     }
 
     private static async Task<IResult> PatchAsync(HttpContext context, ScimRequestContext scim)
@@ -220,6 +220,14 @@ public static class ScimGroupEndpoints
         if (!patch.IsSuccess) return ScimResults.Error(patch.Error);
         var split = ScimGroupPatch.Split(patch.Value);
         if (!split.IsSuccess) return ScimResults.Error(split.Error);
+        // RFC 7644 §3.5.2: with 'attributes' (or 'excludedAttributes') the answer is 200 and the resource; without, 204.
+        ScimAttributeProjection? respondWith = null;
+        if (context.Request.Query.ContainsKey("attributes") || context.Request.Query.ContainsKey("excludedAttributes"))
+        {
+            var projection = ScimAttributeProjection.Parse(context.Request.Query["attributes"], context.Request.Query["excludedAttributes"]);
+            if (!projection.IsSuccess) return ScimResults.Error(projection.Error);
+            respondWith = projection.Value;
+        }
         var groupId = context.RouteString("groupId");
         var attributeOperations = split.Value.Attributes;
         return await SaveAsync(context, scim, current =>
@@ -229,11 +237,11 @@ public static class ScimGroupEndpoints
             withId["id"] = groupId;
             var patched = ScimPatchEngine.Apply(withId, attributeOperations, ScimSchemas.GroupResource);
             return patched.IsSuccess ? Attributes(patched.Value) : patched.Error;
-        }, split.Value.Members, respondWithGroup: false);
+        }, split.Value.Members, respondWith);
     }
 
     private static async Task<IResult> SaveAsync(HttpContext context, ScimRequestContext scim,
-        Func<JsonObject, Result<JsonObject, ScimError>> changeAttributes, ScimMembershipDelta delta, bool respondWithGroup)
+        Func<JsonObject, Result<JsonObject, ScimError>> changeAttributes, ScimMembershipDelta delta, ScimAttributeProjection? respondWith)
     {
         var store = context.RequestServices.GetRequiredService<DirectoryStore>();
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
@@ -277,8 +285,8 @@ public static class ScimGroupEndpoints
             if (!additions.IsSuccess) return ScimResults.Error(additions.Error);
 
             if (!attributesChanged && additions.Value.Count == 0 && toRemove.Count == 0)
-                return respondWithGroup
-                    ? await RespondAsync(store, before, scim, ScimAttributeProjection.Default, 200, cancellationToken)
+                return respondWith is { } unchangedView
+                    ? await RespondAsync(store, before, scim, unchangedView, 200, cancellationToken)
                     : ScimResults.NoContent(ETag(before));
 
             var now = clock.GetUtcNow();
@@ -313,7 +321,10 @@ public static class ScimGroupEndpoints
                 {
                     var applied = additions.Value.Where((_, i) => change.Applied.Contains(units[toRemove.Count + i])).ToList();
                     await RefreshAddedMemberDisplaysAsync(store, scim, applied, cancellationToken);
-                    return ScimResults.NoContent(ETag(change.Applied.Count > 0 ? after : before));
+                    var saved = change.Applied.Count > 0 ? after : before;
+                    return respondWith is { } memberView
+                        ? await RespondAsync(store, saved with { ETag = default }, scim, memberView, 200, cancellationToken)
+                        : ScimResults.NoContent(ETag(saved));
                 }
                 // Otherwise the group is gone or moved under If-Match, or a member row changed: the next
                 // attempt reads the group again (404, or 412 against If-Match) and the rows as they are.
@@ -323,8 +334,8 @@ public static class ScimGroupEndpoints
                 await RefreshAddedMemberDisplaysAsync(store, scim, additions.Value, cancellationToken);
                 if (renamed)
                     await store.RefreshMemberDisplaysAsync(scim.Directory.Id, groupId, parentMemberships.Select(m => m.GroupId).ToHashSet(), cancellationToken);
-                return respondWithGroup
-                    ? await RespondAsync(store, after with { ETag = default }, scim, ScimAttributeProjection.Default, 200, cancellationToken)
+                return respondWith is { } view
+                    ? await RespondAsync(store, after with { ETag = default }, scim, view, 200, cancellationToken)
                     : ScimResults.NoContent(ETag(after));
             }
             // Stale (another PATCH moved the group row) or a member row raced: read again, re-apply.

@@ -317,4 +317,34 @@ public class ScimGroupEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoA
             Assert.Equal(isMember ? 1 : 0, net);
         });
     }
+
+    [Theory]
+    [InlineData("?attributes=displayName")]
+    [InlineData("?excludedAttributes=members")]
+    public async Task Answers_a_PATCH_that_asks_for_attributes_with_200_and_the_group(string query)
+    {
+        // RFC 7644 §3.5.2: with 'attributes' the server returns 200 and the resource, not 204.
+        var directory = await CreateAsync(App);
+        var alice = (await directory.CreateUserAsync(UniqueName("alice")))["id"]!.GetValue<string>();
+        var id = (await directory.CreateGroupAsync("Projected " + Guid.NewGuid().ToString("N")[..6]))["id"]!.GetValue<string>();
+
+        foreach (var operations in new[]
+                 {
+                     $$"""[{"op":"Add","path":"members","value":[{"value":"{{alice}}"}]}]""",
+                     """[{"op":"Replace","path":"displayName","value":"Projected, renamed"}]""",
+                 })
+        {
+            var response = await directory.Scim.PatchAsync(directory.Base + $"/Groups/{id}" + query,
+                Body($$"""{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":{{operations}}}"""));
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var group = await ReadAsync(response);
+            Assert.Equal(id, group["id"]!.GetValue<string>());
+            Assert.NotNull(group["displayName"]);
+            Assert.Null(group["members"]);
+            Assert.NotNull(response.Headers.ETag);
+        }
+        Assert.Equal(HttpStatusCode.NoContent,
+            (await directory.PatchAsync($"/Groups/{id}", """[{"op":"Replace","path":"displayName","value":"Projected, plain"}]""")).StatusCode);
+    }
 }
