@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Sso.Functions.Outbox;
 
 /// <summary>
-/// <c>Outbox:BatchWindowMilliseconds</c> (default 10: how long the publisher waits after the first
+/// <c>Outbox:BatchWindowMilliseconds</c> (default 200: how long the publisher waits after the first
 /// committed event for more to publish in the same batch), <c>Outbox:MaxBatchSize</c> (default 500
 /// events) and <c>Outbox:SweepAfterSeconds</c> (default 30: outbox rows older than this are
 /// republished by <see cref="OutboxSweep"/>).
@@ -11,7 +11,7 @@ namespace Sso.Functions.Outbox;
 public sealed record OutboxOptions(TimeSpan BatchWindow, int MaxBatchSize, TimeSpan SweepAfter)
 {
     public static OutboxOptions From(IConfiguration configuration) => new(
-        TimeSpan.FromMilliseconds(Read(configuration, "Outbox:BatchWindowMilliseconds", 10, 0, 600_000)),
+        TimeSpan.FromMilliseconds(Read(configuration, "Outbox:BatchWindowMilliseconds", 200, 0, 600_000)),
         Read(configuration, "Outbox:MaxBatchSize", 500, 1, 10_000),
         TimeSpan.FromSeconds(Read(configuration, "Outbox:SweepAfterSeconds", 30, 0, 86_400)));
 
