@@ -59,6 +59,12 @@ public static partial class OidcConnectionSetup
         if (JsonMergePatch.FirstUnknownMember(patch, Members) is { } unknown) return Problem.UnknownField(unknown);
         if (patch["type"] is { } type && type.ToString() != ConnectionTypes.Oidc)
             return Problem.Validation("A connection's 'type' cannot change; create a new connection.");
+        // The stored secret belongs to one client at one IdP: sent to a new issuer or for another
+        // client id it would hand that IdP our credential. A change of either brings its own secret.
+        if (!patch.ContainsKey("clientSecret")
+            && (Changes(patch, "issuer", before.ConfigString("issuer")) || Changes(patch, "clientId", before.ConfigString("clientId"))))
+            return Problem.Validation("Changing 'issuer' or 'clientId' needs the matching 'clientSecret' in the same request; " +
+                                      "the stored secret is never sent to another IdP or client.");
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         var applied = await ApplyAsync(context, before.Config.DeepClone().AsObject(), patch, now);
         if (!applied.IsSuccess) return applied.Error;
@@ -76,6 +82,10 @@ public static partial class OidcConnectionSetup
                 .SetAsync(ClientSecretName(before.Id), secret, context.RequestAborted);
         return before with { Name = name, Config = applied.Value.Config, UpdatedAt = now };
     }
+
+    private static bool Changes(JsonObject patch, string member, string? current) =>
+        patch.ContainsKey(member) && !(patch[member] is JsonValue value && value.TryGetValue<string>(out var text)
+                                       && string.Equals(text.Trim(), current, StringComparison.Ordinal));
 
     /// <summary>Called after an OIDC connection row was deleted: remove its client secret.</summary>
     public static Task DeletedAsync(HttpContext context, Connection connection) =>

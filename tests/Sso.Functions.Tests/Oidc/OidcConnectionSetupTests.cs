@@ -197,4 +197,35 @@ public class OidcConnectionSetupTests(FakeOpFixture fixture) : IClassFixture<Fak
         Assert.Equal(HttpStatusCode.NoContent, (await _flow.Admin.DeleteAsync($"/api/v1/tenants/{tenantId}/connections/{id}")).StatusCode);
         Assert.Null(await secrets.GetAsync(secretName, default));
     }
+
+    [Theory]
+    [InlineData("clientId")]
+    [InlineData("issuer")]
+    public async Task Requires_the_client_secret_again_when_the_issuer_or_client_id_changes(string member)
+    {
+        await using var other = await FakeOp.StartAsync();
+        var tenantId = await TenantAsync();
+        var id = (await (await _flow.PostConnectionAsync(tenantId, Body())).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        var secrets = fixture.App.Get<ISecretStore>();
+        JsonNode newValue = member == "issuer" ? other.Issuer : "another-client";
+
+        var refused = await _flow.Admin.PatchAsync($"/api/v1/tenants/{tenantId}/connections/{id}",
+            JsonContent.Create(new JsonObject { [member] = newValue.DeepClone() }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("clientSecret", await refused.Content.ReadAsStringAsync());
+        var unchanged = (await _flow.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{tenantId}/connections/{id}"))!;
+        Assert.Equal(member == "issuer" ? Op.Issuer : FakeOp.ClientId, unchanged[member]!.GetValue<string>());
+        Assert.Equal(0, other.TokenRequests + other.JwksRequests);
+
+        var accepted = await _flow.Admin.PatchAsync($"/api/v1/tenants/{tenantId}/connections/{id}",
+            JsonContent.Create(new JsonObject { [member] = newValue.DeepClone(), ["clientSecret"] = "secret-for-the-new-client" }));
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal("secret-for-the-new-client", await secrets.GetAsync(OidcConnectionSetup.ClientSecretName(new ConnectionId(id)), default));
+
+        // Repeating the current value is not a change.
+        var same = await _flow.Admin.PatchAsync($"/api/v1/tenants/{tenantId}/connections/{id}",
+            JsonContent.Create(new JsonObject { [member] = newValue.DeepClone(), ["name"] = "Renamed" }));
+        Assert.Equal(HttpStatusCode.OK, same.StatusCode);
+    }
 }
