@@ -380,7 +380,7 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
         var (state, nonce, _) = await StartAsync();
         await using var other = await FakeOp.StartAsync();
         var patch = await _flow.Admin.PatchAsync($"/api/v1/tenants/{_tenantId}/connections/{_connectionId}",
-            JsonContent.Create(new JsonObject { ["issuer"] = other.Issuer }));
+            JsonContent.Create(new JsonObject { ["issuer"] = other.Issuer, ["clientSecret"] = FakeOp.ClientSecret }));
         Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
         other.IdToken = () => other.Sign(other.Claims(nonce, Now));
 
