@@ -78,13 +78,8 @@ public sealed class OutboxCrashTests
 
         bool Delivered(string userId) => receiver.Requests.Any(r => Encoding.UTF8.GetString(r.Body).Contains(userId, StringComparison.Ordinal));
         bool SeenByReader(string userId) => reader.Seen.Any(e => e.Type == "dsync.user.created" && e.UserId == userId);
-        var deadline = Stopwatch.StartNew();
-        while (!userIds.All(u => SeenByReader(u) && Delivered(u)))
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(90),
-                $"reader saw {userIds.Count(SeenByReader)}, webhook got {userIds.Count(Delivered)} of {Writes}:\n{second.Output}");
-            await Task.Delay(100);
-        }
+        await Poll.UntilAsync(() => userIds.All(u => SeenByReader(u) && Delivered(u)), TimeSpan.FromSeconds(90),
+            () => $"reader saw {userIds.Count(SeenByReader)}, webhook got {userIds.Count(Delivered)} of {Writes}:\n{second.Output}");
         reader.Stop();
         await readerTask;
 

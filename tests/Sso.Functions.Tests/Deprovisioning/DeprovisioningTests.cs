@@ -150,11 +150,9 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
         // The failed message comes back after the queue's visibility timeout: wait for that, not for a time.
         async Task WaitForDeliveriesOfRevokeAsync(long expected)
         {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            long seen;
-            while ((seen = await DeliveriesOfRevokeAsync()) != expected && DateTime.UtcNow < deadline)
-                await Task.Delay(50);   // a poll interval, not the thing waited for
-            Assert.Equal(expected, seen);
+            long seen = 0;
+            await Poll.UntilAsync(async () => (seen = await DeliveriesOfRevokeAsync()) == expected, TimeSpan.FromSeconds(30),
+                () => $"the revoke task was delivered {seen} times, not {expected}");
         }
         for (var round = 0; round < 4; round++) await dispatcher.DrainOnceAsync(default);   // first failure
         await WaitForDeliveriesOfRevokeAsync(1);

@@ -111,13 +111,11 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         tenant["Settings"] = settings;
         await tenants.UpdateEntityAsync(tenant, Azure.ETag.All, TableUpdateMode.Replace);
         // The failed chunk tasks come back after the queue's visibility timeout: drain until they have run.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        do
+        await Poll.UntilAsync(async () =>
         {
             await app.DrainQueuesAsync();
-            if ((await store.ListMembersAsync(directoryId, groupId, default)).Count == 0) break;
-            await Task.Delay(50);   // a poll interval, not the thing waited for
-        } while (DateTime.UtcNow < deadline);
+            return (await store.ListMembersAsync(directoryId, groupId, default)).Count == 0;
+        }, TimeSpan.FromSeconds(30), () => "the deleted group's members were not all removed");
         await app.DrainQueuesAsync();
 
         Assert.Empty(await store.ListMembersAsync(directoryId, groupId, default));

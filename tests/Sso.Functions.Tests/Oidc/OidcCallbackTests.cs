@@ -192,9 +192,8 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
     [Fact]
     public async Task Refetches_the_JWKS_when_the_IdP_rotates_seconds_after_the_last_fetch()
     {
-        await using var op = await FakeOp.StartAsync();
-        op.DefaultEmail = Op.DefaultEmail;
-        var connectionId = (await _flow.CreateConnectionAsync(_tenantId, op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
+        var (op, connectionId) = await OwnOpAsync();
+        await using var _ = op;
 
         Assert.NotEmpty(OidcTestFlow.Param((await SignInWithAsync(op, connectionId, n => op.Sign(op.Claims(n, Now)))).Headers.Location!, "code"));
         Assert.Equal(1, op.JwksRequests);
@@ -209,9 +208,8 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
     [Fact]
     public async Task A_sign_in_refused_for_a_forged_kid_does_not_use_up_the_refetch_a_rotation_needs()
     {
-        await using var op = await FakeOp.StartAsync();
-        op.DefaultEmail = Op.DefaultEmail;
-        var connectionId = (await _flow.CreateConnectionAsync(_tenantId, op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
+        var (op, connectionId) = await OwnOpAsync();
+        await using var _ = op;
         Assert.NotEmpty(OidcTestFlow.Param((await SignInWithAsync(op, connectionId, n => op.Sign(op.Claims(n, Now)))).Headers.Location!, "code"));
 
         fixture.App.Clock.Advance(TimeSpan.FromSeconds(10));
@@ -230,9 +228,8 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
     [Fact]
     public async Task A_stream_of_forged_kids_makes_at_most_a_few_JWKS_fetches_a_minute()
     {
-        await using var op = await FakeOp.StartAsync();
-        op.DefaultEmail = Op.DefaultEmail;
-        var connectionId = (await _flow.CreateConnectionAsync(_tenantId, op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
+        var (op, connectionId) = await OwnOpAsync();
+        await using var _ = op;
         Assert.NotEmpty(OidcTestFlow.Param((await SignInWithAsync(op, connectionId, n => op.Sign(op.Claims(n, Now)))).Headers.Location!, "code"));
         fixture.App.Clock.Advance(TimeSpan.FromSeconds(10));
 
@@ -242,6 +239,15 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
                 "access_denied", "idp_response_rejected");
 
         Assert.Equal(1 + Sso.Functions.Oidc.OidcProviderCache.NewKidRefetchesPerMinute, op.JwksRequests);
+    }
+
+    /// <summary>An OP of the test's own (the JWKS cache is per issuer and these tests move the clock on it) and a connection to it.</summary>
+    private async Task<(FakeOp Op, string ConnectionId)> OwnOpAsync()
+    {
+        var op = await FakeOp.StartAsync();
+        op.DefaultEmail = Op.DefaultEmail;
+        var connectionId = (await _flow.CreateConnectionAsync(_tenantId, op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
+        return (op, connectionId);
     }
 
     private async Task<HttpResponseMessage> SignInWithAsync(FakeOp op, string connectionId, Func<string, string> token)

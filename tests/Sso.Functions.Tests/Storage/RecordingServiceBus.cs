@@ -42,6 +42,15 @@ public sealed class RecordingServiceBus : ServiceBusClient
 
     public int PeeksStarted => Volatile.Read(ref _peeksStarted);
 
+    private readonly SemaphoreSlim _peekStarted = new(0);
+
+    /// <summary>Completes once <paramref name="count"/> peeks have started (each start releases one waiter).</summary>
+    public async Task WhenPeeksStartedAsync(int count, TimeSpan deadline)
+    {
+        using var timeout = new CancellationTokenSource(deadline);
+        while (PeeksStarted < count) await _peekStarted.WaitAsync(timeout.Token);
+    }
+
     public List<ServiceBusReceiverOptions> ReceiverOptions { get; } = [];
 
     public List<(string Queue, List<ServiceBusMessage> Messages)> Batches { get; } = [];
@@ -132,6 +141,7 @@ public sealed class RecordingServiceBus : ServiceBusClient
             CancellationToken cancellationToken = default)
         {
             Interlocked.Increment(ref bus._peeksStarted);
+            bus._peekStarted.Release();
             if (bus.PeekDelay > TimeSpan.Zero) await Task.Delay(bus.PeekDelay, bus.Clock, cancellationToken);
             return Store.Take(maxMessages).ToList();
         }
