@@ -153,7 +153,8 @@ public class SamlPostBindingBrowserTests(ChromiumFixture chromium) : IClassFixtu
         {
             try
             {
-                await Page.WaitForURLAsync(new Regex("^" + Regex.Escape(prefix)), new() { Timeout = 30_000 });
+                // The URL is what is asserted; the landing page's own load (a loopback receiver) is not.
+                await Page.WaitForURLAsync(new Regex("^" + Regex.Escape(prefix)), new() { Timeout = 30_000, WaitUntil = WaitUntilState.Commit });
             }
             catch (Exception e) when (e is TimeoutException or PlaywrightException)
             {
