@@ -148,8 +148,10 @@ public static partial class SamlEndpoints
         string kind, CancellationToken cancellationToken)
     {
         var services = context.RequestServices;
-        var spCertificates = await services.GetRequiredService<SamlServiceProviderKeys>().GetCertificatesAsync(connection.Id, cancellationToken);
-        if (IsSignedByIdp(samlResponse, connection, spCertificates))
+        // Junk that is not even a SAML document costs no key read.
+        var signed = SamlResponseReader.Read(samlResponse).IsSuccess && IsSignedByIdp(samlResponse, connection,
+            await services.GetRequiredService<SamlServiceProviderKeys>().GetCertificatesAsync(connection.Id, cancellationToken));
+        if (signed)
             await services.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, connection.TenantId, connection.Id, null,
                 "failure", SignInRefusals.IdpResponseRejected, kind);
         else
