@@ -33,9 +33,11 @@ public static partial class AuditRetentionSweep
         } while (cursor is not null);
 
         var shortest = retention.Values.Append(options.Retention).Min();
-        return await services.GetRequiredService<AuditStore>().DeleteExpiredAsync(
-            services.GetRequiredService<TimeProvider>().GetUtcNow(), shortest,
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var deleted = await services.GetRequiredService<AuditStore>().DeleteExpiredAsync(now, shortest,
             partition => retention.TryGetValue(partition, out var own) ? own : options.Retention, cancellationToken);
+        // Refusal counts name no person: they follow the service-wide retention.
+        return deleted + await services.GetRequiredService<RefusalCountStore>().DeleteBeforeAsync(now - options.Retention, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} audit rows past their retention")]

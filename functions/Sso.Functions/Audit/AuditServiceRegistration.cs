@@ -9,6 +9,9 @@ public static class AuditServiceRegistration
         services.AddSingleton<AuditWriter>();
         services.AddHostedService(provider => provider.GetRequiredService<AuditWriter>());
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<RefusalCountStore>();
+        services.AddSingleton<RefusalCounter>();
+        services.AddHostedService(provider => provider.GetRequiredService<RefusalCounter>());
         return services;
     }
 }

@@ -28,8 +28,13 @@ public static partial class AuthorizeEndpoints
         var services = context.RequestServices;
         var cancellationToken = context.RequestAborted;
         var parameters = await ReadParametersAsync(context.Request);
+        // Refusals here name no pending sign-in: counted, never audited (issue 18.10).
+        var refusals = services.GetRequiredService<Audit.RefusalCounter>();
         if (parameters is null)
+        {
+            refusals.Count(Audit.AuditRecord.GlobalPartition, "authorize:unreadable");
             return OAuthResults.Page(400, "Sign-in request refused", "The request could not be read.");
+        }
 
         var clientIdValue = parameters.FirstOrDefault(p => p.Key == "client_id").Value;
         OAuthClient? client = null;
@@ -41,6 +46,7 @@ public static partial class AuthorizeEndpoints
         {
             var failure = validated.Error;
             LogRefused(services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.OAuth"), failure.Error.Code);
+            refusals.Count(Audit.AuditRecord.GlobalPartition, "authorize:" + failure.Error.Code);
             return failure.CanRedirect
                 ? OAuthResults.Redirect(failure.RedirectUri!, failure.ResponseMode,
                 [
@@ -54,6 +60,8 @@ public static partial class AuthorizeEndpoints
         var request = validated.Value;
 
         var routed = await RouteAsync(services, request, cancellationToken);
+        if (routed.Connection is null && routed.Error is not null)
+            refusals.Count(Audit.AuditRecord.GlobalPartition, "authorize:unroutable");
         if (routed.Connection is null)
             return routed.Error is { } routingError
                 ? OAuthResults.Redirect(request.RedirectUri, request.ResponseMode,

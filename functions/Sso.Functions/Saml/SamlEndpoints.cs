@@ -67,8 +67,7 @@ public static partial class SamlEndpoints
         {
             LogRejected(logger, connection.Id.Value, pendingResult.Error.Kind);
             if (pendingResult.Error.Expired is null)
-                await services.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, connection.TenantId, connection.Id, null,
-                    "failure", SignInRefusals.IdpResponseRejected, pendingResult.Error.Kind);
+                await RecordAnonymousRefusalAsync(context, connection, samlResponse, pendingResult.Error.Kind, cancellationToken);
             return pendingResult.Error.Expired is { } expired
                 ? await issuer.FailAsync(context, expired, OAuthErrorCodes.AccessDenied, SignInRefusals.SignInExpired, cancellationToken)
                 : NoRedirectPage(pendingResult.Error.Message);
@@ -102,6 +101,13 @@ public static partial class SamlEndpoints
             LogRejected(logger, connection.Id.Value, validated.Error.Kind.ToString());
             // A rejected answer uses the pending sign-in up as well: the next attempt starts again.
             if (stored) await pendingStore.RemoveAsync(pending, cancellationToken);
+            // Unsolicited and not even signed by the IdP: anyone could have posted it.
+            else if (!IsSignedByIdp(samlResponse, connection, spCertificates))
+            {
+                services.GetRequiredService<Audit.RefusalCounter>().Count(connection.TenantId.Value,
+                    "acs:" + validated.Error.Kind, connection.Id.Value);
+                return issuer.ErrorRedirect(pending, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected);
+            }
             return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected,
                 cancellationToken, validated.Error.Kind.ToString());
         }
@@ -131,6 +137,38 @@ public static partial class SamlEndpoints
                 cancellationToken, nameof(SamlFailureKind.Replayed));
         }
         return await issuer.IssueAsync(context, pending, connection, identity, decided.Result, cancellationToken);
+    }
+
+    /// <summary>
+    /// A refusal with no pending sign-in of ours behind it (issue 18.10): audited only when the IdP
+    /// really signed the response, so the tenant's admin sees a misconfigured IdP; anything else
+    /// could come from anyone and is counted, so a script cannot flush the sign-in attempts list.
+    /// </summary>
+    private static async Task RecordAnonymousRefusalAsync(HttpContext context, Connection connection, string? samlResponse,
+        string kind, CancellationToken cancellationToken)
+    {
+        var services = context.RequestServices;
+        // Junk that is not even a SAML document costs no key read.
+        var signed = SamlResponseReader.Read(samlResponse).IsSuccess && IsSignedByIdp(samlResponse, connection,
+            await services.GetRequiredService<SamlServiceProviderKeys>().GetCertificatesAsync(connection.Id, cancellationToken));
+        if (signed)
+            await services.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, connection.TenantId, connection.Id, null,
+                "failure", SignInRefusals.IdpResponseRejected, kind);
+        else
+            services.GetRequiredService<Audit.RefusalCounter>().Count(connection.TenantId.Value, "acs:" + kind, connection.Id.Value);
+    }
+
+    private static bool IsSignedByIdp(string? samlResponse, Connection connection,
+        IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> spCertificates)
+    {
+        var unverifiedXml = SamlResponseReader.Read(samlResponse);
+        return unverifiedXml.IsSuccess && SamlSignatureVerifier.Verify(unverifiedXml.Value, new SamlTrust
+        {
+            IdpCertificates = SamlConnectionSetup.IdpCertificates(connection),
+            AllowSha1 = connection.ConfigBool("allowSha1"),
+            DecryptionCertificates = spCertificates,
+            AllowedEncryptionAlgorithms = SamlConnectionSetup.EncryptionAlgorithms(connection),
+        }).IsSuccess;
     }
 
     private const string AlreadyCompleted = "This sign-in was already completed or is unknown. Start the sign-in again from the application.";

@@ -10,6 +10,17 @@ public static class SetupAssets
 {
     public const string Script = """
         'use strict';
+        // A setup link is /setup#secret: browsers never send the fragment, so the secret reaches the
+        // server only here, once, in the body of the form that opens the session; it is also
+        // dropped from the address bar and the history entry.
+        (() => {
+          const opener = document.getElementById('open-link');
+          if (!opener || location.hash.length < 2) return;
+          const secret = location.hash.slice(1);
+          history.replaceState(null, '', location.pathname + location.search);
+          opener.elements.namedItem('link').value = secret;
+          opener.requestSubmit();
+        })();
         // Copy buttons: <button data-copy="id"> copies the text of the element with that id.
         document.addEventListener('click', async (event) => {
           const button = event.target.closest('button[data-copy]');

@@ -29,7 +29,7 @@ public static class SetupHtml
         if (!cacheable) response.Headers.Pragma = "no-cache";
     }
 
-    public sealed record Nav(string Token, SetupLink Link, string Current);
+    public sealed record Nav(SetupLink Link, string Current);
 
     public static string Page(string title, string? tenantName, Nav? nav, string mainHtml)
     {
@@ -48,11 +48,11 @@ public static class SetupHtml
             html.Append("<nav class=\"steps\" aria-label=\"Setup steps\"><ol>");
             void Step(string id, string label, string path)
             {
-                html.Append("<li><a href=\"/setup/").Append(E(nav.Token)).Append(path).Append('"');
+                html.Append("<li><a href=\"/setup").Append(path).Append('"');
                 if (id == nav.Current) html.Append(" aria-current=\"step\"");
                 html.Append('>').Append(E(label)).Append("</a></li>");
             }
-            Step("idp", "Identity provider", "");
+            Step("idp", "Identity provider", "/idp");
             if (nav.Link.Has(SetupFeatures.Sso)) Step("sso", "Single sign-on", "/sso");
             if (nav.Link.Has(SetupFeatures.DirectorySync)) Step("dsync", "Directory sync", "/dsync");
             Step("status", "Status", "/status");
@@ -144,6 +144,17 @@ public static class SetupCsrf
 
     public static bool IsValid(HttpRequest request, IFormCollection form, SetupLink link, Uri publicBaseUrl)
     {
+        if (!IsSameOrigin(request, publicBaseUrl)) return false;
+        if (request.Cookies[CookieName] is not { Length: 43 } cookie) return false;
+        if (form[FieldName].ToString() is not { Length: > 0 } presented) return false;
+        var expected = Encoding.ASCII.GetBytes(FieldValue(link, cookie));
+        var actual = Encoding.ASCII.GetBytes(presented);
+        return CryptographicOperations.FixedTimeEquals(expected, actual);
+    }
+
+    /// <summary>Whether a post came from this service's own pages (or was typed, for Sec-Fetch-Site: none).</summary>
+    public static bool IsSameOrigin(HttpRequest request, Uri publicBaseUrl)
+    {
         // Under Referrer-Policy: no-referrer browsers send "Origin: null" even for our own forms;
         // then the Fetch Metadata header says whether the post came from this origin.
         if (request.Headers["Sec-Fetch-Site"].ToString() is { Length: > 0 } site && site is not ("same-origin" or "none"))
@@ -156,10 +167,45 @@ public static class SetupCsrf
                 && !string.Equals(origin, requested, StringComparison.OrdinalIgnoreCase))
                 return false;
         }
-        if (request.Cookies[CookieName] is not { Length: 43 } cookie) return false;
-        if (form[FieldName].ToString() is not { Length: > 0 } presented) return false;
-        var expected = Encoding.ASCII.GetBytes(FieldValue(link, cookie));
-        var actual = Encoding.ASCII.GetBytes(presented);
-        return CryptographicOperations.FixedTimeEquals(expected, actual);
+        return true;
+    }
+}
+
+/// <summary>
+/// The portal's session: a setup link is <c>/setup#secret</c>, and the fragment never reaches the
+/// server, so no request path or query (which the Functions host records in Application Insights)
+/// carries the secret. The page's script posts it once, in a form body, to <c>/setup/session</c>,
+/// which answers with this cookie (HttpOnly, SameSite=Strict, Secure on https, scoped to
+/// <c>/setup</c>, expiring with the link); every wizard page after that has a token-free URL.
+/// The cookie holds the link's secret itself, so revoking or expiring the link ends the session.
+/// </summary>
+public static class SetupSession
+{
+    public const string CookieName = "sso_setup_session";
+    public const string OpenPath = "/setup/session";
+    public const string FieldName = "link";
+
+    public static string? Token(HttpRequest request) => request.Cookies[CookieName] is { Length: > 0 } token ? token : null;
+
+    public static void SetCookie(HttpResponse response, string token, DateTimeOffset expiresAt, bool secure) =>
+        response.Cookies.Append(CookieName, token, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Secure = secure,
+            Path = "/setup",
+            Expires = expiresAt,
+            IsEssential = true,
+        });
+
+    /// <summary>The secret in what the admin pasted: the whole link, or only the part after '#'.</summary>
+    public static string SecretOf(string pasted)
+    {
+        var text = pasted.Trim();
+        var hash = text.LastIndexOf('#');
+        if (hash >= 0) return text[(hash + 1)..];
+        // An old-style link pasted whole: its last path segment.
+        var slash = text.LastIndexOf('/');
+        return slash >= 0 ? text[(slash + 1)..] : text;
     }
 }

@@ -18,7 +18,7 @@ public static class SetupFeatures
 }
 
 /// <summary>
-/// The secret in a setup link's URL: <c>sso_setup_</c>, the tenant id, <c>.</c> and 256 random
+/// The secret in a setup link's URL fragment: <c>sso_setup_</c>, the tenant id, <c>.</c> and 256 random
 /// bits. The tenant id in it names the partition to look in; only the SHA-256 hash of the whole
 /// value is stored, as for SCIM tokens, and compared in constant time.
 /// </summary>
@@ -70,6 +70,12 @@ public sealed record SetupLink
     public DateTimeOffset? RevokedAt { get; init; }
     public string? CreatedBy { get; init; }
 
+    /// <summary>
+    /// The link was handed out as <c>/setup#token</c>. Links of the older <c>/setup/{token}</c> form
+    /// had their secret in request paths the platform logs, so they are no longer accepted.
+    /// </summary>
+    public bool TokenInFragment { get; init; }
+
     public string? Idp { get; init; }
     public ConnectionId? ConnectionId { get; init; }
     public DirectoryId? DirectoryId { get; init; }
@@ -98,6 +104,7 @@ public sealed record SetupLink
         ["ExpiresAt"] = ExpiresAt,
         ["RevokedAt"] = RevokedAt,
         ["CreatedBy"] = CreatedBy,
+        ["TokenInFragment"] = TokenInFragment,
         ["Idp"] = Idp,
         ["ConnectionId"] = ConnectionId?.Value,
         ["DirectoryId"] = DirectoryId?.Value,
@@ -121,6 +128,7 @@ public sealed record SetupLink
         ExpiresAt = entity.GetDateTimeOffset("ExpiresAt") ?? default,
         RevokedAt = entity.GetDateTimeOffset("RevokedAt"),
         CreatedBy = entity.GetString("CreatedBy"),
+        TokenInFragment = entity.GetBoolean("TokenInFragment") ?? false,
         Idp = entity.GetString("Idp"),
         ConnectionId = entity.GetString("ConnectionId") is { } c ? new ConnectionId(c) : null,
         DirectoryId = entity.GetString("DirectoryId") is { } d ? new DirectoryId(d) : null,

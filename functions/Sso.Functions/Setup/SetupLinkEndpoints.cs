@@ -25,7 +25,8 @@ public static class SetupLinkEndpoints
         new("RevokeSetupLink", Base + "/{linkId}", ["DELETE"], AdminApi.Require(RevokeAsync)),
     ];
 
-    public static string PortalUrl(SsoOptions options, string token) => options.Url("/setup/" + token);
+    /// <summary>The link's secret is in the fragment, which browsers never send: no request path or query carries it.</summary>
+    public static string PortalUrl(SsoOptions options, string token) => options.Url("/setup#" + token);
 
     private static async Task<IResult> CreateAsync(HttpContext context)
     {
@@ -52,6 +53,7 @@ public static class SetupLinkEndpoints
             CreatedAt = now,
             ExpiresAt = now.AddHours(request.Value.ExpiresInHours),
             CreatedBy = context.Items[AdminApi.KeyIdItem] as string,
+            TokenInFragment = true,
         };
         await store.CreateAsync(link, context.RequestAborted);
         var view = link.ToView();

@@ -15,17 +15,22 @@ using static Sso.Functions.Setup.SetupHtml;
 namespace Sso.Functions.Setup;
 
 /// <summary>
-/// <c>/setup/{token}</c>: the wizard a customer's IT admin opens from a setup link (DESIGN.md
-/// §3.4). Every state change is a form POST checked by <see cref="SetupCsrf"/>; connections and
-/// directories are made through the same code as the management API.
+/// <c>/setup</c>: the wizard a customer's IT admin opens from a setup link (DESIGN.md §3.4). The
+/// link is <c>/setup#secret</c>; the page hands the secret over once for a session cookie
+/// (<see cref="SetupSession"/>), and the wizard's URLs carry no secret. Every state change is a
+/// form POST checked by <see cref="SetupCsrf"/>; connections and directories are made through the
+/// same code as the management API.
 /// </summary>
 public static partial class SetupPortalEndpoints
 {
-    private const string Base = "/setup/{token}";
+    private const string Base = "/setup";
 
     public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
     [
-        new("SetupPortal", Base, ["GET"], IdpPageAsync),
+        new("SetupPortalOpen", Base, ["GET"], context => Task.FromResult(OpenLinkPage(200, null))),
+        new("SetupPortalOpenSession", SetupSession.OpenPath, ["POST"], OpenSessionAsync),
+        new("SetupPortalLegacyLink", Base + "/{token}/{*rest}", ["GET", "POST"], context => Task.FromResult(LegacyLink(context))),
+        new("SetupPortal", Base + "/idp", ["GET"], IdpPageAsync),
         new("SetupPortalChooseIdp", Base + "/idp", ["POST"], ChooseIdpAsync),
         new("SetupPortalSso", Base + "/sso", ["GET"], SsoPageAsync),
         new("SetupPortalSaveSso", Base + "/sso", ["POST"], SaveSsoAsync),
@@ -44,14 +49,23 @@ public static partial class SetupPortalEndpoints
     /// <summary>An open, usable link and what a page needs to render it.</summary>
     public sealed record Session(string Token, SetupLink Link, Tenant Tenant, string CsrfCookie, bool NewCookie)
     {
-        public string Path(string rest = "") => "/setup/" + Token + rest;
+        public string Path(string rest) => Base + rest;
         public string Csrf => SetupCsrf.HiddenField(Link, CsrfCookie);
     }
 
-    /// <summary>The link of the route's token, or the page that says why it cannot be used.</summary>
+    /// <summary>The link of the session cookie (or of <paramref name="token"/>), or the page that says why it cannot be used.</summary>
     public static async Task<(Session? Session, IResult? Refusal)> OpenAsync(HttpContext context, string? token = null)
     {
-        token ??= context.RouteString("token");
+        token ??= SetupSession.Token(context.Request);
+        if (token is null)
+        {
+            // A SameSite=Strict cookie is withheld from a navigation that a cross-site page (or a
+            // redirect from one, e.g. the IdP's answer to Test sign-in) started; reloading the
+            // same URL from our own page brings it.
+            if (HttpMethods.IsGet(context.Request.Method) && context.Request.Headers["Sec-Fetch-Site"] == "cross-site")
+                return (null, Continue(context.Request.Path + context.Request.QueryString));
+            return (null, OpenLinkPage(403, "This browser has no open setup session, or it has ended. Open your setup link again, or paste it below."));
+        }
         var services = context.RequestServices;
         var link = await services.GetRequiredService<SetupLinkStore>().FindByTokenAsync(token, context.RequestAborted);
         if (link is null)
@@ -68,6 +82,12 @@ public static partial class SetupPortalEndpoints
                 ? Unusable(410, "Setup link revoked", "This setup link was revoked and can no longer be used.")
                 : Unusable(410, "Setup link expired", "This setup link has expired."));
         }
+        if (!link.TokenInFragment)
+        {
+            LogLinkRefused(Logger(services), "old-format", link.TenantId.Value, link.Id);
+            return (null, Unusable(410, "Setup link replaced",
+                "This setup link was issued in an older format, whose secret could reach server logs; it is no longer accepted."));
+        }
         if (await services.GetRequiredService<TenantStore>().FindAsync(link.TenantId, context.RequestAborted) is not { } tenant)
             return (null, Unusable(404, "Setup link not found", "This setup link is not valid."));
         context.Items[RequestPipeline.TenantItem] = tenant.Id.Value;
@@ -79,7 +99,7 @@ public static partial class SetupPortalEndpoints
         context.Request.IsHttps || context.RequestServices.GetRequiredService<SsoOptions>().PublicBaseUrl.Scheme == Uri.UriSchemeHttps;
 
     public static IResult Render(HttpContext context, Session session, int status, string title, string current, string main) =>
-        Result(status, Page(title, session.Tenant.Name, new Nav(session.Token, session.Link, current), main), response =>
+        Result(status, Page(title, session.Tenant.Name, new Nav(session.Link, current), main), response =>
         {
             if (session.NewCookie) SetupCsrf.SetCookie(response, session.CsrfCookie, IsHttps(context));
         });
@@ -117,6 +137,65 @@ public static partial class SetupPortalEndpoints
 
     private static Task<SetupLink?> SaveLinkAsync(HttpContext context, SetupLink before, Func<SetupLink, SetupLink> change) =>
         context.RequestServices.GetRequiredService<SetupLinkStore>().UpdateAsync(before, change, context.RequestAborted);
+
+    // ---- opening the link ----
+
+    /// <summary>
+    /// <c>GET /setup</c>: the page a setup link opens. Its script finds the secret in the fragment
+    /// and posts it in the form below; without script the admin pastes the link into the form.
+    /// </summary>
+    private static IResult OpenLinkPage(int status, string? error)
+    {
+        var main = new StringBuilder();
+        if (error is not null) main.Append(Alert("error", error));
+        main.Append("<form method=\"post\" action=\"").Append(SetupSession.OpenPath).Append("\" id=\"open-link\" data-busy=\"Opening…\">")
+            .Append("<label class=\"field\" for=\"link\">Setup link</label>")
+            .Append("<input type=\"text\" id=\"link\" name=\"").Append(SetupSession.FieldName)
+            .Append("\" required autocomplete=\"off\" spellcheck=\"false\" placeholder=\"Paste the whole link you received\">")
+            .Append("<button type=\"submit\">Open</button></form>")
+            .Append("<p class=\"muted\">The link's secret stays out of every web address this service receives: it is sent once, ")
+            .Append("in this form, in exchange for a session of this browser that ends when the link expires or is revoked.</p>");
+        return Result(status, Page("Open your setup link", null, null, main.ToString()));
+    }
+
+    /// <summary><c>POST /setup/session</c>: exchanges a link's secret (form field) for the session cookie.</summary>
+    private static async Task<IResult> OpenSessionAsync(HttpContext context)
+    {
+        var options = context.RequestServices.GetRequiredService<SsoOptions>();
+        // Only our own page may open a session: another site must not sign a browser in to its link.
+        if (!context.Request.HasFormContentType || !SetupCsrf.IsSameOrigin(context.Request, options.PublicBaseUrl))
+            return Unusable(403, "Request refused", "This request did not come from the setup page. Open your setup link again.");
+        IFormCollection form;
+        try
+        {
+            form = await context.Request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (InvalidDataException)
+        {
+            return OpenLinkPage(400, "The form could not be read.");
+        }
+        if (form[SetupSession.FieldName].ToString() is not { Length: > 0 and <= 2000 } pasted)
+            return OpenLinkPage(422, "Paste the whole setup link you received.");
+        var token = SetupSession.SecretOf(pasted);
+        var (session, refusal) = await OpenAsync(context, token);
+        if (session is null) return refusal!;
+        SetupSession.SetCookie(context.Response, token, session.Link.ExpiresAt, IsHttps(context));
+        return SeeOther(session.Path("/idp"));
+    }
+
+    /// <summary>
+    /// <c>/setup/{token}/...</c>, the link form used before the secret moved to the fragment. The
+    /// host has already recorded this path, so the secret is not looked up (nor logged by us);
+    /// links of that form were marked and are refused in the new form too.
+    /// </summary>
+    private static IResult LegacyLink(HttpContext context) =>
+        Unusable(404, "Setup link not valid",
+            "This setup link is not valid: links of the form /setup/<secret> are no longer accepted, because their secret reaches server logs.");
+
+    /// <summary>A page that loads <paramref name="pathAndQuery"/> again, now as a navigation from this site.</summary>
+    private static IResult Continue(string pathAndQuery) =>
+        Result(200, Page("Continuing…", null, null,
+            $"<meta http-equiv=\"refresh\" content=\"0; url={E(pathAndQuery)}\"><p><a class=\"button\" href=\"{E(pathAndQuery)}\">Continue</a></p>"));
 
     // ---- step 1: the IdP ----
 
@@ -181,7 +260,7 @@ public static partial class SetupPortalEndpoints
         var (session, refusal) = await OpenAsync(context);
         if (session is null) return refusal!;
         if (!session.Link.Has(SetupFeatures.Sso)) return NotInLink(context, session);
-        if (IdpGuides.Find(session.Link.Idp) is null) return SeeOther(session.Path());
+        if (IdpGuides.Find(session.Link.Idp) is null) return SeeOther(session.Path("/idp"));
         var notice = context.Request.Query["saved"] == "1" ? Alert("ok", "The connection is saved. Run Test sign-in to check it end to end.") : null;
         return await RenderSsoPageAsync(context, session, 200, notice, null);
     }
@@ -256,7 +335,7 @@ public static partial class SetupPortalEndpoints
         var (form, forbidden) = await ReadFormAsync(context, session);
         if (form is null) return forbidden!;
         if (!session.Link.Has(SetupFeatures.Sso)) return NotInLink(context, session);
-        if (IdpGuides.Find(session.Link.Idp) is not { } guide) return SeeOther(session.Path());
+        if (IdpGuides.Find(session.Link.Idp) is not { } guide) return SeeOther(session.Path("/idp"));
 
         var body = new JsonObject();
         if (guide.Protocol == "saml")

@@ -16,7 +16,7 @@ namespace Sso.Functions.Setup;
 /// finished by the same code as <c>/oauth/authorize</c>, the ACS and the OIDC callback, for the
 /// tenant's internal "setup portal" OAuth client. Its code comes back to
 /// <c>/setup/test-callback</c>, which redeems it at once (the client's secret is never kept) and
-/// shows what the IdP sent on <c>/setup/{token}/test-result</c>.
+/// shows what the IdP sent on <c>/setup/test-result</c>.
 /// <para>
 /// The callback URL carries no setup token (it would then sit in the pending sign-in and code
 /// rows): the token travels in a short-lived cookie scoped to the callback path, SameSite=Lax so

@@ -117,7 +117,7 @@ public class OutboundAddressProductionTests(ProductionAppFixture fixture) : ICla
         var tenant = await SetupPortalTenant.CreateAsync(fixture.App);
         var link = await tenant.CreateLinkAsync(["sso"]);
         var browser = fixture.App.CreateAnonymousClient();
-        var field = SetupPortalTenant.CsrfField(await browser.GetStringAsync(link.Path));
+        var field = SetupPortalTenant.CsrfField(await SetupPortalTenant.OpenPageAsync(browser, link));
         var chosen = await browser.PostAsync(link.Path + "/idp", new FormUrlEncodedContent(new Dictionary<string, string> { ["csrf"] = field, ["idp"] = "okta" }));
         Assert.Equal(HttpStatusCode.SeeOther, chosen.StatusCode);
 

@@ -15,12 +15,12 @@ public class SetupLinkEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoA
         var link = await tenant.CreateLinkAsync(["sso"]);
 
         Assert.StartsWith("stl_", link.Id);
-        Assert.StartsWith("http://localhost/setup/sso_setup_" + tenant.TenantId + ".", link.Url);
+        Assert.StartsWith("http://localhost/setup#sso_setup_" + tenant.TenantId + ".", link.Url);
         Assert.Equal(["sso"], link.Body["features"]!.AsArray().Select(f => f!.GetValue<string>()));
         var expiresAt = DateTimeOffset.Parse(link.Body["expiresAt"]!.GetValue<string>());
         Assert.Equal(fixture.App.Clock.GetUtcNow().AddHours(72), expiresAt, TimeSpan.FromSeconds(1));
 
-        var page = await fixture.App.CreateAnonymousClient().GetAsync(link.Path);
+        var page = await SetupPortalTenant.OpenAsync(fixture.App.CreateAnonymousClient(), link);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("Hopper Labs", await page.Content.ReadAsStringAsync());
     }
@@ -106,10 +106,10 @@ public class SetupLinkEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoA
         var tenant = await SetupPortalTenant.CreateAsync(fixture.App);
         var link = await tenant.CreateLinkAsync();
         var browser = fixture.App.CreateAnonymousClient();
-        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(link.Path)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SetupPortalTenant.OpenAsync(browser, link)).StatusCode);
 
         Assert.Equal(HttpStatusCode.NoContent, (await tenant.RevokeAsync(link)).StatusCode);
-        var page = await browser.GetAsync(link.Path);
+        var page = await browser.GetAsync(link.Path + "/idp");
         Assert.Equal(HttpStatusCode.Gone, page.StatusCode);
         Assert.DoesNotContain("Hopper Labs", await page.Content.ReadAsStringAsync());
 
@@ -120,7 +120,7 @@ public class SetupLinkEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoA
         var other = await SetupPortalTenant.CreateAsync(fixture.App);
         var otherLink = await other.CreateLinkAsync();
         Assert.Equal(HttpStatusCode.NotFound, (await tenant.Admin.DeleteAsync($"/api/v1/tenants/{tenant.TenantId}/setup-links/{otherLink.Id}")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(otherLink.Path)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SetupPortalTenant.OpenAsync(browser, otherLink)).StatusCode);
     }
 
     private static async Task AssertNoLinksAsync(SetupPortalTenant tenant)

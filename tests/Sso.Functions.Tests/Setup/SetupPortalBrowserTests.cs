@@ -123,10 +123,14 @@ public class SetupPortalBrowserTests(ChromiumFixture chromium) : IClassFixture<C
         var page = await NewPageAsync();
         var csp = new List<string>();
         page.Console += (_, message) => { if (message.Text.Contains("Content Security Policy")) csp.Add(message.Text); };
+        // Every URL the browser requests, as it reaches the network (no fragment).
+        var requested = new List<string>();
+        page.Context.Request += (_, request) => requested.Add(request.Url);
 
-        // 1. Choose the IdP.
-        var opened = await page.GotoAsync(linkUrl);
+        // 1. Choose the IdP: the link's page hands its secret over and continues on /setup/idp.
+        var opened = await page.GotoAsync(linkUrl, new() { WaitUntil = WaitUntilState.Commit });
         Assert.Equal(200, opened!.Status);
+        await page.WaitForURLAsync("**/setup/idp");
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Choose your identity provider");
         await Assertions.Expect(page.Locator("header")).ToContainTextAsync("Hopper Labs");
         await ScreenshotAsync(page, "01-choose-idp");
@@ -201,7 +205,7 @@ public class SetupPortalBrowserTests(ChromiumFixture chromium) : IClassFixture<C
         Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync(scimBaseUrl + "/Users")).StatusCode);
 
         // Reloaded, the page no longer shows the token.
-        await page.GotoAsync(linkUrl + "/dsync");
+        await page.GotoAsync(portal.BaseUrl + "/setup/dsync");
         Assert.DoesNotContain(scimToken!, await page.ContentAsync());
 
         // 6. Status: the connection, its certificate, the last SCIM request, users and groups.
@@ -223,6 +227,34 @@ public class SetupPortalBrowserTests(ChromiumFixture chromium) : IClassFixture<C
         await Assertions.Expect(page.Locator("table.certificates")).ToContainTextAsync("expires soon (in 29 days)");
         await ScreenshotAsync(page, "08-status");
         Assert.Empty(csp);
+        // The link's secret reached the server only in the body of the session form.
+        var secret = linkUrl[(linkUrl.IndexOf('#') + 1)..];
+        Assert.Contains(requested, url => url.EndsWith("/setup/session"));
+        Assert.DoesNotContain(requested, url => url.Contains(secret[^43..]));
+        Assert.DoesNotContain("#", page.Url);
+    }
+
+    [Fact]
+    public async Task Opens_a_link_without_script_by_pasting_it_into_the_form()
+    {
+        await using var portal = await PortalApp.StartAsync();
+        var domain = "noscript" + Guid.NewGuid().ToString("N")[..10] + ".test";
+        var (_, linkUrl, _) = await portal.TenantWithLinkAsync(domain);
+        var context = await chromium.Browser.NewContextAsync(new() { JavaScriptEnabled = false });
+        context.SetDefaultTimeout(15_000);
+        var page = await context.NewPageAsync();
+        var requested = new List<string>();
+        context.Request += (_, request) => requested.Add(request.Url);
+
+        Assert.Equal(200, (await page.GotoAsync(linkUrl))!.Status);
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Open your setup link");
+        await ScreenshotAsync(page, "13-open-link-without-script");
+        await page.GetByLabel("Setup link").FillAsync(linkUrl);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Open" }).ClickAsync();
+        await page.WaitForURLAsync("**/setup/idp");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Choose your identity provider");
+        await Assertions.Expect(page.Locator("header")).ToContainTextAsync("Hopper Labs");
+        Assert.DoesNotContain(requested, url => url.Contains(linkUrl[^43..]));
     }
 
     [Fact]
@@ -234,10 +266,12 @@ public class SetupPortalBrowserTests(ChromiumFixture chromium) : IClassFixture<C
         var page = await NewPageAsync();
 
         // A forged post: the browser holds the anti-forgery cookie, but the post has no token.
-        Assert.Equal(200, (await page.GotoAsync(linkUrl))!.Status);
-        var forged = await page.Context.APIRequest.PostAsync(linkUrl + "/dsync/token", new() { Form = page.Context.APIRequest.CreateFormData() });
+        Assert.Equal(200, (await page.GotoAsync(linkUrl, new() { WaitUntil = WaitUntilState.Commit }))!.Status);
+        await page.WaitForURLAsync("**/setup/idp");
+        var portalUrl = portal.BaseUrl + "/setup";
+        var forged = await page.Context.APIRequest.PostAsync(portalUrl + "/dsync/token", new() { Form = page.Context.APIRequest.CreateFormData() });
         Assert.Equal(403, forged.Status);
-        var forgedIdp = await page.Context.APIRequest.PostAsync(linkUrl + "/idp", new()
+        var forgedIdp = await page.Context.APIRequest.PostAsync(portalUrl + "/idp", new()
         {
             Form = page.Context.APIRequest.CreateFormData().Set("idp", "okta"),
             Headers = new Dictionary<string, string> { ["Origin"] = "https://evil.example" },
@@ -246,11 +280,13 @@ public class SetupPortalBrowserTests(ChromiumFixture chromium) : IClassFixture<C
         await page.SetContentAsync(await forged.TextAsync());
         await ScreenshotAsync(page, "10-forged-post-refused");
         Assert.Empty(await portal.App.Get<DirectoryStore>().ListDirectoriesOfTenantAsync(new TenantId(tenantId), default));
-        await page.GotoAsync(linkUrl);
+        await page.GotoAsync(linkUrl, new() { WaitUntil = WaitUntilState.Commit });
+        await page.WaitForURLAsync("**/setup/idp");
         Assert.False(await page.GetByLabel("Okta", new() { Exact = true }).IsCheckedAsync());
 
         portal.App.Clock.Advance(TimeSpan.FromHours(2));
-        var expired = await page.GotoAsync(linkUrl);
+        // The link's page posts the secret; the session it asks for is refused.
+        var expired = await page.RunAndWaitForResponseAsync(() => page.GotoAsync(linkUrl, new() { WaitUntil = WaitUntilState.Commit }), response => response.Url.EndsWith("/setup/session"));
         Assert.Equal(410, expired!.Status);
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Setup link expired");
         Assert.DoesNotContain("Hopper Labs", await page.ContentAsync());
@@ -258,7 +294,8 @@ public class SetupPortalBrowserTests(ChromiumFixture chromium) : IClassFixture<C
 
         var fresh = await portal.Admin.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/setup-links", new JsonObject { ["features"] = new JsonArray("sso") });
         var freshLink = (await fresh.Content.ReadFromJsonAsync<JsonObject>())!;
-        Assert.Equal(200, (await page.GotoAsync(freshLink["url"]!.GetValue<string>()))!.Status);
+        Assert.Equal(200, (await page.GotoAsync(freshLink["url"]!.GetValue<string>(), new() { WaitUntil = WaitUntilState.Commit }))!.Status);
+        await page.WaitForURLAsync("**/setup/idp");
         Assert.Equal(HttpStatusCode.NoContent,
             (await portal.Admin.DeleteAsync($"/api/v1/tenants/{tenantId}/setup-links/{freshLink["id"]!.GetValue<string>()}")).StatusCode);
         var revoked = await page.ReloadAsync();

@@ -70,7 +70,7 @@ public class SetupPortalPageTests(SetupPortalPageTests.Fixture fixture) : IClass
         var link = await tenant.CreateLinkAsync();
         var browser = App.CreateAnonymousClient();
 
-        var page = await browser.GetAsync(link.Path);
+        var page = await SetupPortalTenant.OpenAsync(browser, link);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
         AssertSecurityHeaders(page, noStore: true);
@@ -93,7 +93,7 @@ public class SetupPortalPageTests(SetupPortalPageTests.Fixture fixture) : IClass
             AssertSecurityHeaders(asset, noStore: false);
         }
 
-        foreach (var refused in new[] { "/setup/sso_setup_nothing", link.Path + "x" })
+        foreach (var refused in new[] { "/setup/sso_setup_nothing", "/setup/" + link.Token + "x", link.Path + "/idp" })
             AssertSecurityHeaders(await browser.GetAsync(refused), noStore: true);
     }
 
@@ -114,19 +114,25 @@ public class SetupPortalPageTests(SetupPortalPageTests.Fixture fixture) : IClass
         var browser = App.CreateAnonymousClient();
         var expiring = await tenant.CreateLinkAsync(["sso"], expiresInHours: 1);
         var revoked = await tenant.CreateLinkAsync(["sso"]);
+        // A browser whose session is the link's when it is revoked.
+        var revokedBrowser = App.CreateAnonymousClient();
+        await SetupPortalTenant.OpenPageAsync(revokedBrowser, revoked);
         await tenant.RevokeAsync(revoked);
 
-        var cases = new (string Path, HttpStatusCode Status, string Says)[]
+        var cases = new (string Path, Func<Task<HttpResponseMessage>> Send, HttpStatusCode Status, string Says)[]
         {
-            ("/setup/sso_setup_" + tenant.TenantId + "." + new string('A', 43), HttpStatusCode.NotFound, "not valid"),
-            ("/setup/garbage", HttpStatusCode.NotFound, "not valid"),
-            (revoked.Path, HttpStatusCode.Gone, "revoked"),
-            (revoked.Path + "/sso", HttpStatusCode.Gone, "revoked"),
-            (revoked.Path + "/status", HttpStatusCode.Gone, "revoked"),
+            ("unknown secret", () => SetupPortalTenant.OpenSessionAsync(browser, "sso_setup_" + tenant.TenantId + "." + new string('A', 43)),
+                HttpStatusCode.NotFound, "not valid"),
+            ("garbage", () => SetupPortalTenant.OpenSessionAsync(browser, "garbage"), HttpStatusCode.NotFound, "not valid"),
+            ("/setup/garbage", () => browser.GetAsync("/setup/garbage"), HttpStatusCode.NotFound, "not valid"),
+            ("revoked", () => SetupPortalTenant.OpenSessionAsync(browser, revoked.Url), HttpStatusCode.Gone, "revoked"),
+            (revoked.Path + "/idp", () => revokedBrowser.GetAsync(revoked.Path + "/idp"), HttpStatusCode.Gone, "revoked"),
+            (revoked.Path + "/sso", () => revokedBrowser.GetAsync(revoked.Path + "/sso"), HttpStatusCode.Gone, "revoked"),
+            (revoked.Path + "/status", () => revokedBrowser.GetAsync(revoked.Path + "/status"), HttpStatusCode.Gone, "revoked"),
         };
-        foreach (var (path, status, says) in cases)
+        foreach (var (path, send, status, says) in cases)
         {
-            var response = await browser.GetAsync(path);
+            var response = await send();
             var html = await response.Content.ReadAsStringAsync();
             Assert.True(status == response.StatusCode, $"{path}: {(int)response.StatusCode}");
             Assert.Contains(says, html);
@@ -134,7 +140,7 @@ public class SetupPortalPageTests(SetupPortalPageTests.Fixture fixture) : IClass
             Assert.DoesNotContain(tenant.TenantId, html);
         }
 
-        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(expiring.Path)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SetupPortalTenant.OpenAsync(browser, expiring)).StatusCode);
         App.Clock.Advance(TimeSpan.FromHours(1));
         var expired = await browser.GetAsync(expiring.Path + "/sso");
         Assert.Equal(HttpStatusCode.Gone, expired.StatusCode);
@@ -150,16 +156,19 @@ public class SetupPortalPageTests(SetupPortalPageTests.Fixture fixture) : IClass
         var link = await tenant.CreateLinkAsync();
         var other = await tenant.CreateLinkAsync();
         var browser = App.CreateAnonymousClient();
-        var field = SetupPortalTenant.CsrfField(await browser.GetStringAsync(link.Path));
-        var otherField = SetupPortalTenant.CsrfField(await browser.GetStringAsync(other.Path));
+        var otherField = SetupPortalTenant.CsrfField(await SetupPortalTenant.OpenPageAsync(browser, other));
+        var field = SetupPortalTenant.CsrfField(await SetupPortalTenant.OpenPageAsync(browser, link));
         Assert.NotEqual(field, otherField);
+        // A browser with the link's session but not yet the anti-forgery cookie (set by the first page).
+        var sessionOnly = App.CreateAnonymousClient();
+        Assert.Equal(HttpStatusCode.SeeOther, (await SetupPortalTenant.OpenSessionAsync(sessionOnly, link.Token)).StatusCode);
 
         var attempts = new (string Name, HttpClient Client, string? Csrf, string? Origin)[]
         {
             ("no token", browser, null, null),
             ("a wrong token", browser, field[..^2] + "AA", null),
             ("another link's token", browser, otherField, null),
-            ("the token without its cookie", App.CreateAnonymousClient(), field, null),
+            ("the token without its cookie", sessionOnly, field, null),
             ("the token from another origin", browser, field, "https://evil.example"),
         };
         foreach (var (name, client, csrf, origin) in attempts)
@@ -179,7 +188,7 @@ public class SetupPortalPageTests(SetupPortalPageTests.Fixture fixture) : IClass
             }
         }
         Assert.Empty(await App.Get<DirectoryStore>().ListDirectoriesOfTenantAsync(new TenantId(tenant.TenantId), default));
-        Assert.Contains("value=\"okta\" required", await browser.GetStringAsync(link.Path)); // not checked: the choice was not saved
+        Assert.Contains("value=\"okta\" required", await browser.GetStringAsync(link.Path + "/idp")); // not checked: the choice was not saved
 
         // The same post with the page's own token goes through.
         var accepted = await browser.PostAsync(link.Path + "/dsync/token", new FormUrlEncodedContent(new Dictionary<string, string> { ["csrf"] = field }));
@@ -262,7 +271,7 @@ public class SetupPortalPageTests(SetupPortalPageTests.Fixture fixture) : IClass
         await browser.GetAsync(link.Path + "/test-sign-in");
         await browser.PostAsync(link.Path + "/idp", new FormUrlEncodedContent(new Dictionary<string, string>()));
         await tenant.RevokeAsync(link);
-        await browser.GetAsync(link.Path);
+        await browser.GetAsync(link.Path + "/idp");
 
         var lines = fixture.Logs.Lines.ToArray();
         Assert.Contains(lines, l => l.Contains("SetupPortalIssueScimToken answered 200"));
@@ -276,7 +285,7 @@ public class SetupPortalPageTests(SetupPortalPageTests.Fixture fixture) : IClass
 
     private static async Task<string> ChooseAsync(HttpClient browser, SetupPortalTenant.Link link, string idp)
     {
-        var field = SetupPortalTenant.CsrfField(await browser.GetStringAsync(link.Path));
+        var field = SetupPortalTenant.CsrfField(await SetupPortalTenant.OpenPageAsync(browser, link));
         var chosen = await browser.PostAsync(link.Path + "/idp", new FormUrlEncodedContent(new Dictionary<string, string> { ["csrf"] = field, ["idp"] = idp }));
         Assert.Equal(HttpStatusCode.SeeOther, chosen.StatusCode);
         return field;

@@ -24,8 +24,32 @@ public sealed partial class SetupPortalTenant
 
     public sealed record Link(string Id, string Url, string Token, JsonObject Body)
     {
+        /// <summary>The wizard's base path, <c>/setup</c>: the link's secret is in its fragment, never in a path.</summary>
         public string Path => new Uri(Url).AbsolutePath;
     }
+
+    /// <summary>
+    /// Opens a link as its page's script does: the secret from the fragment, posted once in a form
+    /// body for the session cookie; then follows to the wizard's first page.
+    /// </summary>
+    public static async Task<HttpResponseMessage> OpenAsync(HttpClient browser, Link link)
+    {
+        var opened = await OpenSessionAsync(browser, link.Token);
+        return opened.StatusCode == HttpStatusCode.SeeOther ? await browser.GetAsync(opened.Headers.Location!.OriginalString) : opened;
+    }
+
+    /// <summary>The wizard's first page of a freshly opened link.</summary>
+    public static async Task<string> OpenPageAsync(HttpClient browser, Link link)
+    {
+        var page = await OpenAsync(browser, link);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.True(page.StatusCode == HttpStatusCode.OK, html);
+        return html;
+    }
+
+    /// <summary>The session exchange alone: <c>POST /setup/session</c> with what the admin pasted (or the script read).</summary>
+    public static Task<HttpResponseMessage> OpenSessionAsync(HttpClient browser, string pasted) =>
+        browser.PostAsync("/setup/session", new FormUrlEncodedContent([new("link", pasted)]));
 
     public static async Task<SetupPortalTenant> CreateAsync(SsoAppFactory app, JsonObject? settings = null)
     {
@@ -50,7 +74,7 @@ public sealed partial class SetupPortalTenant
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         var created = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         var url = created["url"]!.GetValue<string>();
-        return new Link(created["id"]!.GetValue<string>(), url, url[(url.LastIndexOf('/') + 1)..], created);
+        return new Link(created["id"]!.GetValue<string>(), url, url[(url.IndexOf('#') + 1)..], created);
     }
 
     public Task<HttpResponseMessage> RevokeAsync(Link link) => Admin.DeleteAsync($"/api/v1/tenants/{TenantId}/setup-links/{link.Id}");

@@ -33,7 +33,7 @@ public class SetupTestSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
         });
         var link = await tenant.CreateLinkAsync(["sso"]);
         var browser = App.CreateAnonymousClient();
-        var csrf = SetupPortalTenant.CsrfField(await browser.GetStringAsync(link.Path));
+        var csrf = SetupPortalTenant.CsrfField(await SetupPortalTenant.OpenPageAsync(browser, link));
         var chosen = await browser.PostAsync(link.Path + "/idp", Form(csrf, ("idp", "oidc")));
         Assert.Equal(link.Path + "/sso", chosen.Headers.Location!.OriginalString);
         var page = await browser.GetStringAsync(link.Path + "/sso");
@@ -104,7 +104,7 @@ public class SetupTestSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
         var switched = await browser.PostAsync(link.Path + "/idp", Form(csrf, ("idp", "okta")));
         Assert.Equal(HttpStatusCode.Conflict, switched.StatusCode);
         Assert.Contains("already has a connection of type OIDC", await switched.Content.ReadAsStringAsync());
-        Assert.Contains("value=\"oidc\" checked", await browser.GetStringAsync(link.Path));
+        Assert.Contains("value=\"oidc\" checked", await browser.GetStringAsync(link.Path + "/idp"));
         var authorize = (await browser.GetAsync(link.Path + "/test-sign-in")).Headers.Location!;
         var query = HttpUtility.ParseQueryString(authorize.Query);
         _op.IdToken = () => _op.Sign(_op.Claims(query["nonce"]!, App.Clock.GetUtcNow(), "bob@" + tenant.Domain));
@@ -124,12 +124,15 @@ public class SetupTestSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
         var tenant = await SetupPortalTenant.CreateAsync(App);
         var link = await tenant.CreateLinkAsync(["sso"]);
         var browser = App.CreateAnonymousClient();
+        await SetupPortalTenant.OpenPageAsync(browser, link);
         var early = await browser.GetAsync(link.Path + "/test-sign-in");
         Assert.Equal(HttpStatusCode.Conflict, early.StatusCode);
         Assert.Contains("Save the connection first", await early.Content.ReadAsStringAsync());
 
         var dsyncOnly = await tenant.CreateLinkAsync(["dsync"]);
+        await SetupPortalTenant.OpenPageAsync(browser, dsyncOnly);
         Assert.Equal(HttpStatusCode.NotFound, (await browser.GetAsync(dsyncOnly.Path + "/sso")).StatusCode);
+        await SetupPortalTenant.OpenPageAsync(browser, link);
         var ssoOnly = await browser.GetAsync(link.Path + "/dsync");
         Assert.Equal(HttpStatusCode.NotFound, ssoOnly.StatusCode);
         Assert.Contains("does not include", await ssoOnly.Content.ReadAsStringAsync());
