@@ -76,6 +76,7 @@ public static partial class OidcCallbackEndpoints
             => new(failure, OAuthErrorCodes.TemporarilyUnavailable, OidcRefusals.IdpUnavailable),
         OidcFailureKind.EntraTenantNotAllowed or OidcFailureKind.HostedDomainNotAllowed
             => new(failure, OAuthErrorCodes.AccessDenied, OidcRefusals.IdpTenantMismatch),
+        OidcFailureKind.EmailNotVerified => new(failure, OAuthErrorCodes.AccessDenied, OidcRefusals.EmailNotVerified),
         _ => new(failure, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected),
     };
 
@@ -139,6 +140,7 @@ public static partial class OidcCallbackEndpoints
             if (!claims.IsSuccess) return Rejected(claims.Error);
             token = OidcUserInfoReader.Merge(token, claims.Value);
         }
+        if (OidcEmailVerification.Check(token, config.AllowUnverifiedEmail) is { } unverified) return Rejected(unverified);
         return ToIdentity(token);
     }
 

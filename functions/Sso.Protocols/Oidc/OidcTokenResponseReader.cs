@@ -66,8 +66,10 @@ public static class OidcUserInfoReader
     public static ValidatedIdToken Merge(ValidatedIdToken token, JsonObject userInfo)
     {
         var claims = token.Claims.DeepClone().AsObject();
+        // email_verified speaks of one address: UserInfo's flag never vouches for the id_token's email.
+        var emailFromIdToken = claims["email"] is not null;
         foreach (var name in MergedClaims)
-            if (claims[name] is null && userInfo[name] is { } value)
+            if (claims[name] is null && userInfo[name] is { } value && !(name == "email_verified" && emailFromIdToken))
                 claims[name] = value.DeepClone();
         var groups = token.Groups;
         if (groups.Count == 0 && claims["groups"] is JsonArray array)
