@@ -77,6 +77,8 @@ public static partial class OidcCallbackEndpoints
         OidcFailureKind.EntraTenantNotAllowed or OidcFailureKind.HostedDomainNotAllowed
             => new(failure, OAuthErrorCodes.AccessDenied, OidcRefusals.IdpTenantMismatch),
         OidcFailureKind.EmailNotVerified => new(failure, OAuthErrorCodes.AccessDenied, OidcRefusals.EmailNotVerified),
+        OidcFailureKind.AuthTimeMissing or OidcFailureKind.AuthenticationTooOld
+            => new(failure, OAuthErrorCodes.AccessDenied, SignInRefusals.StaleAuthentication),
         _ => new(failure, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected),
     };
 
@@ -141,7 +143,11 @@ public static partial class OidcCallbackEndpoints
             token = OidcUserInfoReader.Merge(token, claims.Value);
         }
         if (OidcEmailVerification.Check(token, config.AllowUnverifiedEmail) is { } unverified) return Rejected(unverified);
-        return ToIdentity(token);
+        var identity = ToIdentity(token);
+        if (AuthenticationFreshness.Check(pending.StepUp, identity.AuthenticatedAt, pending.CreatedAt, clock.GetUtcNow(), config.ClockSkew) is { } stale)
+            return Rejected(new OidcFailure(stale.Kind == StepUpFailureKind.AuthTimeMissing ? OidcFailureKind.AuthTimeMissing : OidcFailureKind.AuthenticationTooOld,
+                stale.Message));
+        return identity;
     }
 
     private static OidcFailure? CheckIssParameter(Microsoft.Extensions.Primitives.StringValues iss, OidcProviderMetadata provider)

@@ -68,4 +68,17 @@ public class OidcEmailVerificationTests
         Assert.False(merged.EmailVerified);
         Assert.Equal(OidcFailureKind.EmailNotVerified, OidcEmailVerification.Check(merged, false)?.Kind);
     }
+
+    [Fact]
+    public async Task An_id_tokens_email_verified_does_not_vouch_for_a_UserInfo_email()
+    {
+        var token = await TokenAsync(c => c.Remove("email"));
+        var userInfo = OidcUserInfoReader.Read(Encoding.UTF8.GetBytes(
+            """{"sub":"248289761001","email":"other@example.com"}"""), token.Subject).Value;
+
+        var merged = OidcUserInfoReader.Merge(token, userInfo);
+
+        Assert.Equal("other@example.com", merged.Email);
+        Assert.False(merged.EmailVerified);
+    }
 }
