@@ -38,7 +38,10 @@ public sealed partial class SamlifyIdpServer : IAsyncDisposable
     /// signed assertion to the SP's encryption certificate (RSA-OAEP key transport).</param>
     /// <param name="WantAuthnRequestsSigned">samlify refuses AuthnRequests without a valid redirect signature.</param>
     /// <param name="PostBindingOnly">The IdP's metadata lists only HTTP-POST for sign-in and logout.</param>
-    public sealed record Options(string? EncryptionAlgorithm = null, bool WantAuthnRequestsSigned = false, bool PostBindingOnly = false);
+    /// <param name="SessionAgeSeconds">How long ago the user's IdP session started: AuthnInstant unless the request has ForceAuthn="true".</param>
+    /// <param name="IgnoreForceAuthn">Answer from the old session even when ForceAuthn="true" (an IdP that ignores it).</param>
+    public sealed record Options(string? EncryptionAlgorithm = null, bool WantAuthnRequestsSigned = false, bool PostBindingOnly = false,
+        int SessionAgeSeconds = 0, bool IgnoreForceAuthn = false);
 
     public int Port { get; }
     public string BaseUrl => $"http://127.0.0.1:{Port}";
@@ -94,6 +97,8 @@ public sealed partial class SamlifyIdpServer : IAsyncDisposable
                 ["IDP_ENCRYPTION"] = options.EncryptionAlgorithm ?? "",
                 ["IDP_WANT_AUTHN_REQUESTS_SIGNED"] = options.WantAuthnRequestsSigned ? "1" : "0",
                 ["IDP_BINDINGS"] = options.PostBindingOnly ? "post" : "",
+                ["IDP_SESSION_AGE_SECONDS"] = options.SessionAgeSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["IDP_IGNORE_FORCE_AUTHN"] = options.IgnoreForceAuthn ? "1" : "0",
             },
         };
         var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start.");

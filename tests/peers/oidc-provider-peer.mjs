@@ -11,13 +11,16 @@ const redirectUri = process.env.OP_REDIRECT_URI;
 const emailDomain = process.env.OP_EMAIL_DOMAIN ?? 'acme.test';
 // client_secret_basic (the default) or client_secret_post: the only method the provider then offers.
 const authMethod = process.env.OP_AUTH_METHOD ?? 'client_secret_basic';
+// "true" (default), "false" (a self-registered address) or "absent" (an IdP that never sends the claim).
+const emailVerified = process.env.OP_EMAIL_VERIFIED ?? 'true';
+const verifiedClaim = emailVerified === 'absent' ? {} : { email_verified: emailVerified === 'true' };
 if (!port || !clientId || !clientSecret || !redirectUri) {
   console.error('set OP_PORT, OP_CLIENT_ID, OP_CLIENT_SECRET and OP_REDIRECT_URI');
   process.exit(2);
 }
 
 const accounts = {
-  alice: { email: `alice@${emailDomain}`, email_verified: true, name: 'Alice Liddell', given_name: 'Alice', family_name: 'Liddell' },
+  alice: { email: `alice@${emailDomain}`, ...verifiedClaim, name: 'Alice Liddell', given_name: 'Alice', family_name: 'Liddell' },
 };
 
 const provider = new Provider(issuer, {
@@ -36,7 +39,7 @@ const provider = new Provider(issuer, {
     profile: ['name', 'given_name', 'family_name'],
   },
   async findAccount(ctx, sub) {
-    const profile = accounts[sub] ?? { email: `${sub}@${emailDomain}`, email_verified: true, name: sub };
+    const profile = accounts[sub] ?? { email: `${sub}@${emailDomain}`, ...verifiedClaim, name: sub };
     return { accountId: sub, async claims() { return { sub, ...profile }; } };
   },
   pkce: { required: () => true },

@@ -24,9 +24,14 @@ public sealed class AccessTokenStore(TableStorage storage)
 
     private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync("accesstokens", cancellationToken);
 
-    public async Task<string> CreateAsync(IssuedAccessToken token, CancellationToken cancellationToken)
+    public Task<string> CreateAsync(IssuedAccessToken token, CancellationToken cancellationToken) =>
+        CreateAsync(token, NewValue(token.User.TenantId), cancellationToken);
+
+    /// <summary>A fresh token value for <paramref name="tenantId"/>, for a caller that must know its hash before it is stored.</summary>
+    public static string NewValue(TenantId tenantId) => Prefix + tenantId.Value + "." + Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
+
+    public async Task<string> CreateAsync(IssuedAccessToken token, string value, CancellationToken cancellationToken)
     {
-        var value = Prefix + token.User.TenantId.Value + "." + Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
         var table = await TableAsync(cancellationToken);
         await table.AddEntityAsync(new TableEntity(token.User.TenantId.Value, TableKey.Row("token", HashOf(value)))
         {
@@ -97,6 +102,13 @@ public sealed class AccessTokenStore(TableStorage storage)
     public Task RevokeSessionAsync(TenantId tenantId, string sessionId, DateTimeOffset now, CancellationToken cancellationToken) =>
         MarkAsync(tenantId, RevokedSessionKey(sessionId), now, cancellationToken);
 
+    /// <summary>Removes one access token by its hash (a replayed code's token when it carries no session).</summary>
+    public async Task RevokeTokenAsync(TenantId tenantId, string tokenHash, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        await table.DeleteEntityAsync(tenantId.Value, TableKey.Row("token", tokenHash), ETag.All, cancellationToken);
+    }
+
     private async Task MarkAsync(TenantId tenantId, string rowKey, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
@@ -127,5 +139,5 @@ public sealed class AccessTokenStore(TableStorage storage)
         return dot > 0 && TenantId.TryParse(rest[..dot].ToString(), out tenantId);
     }
 
-    private static string HashOf(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    public static string HashOf(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 }

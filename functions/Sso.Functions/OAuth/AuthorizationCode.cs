@@ -176,26 +176,36 @@ public sealed class AuthorizationCodeStore(TableStorage storage, Outbox.OutboxPu
         return value;
     }
 
-    /// <summary>The code as stored, not yet removed (the token endpoint removes it beside its other work); null when unknown.</summary>
-    public async Task<AuthorizationCode?> FindAsync(ClientId clientId, string code, CancellationToken cancellationToken)
+    /// <summary>
+    /// The code as stored: live (not yet redeemed; the token endpoint redeems it beside its other work),
+    /// or the tombstone of a redemption (a replay), or null when unknown.
+    /// </summary>
+    public async Task<CodeLookup?> FindAsync(ClientId clientId, string code, CancellationToken cancellationToken)
     {
         if (code.Length is 0 or > 256) return null;
         var table = await TableAsync(cancellationToken);
         var row = await table.GetEntityIfExistsAsync<TableEntity>(PartitionOf(clientId, AuthorizationCode.HashOf(code)), TableKey.Row("code", AuthorizationCode.HashOf(code)),
             cancellationToken: cancellationToken);
-        return row.HasValue ? AuthorizationCode.FromEntity(row.Value!) : null;
+        if (!row.HasValue) return null;
+        return RedeemedCode.IsTombstone(row.Value!)
+            ? new CodeLookup(null, RedeemedCode.FromEntity(row.Value!))
+            : new CodeLookup(AuthorizationCode.FromEntity(row.Value!), null);
     }
 
-    /// <summary>Removes a code read by <see cref="FindAsync"/> under its ETag: of two redemptions, exactly one gets true.</summary>
-    public async Task<bool> RemoveAsync(AuthorizationCode found, string code, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks a code read by <see cref="FindAsync"/> as redeemed, under its ETag: of two redemptions,
+    /// exactly one gets true. The row becomes a tombstone (no profile, just what a replay must revoke)
+    /// that lives a little longer than the code could have, so a second redemption is recognised.
+    /// </summary>
+    public async Task<bool> RedeemAsync(AuthorizationCode found, string code, RedeemedCode tombstone, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
+        var hash = AuthorizationCode.HashOf(code);
         try
         {
-            // The SDK answers a delete of a row that is gone with a 404 response, not an exception.
-            var deleted = await table.DeleteEntityAsync(PartitionOf(found.ClientId, AuthorizationCode.HashOf(code)),
-                TableKey.Row("code", AuthorizationCode.HashOf(code)), found.ETag, cancellationToken);
-            return deleted.Status != 404;
+            await table.UpdateEntityAsync(tombstone.ToEntity(PartitionOf(found.ClientId, hash), TableKey.Row("code", hash)),
+                found.ETag, TableUpdateMode.Replace, cancellationToken);
+            return true;
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
         {
@@ -204,14 +214,14 @@ public sealed class AuthorizationCodeStore(TableStorage storage, Outbox.OutboxPu
     }
 
     /// <summary>The code, removed so it cannot be redeemed again; null when unknown or already redeemed.</summary>
-    public async Task<AuthorizationCode?> RedeemAsync(ClientId clientId, string code, CancellationToken cancellationToken)
+    public async Task<AuthorizationCode?> TakeAsync(ClientId clientId, string code, CancellationToken cancellationToken)
     {
         if (code.Length is 0 or > 256) return null;
         var table = await TableAsync(cancellationToken);
         var rowKey = TableKey.Row("code", AuthorizationCode.HashOf(code));
         var partition = PartitionOf(clientId, AuthorizationCode.HashOf(code));
         var row = await table.GetEntityIfExistsAsync<TableEntity>(partition, rowKey, cancellationToken: cancellationToken);
-        if (!row.HasValue) return null;
+        if (!row.HasValue || RedeemedCode.IsTombstone(row.Value!)) return null;
         try
         {
             // The SDK answers a delete of a row that is gone with a 404 response, not an exception.
@@ -223,4 +233,37 @@ public sealed class AuthorizationCodeStore(TableStorage storage, Outbox.OutboxPu
         }
         return AuthorizationCode.FromEntity(row.Value);
     }
+}
+
+/// <summary>What <see cref="AuthorizationCodeStore.FindAsync"/> found: a live code or the tombstone of a redeemed one.</summary>
+public sealed record CodeLookup(AuthorizationCode? Live, RedeemedCode? Redeemed);
+
+/// <summary>
+/// What is left of a redeemed (or failed) code: RFC 6749 §4.1.2 says a code used twice should
+/// revoke the tokens issued from it, so the row keeps the sign-in session every one of those
+/// tokens carries, and the hash of the access token, until <see cref="ExpiresAt"/>.
+/// </summary>
+public sealed record RedeemedCode(TenantId TenantId, string? SessionId, string? AccessTokenHash, DateTimeOffset RedeemedAt, DateTimeOffset ExpiresAt)
+{
+    /// <summary>A replay is recognised this long after the code itself expired (clock skew, slow retries).</summary>
+    public static readonly TimeSpan Margin = TimeSpan.FromMinutes(5);
+
+    public static bool IsTombstone(TableEntity entity) => entity.GetDateTimeOffset("RedeemedAt") is not null;
+
+    public TableEntity ToEntity(string partitionKey, string rowKey) => new(partitionKey, rowKey)
+    {
+        ["TenantId"] = TenantId.Value,
+        ["SessionId"] = SessionId,
+        ["AccessTokenHash"] = AccessTokenHash,
+        ["RedeemedAt"] = RedeemedAt,
+        // The cleanup sweep removes code rows by ExpiresAt, tombstones included.
+        ["ExpiresAt"] = ExpiresAt,
+    };
+
+    public static RedeemedCode FromEntity(TableEntity entity) => new(
+        new TenantId(entity.GetString("TenantId") ?? ""),
+        entity.GetString("SessionId"),
+        entity.GetString("AccessTokenHash"),
+        entity.GetDateTimeOffset("RedeemedAt") ?? default,
+        entity.GetDateTimeOffset("ExpiresAt") ?? default);
 }

@@ -24,7 +24,7 @@ public sealed partial class AuthorizationCodeIssuer(
     ILogger<AuthorizationCodeIssuer> logger)
 {
     /// <summary>What the tenant's policy decided: a refusal code, or the tenant and the grant.</summary>
-    public sealed record SignInDecision(string? Refusal, Tenant? Tenant = null, SignInGrant? Grant = null);
+    public sealed record SignInDecision(string? Refusal, Tenant? Tenant = null, SignInGrant? Grant = null, bool EmailDomainVerified = false);
 
     public async Task<IResult> CompleteAsync(HttpContext context, PendingSignIn pending, Connection connection,
         VerifiedIdentity identity, CancellationToken cancellationToken)
@@ -50,11 +50,24 @@ public sealed partial class AuthorizationCodeIssuer(
             : Task.FromResult<DirectoryUserView?>(null);
         var tenant = await tenants.FindCachedAsync(pending.TenantId, cancellationToken);
         var domainRefusal = tenant is null ? Task.FromResult<string?>(null) : domainGuard.CheckAsync(tenant, connection, identity.Email, cancellationToken);
-        await Task.WhenAll(directoryUser, domainRefusal);
+        var domainVerified = tenant is null ? Task.FromResult(false) : IsVerifiedDomainOfAsync(tenant, identity.Email, cancellationToken);
+        await Task.WhenAll(directoryUser, domainRefusal, domainVerified);
         if (tenant is null) return new SignInDecision(SignInRefusals.ConnectionUnavailable);
         if (domainRefusal.Result is { } refusal) return new SignInDecision(refusal);
         var decision = SignInPolicy.Decide(tenant.Settings, identity, directoryUser.Result);
-        return decision.IsSuccess ? new SignInDecision(null, tenant, decision.Value) : new SignInDecision(decision.Error);
+        return decision.IsSuccess ? new SignInDecision(null, tenant, decision.Value, domainVerified.Result) : new SignInDecision(decision.Error);
+    }
+
+    /// <summary>
+    /// Our id_token's <c>email_verified</c>: true only for an address of a domain the tenant proved
+    /// by DNS. An IdP's word covers who signed in, not who owns the domain; the SaaS app may link
+    /// accounts by email only where the domain is proven.
+    /// </summary>
+    private async Task<bool> IsVerifiedDomainOfAsync(Tenant tenant, string? email, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(email) || DomainName.OfEmail(email.Trim()) is not { } domain
+            || !tenant.Domains.Contains(domain, StringComparer.Ordinal)) return false;
+        return await tenants.FindClaimAsync(domain, cancellationToken) is { IsVerified: true } claim && claim.TenantId == tenant.Id;
     }
 
     /// <summary>Issues the code for a decided sign-in (or sends the refusal back): the session and the code are written side by side.</summary>
@@ -71,7 +84,7 @@ public sealed partial class AuthorizationCodeIssuer(
             TenantId = tenant.Id,
             ConnectionId = connection.Id,
             Email = identity.Email!.Trim(),
-            EmailVerified = identity.EmailVerified,
+            EmailVerified = decided.EmailDomainVerified,
             GivenName = identity.GivenName,
             FamilyName = identity.FamilyName,
             Name = identity.Name ?? JoinName(identity.GivenName, identity.FamilyName),

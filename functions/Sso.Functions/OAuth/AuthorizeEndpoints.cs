@@ -87,6 +87,7 @@ public static partial class AuthorizeEndpoints
             CodeChallengeMethod = request.CodeChallengeMethod,
             Scope = request.Scope,
             ResponseMode = request.ResponseMode,
+            StepUp = request.StepUp,
             TenantId = connection.TenantId,
             ConnectionId = connection.Id,
             CreatedAt = now,

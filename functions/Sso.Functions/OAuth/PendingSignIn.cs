@@ -4,6 +4,7 @@ using Azure;
 using Azure.Data.Tables;
 using Sso.Functions.Connections;
 using Sso.Functions.Storage;
+using Sso.Protocols.OAuth;
 
 namespace Sso.Functions.OAuth;
 
@@ -33,6 +34,9 @@ public sealed record PendingSignIn
 
     /// <summary><c>query</c> or <c>form_post</c>.</summary>
     public string ResponseMode { get; init; } = ResponseModes.Query;
+
+    /// <summary>The client's <c>prompt=login</c> / <c>max_age</c>: sent on to the IdP, and the IdP's authentication instant is checked against it.</summary>
+    public StepUpDemand StepUp { get; init; } = StepUpDemand.None;
 
     public required TenantId TenantId { get; init; }
     public required ConnectionId ConnectionId { get; init; }
@@ -84,6 +88,8 @@ public sealed record PendingSignIn
         ["CreatedAt"] = CreatedAt,
         ["ExpiresAt"] = ExpiresAt,
         ["IdpState"] = IdpState.ToJsonString(),
+        ["ForceLogin"] = StepUp.ForceLogin ? true : null,
+        ["MaxAge"] = StepUp.MaxAgeSeconds,
     };
 
     public static PendingSignIn FromEntity(TableEntity entity) => new()
@@ -102,6 +108,7 @@ public sealed record PendingSignIn
         CreatedAt = entity.GetDateTimeOffset("CreatedAt") ?? default,
         ExpiresAt = entity.GetDateTimeOffset("ExpiresAt") ?? default,
         IdpState = JsonNode.Parse(entity.GetString("IdpState") ?? "{}") as JsonObject ?? new JsonObject(),
+        StepUp = new StepUpDemand(entity.GetBoolean("ForceLogin") == true, entity.GetInt32("MaxAge")),
         ETag = entity.ETag,
     };
 

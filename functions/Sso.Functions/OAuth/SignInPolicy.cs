@@ -34,6 +34,9 @@ public static class SignInRefusals
     /// <summary>The IdP's answer failed validation (the log has the SAML or OIDC failure kind).</summary>
     public const string IdpResponseRejected = "idp_response_rejected";
 
+    /// <summary>The client sent prompt=login or max_age and the IdP answered with an older authentication (or, for max_age, none dated).</summary>
+    public const string StaleAuthentication = "stale_authentication";
+
     /// <summary>The sign-in took longer than the pending sign-in lives, or its handle was already used.</summary>
     public const string SignInExpired = "sign_in_expired";
 

@@ -58,38 +58,52 @@ public static partial class TokenEndpoints
         }
 
         var codes = services.GetRequiredService<AuthorizationCodeStore>();
-        var code = await codes.FindAsync(client.Id, request.Code, cancellationToken);
-        if (code is null)
+        var accessTokens = services.GetRequiredService<AccessTokenStore>();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var found = await codes.FindAsync(client.Id, request.Code, cancellationToken);
+        if (found is { Redeemed: { } replayed })
+        {
+            // RFC 6749 §4.1.2, OAuth 2.0 Security BCP §4.5: a code used twice was stolen or leaked;
+            // the tokens its first use issued stop working at once.
+            if (now < replayed.ExpiresAt) await RevokeIssuedAsync(accessTokens, replayed, now, cancellationToken);
+            LogCodeReplayed(logger, replayed.TenantId.Value);
+            return OAuthResults.TokenError(OAuthErrorCodes.InvalidGrant, CodeNotValid);
+        }
+        if (found?.Live is not { } code)
         {
             LogTokenRefused(logger, OAuthErrorCodes.InvalidGrant);
             return OAuthResults.TokenError(OAuthErrorCodes.InvalidGrant, CodeNotValid);
         }
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var grant = TokenRequestValidator.CheckGrant(
             new CodeBinding(code.ClientId.Value, code.RedirectUri, code.CodeChallenge, code.ExpiresAt), request, now);
         if (!grant.IsSuccess)
         {
-            // A failed redemption uses the code up too (no second guess at a code_verifier).
-            await codes.RemoveAsync(code, request.Code, cancellationToken);
+            // A failed redemption uses the code up too (no second guess at a code_verifier); no tokens were issued.
+            await codes.RedeemAsync(code, request.Code, Tombstone(code, accessTokenHash: null, now), cancellationToken);
             LogTokenRefused(logger, grant.Error.Code);
             return OAuthResults.TokenError(grant.Error.Code, grant.Error.Description);
         }
         context.Items[RequestPipeline.TenantItem] = code.User.TenantId.Value;
 
-        // Side by side: the removal that makes the code single use, the revocation check (a user
-        // deprovisioned between sign-in and redemption gets no tokens from a pending code), and the
-        // tokens themselves. The tokens are handed out only if both checks allow; an access token
-        // row written for a refused redemption is never shown to anyone and expires unused.
-        var accessTokens = services.GetRequiredService<AccessTokenStore>();
-        var redeemed = codes.RemoveAsync(code, request.Code, cancellationToken);
+        // Side by side: the tombstone that makes the code single use (it names the access token, so
+        // a replay can revoke it), the revocation check (a user deprovisioned between sign-in and
+        // redemption gets no tokens from a pending code), and the tokens themselves. The tokens are
+        // handed out only if both checks allow; an access token row written for a refused
+        // redemption is never shown to anyone and expires unused.
+        var accessTokenValue = AccessTokenStore.NewValue(code.User.TenantId);
+        var tombstone = Tombstone(code, AccessTokenStore.HashOf(accessTokenValue), now);
+        var redeemed = codes.RedeemAsync(code, request.Code, tombstone, cancellationToken);
         var revoked = accessTokens.IsRevokedAsync(code.User, code.IssuedAt, cancellationToken);
         var accessTokenWrite = accessTokens.CreateAsync(
-            new IssuedAccessToken(code.User, client.Id, code.Scope, now, now + AccessTokenStore.Lifetime), cancellationToken);
+            new IssuedAccessToken(code.User, client.Id, code.Scope, now, now + AccessTokenStore.Lifetime), accessTokenValue, cancellationToken);
         var idTokenWrite = WriteIdTokenAsync(services, code, now, cancellationToken);
         await Task.WhenAll(redeemed, revoked, accessTokenWrite, idTokenWrite);
         if (!redeemed.Result)
         {
-            LogTokenRefused(logger, OAuthErrorCodes.InvalidGrant);
+            // Another request redeemed this code between our read and our write: it is a replay too,
+            // and the winner's tokens (same session) are revoked like any replay's.
+            await RevokeIssuedAsync(accessTokens, tombstone with { AccessTokenHash = null }, now, cancellationToken);
+            LogCodeReplayed(logger, code.User.TenantId.Value);
             return OAuthResults.TokenError(OAuthErrorCodes.InvalidGrant, CodeNotValid);
         }
         if (revoked.Result)
@@ -109,6 +123,22 @@ public static partial class TokenEndpoints
             ["id_token"] = idToken,
             ["scope"] = code.Scope,
         }, SsoJsonContext.Default.JsonObject);
+    }
+
+    private static RedeemedCode Tombstone(AuthorizationCode code, string? accessTokenHash, DateTimeOffset now) =>
+        new(code.User.TenantId, code.User.SessionId, accessTokenHash, now, code.ExpiresAt + RedeemedCode.Margin);
+
+    /// <summary>
+    /// Every token of the code's sign-in session carries its <c>sid</c>, so marking the session
+    /// revokes them, including one whose row is still being written by a concurrent redemption.
+    /// </summary>
+    private static async Task RevokeIssuedAsync(AccessTokenStore accessTokens, RedeemedCode redeemed, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        if (redeemed.SessionId is { } sessionId)
+            await accessTokens.RevokeSessionAsync(redeemed.TenantId, sessionId, now, cancellationToken);
+        else if (redeemed.AccessTokenHash is { } tokenHash)
+            await accessTokens.RevokeTokenAsync(redeemed.TenantId, tokenHash, cancellationToken);
     }
 
     private static async Task<string> WriteIdTokenAsync(IServiceProvider services, AuthorizationCode code, DateTimeOffset now,
@@ -175,6 +205,9 @@ public static partial class TokenEndpoints
             ["idp"] = user.IdpAttributes.DeepClone(),
         }, SsoJsonContext.Default.JsonObject);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Authorization code redeemed twice; the tokens of its first use are revoked (tenant {TenantId})")]
+    private static partial void LogCodeReplayed(ILogger logger, string tenantId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Token request refused: {Outcome}")]
     private static partial void LogTokenRefused(ILogger logger, string outcome);

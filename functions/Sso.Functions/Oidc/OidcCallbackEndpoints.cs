@@ -76,6 +76,9 @@ public static partial class OidcCallbackEndpoints
             => new(failure, OAuthErrorCodes.TemporarilyUnavailable, OidcRefusals.IdpUnavailable),
         OidcFailureKind.EntraTenantNotAllowed or OidcFailureKind.HostedDomainNotAllowed
             => new(failure, OAuthErrorCodes.AccessDenied, OidcRefusals.IdpTenantMismatch),
+        OidcFailureKind.EmailNotVerified => new(failure, OAuthErrorCodes.AccessDenied, OidcRefusals.EmailNotVerified),
+        OidcFailureKind.AuthTimeMissing or OidcFailureKind.AuthenticationTooOld
+            => new(failure, OAuthErrorCodes.AccessDenied, SignInRefusals.StaleAuthentication),
         _ => new(failure, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected),
     };
 
@@ -139,7 +142,12 @@ public static partial class OidcCallbackEndpoints
             if (!claims.IsSuccess) return Rejected(claims.Error);
             token = OidcUserInfoReader.Merge(token, claims.Value);
         }
-        return ToIdentity(token);
+        if (OidcEmailVerification.Check(token, config.AllowUnverifiedEmail) is { } unverified) return Rejected(unverified);
+        var identity = ToIdentity(token);
+        if (AuthenticationFreshness.Check(pending.StepUp, identity.AuthenticatedAt, pending.CreatedAt, clock.GetUtcNow(), config.ClockSkew) is { } stale)
+            return Rejected(new OidcFailure(stale.Kind == StepUpFailureKind.AuthTimeMissing ? OidcFailureKind.AuthTimeMissing : OidcFailureKind.AuthenticationTooOld,
+                stale.Message));
+        return identity;
     }
 
     private static OidcFailure? CheckIssParameter(Microsoft.Extensions.Primitives.StringValues iss, OidcProviderMetadata provider)

@@ -11,8 +11,12 @@ public sealed record OidcConnectionConfig(
     TimeSpan ClockSkew,
     IReadOnlyList<string> EntraTenantIds,
     string? DiscoveredIssuer = null,
-    string? GoogleHostedDomain = null)
+    string? GoogleHostedDomain = null,
+    bool AllowUnverifiedEmail = false)
 {
+    /// <summary>Accept an id_token whose <c>email_verified</c> is absent or false (IdPs that never send it, such as Entra ID).</summary>
+    public const string AllowUnverifiedEmailSetting = "allowUnverifiedEmail";
+
     public const string GoogleIssuer = "https://accounts.google.com";
 
     public bool IsGoogle => Issuer == GoogleIssuer;
@@ -43,7 +47,7 @@ public sealed record OidcConnectionConfig(
         var skew = connection.Config["clockSkewSeconds"] is JsonValue v && v.TryGetValue<int>(out var seconds) ? seconds : OidcConnectionSetup.DefaultClockSkewSeconds;
         return new OidcConnectionConfig(issuer, clientId, Strings(connection.Config["scopes"]), TimeSpan.FromSeconds(skew),
             Strings(connection.Config["entraTenantIds"]), connection.ConfigString("discoveredIssuer"),
-            connection.ConfigString(GoogleHostedDomainSetting));
+            connection.ConfigString(GoogleHostedDomainSetting), connection.ConfigBool(AllowUnverifiedEmailSetting));
     }
 
     public const string GoogleHostedDomainSetting = "googleHostedDomain";
@@ -74,4 +78,7 @@ public static class OidcRefusals
     /// connection's tenant, or a Google <c>hd</c> that is not its Workspace domain.
     /// </summary>
     public const string IdpTenantMismatch = "idp_tenant_mismatch";
+
+    /// <summary>The IdP did not vouch for the address (<c>email_verified</c> absent or false) and the connection does not set allowUnverifiedEmail.</summary>
+    public const string EmailNotVerified = "email_not_verified";
 }

@@ -23,7 +23,7 @@ public static partial class OidcConnectionSetup
     private static readonly HashSet<string> Members =
     [
         "type", "name", "issuer", "clientId", "clientSecret", "scopes", "entraTenantIds", "clockSkewSeconds",
-        OidcConnectionConfig.GoogleHostedDomainSetting, .. ConnectionSignInSettings.Members,
+        OidcConnectionConfig.GoogleHostedDomainSetting, OidcConnectionConfig.AllowUnverifiedEmailSetting, .. ConnectionSignInSettings.Members,
     ];
 
     public static string ClientSecretName(ConnectionId id) => "oidc-client-secret-" + id.Value.Replace('_', '-');
@@ -39,6 +39,7 @@ public static partial class OidcConnectionSetup
         {
             ["scopes"] = new JsonArray(OidcAuthorizationRequest.DefaultScopes.Select(s => (JsonNode?)s).ToArray()),
             ["clockSkewSeconds"] = DefaultClockSkewSeconds,
+            [OidcConnectionConfig.AllowUnverifiedEmailSetting] = false,
         };
         ConnectionSignInSettings.SetDefaults(config);
         var applied = await ApplyAsync(context, config, body, now);
@@ -130,6 +131,12 @@ public static partial class OidcConnectionSetup
             config["clockSkewSeconds"] = skew;
         }
         if (ConnectionSignInSettings.Apply(config, input) is { } guardProblem) return guardProblem;
+        if (input.ContainsKey(OidcConnectionConfig.AllowUnverifiedEmailSetting))
+        {
+            if (input[OidcConnectionConfig.AllowUnverifiedEmailSetting] is not JsonValue allowValue || !allowValue.TryGetValue<bool>(out var allowUnverified))
+                return Problem.Validation("'allowUnverifiedEmail' must be true or false.");
+            config[OidcConnectionConfig.AllowUnverifiedEmailSetting] = allowUnverified;
+        }
         if (input.ContainsKey(OidcConnectionConfig.GoogleHostedDomainSetting))
         {
             // Google Workspace: 'hd' names the Workspace domain of the account; null stops the check.

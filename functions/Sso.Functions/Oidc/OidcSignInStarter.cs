@@ -44,7 +44,8 @@ public static partial class OidcSignInStarter
         await services.GetRequiredService<PendingSignInStore>().CreateAsync(stored, cancellationToken);
 
         var request = new OidcAuthorizationRequest(metadata.Value.AuthorizationEndpoint, config.ClientId,
-            services.GetRequiredService<SsoOptions>().Url(OidcCallbackEndpoints.Route), config.Scopes, stored.Handle, nonce, codeVerifier);
+            services.GetRequiredService<SsoOptions>().Url(OidcCallbackEndpoints.Route), config.Scopes, stored.Handle, nonce, codeVerifier,
+            ForceLogin: pending.StepUp.ForceLogin, MaxAgeSeconds: pending.StepUp.MaxAgeSeconds);
         context.Response.Headers.CacheControl = "no-store";
         return Results.Redirect(request.ToUri().AbsoluteUri);
     }

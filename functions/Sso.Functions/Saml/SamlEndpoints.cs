@@ -80,6 +80,9 @@ public static partial class SamlEndpoints
         // Every key of the ring decrypts: an IdP may still encrypt to the previous certificate after a rotation.
         var spCertificates = await services.GetRequiredService<SamlServiceProviderKeys>().GetCertificatesAsync(connection.Id, cancellationToken);
         var expectedInResponseTo = pending.IdpString(SamlSignInStarter.AuthnRequestIdKey);
+        var clockSkew = TimeSpan.FromSeconds(connection.Config["clockSkewSeconds"] is JsonValue skew && skew.TryGetValue<int>(out var seconds)
+            ? seconds
+            : SamlConnectionSetup.DefaultClockSkewSeconds);
         var validated = SamlResponseValidator.Validate(samlResponse, new SamlValidationParameters
         {
             IdpCertificates = SamlConnectionSetup.IdpCertificates(connection),
@@ -89,9 +92,7 @@ public static partial class SamlEndpoints
             ExpectedInResponseTo = expectedInResponseTo,
             AllowIdpInitiated = expectedInResponseTo is null,
             AllowSha1 = connection.ConfigBool("allowSha1"),
-            ClockSkew = TimeSpan.FromSeconds(connection.Config["clockSkewSeconds"] is JsonValue skew && skew.TryGetValue<int>(out var seconds)
-                ? seconds
-                : SamlConnectionSetup.DefaultClockSkewSeconds),
+            ClockSkew = clockSkew,
             Now = now,
             DecryptionCertificates = spCertificates,
             AllowedEncryptionAlgorithms = SamlConnectionSetup.EncryptionAlgorithms(connection),
@@ -112,6 +113,14 @@ public static partial class SamlEndpoints
                 cancellationToken, validated.Error.Kind.ToString());
         }
         var assertion = validated.Value;
+        // Core §2.7.2 AuthnInstant against the client's prompt=login / max_age (sent on as ForceAuthn).
+        if (AuthenticationFreshness.Check(pending.StepUp, assertion.AuthnInstant, pending.CreatedAt, now, clockSkew) is { } stale)
+        {
+            LogRejected(logger, connection.Id.Value, stale.Kind.ToString());
+            if (stored) await pendingStore.RemoveAsync(pending, cancellationToken);
+            return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.StaleAuthentication,
+                cancellationToken, stale.Kind.ToString());
+        }
 
         // The writes that make this sign-in single use, side by side with the policy's reads (which
         // write nothing); the code is issued only once all of them succeeded. The pending sign-in is

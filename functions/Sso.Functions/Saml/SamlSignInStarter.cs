@@ -28,6 +28,8 @@ public static class SamlSignInStarter
             Issuer = SamlServiceProviderUrls.EntityId(options, connection.Id),
             Destination = connection.ConfigString("idpSsoUrl")!,
             AssertionConsumerServiceUrl = SamlServiceProviderUrls.AcsUrl(options, connection.Id),
+            // SAML has no max_age: a fresh authentication is the only way to meet one.
+            ForceAuthn = pending.StepUp.IsRequested,
         };
         var idpState = pending.IdpState.DeepClone().AsObject();
         idpState[AuthnRequestIdKey] = request.Id;

@@ -103,7 +103,7 @@ public static class SetupTestSignIn
         {
             var clientId = await services.GetRequiredService<SetupLinkStore>().FindPortalClientAsync(session.Tenant.Id, context.RequestAborted);
             var code = clientId is { } id
-                ? await services.GetRequiredService<AuthorizationCodeStore>().RedeemAsync(id, query["code"].ToString(), context.RequestAborted)
+                ? await services.GetRequiredService<AuthorizationCodeStore>().TakeAsync(id, query["code"].ToString(), context.RequestAborted)
                 : null;
             if (code is null || code.ExpiresAt <= now || code.RedirectUri != services.GetRequiredService<SsoOptions>().Url(CallbackPath)
                 || code.User.TenantId != session.Tenant.Id)

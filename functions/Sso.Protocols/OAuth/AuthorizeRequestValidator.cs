@@ -17,6 +17,9 @@ public sealed record AuthorizeRequest
     public string? LoginHint { get; init; }
     public string? Tenant { get; init; }
     public string? Connection { get; init; }
+
+    /// <summary><c>prompt=login</c> and <c>max_age</c>, forwarded to the IdP and checked on the way back.</summary>
+    public StepUpDemand StepUp { get; init; } = StepUpDemand.None;
 }
 
 /// <summary>
@@ -93,6 +96,16 @@ public static class AuthorizeRequestValidator
             return Redirect(new OAuthError(OAuthErrorCodes.LoginRequired, "prompt=none is not supported; the user must sign in at the IdP."),
                 redirectUri, state, responseMode);
 
+        // OIDC Core §3.1.2.1: max_age is a non-negative number of seconds.
+        int? maxAge = null;
+        if (Get(values, "max_age") is { } rawMaxAge)
+        {
+            if (!int.TryParse(rawMaxAge, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+                return Redirect(OAuthError.InvalidRequest("max_age must be a whole number of seconds (0 or more)."), redirectUri, state, responseMode);
+            maxAge = seconds;
+        }
+        var forceLogin = Get(values, "prompt") is { } promptValues && promptValues.Split(' ').Contains("login");
+
         var scopes = (Get(values, "scope") ?? "openid").Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .Where(s => SupportedScopes.Contains(s)).Distinct().ToList();
         if (scopes.Count == 0) scopes.Add("openid");
@@ -110,6 +123,7 @@ public static class AuthorizeRequestValidator
             LoginHint = Get(values, "login_hint"),
             Tenant = Get(values, "tenant"),
             Connection = Get(values, "connection"),
+            StepUp = new StepUpDemand(forceLogin, maxAge),
         };
     }
 

@@ -16,7 +16,9 @@ public sealed record OidcAuthorizationRequest(
     string State,
     string Nonce,
     string CodeVerifier,
-    string? LoginHint = null)
+    string? LoginHint = null,
+    bool ForceLogin = false,
+    int? MaxAgeSeconds = null)
 {
     public static readonly IReadOnlyList<string> DefaultScopes = ["openid", "email", "profile"];
 
@@ -48,6 +50,8 @@ public sealed record OidcAuthorizationRequest(
             new("code_challenge_method", "S256"),
         };
         if (!string.IsNullOrEmpty(LoginHint)) parameters.Add(new("login_hint", LoginHint));
+        if (ForceLogin) parameters.Add(new("prompt", "login"));
+        if (MaxAgeSeconds is { } maxAge) parameters.Add(new("max_age", maxAge.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
         var builder = new StringBuilder(AuthorizationEndpoint.GetLeftPart(UriPartial.Path));
         var existing = AuthorizationEndpoint.Query.TrimStart('?');

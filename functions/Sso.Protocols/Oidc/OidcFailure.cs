@@ -44,6 +44,11 @@ public enum OidcFailureKind
     NonceMismatch,
     SubjectMissing,
     HostedDomainNotAllowed,
+    EmailNotVerified,
+
+    // Step-up (Core §3.1.2.1 max_age and prompt=login, §2 auth_time).
+    AuthTimeMissing,
+    AuthenticationTooOld,
 
     // UserInfo (OpenID Connect Core 1.0 §5.3).
     UserInfoMalformed,

@@ -66,9 +66,16 @@ public static class OidcUserInfoReader
     public static ValidatedIdToken Merge(ValidatedIdToken token, JsonObject userInfo)
     {
         var claims = token.Claims.DeepClone().AsObject();
+        // email_verified speaks of one address: it comes from wherever the email came from.
+        var emailFromUserInfo = claims["email"] is null && userInfo["email"] is not null;
         foreach (var name in MergedClaims)
-            if (claims[name] is null && userInfo[name] is { } value)
+            if (name != "email_verified" && claims[name] is null && userInfo[name] is { } value)
                 claims[name] = value.DeepClone();
+        if (emailFromUserInfo)
+        {
+            claims.Remove("email_verified");
+            if (userInfo["email_verified"] is { } verified) claims["email_verified"] = verified.DeepClone();
+        }
         var groups = token.Groups;
         if (groups.Count == 0 && claims["groups"] is JsonArray array)
             groups = array.Select(g => g is JsonValue v && v.TryGetValue<string>(out var s) ? s : null).OfType<string>().ToList();

@@ -44,4 +44,28 @@ public class OidcSignInAuditTests(AuditFixture fixture) : IClassFixture<AuditFix
         Assert.DoesNotContain("carol@", stored);
         Assert.DoesNotContain(FakeOp.ClientSecret, stored);
     }
+
+    [Fact]
+    public async Task Records_an_unverified_email_refusal_with_its_reason()
+    {
+        var domain = OidcTestFlow.UniqueDomain();
+        var tenantId = await _flow.CreateTenantAsync(domain);
+        var (clientId, _) = await _flow.CreateClientAsync();
+        var connectionId = (await _flow.CreateConnectionAsync(tenantId, Op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!
+            .GetValue<string>();
+        var idpUrl = await _flow.StartAsync(tenantId, connectionId, clientId);
+        var claims = Op.Claims(OidcTestFlow.Param(idpUrl, "nonce"), fixture.App.Clock.GetUtcNow(), "dave@" + domain);
+        claims["email_verified"] = false;
+        Op.IdToken = () => Op.Sign(claims);
+
+        var refused = await _flow.CallbackAsync($"code=c{Guid.NewGuid():N}&state={Uri.EscapeDataString(OidcTestFlow.Param(idpUrl, "state"))}"
+                                                + $"&iss={Uri.EscapeDataString(Op.Issuer)}");
+
+        OidcTestFlow.AssertErrorRedirect(refused, "access_denied", "email_not_verified");
+        var row = Assert.Single(await AuditTestRows.ReadAllAsync(fixture.App, tenantId, AuditTypes.SignInAttempt));
+        Assert.Equal("failure", row["result"]!.GetValue<string>());
+        Assert.Equal("email_not_verified", row["reason"]!.GetValue<string>());
+        Assert.Equal("EmailNotVerified", row["failureKind"]!.GetValue<string>());
+        Assert.DoesNotContain("dave@", AuditTestRows.EverythingStored(fixture.App));
+    }
 }

@@ -23,7 +23,7 @@ public sealed class OidcProviderPeer : IAsyncDisposable
     public static string Script => Path.Combine(RepositoryPaths.Root, "tests", "peers", "oidc-provider-peer.mjs");
 
     public static async Task<OidcProviderPeer> StartAsync(string clientId, string clientSecret, string redirectUri,
-        string emailDomain, string authMethod = "client_secret_basic")
+        string emailDomain, string authMethod = "client_secret_basic", string emailVerified = "true")
     {
         if (!Directory.Exists(Path.Combine(RepositoryPaths.Root, "tests", "peers", "node_modules", "oidc-provider")))
             throw new InvalidOperationException("oidc-provider is not installed under tests/peers; run ./test.sh (scripts/ensure-tools.sh installs it).");
@@ -44,6 +44,7 @@ public sealed class OidcProviderPeer : IAsyncDisposable
                 ["OP_REDIRECT_URI"] = redirectUri,
                 ["OP_EMAIL_DOMAIN"] = emailDomain,
                 ["OP_AUTH_METHOD"] = authMethod,
+                ["OP_EMAIL_VERIFIED"] = emailVerified,
                 ["NODE_ENV"] = "test",
             },
         };

@@ -73,6 +73,29 @@ public class OidcSignInGuardTests(FakeOpFixture fixture) : IClassFixture<FakeOpF
     }
 
     [Fact]
+    public async Task Refuses_an_id_token_without_email_verified_until_the_connection_sets_allowUnverifiedEmail()
+    {
+        // Entra ID's shape: an email claim and no email_verified.
+        var connectionId = await CreateConnectionAsync(new JsonObject());
+        var url = $"/api/v1/tenants/{_tenantId}/connections/{connectionId}";
+        Assert.False((await _flow.Admin.GetFromJsonAsync<JsonObject>(url))!["allowUnverifiedEmail"]!.GetValue<bool>());
+
+        OidcTestFlow.AssertErrorRedirect(await SignInAsync(connectionId, c => c.Remove("email_verified")), "access_denied", "email_not_verified");
+        OidcTestFlow.AssertErrorRedirect(await SignInAsync(connectionId, c => c["email_verified"] = false), "access_denied", "email_not_verified");
+
+        var bad = await _flow.Admin.PatchAsync(url, JsonContent.Create(new JsonObject { ["allowUnverifiedEmail"] = "yes" }));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var allowed = await _flow.Admin.PatchAsync(url, JsonContent.Create(new JsonObject { ["allowUnverifiedEmail"] = true }));
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.True((await allowed.Content.ReadFromJsonAsync<JsonObject>())!["allowUnverifiedEmail"]!.GetValue<bool>());
+
+        AssertSignedIn(await SignInAsync(connectionId, c => c.Remove("email_verified")));
+        // The opt-out does not open the domain guard: an address outside the tenant is still refused.
+        OidcTestFlow.AssertErrorRedirect(await SignInAsync(connectionId, c => { c.Remove("email_verified"); c["email"] = "mallory@elsewhere.example"; }),
+            "access_denied", "email_outside_tenant_domains");
+    }
+
+    [Fact]
     public async Task Sets_and_clears_the_Google_hosted_domain_and_refuses_a_bad_one()
     {
         var connectionId = await CreateConnectionAsync(new JsonObject { ["googleHostedDomain"] = "Example.COM" });

@@ -60,7 +60,8 @@ public sealed class OidcTestFlow(SsoAppFactory app)
     /// Starts a sign-in the way <c>/oauth/authorize</c> does once it has accepted the request: a
     /// pending sign-in for the client, handed to <see cref="OidcSignInStarter"/>. Returns the IdP URL.
     /// </summary>
-    public async Task<Uri> StartAsync(string tenantId, string connectionId, string clientId, string clientState = "client-state-1")
+    public async Task<Uri> StartAsync(string tenantId, string connectionId, string clientId, string clientState = "client-state-1",
+        Sso.Protocols.OAuth.StepUpDemand? stepUp = null)
     {
         var connection = await app.Get<ConnectionStore>().FindAsync(new TenantId(tenantId), new ConnectionId(connectionId), default);
         var now = app.Clock.GetUtcNow();
@@ -76,6 +77,7 @@ public sealed class OidcTestFlow(SsoAppFactory app)
             CreatedAt = now,
             ExpiresAt = now + PendingSignIn.Lifetime,
             Scope = "openid email profile",
+            StepUp = stepUp ?? Sso.Protocols.OAuth.StepUpDemand.None,
         };
         using var scope = app.Services.CreateScope();
         var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };

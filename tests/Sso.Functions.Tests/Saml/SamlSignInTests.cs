@@ -15,6 +15,24 @@ public class SamlSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixtur
     private static JsonObject Jit => new() { ["jitProvisioning"] = true };
 
     [Fact]
+    public async Task Says_email_verified_false_for_an_address_of_a_domain_the_tenant_has_not_proven()
+    {
+        // SAML has no email_verified: the IdP asserts an attribute. What we vouch for is the domain.
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var (code, verifier) = await flow.SignInAsync();
+
+        var tokens = (await (await flow.RedeemAsync(code, verifier)).Content.ReadFromJsonAsync<JsonObject>())!;
+
+        var idToken = new JsonWebToken(tokens["id_token"]!.GetValue<string>());
+        Assert.Equal(flow.Email, idToken.GetClaim("email").Value);
+        Assert.Equal("false", idToken.GetClaim("email_verified").Value);
+        var userinfo = new HttpRequestMessage(HttpMethod.Get, "/oauth/userinfo");
+        userinfo.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens["access_token"]!.GetValue<string>());
+        var claims = (await (await flow.Browser.SendAsync(userinfo)).Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.False(claims["email_verified"]!.GetValue<bool>());
+    }
+
+    [Fact]
     public async Task Signs_in_from_authorize_through_the_ACS_to_a_validated_id_token_and_userinfo()
     {
         var flow = await SignInFlow.CreateAsync(fixture.App, new JsonObject
@@ -23,6 +41,10 @@ public class SamlSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixtur
             ["roles"] = new JsonArray("member", "admin"),
             ["groupRoleMappings"] = new JsonArray(new JsonObject { ["group"] = "Engineering", ["role"] = "admin" }),
         });
+        // Our id_token vouches for the email (email_verified) only when the tenant proved its domain by DNS.
+        var tenants = fixture.App.Get<Sso.Functions.Tenants.TenantStore>();
+        var claim = (await tenants.FindClaimAsync(flow.Domain, default))!;
+        await tenants.SaveClaimAsync(claim, claim with { Status = Sso.Functions.Tenants.DomainStatus.Verified, VerifiedAt = fixture.App.Clock.GetUtcNow() }, default);
         var (code, verifier) = await flow.SignInAsync("xyz/ABC+1=");
 
         var token = await flow.RedeemAsync(code, verifier);

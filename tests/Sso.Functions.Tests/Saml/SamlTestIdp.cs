@@ -62,6 +62,9 @@ public sealed class SamlTestIdp
         public string AssertionId { get; init; } = "_a" + Guid.NewGuid().ToString("N");
         public string[] Groups { get; init; } = ["engineering"];
         public string Issuer { get; init; } = EntityId;
+
+        /// <summary>When the IdP says the user authenticated; five seconds before <see cref="Now"/> unless set.</summary>
+        public DateTimeOffset? AuthnInstant { get; init; }
     }
 
     public string SignedResponse(Assertion a, bool signResponse = false, X509Certificate2? signWith = null)
@@ -77,7 +80,7 @@ public sealed class SamlTestIdp
             $"""<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{E(a.Email)}</saml:NameID>""" +
             $"""<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData{inResponseTo} NotOnOrAfter="{Time(a.Now.AddMinutes(5))}" Recipient="{E(a.AcsUrl)}"/></saml:SubjectConfirmation></saml:Subject>""" +
             $"""<saml:Conditions NotBefore="{Time(a.Now.AddMinutes(-1))}" NotOnOrAfter="{Time(a.Now.AddMinutes(5))}"><saml:AudienceRestriction><saml:Audience>{E(a.SpEntityId)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>""" +
-            $"""<saml:AuthnStatement AuthnInstant="{Time(a.Now.AddSeconds(-5))}" SessionIndex="_s1"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>""" +
+            $"""<saml:AuthnStatement AuthnInstant="{Time(a.AuthnInstant ?? a.Now.AddSeconds(-5))}" SessionIndex="_s1"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>""" +
             $"""<saml:AttributeStatement><saml:Attribute Name="email"><saml:AttributeValue>{E(a.Email)}</saml:AttributeValue></saml:Attribute><saml:Attribute Name="firstName"><saml:AttributeValue>Alice</saml:AttributeValue></saml:Attribute><saml:Attribute Name="lastName"><saml:AttributeValue>Archer</saml:AttributeValue></saml:Attribute><saml:Attribute Name="groups">{groups}</saml:Attribute></saml:AttributeStatement>""" +
             "</saml:Assertion></samlp:Response>";
         var document = new XmlDocument { PreserveWhitespace = true, XmlResolver = null };

@@ -315,6 +315,41 @@ public class ThirdPartyIdpEndToEndTests(SsoAppFixture fixture) : IClassFixture<S
         Assert.False(callback.ContainsKey("code"));
     }
 
+    [Fact]
+    public async Task Prompt_login_makes_samlify_authenticate_again_instead_of_reusing_its_session()
+    {
+        // samlify's user signed in an hour ago; ForceAuthn="true" makes it authenticate now.
+        await using var setup = await Setup.CreateAsync(fixture.App, new SamlifyIdpServer.Options(SessionAgeSeconds: 3600));
+        var connection = await setup.AddConnectionAsync();
+        var (verifier, challenge) = SignInFlow.NewPkce();
+
+        var authorize = await setup.Browser.GetAsync(setup.AuthorizeUrl("st-up", challenge,
+            $"login_hint={Uri.EscapeDataString(setup.Email)}&prompt=login"));
+        Assert.Equal("true", SamlTestIdp.ReadRedirect(authorize.Headers.Location!).Request.DocumentElement!.GetAttribute("ForceAuthn"));
+        var (form, _) = await setup.VisitIdpAsync(authorize, connection);
+        var callback = SignInFlow.CallbackParameters(await setup.PostToAcsAsync(form.Action, form.SamlResponse, form.RelayState));
+
+        Assert.False(callback.ContainsKey("error"), callback.GetValueOrDefault("error_description"));
+        Assert.Equal(HttpStatusCode.OK, (await setup.RedeemAsync(callback["code"], verifier)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Refuses_samlify_answering_prompt_login_from_an_hour_old_session()
+    {
+        await using var setup = await Setup.CreateAsync(fixture.App, new SamlifyIdpServer.Options(SessionAgeSeconds: 3600, IgnoreForceAuthn: true));
+        var connection = await setup.AddConnectionAsync();
+        var (_, challenge) = SignInFlow.NewPkce();
+
+        var authorize = await setup.Browser.GetAsync(setup.AuthorizeUrl("st-up", challenge,
+            $"login_hint={Uri.EscapeDataString(setup.Email)}&prompt=login"));
+        var (form, _) = await setup.VisitIdpAsync(authorize, connection);
+        var callback = SignInFlow.CallbackParameters(await setup.PostToAcsAsync(form.Action, form.SamlResponse, form.RelayState));
+
+        Assert.Equal("access_denied", callback["error"]);
+        Assert.Equal("stale_authentication", callback["error_description"]);
+        Assert.Equal("st-up", callback["state"]);
+    }
+
     public sealed record ConnectionView(string Id, string AcsUrl, string SpEntityId);
 
     /// <summary>A tenant whose users sign in at a fresh samlify IdP, and an OAuth client.</summary>

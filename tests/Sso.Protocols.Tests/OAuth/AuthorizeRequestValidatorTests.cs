@@ -24,6 +24,18 @@ public class AuthorizeRequestValidatorTests
         return parameters.Select(p => new KeyValuePair<string, string>(p.Name, p.Value!)).ToList();
     }
 
+    [Theory]
+    [InlineData(null, null, false, null)]
+    [InlineData("login", null, true, null)]
+    [InlineData("consent login", "0", true, 0)]
+    [InlineData("select_account", "300", false, 300)]
+    public void Reads_the_step_up_demand_from_prompt_and_max_age(string? prompt, string? maxAge, bool forceLogin, int? maxAgeSeconds)
+    {
+        var result = AuthorizeRequestValidator.Validate(Valid(("prompt", prompt), ("max_age", maxAge)), Registered);
+        Assert.True(result.IsSuccess);
+        Assert.Equal(new StepUpDemand(forceLogin, maxAgeSeconds), result.Value.StepUp);
+    }
+
     [Fact]
     public void Accepts_a_stock_client_request_and_ignores_unknown_parameters()
     {
@@ -81,6 +93,9 @@ public class AuthorizeRequestValidatorTests
         { "a challenge of the wrong shape", [("code_challenge", "abc")], OAuthErrorCodes.InvalidRequest },
         { "an unknown response_mode", [("response_mode", "fragment")], OAuthErrorCodes.InvalidRequest },
         { "prompt=none", [("prompt", "none")], OAuthErrorCodes.LoginRequired },
+        { "a negative max_age", [("max_age", "-1")], OAuthErrorCodes.InvalidRequest },
+        { "a max_age that is not a number", [("max_age", "1h")], OAuthErrorCodes.InvalidRequest },
+        { "a max_age beyond any integer", [("max_age", "99999999999999")], OAuthErrorCodes.InvalidRequest },
         { "an oversized state", [("state", new string('s', 3000))], OAuthErrorCodes.InvalidRequest },
     };
 

@@ -12,6 +12,18 @@ public class OidcAuthorizationRequestTests
         "psi_state", "nonce-1", "verifier-abcdefghijklmnopqrstuvwxyz0123456789-._~");
 
     [Fact]
+    public void Forwards_prompt_login_and_max_age_only_when_demanded()
+    {
+        var plain = HttpUtility.ParseQueryString(Request().ToUri().Query);
+        Assert.Null(plain["prompt"]);
+        Assert.Null(plain["max_age"]);
+
+        var stepUp = HttpUtility.ParseQueryString((Request() with { ForceLogin = true, MaxAgeSeconds = 0 }).ToUri().Query);
+        Assert.Equal("login", stepUp["prompt"]);
+        Assert.Equal("0", stepUp["max_age"]);
+    }
+
+    [Fact]
     public void Builds_a_code_flow_request_with_PKCE_S256()
     {
         var uri = Request().ToUri();

@@ -71,6 +71,11 @@ const loginResponseTemplate =
   '</saml:Assertion></samlp:Response>';
 
 const postOnly = process.env.IDP_BINDINGS === 'post';
+// The user's session at this IdP started this long ago: a request without ForceAuthn="true" is
+// answered from it (AuthnInstant in the past), as real IdPs do; IDP_IGNORE_FORCE_AUTHN=1 plays an
+// IdP that answers from the old session even when a fresh authentication was demanded.
+const sessionAgeSeconds = Number(process.env.IDP_SESSION_AGE_SECONDS || '0');
+const ignoreForceAuthn = process.env.IDP_IGNORE_FORCE_AUTHN === '1';
 const serviceProviders = new Map(); // SP entity ID -> samlify ServiceProvider
 const sessionIndexes = new Map(); // SP entity ID -> SessionIndex values issued, in order
 const pendingLogouts = new Set(); // IDs of LogoutRequests this IdP sent
@@ -210,6 +215,11 @@ async function handle(req, res) {
   return send(res, 404, 'text/plain', 'not found');
 }
 
+function authnInstant(now, requestInfo) {
+  const forceAuthn = Boolean(requestInfo) && /\sForceAuthn="(true|1)"/.test(requestInfo.samlContent || '');
+  return forceAuthn && !ignoreForceAuthn ? now : new Date(now.getTime() - sessionAgeSeconds * 1000);
+}
+
 function fillTemplate(template, sp, requestInfo) {
   const now = new Date();
   const later = new Date(now.getTime() + 5 * 60 * 1000);
@@ -222,7 +232,7 @@ function fillTemplate(template, sp, requestInfo) {
     SubjectRecipient: acs,
     Issuer: idp.entityMeta.getEntityID(),
     IssueInstant: now.toISOString(),
-    AuthnInstant: now.toISOString(),
+    AuthnInstant: authnInstant(now, requestInfo).toISOString(),
     SessionIndex: newSessionIndex(sp),
     StatusCode: samlify.Constants.StatusCode.Success,
     ConditionsNotBefore: now.toISOString(),
