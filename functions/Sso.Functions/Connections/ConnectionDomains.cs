@@ -53,6 +53,6 @@ public static class ConnectionDomains
     public static bool AssertsNothing(Connection connection, IEnumerable<Connection> tenantConnections) =>
         Listed(connection) is null && tenantConnections.Any(c => c.Id != connection.Id && c.Enabled);
 
-    /// <summary>The view's warning when the connection refuses every sign-in for want of a list (null otherwise).</summary>
+    /// <summary>The view's warning when the connection refuses every sign-in for want of a list.</summary>
     public const string NotSetWarning = "domains_not_set";
 }
