@@ -53,6 +53,14 @@ public static class ConnectionDomains
     public static bool AssertsNothing(Connection connection, IEnumerable<Connection> tenantConnections) =>
         Listed(connection) is null && tenantConnections.Any(c => c.Id != connection.Id && c.Enabled);
 
+    /// <summary>
+    /// Where an email of <paramref name="domain"/> signs in (login_hint, SSO discovery): the oldest
+    /// enabled connection that lists the domain, else the tenant's oldest connection.
+    /// </summary>
+    public static Connection? RouteFor(IReadOnlyList<Connection> tenantConnectionsOldestFirst, string domain) =>
+        tenantConnectionsOldestFirst.FirstOrDefault(c => c.Enabled && Listed(c)?.Contains(domain, StringComparer.Ordinal) == true)
+        ?? tenantConnectionsOldestFirst.FirstOrDefault();
+
     /// <summary>The view's warning when the connection refuses every sign-in for want of a list.</summary>
     public const string NotSetWarning = "domains_not_set";
 }

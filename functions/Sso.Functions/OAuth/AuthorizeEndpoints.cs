@@ -141,8 +141,7 @@ public static partial class AuthorizeEndpoints
         string? domain = null)
     {
         var all = await connections.ListAsync(tenantId, cancellationToken);
-        return (domain is null ? null : all.FirstOrDefault(c => c.Enabled && ConnectionDomains.Listed(c)?.Contains(domain) == true))
-               ?? all.FirstOrDefault();
+        return domain is null ? all.FirstOrDefault() : ConnectionDomains.RouteFor(all, domain);
     }
 
     /// <summary>

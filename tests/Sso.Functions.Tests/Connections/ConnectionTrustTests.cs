@@ -134,6 +134,8 @@ public class ConnectionTrustTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
         var (_, _, authnRequest) = SamlTestIdp.ReadRedirect(routed.Headers.Location!);
         Assert.Equal(second["spEntityId"]!.GetValue<string>(),
             authnRequest.GetElementsByTagName("Issuer", "urn:oasis:names:tc:SAML:2.0:assertion")[0]!.InnerText);
+        var discovered = (await flow.Admin.GetFromJsonAsync<JsonObject>("/api/v1/sso/discover?email=" + Uri.EscapeDataString("dave@" + subsidiary)))!;
+        Assert.Equal(second["id"]!.GetValue<string>(), discovered["connectionId"]!.GetValue<string>());
 
         await App.FlushAsync();
         var audit = (await flow.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{flow.TenantId}/audit?type=signin.attempt&limit=100"))!;
@@ -225,6 +227,8 @@ public class ConnectionTrustTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
         var saved = await browser.PostAsync(path + "/sso",
             new FormUrlEncodedContent(new Dictionary<string, string> { ["csrf"] = field, ["metadataXml"] = idp.MetadataXml() }));
         Assert.True(saved.StatusCode == HttpStatusCode.SeeOther, await saved.Content.ReadAsStringAsync());
+        // The tenant has another connection: the portal says this one signs nobody in until it has its domains.
+        Assert.Contains("signs nobody in", await browser.GetStringAsync(path + "/sso"));
         var linkId = link["id"]!.GetValue<string>();
         var list = (await flow.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{flow.TenantId}/connections"))!["data"]!.AsArray();
         return (linkId, list.Single(c => c!["setupLinkId"]?.GetValue<string>() == linkId)!.AsObject());
