@@ -55,10 +55,11 @@ public static class ConnectionDomains
 
     /// <summary>
     /// Where an email of <paramref name="domain"/> signs in (login_hint, SSO discovery): the oldest
-    /// enabled connection that lists the domain, else the tenant's oldest connection.
+    /// enabled connection that lists the domain, else the oldest enabled one, else the oldest.
     /// </summary>
-    public static Connection? RouteFor(IReadOnlyList<Connection> tenantConnectionsOldestFirst, string domain) =>
-        tenantConnectionsOldestFirst.FirstOrDefault(c => c.Enabled && Listed(c)?.Contains(domain, StringComparer.Ordinal) == true)
+    public static Connection? RouteFor(IReadOnlyList<Connection> tenantConnectionsOldestFirst, string? domain) =>
+        (domain is null ? null : tenantConnectionsOldestFirst.FirstOrDefault(c => c.Enabled && Listed(c)?.Contains(domain, StringComparer.Ordinal) == true))
+        ?? tenantConnectionsOldestFirst.FirstOrDefault(c => c.Enabled)
         ?? tenantConnectionsOldestFirst.FirstOrDefault();
 
     /// <summary>The view's warning when the connection refuses every sign-in for want of a list.</summary>

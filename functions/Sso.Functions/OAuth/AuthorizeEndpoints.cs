@@ -135,14 +135,11 @@ public static partial class AuthorizeEndpoints
         return new Routing(null, null, null);
     }
 
-    // A tenant with several connections signs in through its oldest one unless the client names one;
-    // a login_hint goes to the oldest enabled connection that lists its domain (issue 18.6), if any.
+    // A tenant with several connections signs in through its oldest enabled one unless the client
+    // names one; a login_hint goes to the oldest enabled connection that lists its domain (issue 18.6).
     private static async Task<Connection?> FirstConnectionAsync(ConnectionStore connections, TenantId tenantId, CancellationToken cancellationToken,
-        string? domain = null)
-    {
-        var all = await connections.ListAsync(tenantId, cancellationToken);
-        return domain is null ? all.FirstOrDefault() : ConnectionDomains.RouteFor(all, domain);
-    }
+        string? domain = null) =>
+        ConnectionDomains.RouteFor(await connections.ListAsync(tenantId, cancellationToken), domain);
 
     /// <summary>
     /// Home-realm discovery: a form that sends the same authorization request back with the
