@@ -61,6 +61,7 @@ public static class ConnectionEndpoints
         if (!built.IsSuccess) return built.Error;
         var connection = built.Value with { SetupLinkId = setupLinkId };
         if (domains[ConnectionDomains.Member] is { } listed) connection.Config[ConnectionDomains.Member] = listed.DeepClone();
+        if (!connection.FitsInRow) return Problem.Validation("The connection's configuration is too large to store.");
         if (connection.TenantId != tenantId) throw new InvalidOperationException("A connection setup returned another tenant's connection.");
         // Only SAML: nothing is stored under a SAML connection's id until below (OIDC stores its secret first).
         if (reservedSamlId is { } reserved && connection.Type == ConnectionTypes.Saml) connection = connection with { Id = reserved };
@@ -127,6 +128,7 @@ public static class ConnectionEndpoints
             var after = updated.Value with { Id = before.Id, TenantId = before.TenantId, Type = before.Type, CreatedAt = before.CreatedAt };
             if (domainsInput is not null && await ApplyDomainsAsync(context, tenantId, after.Config, domainsInput) is { } domainsProblem)
                 return domainsProblem;
+            if (!after.FitsInRow) return Problem.Validation("The connection's configuration is too large to store.");
             var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
             switch (await store.ReplaceAsync(before, after, context.RequestAborted,
                         ConnectionEvents.UpdatedEvent(before, after, now) is { } changed ? [changed] : null))
