@@ -143,6 +143,32 @@ public class ConnectionTrustTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
     }
 
     [Fact]
+    public async Task Sub_stays_the_same_when_the_tenant_moves_its_users_to_another_IdP()
+    {
+        var flow = await SignInFlow.CreateAsync(App, new JsonObject { ["jitProvisioning"] = true });
+        var newIdp = new SamlTestIdp();
+        // A migration: the old and the new IdP side by side, both vouching for the tenant's domain.
+        var moved = await CreateConnectionAsync(flow, newIdp, new JsonObject { ["domains"] = new JsonArray(flow.Domain) });
+        Assert.Equal(HttpStatusCode.OK,
+            (await PatchConnectionAsync(flow, flow.ConnectionId, new JsonObject { ["domains"] = new JsonArray(flow.Domain) })).StatusCode);
+
+        async Task<JsonObject> IdTokenClaimsAsync(SamlTestIdp idp, JsonObject connection)
+        {
+            var code = (await SignInAsync(flow, idp, connection, flow.Email))["code"];
+            var redeemed = await flow.RedeemAsync(code, null);
+            Assert.True(redeemed.StatusCode == HttpStatusCode.OK, await redeemed.Content.ReadAsStringAsync());
+            var idToken = (await redeemed.Content.ReadFromJsonAsync<JsonObject>())!["id_token"]!.GetValue<string>();
+            return JsonNode.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(idToken.Split('.')[1]))!.AsObject();
+        }
+
+        var before = await IdTokenClaimsAsync(flow.Idp, FirstConnection(flow));
+        var after = await IdTokenClaimsAsync(newIdp, moved);
+
+        Assert.Equal(before["sub"]!.GetValue<string>(), after["sub"]!.GetValue<string>());
+        Assert.NotEqual(before["connection"]!.GetValue<string>(), after["connection"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Connection_changes_appear_in_the_event_feed()
     {
         var flow = await SignInFlow.CreateAsync(App);
