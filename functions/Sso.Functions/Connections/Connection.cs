@@ -21,6 +21,12 @@ public readonly record struct ConnectionId(string Value)
     public override string ToString() => Value;
 }
 
+public static class ConnectionDisabledReasons
+{
+    /// <summary>The setup link that created it was revoked before an admin confirmed the connection.</summary>
+    public const string SetupLinkRevoked = "setup_link_revoked";
+}
+
 public static class ConnectionTypes
 {
     public const string Saml = "saml";
@@ -50,6 +56,22 @@ public sealed record Connection(
 
     public string RowKey => TableKey.Row(Kind, Id.Value);
 
+    /// <summary>The setup link whose holder created the connection; null when an admin key did.</summary>
+    public string? SetupLinkId { get; init; }
+
+    /// <summary>When an admin confirmed a connection that a setup link created.</summary>
+    public DateTimeOffset? ConfirmedAt { get; init; }
+
+    /// <summary>When the connection stopped signing anyone in, and why (<see cref="ConnectionDisabledReasons"/>).</summary>
+    public DateTimeOffset? DisabledAt { get; init; }
+
+    public string? DisabledReason { get; init; }
+
+    public bool Enabled => DisabledAt is null;
+
+    /// <summary>Created through a setup link and not yet confirmed by an admin: revoking the link disables it.</summary>
+    public bool AwaitsConfirmation => SetupLinkId is not null && ConfirmedAt is null;
+
     public TableEntity ToEntity() => new(TenantId.Value, RowKey)
     {
         ["ConnectionId"] = Id.Value,
@@ -58,6 +80,10 @@ public sealed record Connection(
         ["Config"] = Config.ToJsonString(),
         ["CreatedAt"] = CreatedAt,
         ["UpdatedAt"] = UpdatedAt,
+        ["SetupLinkId"] = SetupLinkId,
+        ["ConfirmedAt"] = ConfirmedAt,
+        ["DisabledAt"] = DisabledAt,
+        ["DisabledReason"] = DisabledReason,
     };
 
     public static Connection FromEntity(TableEntity entity) => new(
@@ -68,7 +94,13 @@ public sealed record Connection(
         JsonNode.Parse(entity.GetString("Config") ?? "{}") as JsonObject ?? new JsonObject(),
         entity.GetDateTimeOffset("CreatedAt") ?? default,
         entity.GetDateTimeOffset("UpdatedAt") ?? default,
-        entity.ETag);
+        entity.ETag)
+    {
+        SetupLinkId = entity.GetString("SetupLinkId"),
+        ConfirmedAt = entity.GetDateTimeOffset("ConfirmedAt"),
+        DisabledAt = entity.GetDateTimeOffset("DisabledAt"),
+        DisabledReason = entity.GetString("DisabledReason"),
+    };
 
     public bool FitsInRow => Config.ToJsonString().Length <= MaxConfigChars;
 

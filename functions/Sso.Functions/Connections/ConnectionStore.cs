@@ -10,7 +10,7 @@ namespace Sso.Functions.Connections;
 /// "connectionindex", RowKey = connection id), which the ACS URL and
 /// <c>/oauth/authorize?connection=</c> need: they carry only the connection id.
 /// </summary>
-public sealed class ConnectionStore(TableStorage storage, TimeProvider clock)
+public sealed class ConnectionStore(TableStorage storage, TimeProvider clock, Outbox.OutboxPublisher publisher)
 {
     public const string IndexPartition = "connectionindex";
     public const int MaxConnectionsPerTenant = 50;
@@ -25,6 +25,17 @@ public sealed class ConnectionStore(TableStorage storage, TimeProvider clock)
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 
     private readonly InstanceCache<ConnectionId, Connection> _cache = new(clock, CacheFor);
+    private readonly InstanceCache<TenantId, IReadOnlyList<Connection>> _tenantCache = new(clock, CacheFor);
+
+    /// <summary><see cref="ListAsync"/> for the sign-in path (which connections a tenant has), kept for <see cref="CacheFor"/>.</summary>
+    public Task<IReadOnlyList<Connection>?> ListCachedAsync(TenantId tenantId, CancellationToken cancellationToken) =>
+        _tenantCache.GetOrLoadAsync(tenantId, async token => (IReadOnlyList<Connection>?)await ListAsync(tenantId, token), cancellationToken);
+
+    private void Invalidate(Connection connection)
+    {
+        _cache.Invalidate(connection.Id);
+        _tenantCache.Invalidate(connection.TenantId);
+    }
 
     /// <summary>
     /// <see cref="FindByIdAsync"/> for the sign-in path (authorize, ACS, metadata, callback): kept for
@@ -113,7 +124,9 @@ public sealed class ConnectionStore(TableStorage storage, TimeProvider clock)
         }
     }
 
-    public async Task<SaveOutcome> CreateAsync(Connection connection, CancellationToken cancellationToken)
+    /// <summary>Creates the connection; its row and the outbox rows of <paramref name="events"/> commit together.</summary>
+    public async Task<SaveOutcome> CreateAsync(Connection connection, CancellationToken cancellationToken,
+        IReadOnlyList<Outbox.EventRecord>? events = null)
     {
         // Order: the index row first, then the connection row. A crash in between leaves an
         // index row without a connection, which FindByIdAsync reads as "no such connection".
@@ -131,31 +144,67 @@ public sealed class ConnectionStore(TableStorage storage, TimeProvider clock)
         }
         try
         {
-            await table.AddEntityAsync(connection.ToEntity(), cancellationToken);
-            return SaveOutcome.Saved;
+            await table.SubmitTransactionAsync(
+                [new(TableTransactionActionType.Add, connection.ToEntity()), .. OutboxActions(connection, events)], cancellationToken);
         }
-        catch (RequestFailedException e) when (e.Status == 409)
+        catch (TableTransactionFailedException e) when (e.Status == 409)
         {
             return SaveOutcome.AlreadyExists;
         }
+        Invalidate(connection);
+        Publish(connection, events);
+        return SaveOutcome.Saved;
     }
 
-    public async Task<SaveOutcome> ReplaceAsync(Connection before, Connection after, CancellationToken cancellationToken)
+    private static IEnumerable<TableTransactionAction> OutboxActions(Connection connection, IReadOnlyList<Outbox.EventRecord>? events) =>
+        (events ?? []).Select(e => new TableTransactionAction(TableTransactionActionType.Add, e.ToOutboxEntity(connection.TenantId.Value)));
+
+    private void Publish(Connection connection, IReadOnlyList<Outbox.EventRecord>? events)
+    {
+        if (events is { Count: > 0 }) publisher.Post(TableName, connection.TenantId.Value, events);
+    }
+
+    /// <summary>Replaces the connection under its ETag; the outbox rows of <paramref name="events"/> commit with it.</summary>
+    public async Task<SaveOutcome> ReplaceAsync(Connection before, Connection after, CancellationToken cancellationToken,
+        IReadOnlyList<Outbox.EventRecord>? events = null)
     {
         var table = await TableAsync(cancellationToken);
-        var outcome = await table.ReplaceIfMatchAsync(after.ToEntity(), before.ETag, cancellationToken);
-        _cache.Invalidate(after.Id);
+        SaveOutcome outcome;
+        try
+        {
+            await table.SubmitTransactionAsync(
+                [new(TableTransactionActionType.UpdateReplace, after.ToEntity(), before.ETag), .. OutboxActions(after, events)], cancellationToken);
+            outcome = SaveOutcome.Saved;
+        }
+        catch (TableTransactionFailedException e) when (e.Status is 412 or 404)
+        {
+            outcome = e.Status == 412 ? SaveOutcome.Stale : SaveOutcome.NotFound;
+        }
+        Invalidate(after);
+        if (outcome == SaveOutcome.Saved) Publish(after, events);
         return outcome;
     }
 
-    public async Task<SaveOutcome> DeleteAsync(Connection connection, CancellationToken cancellationToken)
+    public async Task<SaveOutcome> DeleteAsync(Connection connection, CancellationToken cancellationToken,
+        IReadOnlyList<Outbox.EventRecord>? events = null)
     {
-        // Order: the connection row first (from then on nothing signs in through it), then the
-        // index row; a crash in between leaves an index row that points at nothing.
+        // Order: the connection row (with its event's outbox row) first — from then on nothing
+        // signs in through it — then the index row; a crash in between leaves an index row that
+        // points at nothing.
         var table = await TableAsync(cancellationToken);
-        var deleted = await table.DeleteIfMatchAsync(connection.TenantId.Value, connection.RowKey, connection.ETag, cancellationToken);
-        _cache.Invalidate(connection.Id);
-        if (deleted != SaveOutcome.Saved) return deleted;
+        try
+        {
+            await table.SubmitTransactionAsync(
+                [new(TableTransactionActionType.Delete, new TableEntity(connection.TenantId.Value, connection.RowKey), connection.ETag),
+                 .. OutboxActions(connection, events)], cancellationToken);
+        }
+        catch (TableTransactionFailedException e) when (e.Status is 412 or 404)
+        {
+            Invalidate(connection);
+            return e.Status == 412 ? SaveOutcome.Stale : SaveOutcome.NotFound;
+        }
+        Invalidate(connection);
+        Publish(connection, events);
         try
         {
             await table.DeleteEntityAsync(IndexPartition, connection.Id.Value, ETag.All, cancellationToken);

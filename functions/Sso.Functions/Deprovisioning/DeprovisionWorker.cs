@@ -109,7 +109,8 @@ public static partial class DeprovisionWorker
 
         var connections = services.GetRequiredService<ConnectionStore>();
         foreach (var connection in await connections.ListAsync(tenantId, cancellationToken))
-            await connections.DeleteAsync(connection, cancellationToken);
+            await connections.DeleteAsync(connection, cancellationToken,
+                [ConnectionEvents.DeletedEvent(connection, services.GetRequiredService<TimeProvider>().GetUtcNow())]);
 
         var directories = await services.GetRequiredService<DirectoryStore>().ListDirectoriesOfTenantAsync(tenantId, cancellationToken);
         var tasks = directories.Select(d => new WorkEnvelope($"{task.TenantId}.purge.{d.Id.Value}", PurgeDirectory,

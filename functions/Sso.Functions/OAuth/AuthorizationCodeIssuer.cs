@@ -45,6 +45,7 @@ public sealed partial class AuthorizationCodeIssuer(
         context.Items[Audit.AuditLog.EmailDomainItem] = DomainName.OfEmail(identity.Email);
         if (connection.Id != pending.ConnectionId || connection.TenantId != pending.TenantId)
             return new SignInDecision(SignInRefusals.ConnectionUnavailable);
+        if (!connection.Enabled) return new SignInDecision(SignInRefusals.ConnectionDisabled);
         var directoryUser = identity.Email is { Length: > 0 } asserted
             ? directory.FindUserByEmailAsync(pending.TenantId, asserted, cancellationToken)
             : Task.FromResult<DirectoryUserView?>(null);

@@ -137,16 +137,18 @@ public static partial class AuthorizeEndpoints
                 return new Routing(null, null, "Enter your work email address (name@company.com).");
             // A domain that its tenant has not verified (while it requires verification) routes nothing.
             if (await services.GetRequiredService<TenantStore>().FindSignInTenantAsync(domain, cancellationToken) is not { } tenant
-                || await FirstConnectionAsync(connections, tenant.Id, cancellationToken) is not { } connection)
+                || await FirstConnectionAsync(connections, tenant.Id, cancellationToken, domain) is not { } connection)
                 return new Routing(null, null, "Single sign-on is not set up for that email domain. Check the address, or ask your IT administrator.");
             return new Routing(connection, null, null);
         }
         return new Routing(null, null, null);
     }
 
-    // A tenant with several connections signs in through its oldest one unless the client names one.
-    private static async Task<Connection?> FirstConnectionAsync(ConnectionStore connections, TenantId tenantId, CancellationToken cancellationToken) =>
-        (await connections.ListAsync(tenantId, cancellationToken)).FirstOrDefault();
+    // A tenant with several connections signs in through its oldest enabled one unless the client
+    // names one; a login_hint goes to the oldest enabled connection that lists its domain (issue 18.6).
+    private static async Task<Connection?> FirstConnectionAsync(ConnectionStore connections, TenantId tenantId, CancellationToken cancellationToken,
+        string? domain = null) =>
+        ConnectionDomains.RouteFor(await connections.ListAsync(tenantId, cancellationToken), domain);
 
     /// <summary>
     /// Home-realm discovery: a form that sends the same authorization request back with the

@@ -25,7 +25,7 @@ public enum EmailDomainStanding
 /// <c>allowOutsideDomains</c>; a domain another tenant holds is refused even then, so one
 /// customer's IdP can never sign in as another customer's user.
 /// </summary>
-public sealed class EmailDomainGuard(TenantStore tenants)
+public sealed class EmailDomainGuard(TenantStore tenants, ConnectionStore connections)
 {
     /// <returns>The refusal code, or null when the email may sign in.</returns>
     public static string? Decide(EmailDomainStanding standing, bool allowOutsideDomains) => standing switch
@@ -40,10 +40,21 @@ public sealed class EmailDomainGuard(TenantStore tenants)
     /// <returns>A refusal code, or null. An email that is absent is left to <see cref="SignInPolicy"/> (email_missing).</returns>
     public async Task<string?> CheckAsync(Tenant tenant, Connection connection, string? email, CancellationToken cancellationToken)
     {
+        // Issue 18.6: which IdP vouches for which addresses. A connection without its own list may
+        // assert the tenant's domains only while it is the tenant's only enabled connection.
+        var listed = ConnectionDomains.Listed(connection);
+        if (listed is null
+            && ConnectionDomains.AssertsNothing(connection, await connections.ListCachedAsync(tenant.Id, cancellationToken) ?? []))
+            return SignInRefusals.ConnectionDomainsNotSet;
         if (string.IsNullOrWhiteSpace(email)) return null;
         if (DomainName.OfEmail(email.Trim()) is not { } domain) return SignInRefusals.EmailMissing;
         var standing = await StandingAsync(tenant, domain, cancellationToken);
-        return Decide(standing, ConnectionSignInSettings.AllowsOutsideDomains(connection));
+        if (Decide(standing, ConnectionSignInSettings.AllowsOutsideDomains(connection)) is { } refusal) return refusal;
+        // The list narrows the tenant's own domains; guests (allowOutsideDomains) are no domain of the tenant's.
+        if (listed is not null && standing is EmailDomainStanding.OfTheTenant or EmailDomainStanding.OfTheTenantUnverified
+            && !listed.Contains(domain, StringComparer.Ordinal))
+            return SignInRefusals.EmailDomainNotAssertedByConnection;
+        return null;
     }
 
     private async Task<EmailDomainStanding> StandingAsync(Tenant tenant, string domain, CancellationToken cancellationToken)

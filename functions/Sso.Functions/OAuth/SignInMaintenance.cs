@@ -33,7 +33,8 @@ public static partial class SignInMaintenance
             if (connection.ConfigString("idpMetadataUrl") is null) continue;
             var (after, error) = await SamlConnectionSetup.RefreshMetadataAsync(services, connection, cancellationToken);
             // Stale: an admin changed the connection meanwhile; the next run fetches again.
-            if (await store.ReplaceAsync(connection, after, cancellationToken) == SaveOutcome.Saved && error is null) refreshed++;
+            if (await ConnectionEndpoints.SaveRefreshedAsync(services, connection, after, cancellationToken) == SaveOutcome.Saved && error is null)
+                refreshed++;
             if (error is not null) LogRefreshFailed(logger, connection.Id.Value, connection.TenantId.Value);
         }
         return refreshed;

@@ -31,6 +31,15 @@ public static class SignInRefusals
     /// <summary>The asserted email's domain is the tenant's, but not verified while the tenant sets requireVerifiedDomains.</summary>
     public const string EmailDomainNotVerified = "email_domain_not_verified";
 
+    /// <summary>The email's domain is the tenant's, but not one of the connection's <c>domains</c>.</summary>
+    public const string EmailDomainNotAssertedByConnection = "email_domain_not_assigned_to_connection";
+
+    /// <summary>The connection has no <c>domains</c> list while the tenant has another enabled connection.</summary>
+    public const string ConnectionDomainsNotSet = "connection_domains_not_set";
+
+    /// <summary>The connection is disabled (its setup link was revoked before an admin confirmed it).</summary>
+    public const string ConnectionDisabled = "connection_disabled";
+
     /// <summary>The IdP's answer failed validation (the log has the SAML or OIDC failure kind).</summary>
     public const string IdpResponseRejected = "idp_response_rejected";
 

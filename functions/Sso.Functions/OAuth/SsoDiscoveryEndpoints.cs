@@ -66,12 +66,14 @@ public static class SsoDiscoveryEndpoints
         if (scope.Length is 0 or > 512 || scope.Any(c => c is < ' ' or > '~'))
             return ProblemResults.Write(Problem.Validation("'scope' must be space-separated scope names (printable ASCII)."));
 
-        // The same routing as /oauth/authorize?login_hint=: verified-domain rules, then the tenant's oldest connection.
+        // The same routing as /oauth/authorize?login_hint=: verified-domain rules, then the oldest
+        // connection that lists the domain, else the tenant's oldest connection.
         var body = new JsonObject { ["ssoRequired"] = false, ["tenantId"] = null, ["connectionId"] = null, ["authorizeUrl"] = null };
         if (await services.GetRequiredService<TenantStore>().FindSignInTenantAsync(domain, cancellationToken) is { } tenant)
         {
             context.Items[RequestPipeline.TenantItem] = tenant.Id.Value;
-            var connection = (await services.GetRequiredService<ConnectionStore>().ListAsync(tenant.Id, cancellationToken)).FirstOrDefault();
+            var connection = ConnectionDomains.RouteFor(
+                await services.GetRequiredService<ConnectionStore>().ListAsync(tenant.Id, cancellationToken), domain);
             body["ssoRequired"] = tenant.Settings.EnforceSso;
             body["tenantId"] = tenant.Id.Value;
             body["connectionId"] = connection?.Id.Value;

@@ -114,7 +114,10 @@ public static class SetupLinkEndpoints
             if (link.RevokedAt is not null) return Results.NoContent();
             switch (await store.ReplaceAsync(link, link with { RevokedAt = now }, context.RequestAborted))
             {
-                case SaveOutcome.Saved: return Results.NoContent();
+                case SaveOutcome.Saved:
+                    // Order: the link is dead first (it can create nothing more), then what it created unconfirmed is disabled.
+                    await Connections.ConnectionEndpoints.DisableUnconfirmedAsync(services, tenant.Id, link.Id, context.RequestAborted);
+                    return Results.NoContent();
                 case SaveOutcome.NotFound: return ProblemResults.Write(Problem.NotFound("setup link", linkId));
             }
         }

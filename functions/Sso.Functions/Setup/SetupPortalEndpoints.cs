@@ -318,6 +318,10 @@ public static partial class SetupPortalEndpoints
         }
         main.Append("<button type=\"submit\">").Append(connection is null ? "Save connection" : "Update connection").Append("</button></form>");
 
+        if (connection is not null && ConnectionDomains.AssertsNothing(connection,
+                await services.GetRequiredService<ConnectionStore>().ListAsync(session.Tenant.Id, context.RequestAborted)))
+            main.Append(Alert("warn", "Another identity provider is connected for this organisation, so this one signs nobody in " +
+                                      "until an administrator assigns it the email domains it may vouch for. Ask whoever sent this link."));
         if (connection is not null)
         {
             main.Append("<h2>4. Test sign-in</h2><p>Signs you in through ").Append(E(guide.Name))
@@ -369,7 +373,7 @@ public static partial class SetupPortalEndpoints
             body["type"] = guide.Protocol;
             body["name"] = guide.Name + " (setup portal)";
             saved = await ConnectionEndpoints.CreateConnectionAsync(context, session.Tenant.Id, body,
-                guide.Protocol == "saml" ? session.Link.ConnectionId : null);
+                guide.Protocol == "saml" ? session.Link.ConnectionId : null, setupLinkId: session.Link.Id);
         }
         else
         {

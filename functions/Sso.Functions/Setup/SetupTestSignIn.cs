@@ -179,6 +179,9 @@ public static class SetupTestSignIn
         SignInRefusals.EmailDomainNotAllowed => "The email's domain belongs to another organisation of this service.",
         SignInRefusals.IdpResponseRejected => "The IdP's answer did not pass validation: check the ACS URL, the SP entity ID and the signing certificate.",
         SignInRefusals.SignInExpired => "The sign-in took more than 10 minutes; start it again.",
+        SignInRefusals.ConnectionDomainsNotSet => "This organisation has another identity provider connected: an administrator must assign this one the email domains it may vouch for.",
+        SignInRefusals.EmailDomainNotAssertedByConnection => "The email's domain is not one of the domains this identity provider may vouch for.",
+        SignInRefusals.ConnectionDisabled => "This connection is disabled: its setup link was revoked before an administrator confirmed it.",
         _ => "Check the IdP's configuration against the values on the setup page.",
     };
 

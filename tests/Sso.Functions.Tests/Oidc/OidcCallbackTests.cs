@@ -35,12 +35,21 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
     private string _tenantId = "";
     private string _connectionId = "";
     private string _clientId = "";
+    private string _domain = "";
+
+    /// <summary>A second connection of the tenant signs in only for the domains it lists (issue 18.6).</summary>
+    private async Task AssignDomainAsync(string connectionId)
+    {
+        var patched = await _flow.Admin.PatchAsync($"/api/v1/tenants/{_tenantId}/connections/{connectionId}",
+            JsonContent.Create(new JsonObject { ["domains"] = new JsonArray(_domain) }));
+        Assert.True(patched.StatusCode == HttpStatusCode.OK, await patched.Content.ReadAsStringAsync());
+    }
 
     public async Task InitializeAsync()
     {
         Op.IdToken = null;
         Op.TokenDelay = TimeSpan.Zero;
-        var domain = OidcTestFlow.UniqueDomain();
+        var domain = _domain = OidcTestFlow.UniqueDomain();
         Op.DefaultEmail = "alice@" + domain;
         _tenantId = await _flow.CreateTenantAsync(domain);
         (_clientId, _) = await _flow.CreateClientAsync();
@@ -164,6 +173,7 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
         await using var op = await FakeOp.StartAsync();
         op.DefaultEmail = Op.DefaultEmail;
         var connectionId = (await _flow.CreateConnectionAsync(_tenantId, op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
+        await AssignDomainAsync(connectionId);
         async Task<HttpResponseMessage> SignInAsync(Func<string, string> token)
         {
             var url = await _flow.StartAsync(_tenantId, connectionId, _clientId);
@@ -247,6 +257,7 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
         var op = await FakeOp.StartAsync();
         op.DefaultEmail = Op.DefaultEmail;
         var connectionId = (await _flow.CreateConnectionAsync(_tenantId, op.Issuer, FakeOp.ClientId, FakeOp.ClientSecret))["id"]!.GetValue<string>();
+        await AssignDomainAsync(connectionId);
         return (op, connectionId);
     }
 
@@ -352,6 +363,7 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
             ["entraTenantIds"] = new JsonArray("9188040d-6c67-4c5b-b112-36a304b66dad"),
         };
         var connectionId = (await (await _flow.PostConnectionAsync(_tenantId, body)).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        await AssignDomainAsync(connectionId);
         var url = await _flow.StartAsync(_tenantId, connectionId, _clientId);
         var claims = Op.Claims(OidcTestFlow.Param(url, "nonce"), Now);
         claims["iss"] = Op.EntraIssuer(tid);

@@ -138,8 +138,9 @@ public class OidcSignInGuardTests(FakeOpFixture fixture) : IClassFixture<FakeOpF
     [Fact]
     public async Task Refuses_an_email_outside_the_tenant_domains_unless_the_connection_allows_it()
     {
-        var strict = await CreateConnectionAsync(new JsonObject());
-        var guests = await CreateConnectionAsync(new JsonObject { ["allowOutsideDomains"] = true });
+        // Two connections of one tenant: each lists the domains it may assert (issue 18.6).
+        var strict = await CreateConnectionAsync(new JsonObject { ["domains"] = new JsonArray(_domain) });
+        var guests = await CreateConnectionAsync(new JsonObject { ["allowOutsideDomains"] = true, ["domains"] = new JsonArray(_domain) });
 
         OidcTestFlow.AssertErrorRedirect(await SignInAsync(strict, c => c["email"] = "guest@elsewhere.test"),
             "access_denied", "email_outside_tenant_domains");

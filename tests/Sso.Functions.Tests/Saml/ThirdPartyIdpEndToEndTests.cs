@@ -267,6 +267,10 @@ public class ThirdPartyIdpEndToEndTests(SsoAppFixture fixture) : IClassFixture<S
         var mine = await setup.AddConnectionAsync();
         var other = await setup.AddConnectionAsync();
         Assert.NotEqual(mine.SpEntityId, other.SpEntityId);
+        // With two connections each needs the domains it may assert (issue 18.6).
+        foreach (var connection in new[] { mine, other })
+            Assert.Equal(HttpStatusCode.OK, (await setup.Admin.PatchAsync($"/api/v1/tenants/{setup.TenantId}/connections/{connection.Id}",
+                JsonContent.Create(new JsonObject { ["domains"] = new JsonArray(setup.Domain) }))).StatusCode);
 
         var myAuthorize = await setup.Browser.GetAsync(setup.AuthorizeUrl("mine", SignInFlow.NewPkce().Challenge, $"connection={mine.Id}"));
         var myRelayState = HttpUtility.ParseQueryString(myAuthorize.Headers.Location!.Query)["RelayState"];
