@@ -102,6 +102,7 @@ public static class ServiceRegistration
             });
         Oidc.OidcServiceRegistration.AddOidc(services);
         services.AddSingleton<Setup.SetupLinkStore>();
+        services.AddSingleton(new RouteErrorPage("/setup", Setup.SetupHtml.Unusable));
         return services;
     }
 }
