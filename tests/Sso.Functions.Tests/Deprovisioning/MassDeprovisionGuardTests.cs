@@ -239,17 +239,22 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
         var record = (await App.Get<DirectoryStore>().FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default))!;
 
         // Parkers race the release; each item must end up released or run (not parked).
-        var parks = Enumerable.Range(0, 30).Select(async i =>
+        // All start together at the gate and stagger by yielding, not by sleeping.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var parks = Enumerable.Range(0, 30).Select(i => Task.Run(async () =>
         {
-            await Task.Delay(i % 10);
+            await gate.Task;
+            for (var turn = 0; turn < i % 10; turn++) await Task.Yield();
             var item = new Sso.Functions.Hosting.WorkItem($"evt_race{i:D3}.whk", Sso.Functions.Webhooks.WebhookDeliveryWorker.Kind, "{}", 1);
             return await guard.TryParkAsync(directory.DirectoryId, Sso.Functions.Webhooks.WebhookDeliveryWorker.QueueName, item, null, null, default);
-        }).ToList();
+        })).ToList();
         var release = Task.Run(async () =>
         {
-            await Task.Delay(5);
+            await gate.Task;
+            for (var turn = 0; turn < 5; turn++) await Task.Yield();
             return await guard.DecideAsync(record, hold["id"]!.GetValue<string>(), MassDeprovisionGuard.Decision.Release, default);
         });
+        gate.SetResult();
         var parked = (await Task.WhenAll(parks)).Count(p => p);
         Assert.Equal(MassDeprovisionGuard.DecisionOutcome.Done, (await release).Outcome);
 
