@@ -15,7 +15,7 @@ namespace Sso.Functions.DirectorySync;
 /// </summary>
 public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher publisher, TimeProvider clock, ILogger<DirectoryStore> logger)
 {
-    public const string TableName = "directory";
+    public const string TableName = TableNames.Directory;
 
     /// <summary>
     /// How long an instance trusts a SCIM token it found (with its directory row) without reading
