@@ -38,6 +38,17 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
 
     public Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableName, cancellationToken);
 
+    /// <summary>The directory's users that are neither deleted nor deactivated (a scan of its user rows).</summary>
+    public async Task<int> CountActiveUsersAsync(DirectoryId id, CancellationToken cancellationToken)
+    {
+        var active = 0;
+        var table = await TableAsync(cancellationToken);
+        await foreach (var user in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryUser.Kind),
+                           select: ["Active", "Deleted"], cancellationToken: cancellationToken))
+            if (user.GetBoolean("Deleted") != true && user.GetBoolean("Active") != false) active++;
+        return active;
+    }
+
     // ---- directories and tokens ----
 
     public const string TenantDirectoryKind = "tenantDirectory";

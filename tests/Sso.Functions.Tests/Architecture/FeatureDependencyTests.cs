@@ -133,4 +133,23 @@ public class FeatureDependencyTests
         var cycle = Assert.Single(FeatureDependencies.Cycles(edges.Keys));
         Assert.Equal(new[] { "Alpha", "Beta" }, cycle);
     }
+
+    [Fact]
+    public void Tables_are_named_only_through_TableNames()
+    {
+        // A raw name beside a store's constant is how a renamed table silently stops a sweep.
+        var source = Path.Combine(RepositoryPaths.Root, "functions", "Sso.Functions");
+        var raw = System.IO.Directory.EnumerateFiles(source, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (File: Path.GetRelativePath(source, f), Line: i + 1, Text: line)))
+            .Where(l => System.Text.RegularExpressions.Regex.IsMatch(l.Text, @"(GetTableAsync|FullName|OutboxTable)\(\s*""")
+                || System.Text.RegularExpressions.Regex.IsMatch(l.Text, @"const string TableName\s*=\s*"""))
+            .Select(l => $"{l.File}:{l.Line}: {l.Text.Trim()}")
+            .ToList();
+        Assert.True(raw.Count == 0, "Name tables through Storage/TableNames:\n" + string.Join("\n", raw));
+
+        var names = typeof(Sso.Functions.Storage.TableNames).GetFields()
+            .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToList();
+        Assert.Equal(names.Count, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+    }
 }

@@ -229,6 +229,38 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
     }
 
     [Fact]
+    public async Task Stores_its_rows_with_the_status_names_the_api_shows()
+    {
+        var (directory, users, _) = await ProvisionAsync(6, new { holdMassDeprovision = true, massDeprovisionMinUsers = 3 });
+        await DeactivateAsync(directory, users.Take(3));
+        await App.DrainQueuesAsync();
+        var hold = await SingleHoldAsync(directory);
+        var holdId = hold["id"]!.GetValue<string>();
+
+        var table = await App.Get<MassDeprovisionHoldStore>().TableAsync(default);
+        var guard = (await table.GetEntityAsync<Azure.Data.Tables.TableEntity>(directory.DirectoryId, GuardRow.RowKey)).Value;
+        Assert.Equal("held", guard.GetString("Status"));
+        Assert.Equal(new GuardRow(directory.DirectoryId, holdId, HoldStatus.Held, GuardRow.FromEntity(guard).Floor,
+            GuardRow.FromEntity(guard).TriggeredAt, guard.ETag), GuardRow.FromEntity(guard));
+        var holdRow = (await table.GetEntityAsync<Azure.Data.Tables.TableEntity>(directory.DirectoryId, HoldRow.RowKeyOf(holdId))).Value;
+        Assert.Equal("held", holdRow.GetString("Status"));
+        Assert.Equal(HoldStatus.Held, HoldRow.FromEntity(holdRow).Status);
+        Assert.Equal(3, HoldRow.FromEntity(holdRow).DeprovisionedUsers);
+
+        var parked = await MassDeprovisionHoldStore.ParkedItemsAsync(table, directory.DirectoryId, holdId, default);
+        Assert.NotEmpty(parked);
+        Assert.All(parked, item => Assert.Equal(ParkedStatus.Parked, item.Status));
+        Assert.Equal(parked.Count, hold["tasks"]!["parked"]!.GetValue<int>() + hold["webhookDeliveries"]!["parked"]!.GetValue<int>());
+
+        Assert.Equal(HttpStatusCode.OK,
+            (await directory.Admin.PostAsync($"/api/v1/directories/{directory.DirectoryId}/holds/{holdId}/cancel", null)).StatusCode);
+        var cancelled = await MassDeprovisionHoldStore.ParkedItemsAsync(table, directory.DirectoryId, holdId, default);
+        Assert.All(cancelled, item => Assert.Equal(ParkedStatus.Cancelled, item.Status));
+        Assert.Equal("cancelled", (await table.GetEntityAsync<Azure.Data.Tables.TableEntity>(directory.DirectoryId, HoldRow.RowKeyOf(holdId)))
+            .Value.GetString("Status"));
+    }
+
+    [Fact]
     public async Task Work_parked_while_a_release_runs_is_either_released_or_not_parked_at_all()
     {
         var (directory, users, _) = await ProvisionAsync(6, new { holdMassDeprovision = true, massDeprovisionMinUsers = 3 });
