@@ -4,9 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Sso.Functions.Tests.Saml;
 using Sso.Protocols.Saml;
-using Sso.Protocols.Tests.Saml;
 using Sso.Testing;
 
 namespace Sso.Bench;
@@ -31,12 +29,12 @@ public static class AcsBench
 
         (string Name, Func<int, string> Build)[] cases =
         [
-            ("signed assertion (RSA-SHA256)", i => TestIdp.ToBase64(TestIdp.SignAssertion(Distinct(i)))),
+            ("signed assertion (RSA-SHA256)", i => SamlTestIdp.ToBase64(SamlTestIdp.SignAssertion(Distinct(i)))),
             ("signed + encrypted, AES-256-GCM + RSA-OAEP", i =>
-                TestIdp.ToBase64(TestIdp.EncryptAssertion(TestIdp.SignAssertion(Distinct(i)), TestCipher.Aes256Gcm))),
+                SamlTestIdp.ToBase64(SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(Distinct(i)), TestCipher.Aes256Gcm))),
             // CBC is taken only under a Response signature and only from a connection that lists it.
             ("signed response, encrypted AES-256-CBC + RSA-OAEP", i =>
-                TestIdp.ToBase64(TestIdp.SignResponse(TestIdp.EncryptAssertion(Distinct(i), TestCipher.Aes256Cbc)))),
+                SamlTestIdp.ToBase64(SamlTestIdp.SignResponse(SamlTestIdp.EncryptAssertion(Distinct(i), TestCipher.Aes256Cbc)))),
         ];
 
         Console.WriteLine($"Serverless.Sso ACS bench: SamlResponseValidator.Validate, {responses} distinct responses per case, " +
@@ -45,7 +43,7 @@ public static class AcsBench
         var failed = 0;
         foreach (var (name, build) in cases)
         {
-            var parameters = TestIdp.Parameters() with
+            var parameters = SamlTestIdp.Parameters() with
             {
                 AllowedEncryptionAlgorithms = [SamlAlgorithms.Aes128Gcm, SamlAlgorithms.Aes256Gcm, SamlAlgorithms.Aes256Cbc],
             };
@@ -77,7 +75,7 @@ public static class AcsBench
         return failed == 0 ? 0 : 1;
 
         static System.Xml.XmlDocument Distinct(int i) =>
-            TestIdp.Response(new TestResponse { ResponseId = $"_resp_bench_{i:D6}", AssertionId = AssertionId(i) });
+            SamlTestIdp.Response(new TestResponse { ResponseId = $"_resp_bench_{i:D6}", AssertionId = AssertionId(i) });
 
         static string AssertionId(int i) => $"_assert_bench_{i:D6}";
 

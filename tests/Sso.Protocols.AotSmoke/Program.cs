@@ -1,25 +1,25 @@
 using System.Xml;
 // Run with --bench to also time validations (one thread).
 using Sso.Protocols.Saml;
-using Sso.Protocols.Tests.Saml;
+using Sso.Testing;
 
 // Each case runs the same code the ACS runs, in the published Native AOT binary.
 var cases = new (string Name, Func<XmlDocument> Build, SamlValidationParameters Parameters, bool Accepted)[]
 {
-    ("RSA-SHA256 signed assertion", () => TestIdp.SignAssertion(TestIdp.Response()), TestIdp.Parameters(), true),
-    ("RSA-SHA512 signed response", () => TestIdp.SignResponse(TestIdp.Response(), signatureMethod: SamlAlgorithms.RsaSha512, digestMethod: SamlAlgorithms.Sha512), TestIdp.Parameters(), true),
-    ("ECDSA-SHA256 signed assertion", () => TestIdp.SignAssertion(TestIdp.Response(), TestIdp.EcdsaSigningCertificate, SamlAlgorithms.EcdsaSha256), TestIdp.Parameters(TestIdp.EcdsaSigningCertificate), true),
-    ("RSA-SHA1 when allowed", () => TestIdp.SignAssertion(TestIdp.Response(), signatureMethod: SamlAlgorithms.RsaSha1, digestMethod: SamlAlgorithms.Sha1), TestIdp.Parameters() with { AllowSha1 = true }, true),
-    ("RSA-SHA1 refused by default", () => TestIdp.SignAssertion(TestIdp.Response(), signatureMethod: SamlAlgorithms.RsaSha1, digestMethod: SamlAlgorithms.Sha1), TestIdp.Parameters(), false),
-    ("AES-256-CBC encrypted", () => TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc), TestIdp.Parameters(), true),
-    ("AES-256-GCM encrypted", () => TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Gcm), TestIdp.Parameters(), true),
+    ("RSA-SHA256 signed assertion", () => SamlTestIdp.SignAssertion(SamlTestIdp.Response()), SamlTestIdp.Parameters(), true),
+    ("RSA-SHA512 signed response", () => SamlTestIdp.SignResponse(SamlTestIdp.Response(), signatureMethod: SamlAlgorithms.RsaSha512, digestMethod: SamlAlgorithms.Sha512), SamlTestIdp.Parameters(), true),
+    ("ECDSA-SHA256 signed assertion", () => SamlTestIdp.SignAssertion(SamlTestIdp.Response(), SamlTestIdp.EcdsaSigningCertificate, SamlAlgorithms.EcdsaSha256), SamlTestIdp.Parameters(SamlTestIdp.EcdsaSigningCertificate), true),
+    ("RSA-SHA1 when allowed", () => SamlTestIdp.SignAssertion(SamlTestIdp.Response(), signatureMethod: SamlAlgorithms.RsaSha1, digestMethod: SamlAlgorithms.Sha1), SamlTestIdp.Parameters() with { AllowSha1 = true }, true),
+    ("RSA-SHA1 refused by default", () => SamlTestIdp.SignAssertion(SamlTestIdp.Response(), signatureMethod: SamlAlgorithms.RsaSha1, digestMethod: SamlAlgorithms.Sha1), SamlTestIdp.Parameters(), false),
+    ("AES-256-CBC encrypted", () => SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), TestCipher.Aes256Cbc), SamlTestIdp.Parameters(), true),
+    ("AES-256-GCM encrypted", () => SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), TestCipher.Aes256Gcm), SamlTestIdp.Parameters(), true),
     ("tampered assertion", () =>
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
-        TestIdp.AssertionElement(document).GetElementsByTagName("NameID", "urn:oasis:names:tc:SAML:2.0:assertion")[0]!.InnerText = "mallory@evil.test";
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
+        SamlTestIdp.AssertionElement(document).GetElementsByTagName("NameID", "urn:oasis:names:tc:SAML:2.0:assertion")[0]!.InnerText = "mallory@evil.test";
         return document;
-    }, TestIdp.Parameters(), false),
-    ("unknown signer", () => TestIdp.SignAssertion(TestIdp.Response(), TestIdp.AttackerCertificate), TestIdp.Parameters(), false),
+    }, SamlTestIdp.Parameters(), false),
+    ("unknown signer", () => SamlTestIdp.SignAssertion(SamlTestIdp.Response(), SamlTestIdp.AttackerCertificate), SamlTestIdp.Parameters(), false),
 };
 
 var wrong = 0;
@@ -29,8 +29,8 @@ foreach (var (name, build, parameters, accepted) in cases)
     bool ok;
     try
     {
-        var result = SamlResponseValidator.Validate(TestIdp.ToBase64(build()), parameters);
-        ok = result.IsSuccess == accepted && (!result.IsSuccess || result.Value.NameId == TestIdp.Email);
+        var result = SamlResponseValidator.Validate(SamlTestIdp.ToBase64(build()), parameters);
+        ok = result.IsSuccess == accepted && (!result.IsSuccess || result.Value.NameId == SamlTestIdp.Email);
         outcome = result.IsSuccess ? "accepted" : $"rejected ({result.Error.Kind})";
     }
     catch (Exception e)
@@ -46,13 +46,13 @@ try
 {
     var request = new AuthnRequest
     {
-        Id = AuthnRequestWriter.NewId(), IssueInstant = TestIdp.Now, Issuer = TestIdp.SpEntityId,
-        Destination = "https://idp.example.test/sso", AssertionConsumerServiceUrl = TestIdp.AcsUrl,
+        Id = AuthnRequestWriter.NewId(), IssueInstant = SamlTestIdp.Now, Issuer = SamlTestIdp.SpEntityId,
+        Destination = "https://idp.example.test/sso", AssertionConsumerServiceUrl = SamlTestIdp.AcsUrl,
     };
-    var redirect = AuthnRequestWriter.WriteRedirectUrl(request, "rs", TestIdp.SigningCertificate);
-    var form = AuthnRequestWriter.WritePostForm(request, "rs", TestIdp.SigningCertificate);
-    var metadata = SpMetadataWriter.Write(new SpMetadata { EntityId = TestIdp.SpEntityId, AcsUrl = TestIdp.AcsUrl, EncryptionCertificates = [TestIdp.SpEncryptionCertificate] });
-    var read = IdpMetadataReader.Read(metadata.Replace("SPSSODescriptor", "IDPSSODescriptor").Replace("AssertionConsumerService", "SingleSignOnService").Replace("use=\"encryption\"", "use=\"signing\""), TestIdp.Now);
+    var redirect = AuthnRequestWriter.WriteRedirectUrl(request, "rs", SamlTestIdp.SigningCertificate);
+    var form = AuthnRequestWriter.WritePostForm(request, "rs", SamlTestIdp.SigningCertificate);
+    var metadata = SpMetadataWriter.Write(new SpMetadata { EntityId = SamlTestIdp.SpEntityId, AcsUrl = SamlTestIdp.AcsUrl, EncryptionCertificates = [SamlTestIdp.SpEncryptionCertificate] });
+    var read = IdpMetadataReader.Read(metadata.Replace("SPSSODescriptor", "IDPSSODescriptor").Replace("AssertionConsumerService", "SingleSignOnService").Replace("use=\"encryption\"", "use=\"signing\""), SamlTestIdp.Now);
     var ok = redirect.Query.Contains("&Signature=") && form.Contains("SAMLRequest") && read.IsSuccess;
     if (!ok) wrong++;
     Console.WriteLine($"{(ok ? "ok  " : "FAIL")} AuthnRequest redirect and POST, SP metadata, IdP metadata");
@@ -69,20 +69,20 @@ try
     const string slo = "https://sso.example.test/saml/slo/con_test";
     var logout = new LogoutRequest
     {
-        Id = AuthnRequestWriter.NewId(), IssueInstant = TestIdp.Now, Issuer = TestIdp.EntityId, Destination = slo,
-        NameId = TestIdp.Email, SessionIndexes = ["_s1"],
+        Id = AuthnRequestWriter.NewId(), IssueInstant = SamlTestIdp.Now, Issuer = SamlTestIdp.EntityId, Destination = slo,
+        NameId = SamlTestIdp.Email, SessionIndexes = ["_s1"],
     };
     var logoutParameters = new SamlLogoutParameters
     {
-        IdpCertificates = [TestIdp.PublicOnly(TestIdp.SigningCertificate)], IdpEntityId = TestIdp.EntityId, SloUrl = slo, Now = TestIdp.Now,
+        IdpCertificates = [SamlTestIdp.PublicOnly(SamlTestIdp.SigningCertificate)], IdpEntityId = SamlTestIdp.EntityId, SloUrl = slo, Now = SamlTestIdp.Now,
     };
     var viaRedirect = SamlLogoutValidator.ValidateRedirectRequest(
-        SamlLogoutWriter.WriteRedirectUrl(logout, "rs", TestIdp.SigningCertificate).Query.TrimStart('?'), logoutParameters);
-    var html = SamlLogoutWriter.WritePostForm(logout, "rs", TestIdp.SigningCertificate);
+        SamlLogoutWriter.WriteRedirectUrl(logout, "rs", SamlTestIdp.SigningCertificate).Query.TrimStart('?'), logoutParameters);
+    var html = SamlLogoutWriter.WritePostForm(logout, "rs", SamlTestIdp.SigningCertificate);
     var start = html.IndexOf("value=\"", StringComparison.Ordinal) + 7;
     var viaPost = SamlLogoutValidator.ValidatePostRequest(html[start..html.IndexOf('"', start)], logoutParameters);
     var tampered = SamlLogoutValidator.ValidatePostRequest(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(
-        System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(html[start..html.IndexOf('"', start)])).Replace(TestIdp.Email, "m@evil.test"))),
+        System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(html[start..html.IndexOf('"', start)])).Replace(SamlTestIdp.Email, "m@evil.test"))),
         logoutParameters);
 
     using var rsa = System.Security.Cryptography.RSA.Create(2048);
@@ -110,12 +110,12 @@ if (args.Contains("--bench"))
     // ACS validation cost per response, the same work the endpoint does (decode, parse, verify, decrypt, rules).
     foreach (var (name, response) in new[]
     {
-        ("signed assertion", TestIdp.ToBase64(TestIdp.SignAssertion(TestIdp.Response()))),
-        ("signed + encrypted (AES-256-GCM)", TestIdp.ToBase64(TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Gcm))),
-        ("signed + encrypted (AES-256-CBC)", TestIdp.ToBase64(TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc))),
+        ("signed assertion", SamlTestIdp.ToBase64(SamlTestIdp.SignAssertion(SamlTestIdp.Response()))),
+        ("signed + encrypted (AES-256-GCM)", SamlTestIdp.ToBase64(SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), TestCipher.Aes256Gcm))),
+        ("signed + encrypted (AES-256-CBC)", SamlTestIdp.ToBase64(SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), TestCipher.Aes256Cbc))),
     })
     {
-        var parameters = TestIdp.Parameters();
+        var parameters = SamlTestIdp.Parameters();
         for (var i = 0; i < 50; i++) SamlResponseValidator.Validate(response, parameters);
         const int runs = 2000;
         var times = new double[runs];

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sso.Functions.Storage;
 
 namespace Sso.Functions.Audit;
 
@@ -26,7 +27,7 @@ public sealed record AuditOptions(int RetentionDays, string TableName)
         if (configuration["Audit:BatchWindowMilliseconds"] is { Length: > 0 } rawWindow
             && (!int.TryParse(rawWindow, NumberStyles.Integer, CultureInfo.InvariantCulture, out window) || window < 0 || window > 60_000))
             throw new InvalidOperationException("Audit:BatchWindowMilliseconds must be a whole number of milliseconds from 0 to 60000.");
-        return new AuditOptions(days, configuration["Audit:TableName"] is { Length: > 0 } name ? name : "audit")
+        return new AuditOptions(days, configuration["Audit:TableName"] is { Length: > 0 } name ? name : TableNames.Audit)
         {
             BatchWindow = TimeSpan.FromMilliseconds(window),
         };

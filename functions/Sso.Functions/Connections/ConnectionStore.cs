@@ -15,7 +15,7 @@ public sealed class ConnectionStore(TableStorage storage, TimeProvider clock, Ou
     public const string IndexPartition = "connectionindex";
     public const int MaxConnectionsPerTenant = 50;
 
-    public const string TableName = "connections";
+    public const string TableName = TableNames.Connections;
 
     /// <summary>
     /// How long an instance signs in through a connection it read without reading it again: a

@@ -15,7 +15,7 @@ namespace Sso.Functions.DirectorySync;
 /// </summary>
 public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher publisher, TimeProvider clock, ILogger<DirectoryStore> logger)
 {
-    public const string TableName = "directory";
+    public const string TableName = TableNames.Directory;
 
     /// <summary>
     /// How long an instance trusts a SCIM token it found (with its directory row) without reading
@@ -37,6 +37,17 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
     }
 
     public Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableName, cancellationToken);
+
+    /// <summary>The directory's users that are neither deleted nor deactivated (a scan of its user rows).</summary>
+    public async Task<int> CountActiveUsersAsync(DirectoryId id, CancellationToken cancellationToken)
+    {
+        var active = 0;
+        var table = await TableAsync(cancellationToken);
+        await foreach (var user in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryUser.Kind),
+                           select: ["Active", "Deleted"], cancellationToken: cancellationToken))
+            if (user.GetBoolean("Deleted") != true && user.GetBoolean("Active") != false) active++;
+        return active;
+    }
 
     // ---- directories and tokens ----
 

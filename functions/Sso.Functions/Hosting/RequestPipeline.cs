@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Azure;
+using Sso.Protocols.Scim;
 
 namespace Sso.Functions.Hosting;
 
@@ -8,7 +8,9 @@ namespace Sso.Functions.Hosting;
 /// The one place that logs each request and that turns an exception (a bug or broken
 /// infrastructure, never bad input) into a 503 or 500 in the route's own error format.
 /// </summary>
-public sealed partial class RequestPipeline(RequestDelegate next, RequestDeadlineOptions deadlineOptions, ILogger<RequestPipeline> logger)
+public sealed partial class RequestPipeline(
+    RequestDelegate next, RequestDeadlineOptions deadlineOptions, IEnumerable<RouteErrorPage> routeErrorPages,
+    ILogger<RequestPipeline> logger)
 {
     public const string TenantItem = "TenantId";
 
@@ -90,8 +92,6 @@ public sealed partial class RequestPipeline(RequestDelegate next, RequestDeadlin
         var path = context.Request.Path;
         if (path.StartsWithSegments("/scim"))
         {
-            context.Response.StatusCode = status;
-            context.Response.ContentType = "application/scim+json";
             var detail = status switch
             {
                 503 => "A backing service is unavailable; retry later.",
@@ -99,14 +99,12 @@ public sealed partial class RequestPipeline(RequestDelegate next, RequestDeadlin
                 400 => "The request could not be read.",
                 _ => "The service failed to handle the request; retry later.",
             };
-            await JsonSerializer.SerializeAsync(context.Response.Body,
-                new ScimErrorBody([ScimErrorBody.Schema], detail, status.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                SsoJsonContext.Default.ScimErrorBody);
+            await ScimErrorResults.Write(new ScimError(status, null, detail)).ExecuteAsync(context);
         }
-        else if (path.StartsWithSegments("/setup"))
+        else if (routeErrorPages.FirstOrDefault(p => path.StartsWithSegments(p.Prefix)) is { } routePage)
         {
-            // A browser page: an HTML answer that does not echo the path (it holds the setup token).
-            await Setup.SetupHtml.Unusable(status, status == 503 ? "Temporarily unavailable" : "Something went wrong",
+            // A browser page of its own (the setup portal): it does not echo the path, which holds the setup token.
+            await routePage.Page(status, status == 503 ? "Temporarily unavailable" : "Something went wrong",
                 status == 503 ? "A backing service is unavailable; reload the page in a minute." : "The setup page failed; reload it to try again.")
                 .ExecuteAsync(context);
         }
@@ -114,18 +112,15 @@ public sealed partial class RequestPipeline(RequestDelegate next, RequestDeadlin
         {
             // A browser on its way through a sign-in: no redirect URI is trustworthy without the
             // storage that failed, so the answer is the page, as for an unvalidated redirect.
-            await OAuth.OAuthResults.Page(status, status == 503 ? "Temporarily unavailable" : "Something went wrong",
+            await HtmlPages.Error(status, status == 503 ? "Temporarily unavailable" : "Something went wrong",
                     status == 503 ? "The sign-in service cannot reach its storage right now; try again in a minute." : "The sign-in failed; try again.")
                 .ExecuteAsync(context);
         }
         else if (path.StartsWithSegments("/oauth/token") || path.StartsWithSegments("/oauth/userinfo"))
         {
-            context.Response.StatusCode = status;
-            context.Response.ContentType = "application/json";
-            context.Response.Headers.CacheControl = "no-store";
-            var body = new OAuthErrorBody(status == 503 ? "temporarily_unavailable" : "server_error",
-                status == 503 ? "A backing service is unavailable; retry later." : "The service failed to handle the request.");
-            await JsonSerializer.SerializeAsync(context.Response.Body, body, SsoJsonContext.Default.OAuthErrorBody);
+            await OAuthErrorResults.Json(status == 503 ? "temporarily_unavailable" : "server_error",
+                status == 503 ? "A backing service is unavailable; retry later." : "The service failed to handle the request.",
+                status).ExecuteAsync(context);
         }
         else
         {
@@ -156,14 +151,3 @@ public sealed partial class RequestPipeline(RequestDelegate next, RequestDeadlin
     [LoggerMessage(Level = LogLevel.Error, Message = "{FunctionName} failed with {Status}")]
     private static partial void LogFailure(ILogger logger, string functionName, int status, Exception exception);
 }
-
-/// <summary>The SCIM error schema (RFC 7644 §3.12); status is a string there.</summary>
-public sealed record ScimErrorBody(string[] Schemas, string Detail, string Status, string? ScimType = null)
-{
-    public const string Schema = "urn:ietf:params:scim:api:messages:2.0:Error";
-}
-
-/// <summary>An OAuth 2.0 error response body (RFC 6749 §5.2).</summary>
-public sealed record OAuthErrorBody(
-    [property: System.Text.Json.Serialization.JsonPropertyName("error")] string Error,
-    [property: System.Text.Json.Serialization.JsonPropertyName("error_description")] string? ErrorDescription);

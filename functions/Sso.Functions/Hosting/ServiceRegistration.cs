@@ -91,6 +91,7 @@ public static class ServiceRegistration
         services.AddSingleton(WebhookOptions.From(configuration));
         services.AddSingleton<WebhookStore>();
         services.AddSingleton<WebhookFanOut>();
+        services.AddSingleton<MassDeprovisionHoldStore>();
         services.AddSingleton<MassDeprovisionGuard>();
         services.AddSingleton<WebhookRedelivery>();
         // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
@@ -102,6 +103,7 @@ public static class ServiceRegistration
             });
         Oidc.OidcServiceRegistration.AddOidc(services);
         services.AddSingleton<Setup.SetupLinkStore>();
+        services.AddSingleton(new RouteErrorPage("/setup", Setup.SetupHtml.Unusable));
         return services;
     }
 }

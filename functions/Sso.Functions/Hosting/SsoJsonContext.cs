@@ -25,7 +25,6 @@ namespace Sso.Functions.Hosting;
 [JsonSerializable(typeof(GroupMembershipTask))]
 [JsonSerializable(typeof(DeadLetterReplayed))]
 [JsonSerializable(typeof(ProblemBody))]
-[JsonSerializable(typeof(ScimErrorBody))]
 [JsonSerializable(typeof(OAuthErrorBody))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(WorkEnvelope))]

@@ -22,7 +22,7 @@ public sealed class AccessTokenStore(TableStorage storage)
     public const string Prefix = "sso_at_";
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
 
-    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync("accesstokens", cancellationToken);
+    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableNames.AccessTokens, cancellationToken);
 
     public Task<string> CreateAsync(IssuedAccessToken token, CancellationToken cancellationToken) =>
         CreateAsync(token, NewValue(token.User.TenantId), cancellationToken);

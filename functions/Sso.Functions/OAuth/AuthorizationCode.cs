@@ -148,7 +148,7 @@ public sealed record AuthorizationCode
 /// </summary>
 public sealed class AuthorizationCodeStore(TableStorage storage, Outbox.OutboxPublisher publisher)
 {
-    public const string TableName = "authorizationcodes";
+    public const string TableName = TableNames.AuthorizationCodes;
 
     /// <summary>
     /// A client's codes spread over 256 partitions by the first byte of the code's hash: with one

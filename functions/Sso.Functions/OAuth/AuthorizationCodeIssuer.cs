@@ -169,13 +169,7 @@ public sealed partial class AuthorizationCodeIssuer(
 
     /// <summary>The error redirect alone, for failures before a sign-in exists (no event).</summary>
     public IResult ErrorRedirect(PendingSignIn pending, string error, string errorDescription) =>
-        OAuthResults.Redirect(pending.RedirectUri, pending.ResponseMode,
-        [
-            new("error", error),
-            new("error_description", errorDescription),
-            new("state", pending.State),
-            new("iss", options.Issuer),
-        ]);
+        OAuthResults.ErrorRedirect(pending.RedirectUri, pending.ResponseMode, error, errorDescription, pending.State, options.Issuer);
 
     private static string? JoinName(string? given, string? family) =>
         string.Join(" ", new[] { given, family }.Where(s => !string.IsNullOrWhiteSpace(s))) is { Length: > 0 } joined ? joined : null;

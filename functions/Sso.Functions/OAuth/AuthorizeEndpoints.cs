@@ -48,13 +48,8 @@ public static partial class AuthorizeEndpoints
             LogRefused(services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.OAuth"), failure.Error.Code);
             refusals.Count(Audit.AuditRecord.GlobalPartition, "authorize:" + failure.Error.Code);
             return failure.CanRedirect
-                ? OAuthResults.Redirect(failure.RedirectUri!, failure.ResponseMode,
-                [
-                    new("error", failure.Error.Code),
-                    new("error_description", failure.Error.Description),
-                    new("state", failure.State),
-                    new("iss", options.Issuer),
-                ])
+                ? OAuthResults.ErrorRedirect(failure.RedirectUri!, failure.ResponseMode,
+                    failure.Error.Code, failure.Error.Description, failure.State, options.Issuer)
                 : OAuthResults.Page(400, "Sign-in request refused", failure.Error.Description);
         }
         var request = validated.Value;
@@ -64,13 +59,8 @@ public static partial class AuthorizeEndpoints
             refusals.Count(Audit.AuditRecord.GlobalPartition, "authorize:unroutable");
         if (routed.Connection is null)
             return routed.Error is { } routingError
-                ? OAuthResults.Redirect(request.RedirectUri, request.ResponseMode,
-                [
-                    new("error", routingError.Code),
-                    new("error_description", routingError.Description),
-                    new("state", request.State),
-                    new("iss", options.Issuer),
-                ])
+                ? OAuthResults.ErrorRedirect(request.RedirectUri, request.ResponseMode,
+                    routingError.Code, routingError.Description, request.State, options.Issuer)
                 : HomeRealmDiscoveryPage(parameters, routed.Page);
 
         var connection = routed.Connection;
@@ -97,13 +87,8 @@ public static partial class AuthorizeEndpoints
         {
             ConnectionTypes.Saml => await SamlSignInStarter.StartAsync(context, pending, connection, cancellationToken),
             ConnectionTypes.Oidc => await OidcSignInStarter.StartAsync(context, pending, connection, cancellationToken),
-            _ => OAuthResults.Redirect(request.RedirectUri, request.ResponseMode,
-            [
-                new("error", OAuthErrorCodes.ServerError),
-                new("error_description", "The connection has an unknown type."),
-                new("state", request.State),
-                new("iss", options.Issuer),
-            ]),
+            _ => OAuthResults.ErrorRedirect(request.RedirectUri, request.ResponseMode,
+                OAuthErrorCodes.ServerError, "The connection has an unknown type.", request.State, options.Issuer),
         };
     }
 

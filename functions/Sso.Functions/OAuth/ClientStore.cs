@@ -16,7 +16,7 @@ public sealed class ClientStore(TableStorage storage, TimeProvider clock)
     public Task<OAuthClient?> FindCachedAsync(ClientId id, CancellationToken cancellationToken) =>
         _cache.GetOrLoadAsync(id, token => FindAsync(id, token), cancellationToken);
 
-    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync("clients", cancellationToken);
+    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableNames.Clients, cancellationToken);
 
     public async Task<OAuthClient?> FindAsync(ClientId id, CancellationToken cancellationToken)
     {

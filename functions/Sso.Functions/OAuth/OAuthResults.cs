@@ -23,10 +23,23 @@ public static class OAuthResults
         new RedirectResult(redirectUri, responseMode, parameters.Where(p => p.Value is not null).ToList());
 
     /// <summary>A human-readable page; used when the request cannot be answered with a redirect.</summary>
-    public static IResult Page(int status, string title, string message) =>
-        new HtmlResult(status, HtmlPage(title, $"<p>{WebUtility.HtmlEncode(message)}</p>"));
+    public static IResult Page(int status, string title, string message) => HtmlPages.Error(status, title, message);
 
-    public static IResult Html(int status, string html) => new HtmlResult(status, html);
+    public static IResult Html(int status, string html) => HtmlPages.Html(status, html);
+
+    /// <summary>
+    /// An OAuth error sent back to a redirect URI that has already been validated (RFC 6749
+    /// §4.1.2.1), with the client's state and our issuer (RFC 9207).
+    /// </summary>
+    public static IResult ErrorRedirect(string redirectUri, string responseMode, string error, string? description,
+        string? state, string issuer) =>
+        Redirect(redirectUri, responseMode,
+        [
+            new("error", error),
+            new("error_description", description),
+            new("state", state),
+            new("iss", issuer),
+        ]);
 
     /// <summary>
     /// A SAML HTTP-POST binding page (<see cref="SamlPostBinding.Page"/>) for the IdP at
@@ -41,34 +54,28 @@ public static class OAuthResults
     {
         var formAction = SamlPostBinding.FormActionSource(destination) + " 'self'";
         if (thenTo is not null && SamlPostBinding.FormActionSource(thenTo) is var next && next != "'none'") formAction += " " + next;
-        return new HtmlResult(200, html,
+        return HtmlPages.Html(200, html,
             $"default-src 'none'; script-src {SamlPostBinding.ScriptHashSource}; form-action {formAction}; base-uri 'none'");
     }
 
-    public static string HtmlPage(string title, string bodyHtml) =>
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        + $"<title>{WebUtility.HtmlEncode(title)}</title>"
-        + "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}"
-        + "input,button{font-size:1rem;padding:.5rem}input{width:100%;box-sizing:border-box;margin:.5rem 0}</style>"
-        + $"</head><body><h1>{WebUtility.HtmlEncode(title)}</h1>{bodyHtml}</body></html>";
+    public static string HtmlPage(string title, string bodyHtml) => HtmlPages.Document(title, bodyHtml);
 
     /// <summary>An RFC 6749 §5.2 error from the token or userinfo endpoint.</summary>
     public static IResult TokenError(string error, string description, int status = 400) =>
-        new TokenErrorResult(error, description, status, null);
+        OAuthErrorResults.Json(error, description, status, null);
 
     /// <summary><c>invalid_client</c>: 401 with a challenge for the scheme the client used (RFC 6749 §5.2).</summary>
     public static IResult InvalidClient(string description, bool usedBasic) =>
-        new TokenErrorResult(OAuthErrorCodes.InvalidClient, description, 401,
+        OAuthErrorResults.Json(OAuthErrorCodes.InvalidClient, description, 401,
             usedBasic ? "Basic realm=\"oauth\", charset=\"UTF-8\"" : null);
 
     /// <summary>RFC 6750 §3.1: a refused bearer token at a resource endpoint.</summary>
     public static IResult InvalidToken(string description) =>
-        new TokenErrorResult("invalid_token", description, 401,
+        OAuthErrorResults.Json("invalid_token", description, 401,
             $"Bearer error=\"invalid_token\", error_description=\"{description.Replace("\"", "'")}\"");
 
     public static IResult MissingToken() =>
-        new TokenErrorResult("invalid_request", "Send the access token as 'Authorization: Bearer <token>'.", 401, "Bearer");
+        OAuthErrorResults.Json("invalid_request", "Send the access token as 'Authorization: Bearer <token>'.", 401, "Bearer");
 
     private sealed class RedirectResult(string redirectUri, string responseMode, List<KeyValuePair<string, string?>> parameters) : IResult
     {
@@ -97,34 +104,6 @@ public static class OAuthResults
             var separator = redirectUri.Contains('?') ? "&" : "?";
             context.Response.StatusCode = 302;
             context.Response.Headers.Location = redirectUri + separator + query;
-        }
-    }
-
-    private sealed class HtmlResult(int status, string html,
-        string contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'") : IResult
-    {
-        public async Task ExecuteAsync(HttpContext context)
-        {
-            context.Response.StatusCode = status;
-            context.Response.ContentType = "text/html; charset=utf-8";
-            context.Response.Headers.CacheControl = "no-store";
-            context.Response.Headers.ContentSecurityPolicy = contentSecurityPolicy;
-            context.Response.Headers["X-Frame-Options"] = "DENY";
-            await context.Response.WriteAsync(html, context.RequestAborted);
-        }
-    }
-
-    private sealed class TokenErrorResult(string error, string description, int status, string? challenge) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext context)
-        {
-            context.Response.StatusCode = status;
-            context.Response.ContentType = "application/json";
-            context.Response.Headers.CacheControl = "no-store";
-            context.Response.Headers.Pragma = "no-cache";
-            if (challenge is not null) context.Response.Headers.WWWAuthenticate = challenge;
-            await JsonSerializer.SerializeAsync(context.Response.Body, new OAuthErrorBody(error, description),
-                SsoJsonContext.Default.OAuthErrorBody, context.RequestAborted);
         }
     }
 }

@@ -129,7 +129,7 @@ public static class ResponseModes
 /// </summary>
 public sealed class PendingSignInStore(TableStorage storage, TimeProvider clock)
 {
-    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync("pendingsignins", cancellationToken);
+    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableNames.PendingSignIns, cancellationToken);
 
     public async Task CreateAsync(PendingSignIn pending, CancellationToken cancellationToken)
     {

@@ -25,7 +25,7 @@ public static partial class SignInMaintenance
         var storage = services.GetRequiredService<TableStorage>();
         var store = services.GetRequiredService<ConnectionStore>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Saml");
-        var table = await storage.GetTableAsync("connections", cancellationToken);
+        var table = await storage.GetTableAsync(TableNames.Connections, cancellationToken);
         var refreshed = 0;
         await foreach (var row in table.QueryAsync<TableEntity>($"Type eq '{ConnectionTypes.Saml}'", cancellationToken: cancellationToken))
         {
@@ -46,16 +46,16 @@ public static partial class SignInMaintenance
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var before = $"datetime'{now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}'";
         var removed = 0;
-        removed += await DeleteAsync(await storage.GetTableAsync("pendingsignins", cancellationToken), $"ExpiresAt lt {before}", cancellationToken);
-        removed += await DeleteAsync(await storage.GetTableAsync(AuthorizationCodeStore.TableName, cancellationToken),
+        removed += await DeleteAsync(await storage.GetTableAsync(TableNames.PendingSignIns, cancellationToken), $"ExpiresAt lt {before}", cancellationToken);
+        removed += await DeleteAsync(await storage.GetTableAsync(TableNames.AuthorizationCodes, cancellationToken),
             $"RowKey ge 'code|' and RowKey lt 'code}}' and ExpiresAt lt {before}", cancellationToken);
-        removed += await DeleteAsync(await storage.GetTableAsync("accesstokens", cancellationToken),
+        removed += await DeleteAsync(await storage.GetTableAsync(TableNames.AccessTokens, cancellationToken),
             $"RowKey ge 'token|' and RowKey lt 'token}}' and ExpiresAt lt {before}", cancellationToken);
-        removed += await DeleteAsync(await storage.GetTableAsync(SignInSessionStore.TableName, cancellationToken),
+        removed += await DeleteAsync(await storage.GetTableAsync(TableNames.SignInSessions, cancellationToken),
             $"ExpiresAt lt {before}", cancellationToken);
         // A session marker outlives every token of its session (issued within a code's lifetime, valid for an hour).
         var markersBefore = $"datetime'{(now - AccessTokenStore.Lifetime - TimeSpan.FromHours(1)).UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}'";
-        removed += await DeleteAsync(await storage.GetTableAsync("accesstokens", cancellationToken),
+        removed += await DeleteAsync(await storage.GetTableAsync(TableNames.AccessTokens, cancellationToken),
             $"RowKey ge 'revokedsid|' and RowKey lt 'revokedsid}}' and RevokedAt lt {markersBefore}", cancellationToken);
         removed += await services.GetRequiredService<AssertionReplayStore>().SweepAsync(now, cancellationToken);
         return removed;

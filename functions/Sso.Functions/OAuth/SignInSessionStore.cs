@@ -54,7 +54,7 @@ public sealed record PendingLogout
 /// </summary>
 public sealed class SignInSessionStore(TableStorage storage)
 {
-    public const string TableName = "signinsessions";
+    public const string TableName = TableNames.SignInSessions;
 
     private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableName, cancellationToken);
 

@@ -37,7 +37,7 @@ namespace Sso.Functions.Outbox;
 /// </summary>
 public sealed class EventFeedStore(TableStorage storage, TimeProvider clock, EventDispatcher dispatcher)
 {
-    public const string TableName = "eventfeed";
+    public const string TableName = TableNames.EventFeed;
     public const int ShardCount = 16;
     public static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(2);
 

@@ -13,7 +13,7 @@ namespace Sso.Functions.Saml;
 /// </summary>
 public sealed class AssertionReplayStore(TableStorage storage)
 {
-    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync("samlassertions", cancellationToken);
+    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableNames.SamlAssertions, cancellationToken);
 
     /// <summary>True when the assertion ID was not seen before and is now recorded; false for a replay.</summary>
     public Task<bool> TryRecordAsync(ConnectionId connectionId, string assertionId, DateTimeOffset keepUntil,

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Sso.Functions.Hosting;
 using Sso.Protocols.Scim;
 
 namespace Sso.Functions.Scim;
@@ -10,22 +11,21 @@ public static class ScimResults
     public const string MediaType = "application/scim+json";
 
     /// <summary>The scimType of an error answer, for the audit trail's failure reason.</summary>
-    public const string ScimTypeItem = "ScimType";
+    public const string ScimTypeItem = ScimErrorResults.ScimTypeItem;
 
     public static IResult Json(JsonNode body, int status = 200, string? etag = null, string? location = null) =>
         new ScimResult(body, status, etag, location);
 
-    public static IResult Error(ScimError error) => new ScimResult(error.ToJson(), error.Status, null, null, error.ScimType);
+    public static IResult Error(ScimError error) => ScimErrorResults.Write(error);
 
     public static IResult NotModified(string etag) => new ScimResult(null, 304, etag, null);
 
     public static IResult NoContent(string? etag = null) => new ScimResult(null, 204, etag, null);
 
-    private sealed class ScimResult(JsonNode? body, int status, string? etag, string? location, string? scimType = null) : IResult
+    private sealed class ScimResult(JsonNode? body, int status, string? etag, string? location) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
-            if (scimType is not null) context.Items[ScimTypeItem] = scimType;
             context.Response.StatusCode = status;
             if (etag is not null) context.Response.Headers.ETag = etag;
             if (location is not null) context.Response.Headers.Location = location;

@@ -161,7 +161,7 @@ public sealed class SetupLinkStore(TableStorage storage)
 {
     public const string PortalClientRow = "portalclient";
 
-    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync("setuplinks", cancellationToken);
+    private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableNames.SetupLinks, cancellationToken);
 
     public async Task CreateAsync(SetupLink link, CancellationToken cancellationToken)
     {

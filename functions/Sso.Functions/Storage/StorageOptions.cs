@@ -33,9 +33,3 @@ public sealed record StorageOptions(
         };
     }
 }
-
-public static class TableNames
-{
-    public static bool IsValidPrefix(string prefix) =>
-        prefix.Length is >= 1 and <= 20 && char.IsAsciiLetter(prefix[0]) && prefix.All(char.IsAsciiLetterOrDigit);
-}

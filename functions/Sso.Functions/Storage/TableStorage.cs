@@ -67,7 +67,7 @@ public sealed class TableStorage
     {
         try
         {
-            await foreach (var _ in _probe.QueryAsync(t => t.Name == FullName("tenants"), maxPerPage: 1, cancellationToken))
+            await foreach (var _ in _probe.QueryAsync(t => t.Name == FullName(TableNames.Tenants), maxPerPage: 1, cancellationToken))
                 break;
             return true;
         }

@@ -34,9 +34,9 @@ public sealed class TenantStore(TableStorage storage, TimeProvider clock)
     public Task<Tenant?> FindCachedAsync(TenantId id, CancellationToken cancellationToken) =>
         _cache.GetOrLoadAsync(id, token => FindAsync(id, token), cancellationToken);
 
-    private Task<TableClient> TenantsAsync(CancellationToken cancellationToken) => storage.GetTableAsync("tenants", cancellationToken);
+    private Task<TableClient> TenantsAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableNames.Tenants, cancellationToken);
 
-    private Task<TableClient> DomainsAsync(CancellationToken cancellationToken) => storage.GetTableAsync("domains", cancellationToken);
+    private Task<TableClient> DomainsAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableNames.Domains, cancellationToken);
 
     public async Task<Tenant?> FindAsync(TenantId id, CancellationToken cancellationToken)
     {

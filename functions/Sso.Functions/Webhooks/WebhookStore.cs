@@ -13,10 +13,10 @@ namespace Sso.Functions.Webhooks;
 /// </summary>
 public sealed class WebhookStore(TableStorage storage)
 {
-    private Task<TableClient> WebhooksAsync(CancellationToken cancellationToken) => storage.GetTableAsync("webhooks", cancellationToken);
+    private Task<TableClient> WebhooksAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableNames.Webhooks, cancellationToken);
 
     private Task<TableClient> DeliveriesAsync(CancellationToken cancellationToken) =>
-        storage.GetTableAsync("webhookdeliveries", cancellationToken);
+        storage.GetTableAsync(TableNames.WebhookDeliveries, cancellationToken);
 
     public async Task CreateAsync(Webhook webhook, CancellationToken cancellationToken)
     {

@@ -229,6 +229,38 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
     }
 
     [Fact]
+    public async Task Stores_its_rows_with_the_status_names_the_api_shows()
+    {
+        var (directory, users, _) = await ProvisionAsync(6, new { holdMassDeprovision = true, massDeprovisionMinUsers = 3 });
+        await DeactivateAsync(directory, users.Take(3));
+        await App.DrainQueuesAsync();
+        var hold = await SingleHoldAsync(directory);
+        var holdId = hold["id"]!.GetValue<string>();
+
+        var table = await App.Get<MassDeprovisionHoldStore>().TableAsync(default);
+        var guard = (await table.GetEntityAsync<Azure.Data.Tables.TableEntity>(directory.DirectoryId, GuardRow.RowKey)).Value;
+        Assert.Equal("held", guard.GetString("Status"));
+        Assert.Equal(new GuardRow(directory.DirectoryId, holdId, HoldStatus.Held, GuardRow.FromEntity(guard).Floor,
+            GuardRow.FromEntity(guard).TriggeredAt, guard.ETag), GuardRow.FromEntity(guard));
+        var holdRow = (await table.GetEntityAsync<Azure.Data.Tables.TableEntity>(directory.DirectoryId, HoldRow.RowKeyOf(holdId))).Value;
+        Assert.Equal("held", holdRow.GetString("Status"));
+        Assert.Equal(HoldStatus.Held, HoldRow.FromEntity(holdRow).Status);
+        Assert.Equal(3, HoldRow.FromEntity(holdRow).DeprovisionedUsers);
+
+        var parked = await MassDeprovisionHoldStore.ParkedItemsAsync(table, directory.DirectoryId, holdId, default);
+        Assert.NotEmpty(parked);
+        Assert.All(parked, item => Assert.Equal(ParkedStatus.Parked, item.Status));
+        Assert.Equal(parked.Count, hold["tasks"]!["parked"]!.GetValue<int>() + hold["webhookDeliveries"]!["parked"]!.GetValue<int>());
+
+        Assert.Equal(HttpStatusCode.OK,
+            (await directory.Admin.PostAsync($"/api/v1/directories/{directory.DirectoryId}/holds/{holdId}/cancel", null)).StatusCode);
+        var cancelled = await MassDeprovisionHoldStore.ParkedItemsAsync(table, directory.DirectoryId, holdId, default);
+        Assert.All(cancelled, item => Assert.Equal(ParkedStatus.Cancelled, item.Status));
+        Assert.Equal("cancelled", (await table.GetEntityAsync<Azure.Data.Tables.TableEntity>(directory.DirectoryId, HoldRow.RowKeyOf(holdId)))
+            .Value.GetString("Status"));
+    }
+
+    [Fact]
     public async Task Work_parked_while_a_release_runs_is_either_released_or_not_parked_at_all()
     {
         var (directory, users, _) = await ProvisionAsync(6, new { holdMassDeprovision = true, massDeprovisionMinUsers = 3 });
@@ -239,17 +271,22 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
         var record = (await App.Get<DirectoryStore>().FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default))!;
 
         // Parkers race the release; each item must end up released or run (not parked).
-        var parks = Enumerable.Range(0, 30).Select(async i =>
+        // All start together at the gate and stagger by yielding, not by sleeping.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var parks = Enumerable.Range(0, 30).Select(i => Task.Run(async () =>
         {
-            await Task.Delay(i % 10);
+            await gate.Task;
+            for (var turn = 0; turn < i % 10; turn++) await Task.Yield();
             var item = new Sso.Functions.Hosting.WorkItem($"evt_race{i:D3}.whk", Sso.Functions.Webhooks.WebhookDeliveryWorker.Kind, "{}", 1);
             return await guard.TryParkAsync(directory.DirectoryId, Sso.Functions.Webhooks.WebhookDeliveryWorker.QueueName, item, null, null, default);
-        }).ToList();
+        })).ToList();
         var release = Task.Run(async () =>
         {
-            await Task.Delay(5);
+            await gate.Task;
+            for (var turn = 0; turn < 5; turn++) await Task.Yield();
             return await guard.DecideAsync(record, hold["id"]!.GetValue<string>(), MassDeprovisionGuard.Decision.Release, default);
         });
+        gate.SetResult();
         var parked = (await Task.WhenAll(parks)).Count(p => p);
         Assert.Equal(MassDeprovisionGuard.DecisionOutcome.Done, (await release).Outcome);
 

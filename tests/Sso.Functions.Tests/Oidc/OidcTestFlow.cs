@@ -24,37 +24,24 @@ public sealed class OidcTestFlow(SsoAppFactory app)
 
     public async Task<string> CreateTenantAsync(string domain, bool jit = true)
     {
-        var response = await Admin.PostAsJsonAsync("/api/v1/tenants", new { name = "Acme", domains = new[] { domain } });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-        if (jit)
-        {
-            var patch = await Admin.PatchAsync($"/api/v1/tenants/{id}",
-                JsonContent.Create(new JsonObject { ["settings"] = new JsonObject { ["jitProvisioning"] = true } }));
-            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
-        }
-        return id;
+        var tenant = await TestTenant.CreateAsync(app, domain: domain, admin: Admin);
+        if (jit) await tenant.PatchSettingsAsync(new JsonObject { ["jitProvisioning"] = true });
+        return tenant.TenantId;
     }
 
     public async Task<(string ClientId, string ClientSecret)> CreateClientAsync()
     {
-        var response = await Admin.PostAsJsonAsync("/api/v1/clients", new { name = "Product", redirectUris = new[] { ClientRedirectUri } });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-        return (body["clientId"]!.GetValue<string>(), body["clientSecret"]!.GetValue<string>());
+        var client = await Tenant(null).AddClientAsync(redirectUri: ClientRedirectUri);
+        return (client.ClientId, client.ClientSecret);
     }
 
-    public async Task<HttpResponseMessage> PostConnectionAsync(string tenantId, JsonObject body) =>
-        await Admin.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/connections", body);
+    public Task<HttpResponseMessage> PostConnectionAsync(string tenantId, JsonObject body) => Tenant(tenantId).PostConnectionAsync(body);
 
-    public async Task<JsonObject> CreateConnectionAsync(string tenantId, string issuer, string clientId, string clientSecret)
-    {
-        var response = await PostConnectionAsync(tenantId,
+    public Task<JsonObject> CreateConnectionAsync(string tenantId, string issuer, string clientId, string clientSecret) =>
+        Tenant(tenantId).AddConnectionAsync(
             new JsonObject { ["type"] = "oidc", ["issuer"] = issuer, ["clientId"] = clientId, ["clientSecret"] = clientSecret });
-        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-        Assert.True(response.StatusCode == HttpStatusCode.Created, body.ToJsonString());
-        return body;
-    }
+
+    private TestTenant Tenant(string? tenantId) => TestTenant.Of(app, Admin, tenantId ?? "", "");
 
     /// <summary>
     /// Starts a sign-in the way <c>/oauth/authorize</c> does once it has accepted the request: a

@@ -15,12 +15,15 @@ public class SamlifyTestTenant : IAsyncDisposable
 {
     protected SamlifyTestTenant(SsoAppFactory app, SamlifyIdpServer idp, string domain, string email)
     {
+        _app = app;
         Idp = idp;
         Domain = domain;
         Email = email;
         Admin = app.CreateAdminClient();
         Browser = app.CreateAnonymousClient();
     }
+
+    private readonly SsoAppFactory _app;
 
     public SamlifyIdpServer Idp { get; }
     public string Domain { get; }
@@ -37,18 +40,14 @@ public class SamlifyTestTenant : IAsyncDisposable
     {
         try
         {
-            var tenant = await Admin.PostAsJsonAsync("/api/v1/tenants",
-                new JsonObject { ["name"] = tenantName, ["domains"] = new JsonArray(Domain) });
-            Assert.True(tenant.StatusCode == HttpStatusCode.Created, await tenant.Content.ReadAsStringAsync());
-            TenantId = (await tenant.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-            var patched = await Admin.PatchAsync($"/api/v1/tenants/{TenantId}", JsonContent.Create(new JsonObject { ["settings"] = settings }));
-            Assert.True(patched.StatusCode == HttpStatusCode.OK, await patched.Content.ReadAsStringAsync());
+            var tenant = await TestTenant.CreateAsync(_app, tenantName, Domain, admin: Admin);
+            TenantId = tenant.TenantId;
+            await tenant.PatchSettingsAsync(settings);
 
-            var created = await Admin.PostAsJsonAsync("/api/v1/clients", client);
-            Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
-            var view = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
-            ClientId = view["clientId"]!.GetValue<string>();
-            ClientSecret = view["clientSecret"]!.GetValue<string>();
+            var created = await tenant.AddClientAsync(client);
+            ClientId = created.ClientId;
+            ClientSecret = created.ClientSecret;
+            var view = created.View;
             return view;
         }
         catch

@@ -53,18 +53,15 @@ public sealed class SignInFlow
     public static async Task<SignInFlow> CreateAsync(SsoAppFactory app, JsonObject? settings = null, JsonObject? connectionExtras = null)
     {
         var flow = new SignInFlow(app, new SamlTestIdp());
-        flow.Domain = "acme" + Guid.NewGuid().ToString("N")[..10] + ".test";
-        var tenant = await flow.Admin.PostAsJsonAsync("/api/v1/tenants",
-            new JsonObject { ["name"] = "Acme", ["domains"] = new JsonArray(flow.Domain) });
-        Assert.True(tenant.StatusCode == HttpStatusCode.Created, await tenant.Content.ReadAsStringAsync());
-        flow.TenantId = (await tenant.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        var tenant = await TestTenant.CreateAsync(app, domain: TestTenant.UniqueDomain(), admin: flow.Admin);
+        flow.Domain = tenant.Domain;
+        flow.TenantId = tenant.TenantId;
         // POST /api/v1/tenants takes settings only whole (a partial object leaves roles null), so patch them.
-        if (settings is not null) await flow.PatchSettingsAsync(settings);
+        if (settings is not null) await tenant.PatchSettingsAsync(settings);
 
-        var client = await flow.Admin.PostAsJsonAsync("/api/v1/clients", new { name = "Product", redirectUris = new[] { RedirectUri } });
-        var created = (await client.Content.ReadFromJsonAsync<JsonObject>())!;
-        flow.ClientId = created["clientId"]!.GetValue<string>();
-        flow.ClientSecret = created["clientSecret"]!.GetValue<string>();
+        var client = await tenant.AddClientAsync(redirectUri: RedirectUri);
+        flow.ClientId = client.ClientId;
+        flow.ClientSecret = client.ClientSecret;
 
         var body = new JsonObject
         {
@@ -74,9 +71,7 @@ public sealed class SignInFlow
             ["idpCertificates"] = new JsonArray(flow.Idp.CertificatePem),
         };
         foreach (var (name, value) in connectionExtras ?? new JsonObject()) body[name] = value?.DeepClone();
-        var connection = await flow.Admin.PostAsJsonAsync($"/api/v1/tenants/{flow.TenantId}/connections", body);
-        Assert.True(connection.StatusCode == HttpStatusCode.Created, await connection.Content.ReadAsStringAsync());
-        var view = (await connection.Content.ReadFromJsonAsync<JsonObject>())!;
+        var view = await tenant.AddConnectionAsync(body);
         flow.ConnectionId = view["id"]!.GetValue<string>();
         flow.AcsUrl = view["acsUrl"]!.GetValue<string>();
         flow.SpEntityId = view["spEntityId"]!.GetValue<string>();

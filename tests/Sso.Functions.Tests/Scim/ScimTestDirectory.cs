@@ -23,27 +23,19 @@ public sealed class ScimTestDirectory
 
     public static async Task<ScimTestDirectory> CreateAsync(SsoAppFactory app, string provider = "entra", object? settings = null)
     {
-        var admin = app.CreateAdminClient();
-        var domain = $"d{Guid.NewGuid():N}"[..16] + ".test";
-        var tenantResponse = await admin.PostAsJsonAsync("/api/v1/tenants", settings is null
-            ? new { name = "Acme", domains = new[] { domain } }
-            : (object)new { name = "Acme", domains = new[] { domain }, settings });
-        Assert.Equal(HttpStatusCode.Created, tenantResponse.StatusCode);
-        var tenantId = (await tenantResponse.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-        var directoryResponse = await admin.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/directories", new { name = "Corp IdP", provider });
-        Assert.Equal(HttpStatusCode.Created, directoryResponse.StatusCode);
-        var directory = (await directoryResponse.Content.ReadFromJsonAsync<JsonObject>())!;
+        var tenant = await TestTenant.CreateAsync(app, domain: $"d{Guid.NewGuid():N}"[..16] + ".test", createSettings: settings);
+        var directory = await tenant.AddDirectoryAsync(provider);
         var scim = app.CreateAnonymousClient();
         scim.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", directory["token"]!.GetValue<string>());
         return new ScimTestDirectory
         {
-            TenantId = tenantId,
+            TenantId = tenant.TenantId,
             DirectoryId = directory["id"]!.GetValue<string>(),
             Token = directory["token"]!.GetValue<string>(),
             TokenId = directory["tokenId"]!.GetValue<string>(),
             ScimBaseUrl = directory["scimBaseUrl"]!.GetValue<string>(),
             Scim = scim,
-            Admin = admin,
+            Admin = tenant.Admin,
             App = app,
         };
     }

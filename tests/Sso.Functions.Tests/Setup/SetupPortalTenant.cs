@@ -53,17 +53,9 @@ public sealed partial class SetupPortalTenant
 
     public static async Task<SetupPortalTenant> CreateAsync(SsoAppFactory app, JsonObject? settings = null)
     {
-        var admin = app.CreateAdminClient();
-        var domain = "portal" + Guid.NewGuid().ToString("N")[..10] + ".test";
-        var tenant = await admin.PostAsJsonAsync("/api/v1/tenants", new JsonObject { ["name"] = "Hopper Labs", ["domains"] = new JsonArray(domain) });
-        Assert.True(tenant.StatusCode == HttpStatusCode.Created, await tenant.Content.ReadAsStringAsync());
-        var tenantId = (await tenant.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-        if (settings is not null)
-        {
-            var patched = await admin.PatchAsync($"/api/v1/tenants/{tenantId}", JsonContent.Create(new JsonObject { ["settings"] = settings }));
-            Assert.True(patched.StatusCode == HttpStatusCode.OK, await patched.Content.ReadAsStringAsync());
-        }
-        return new SetupPortalTenant(app, admin, tenantId, domain);
+        var tenant = await TestTenant.CreateAsync(app, "Hopper Labs", TestTenant.UniqueDomain("portal"));
+        if (settings is not null) await tenant.PatchSettingsAsync(settings);
+        return new SetupPortalTenant(app, tenant.Admin, tenant.TenantId, tenant.Domain);
     }
 
     public async Task<Link> CreateLinkAsync(string[]? features = null, int? expiresInHours = null)

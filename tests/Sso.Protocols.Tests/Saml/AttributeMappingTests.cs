@@ -7,11 +7,11 @@ public class AttributeMappingTests
     private static SamlAssertion Assertion(Dictionary<string, string[]> attributes, string nameId = "00u1abcd", string? format = SamlUris.PersistentNameIdFormat) => new()
     {
         Id = "_a",
-        Issuer = TestIdp.EntityId,
+        Issuer = SamlTestIdp.EntityId,
         NameId = nameId,
         NameIdFormat = format,
-        NotOnOrAfter = TestIdp.Now,
-        ReplayCacheUntil = TestIdp.Now,
+        NotOnOrAfter = SamlTestIdp.Now,
+        ReplayCacheUntil = SamlTestIdp.Now,
         Attributes = attributes.ToDictionary(a => a.Key, a => (IReadOnlyList<string>)a.Value),
     };
 

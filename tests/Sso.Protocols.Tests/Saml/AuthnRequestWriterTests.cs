@@ -12,10 +12,10 @@ public class AuthnRequestWriterTests
     private static readonly AuthnRequest Request = new()
     {
         Id = "_a1b2c3",
-        IssueInstant = TestIdp.Now,
-        Issuer = TestIdp.SpEntityId,
+        IssueInstant = SamlTestIdp.Now,
+        Issuer = SamlTestIdp.SpEntityId,
         Destination = "https://login.microsoftonline.com/tenant-id/saml2",
-        AssertionConsumerServiceUrl = TestIdp.AcsUrl,
+        AssertionConsumerServiceUrl = SamlTestIdp.AcsUrl,
         NameIdFormat = SamlUris.EmailNameIdFormat,
     };
 
@@ -32,7 +32,7 @@ public class AuthnRequestWriterTests
         Assert.Equal("rs_7Hx2", Uri.UnescapeDataString(query["RelayState"]));
         Assert.False(query.ContainsKey("Signature"));
 
-        var xml = TestIdp.Load(AuthnRequestWriter.InflateSamlRequest(Uri.UnescapeDataString(query["SAMLRequest"])));
+        var xml = SamlTestIdp.Load(AuthnRequestWriter.InflateSamlRequest(Uri.UnescapeDataString(query["SAMLRequest"])));
         var root = xml.DocumentElement!;
         Assert.Equal("AuthnRequest", root.LocalName);
         Assert.Equal("urn:oasis:names:tc:SAML:2.0:protocol", root.NamespaceURI);
@@ -40,9 +40,9 @@ public class AuthnRequestWriterTests
         Assert.Equal("2.0", root.GetAttribute("Version"));
         Assert.Equal("2026-03-10T09:30:00Z", root.GetAttribute("IssueInstant"));
         Assert.Equal(Request.Destination, root.GetAttribute("Destination"));
-        Assert.Equal(TestIdp.AcsUrl, root.GetAttribute("AssertionConsumerServiceURL"));
+        Assert.Equal(SamlTestIdp.AcsUrl, root.GetAttribute("AssertionConsumerServiceURL"));
         Assert.Equal(SamlUris.HttpPostBinding, root.GetAttribute("ProtocolBinding"));
-        Assert.Equal(TestIdp.SpEntityId, root.GetElementsByTagName("Issuer", "urn:oasis:names:tc:SAML:2.0:assertion")[0]!.InnerText);
+        Assert.Equal(SamlTestIdp.SpEntityId, root.GetElementsByTagName("Issuer", "urn:oasis:names:tc:SAML:2.0:assertion")[0]!.InnerText);
         var policy = (XmlElement)root.GetElementsByTagName("NameIDPolicy", "urn:oasis:names:tc:SAML:2.0:protocol")[0]!;
         Assert.Equal(SamlUris.EmailNameIdFormat, policy.GetAttribute("Format"));
     }
@@ -50,7 +50,7 @@ public class AuthnRequestWriterTests
     [Fact]
     public void Signs_the_exact_query_octets_of_a_redirect()
     {
-        var url = AuthnRequestWriter.WriteRedirectUrl(Request, "rs_7Hx2", TestIdp.SigningCertificate);
+        var url = AuthnRequestWriter.WriteRedirectUrl(Request, "rs_7Hx2", SamlTestIdp.SigningCertificate);
 
         var raw = url.Query.TrimStart('?');
         var signedPart = raw[..raw.IndexOf("&Signature=", StringComparison.Ordinal)];
@@ -58,7 +58,7 @@ public class AuthnRequestWriterTests
         var query = RawQuery(url);
         Assert.Equal(SamlAlgorithms.RsaSha256, Uri.UnescapeDataString(query["SigAlg"]));
 
-        using var rsa = TestIdp.SigningCertificate.GetRSAPublicKey()!;
+        using var rsa = SamlTestIdp.SigningCertificate.GetRSAPublicKey()!;
         var signature = Convert.FromBase64String(Uri.UnescapeDataString(query["Signature"]));
         Assert.True(rsa.VerifyData(Encoding.UTF8.GetBytes(signedPart), signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
         Assert.False(rsa.VerifyData(Encoding.UTF8.GetBytes(signedPart + "x"), signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
@@ -84,25 +84,25 @@ public class AuthnRequestWriterTests
     public void Escapes_values_in_the_request_xml()
     {
         var xml = AuthnRequestWriter.WriteXml(Request with { Issuer = "https://sp.example.test/?a=1&b=<2>" });
-        Assert.Equal("https://sp.example.test/?a=1&b=<2>", TestIdp.Load(xml).GetElementsByTagName("Issuer", "urn:oasis:names:tc:SAML:2.0:assertion")[0]!.InnerText);
+        Assert.Equal("https://sp.example.test/?a=1&b=<2>", SamlTestIdp.Load(xml).GetElementsByTagName("Issuer", "urn:oasis:names:tc:SAML:2.0:assertion")[0]!.InnerText);
     }
 
     [Fact]
     public void Writes_a_post_form_with_an_enveloped_signature()
     {
-        var html = AuthnRequestWriter.WritePostForm(Request, "rs\"<x>", TestIdp.SigningCertificate);
+        var html = AuthnRequestWriter.WritePostForm(Request, "rs\"<x>", SamlTestIdp.SigningCertificate);
 
         Assert.Contains("action=\"https://login.microsoftonline.com/tenant-id/saml2\"", html);
         Assert.Contains("name=\"RelayState\" value=\"rs&quot;&lt;x&gt;\"", html);
         var value = html.Split("name=\"SAMLRequest\" value=\"")[1].Split('"')[0];
-        var document = TestIdp.Load(Encoding.UTF8.GetString(Convert.FromBase64String(value)));
+        var document = SamlTestIdp.Load(Encoding.UTF8.GetString(Convert.FromBase64String(value)));
 
         var signature = (XmlElement)document.GetElementsByTagName("Signature", "http://www.w3.org/2000/09/xmldsig#")[0]!;
         Assert.Same(document.DocumentElement, signature.ParentNode);
         Assert.Equal("Issuer", signature.PreviousSibling!.LocalName);
         var signedXml = new SignedXml(document);
         signedXml.LoadXml(signature);
-        Assert.True(signedXml.CheckSignature(TestIdp.SigningCertificate.GetRSAPublicKey()!));
+        Assert.True(signedXml.CheckSignature(SamlTestIdp.SigningCertificate.GetRSAPublicKey()!));
     }
 
     [Fact]

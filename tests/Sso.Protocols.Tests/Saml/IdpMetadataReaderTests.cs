@@ -6,7 +6,7 @@ namespace Sso.Protocols.Tests.Saml;
 
 public class IdpMetadataReaderTests
 {
-    private static readonly X509Certificate2 WsFedCertificate = TestIdp.NextSigningCertificate;
+    private static readonly X509Certificate2 WsFedCertificate = SamlTestIdp.NextSigningCertificate;
 
     private static string Base64(X509Certificate2 certificate, bool wrapped = false) =>
         Convert.ToBase64String(certificate.RawData, wrapped ? Base64FormattingOptions.InsertLineBreaks : Base64FormattingOptions.None);
@@ -42,7 +42,7 @@ public class IdpMetadataReaderTests
     [Fact]
     public void Reads_Entra_ID_metadata_from_the_IDPSSODescriptor_only()
     {
-        var metadata = IdpMetadataReader.Read(EntraMetadata(TestIdp.SigningCertificate), TestIdp.Now);
+        var metadata = IdpMetadataReader.Read(EntraMetadata(SamlTestIdp.SigningCertificate), SamlTestIdp.Now);
 
         Assert.True(metadata.IsSuccess, metadata.ToString());
         var idp = metadata.Value;
@@ -53,7 +53,7 @@ public class IdpMetadataReaderTests
         Assert.Equal(logout, idp.SingleLogoutService(SamlUris.HttpRedirectBinding));
         Assert.Null(logout.ResponseLocation);
         Assert.Null(idp.SingleLogoutService(SamlUris.HttpPostBinding));
-        Assert.Equal([Thumbprint(TestIdp.SigningCertificate)], idp.SigningCertificates.Select(Thumbprint));
+        Assert.Equal([Thumbprint(SamlTestIdp.SigningCertificate)], idp.SigningCertificates.Select(Thumbprint));
         Assert.False(idp.SigningCertificates[0].HasPrivateKey);
         Assert.Empty(idp.Warnings);
     }
@@ -62,11 +62,11 @@ public class IdpMetadataReaderTests
     public void Reads_SingleLogoutService_bindings_with_their_ResponseLocation()
     {
         const string firstFormat = "<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
-        var xml = OktaMetadata(Key(TestIdp.SigningCertificate, "signing")).Replace(firstFormat,
+        var xml = OktaMetadata(Key(SamlTestIdp.SigningCertificate, "signing")).Replace(firstFormat,
             """<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://acme.okta.com/slo/post"/>""" +
             """<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://acme.okta.com/slo" ResponseLocation="https://acme.okta.com/slo/done"/>""" +
             firstFormat);
-        var idp = IdpMetadataReader.Read(xml, TestIdp.Now);
+        var idp = IdpMetadataReader.Read(xml, SamlTestIdp.Now);
 
         Assert.True(idp.IsSuccess, idp.ToString());
         Assert.Equal(new SamlEndpoint(SamlUris.HttpRedirectBinding, "https://acme.okta.com/slo", "https://acme.okta.com/slo/done"),
@@ -77,9 +77,9 @@ public class IdpMetadataReaderTests
     [Fact]
     public void Refuses_a_SingleLogoutService_whose_ResponseLocation_is_not_a_URL()
     {
-        var xml = OktaMetadata(Key(TestIdp.SigningCertificate, "signing")).Replace("<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+        var xml = OktaMetadata(Key(SamlTestIdp.SigningCertificate, "signing")).Replace("<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
             """<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://acme.okta.com/slo" ResponseLocation="/relative"/><md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified""");
-        var idp = IdpMetadataReader.Read(xml, TestIdp.Now);
+        var idp = IdpMetadataReader.Read(xml, SamlTestIdp.Now);
 
         Assert.False(idp.IsSuccess);
         Assert.Contains("ResponseLocation", idp.Error.Message);
@@ -88,7 +88,7 @@ public class IdpMetadataReaderTests
     [Fact]
     public void Reads_Okta_metadata_with_its_NameID_formats_and_request_signing_wish()
     {
-        var metadata = IdpMetadataReader.Read(OktaMetadata(Key(TestIdp.SigningCertificate, "signing")), TestIdp.Now);
+        var metadata = IdpMetadataReader.Read(OktaMetadata(Key(SamlTestIdp.SigningCertificate, "signing")), SamlTestIdp.Now);
 
         Assert.True(metadata.IsSuccess, metadata.ToString());
         Assert.Equal("http://www.okta.com/exk1a2b3c4d5E6f7g8", metadata.Value.EntityId);
@@ -100,12 +100,12 @@ public class IdpMetadataReaderTests
     [Fact]
     public void Keeps_every_signing_certificate_for_rollover_and_skips_encryption_keys()
     {
-        var keys = Key(TestIdp.SigningCertificate, "signing") + Key(TestIdp.NextSigningCertificate, null) +
-                   Key(TestIdp.SpEncryptionCertificate, "encryption") + Key(TestIdp.SigningCertificate, "signing");
+        var keys = Key(SamlTestIdp.SigningCertificate, "signing") + Key(SamlTestIdp.NextSigningCertificate, null) +
+                   Key(SamlTestIdp.SpEncryptionCertificate, "encryption") + Key(SamlTestIdp.SigningCertificate, "signing");
 
-        var metadata = IdpMetadataReader.Read(OktaMetadata(keys), TestIdp.Now);
+        var metadata = IdpMetadataReader.Read(OktaMetadata(keys), SamlTestIdp.Now);
 
-        Assert.Equal([Thumbprint(TestIdp.SigningCertificate), Thumbprint(TestIdp.NextSigningCertificate)],
+        Assert.Equal([Thumbprint(SamlTestIdp.SigningCertificate), Thumbprint(SamlTestIdp.NextSigningCertificate)],
             metadata.Value.SigningCertificates.Select(Thumbprint));
     }
 
@@ -114,9 +114,9 @@ public class IdpMetadataReaderTests
     {
         using var rsa = RSA.Create(2048);
         var expired = new CertificateRequest("CN=Old IdP", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
-            .CreateSelfSigned(TestIdp.Now.AddYears(-3), TestIdp.Now.AddDays(-1));
+            .CreateSelfSigned(SamlTestIdp.Now.AddYears(-3), SamlTestIdp.Now.AddDays(-1));
 
-        var metadata = IdpMetadataReader.Read(OktaMetadata(Key(expired, "signing")), TestIdp.Now);
+        var metadata = IdpMetadataReader.Read(OktaMetadata(Key(expired, "signing")), SamlTestIdp.Now);
 
         Assert.True(metadata.IsSuccess);
         var warning = Assert.Single(metadata.Value.Warnings);
@@ -129,9 +129,9 @@ public class IdpMetadataReaderTests
     {
         using var rsa = RSA.Create(1024);
         var weak = new CertificateRequest("CN=Weak IdP", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
-            .CreateSelfSigned(TestIdp.Now.AddYears(-1), TestIdp.Now.AddYears(1));
+            .CreateSelfSigned(SamlTestIdp.Now.AddYears(-1), SamlTestIdp.Now.AddYears(1));
 
-        var metadata = IdpMetadataReader.Read(OktaMetadata(Key(weak, "signing")), TestIdp.Now);
+        var metadata = IdpMetadataReader.Read(OktaMetadata(Key(weak, "signing")), SamlTestIdp.Now);
 
         Assert.Equal(IdpMetadataWarningKind.WeakKey, Assert.Single(metadata.Value.Warnings).Kind);
     }
@@ -139,17 +139,17 @@ public class IdpMetadataReaderTests
     [Fact]
     public void Reads_pasted_metadata_whose_declaration_says_utf_16()
     {
-        var pasted = OktaMetadata(Key(TestIdp.SigningCertificate, "signing"))
+        var pasted = OktaMetadata(Key(SamlTestIdp.SigningCertificate, "signing"))
             .Replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<?xml version=\"1.0\" encoding=\"utf-16\"?>");
-        Assert.True(IdpMetadataReader.Read(pasted, TestIdp.Now).IsSuccess);
+        Assert.True(IdpMetadataReader.Read(pasted, SamlTestIdp.Now).IsSuccess);
     }
 
     [Fact]
     public void Reads_the_one_IdP_inside_an_EntitiesDescriptor()
     {
-        var okta = OktaMetadata(Key(TestIdp.SigningCertificate, "signing")).Replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "");
+        var okta = OktaMetadata(Key(SamlTestIdp.SigningCertificate, "signing")).Replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "");
         var xml = $"""<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">{okta}</md:EntitiesDescriptor>""";
-        Assert.True(IdpMetadataReader.Read(xml, TestIdp.Now).IsSuccess);
+        Assert.True(IdpMetadataReader.Read(xml, SamlTestIdp.Now).IsSuccess);
     }
 
     public static TheoryData<string, string, SamlFailureKind> Rejections => new()
@@ -157,18 +157,18 @@ public class IdpMetadataReaderTests
         { "not XML", "<html><body>Sign in to continue", SamlFailureKind.MalformedXml },
         { "a DTD", """<!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="&x;"/>""", SamlFailureKind.DtdProhibited },
         { "an HTML page", "<html><body>Sign in</body></html>", SamlFailureKind.UnexpectedStructure },
-        { "SP metadata", SpMetadataWriter.Write(new SpMetadata { EntityId = TestIdp.SpEntityId, AcsUrl = TestIdp.AcsUrl }), SamlFailureKind.NoIdpSsoDescriptor },
-        { "only an encryption key", OktaMetadata(Key(TestIdp.SigningCertificate, "encryption")), SamlFailureKind.NoSigningCertificate },
+        { "SP metadata", SpMetadataWriter.Write(new SpMetadata { EntityId = SamlTestIdp.SpEntityId, AcsUrl = SamlTestIdp.AcsUrl }), SamlFailureKind.NoIdpSsoDescriptor },
+        { "only an encryption key", OktaMetadata(Key(SamlTestIdp.SigningCertificate, "encryption")), SamlFailureKind.NoSigningCertificate },
         { "no key at all", OktaMetadata(""), SamlFailureKind.NoSigningCertificate },
         { "a certificate that is not base64 DER", OktaMetadata("<md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data><ds:X509Certificate>bm90IGEgY2VydA==</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"), SamlFailureKind.UnexpectedStructure },
-        { "a relative SSO location", OktaMetadata(Key(TestIdp.SigningCertificate, "signing")).Replace("https://acme.okta.com/app", "/app"), SamlFailureKind.UnexpectedStructure },
+        { "a relative SSO location", OktaMetadata(Key(SamlTestIdp.SigningCertificate, "signing")).Replace("https://acme.okta.com/app", "/app"), SamlFailureKind.UnexpectedStructure },
     };
 
     [Theory]
     [MemberData(nameof(Rejections))]
     public void Reports_metadata_it_cannot_use(string name, string xml, SamlFailureKind kind)
     {
-        var metadata = IdpMetadataReader.Read(xml, TestIdp.Now);
+        var metadata = IdpMetadataReader.Read(xml, SamlTestIdp.Now);
 
         Assert.False(metadata.IsSuccess, name);
         Assert.Equal(kind, metadata.Error.Kind);

@@ -8,7 +8,7 @@ public class SamlEncryptedAssertionTests
     private const string XmlEnc = "http://www.w3.org/2001/04/xmlenc#";
 
     private static Result<SamlAssertion, SamlFailure> Validate(XmlDocument document, SamlValidationParameters? parameters = null) =>
-        SamlResponseValidator.Validate(TestIdp.ToBase64(document), parameters ?? TestIdp.Parameters());
+        SamlResponseValidator.Validate(SamlTestIdp.ToBase64(document), parameters ?? SamlTestIdp.Parameters());
 
     public static TheoryData<TestCipher> Ciphers =>
         [TestCipher.Aes128Cbc, TestCipher.Aes256Cbc, TestCipher.Aes128Gcm, TestCipher.Aes256Gcm];
@@ -18,7 +18,7 @@ public class SamlEncryptedAssertionTests
     public static TheoryData<TestCipher> CbcCiphers => [TestCipher.Aes128Cbc, TestCipher.Aes256Cbc];
 
     /// <summary>A connection that lists every algorithm, CBC included (its 'encryptionAlgorithms').</summary>
-    private static SamlValidationParameters AllowingCbc() => TestIdp.Parameters() with
+    private static SamlValidationParameters AllowingCbc() => SamlTestIdp.Parameters() with
     {
         AllowedEncryptionAlgorithms = [SamlAlgorithms.Aes128Gcm, SamlAlgorithms.Aes256Gcm, SamlAlgorithms.Aes128Cbc, SamlAlgorithms.Aes256Cbc],
     };
@@ -27,12 +27,12 @@ public class SamlEncryptedAssertionTests
     [MemberData(nameof(GcmCiphers))]
     public void Accepts_an_encrypted_assertion_that_is_signed_inside(TestCipher cipher)
     {
-        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), cipher);
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), cipher);
 
         var result = Validate(document);
 
         Assert.True(result.IsSuccess, $"{cipher}: {result}");
-        Assert.Equal(TestIdp.Email, result.Value.NameId);
+        Assert.Equal(SamlTestIdp.Email, result.Value.NameId);
         Assert.Equal(["engineering", "admins"], result.Value.Attributes["http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"]);
     }
 
@@ -40,18 +40,18 @@ public class SamlEncryptedAssertionTests
     [MemberData(nameof(Ciphers))]
     public void Accepts_an_encrypted_assertion_covered_by_the_response_signature(TestCipher cipher)
     {
-        var document = TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.Response(), cipher));
+        var document = SamlTestIdp.SignResponse(SamlTestIdp.EncryptAssertion(SamlTestIdp.Response(), cipher));
 
         var result = Validate(document, AllowingCbc());
 
         Assert.True(result.IsSuccess, $"{cipher}: {result}");
-        Assert.Equal(TestIdp.Email, result.Value.NameId);
+        Assert.Equal(SamlTestIdp.Email, result.Value.NameId);
     }
 
     [Fact]
     public void Accepts_an_encrypted_signed_assertion_inside_a_signed_response()
     {
-        var document = TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response())));
+        var document = SamlTestIdp.SignResponse(SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response())));
         Assert.True(Validate(document).IsSuccess);
     }
 
@@ -59,14 +59,14 @@ public class SamlEncryptedAssertionTests
     public void Finds_an_EncryptedKey_placed_beside_the_EncryptedData()
     {
         // Shibboleth's layout: KeyInfo holds a RetrievalMethod, the EncryptedKey is a sibling.
-        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), encryptedKeyBesideData: true);
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), encryptedKeyBesideData: true);
         Assert.True(Validate(document).IsSuccess);
     }
 
     [Fact]
     public void Accepts_XML_Encryption_1_1_RSA_OAEP_with_SHA256_and_MGF1_SHA256()
     {
-        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()),
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()),
             keyTransport: SamlAlgorithms.RsaOaep, oaepDigest: SamlAlgorithms.Sha256);
         Assert.True(Validate(document).IsSuccess);
     }
@@ -75,7 +75,7 @@ public class SamlEncryptedAssertionTests
     public void Reports_RSA_OAEP_with_a_digest_and_mask_function_that_differ()
     {
         // rsa-oaep-mgf1p always means MGF1 with SHA-1; with a SHA-256 digest .NET cannot unwrap it.
-        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()),
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()),
             keyTransport: SamlAlgorithms.RsaOaepMgf1p, oaepDigest: SamlAlgorithms.Sha256);
         Assert.Equal(SamlFailureKind.UnsupportedAlgorithm, Validate(document).Error.Kind);
     }
@@ -84,16 +84,16 @@ public class SamlEncryptedAssertionTests
     public void Rejects_an_encrypted_assertion_that_nobody_signed()
     {
         // Anyone with the SP's public encryption certificate can encrypt an assertion.
-        var document = TestIdp.EncryptAssertion(TestIdp.Response());
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.Response());
         Assert.Equal(SamlFailureKind.SignatureMissing, Validate(document).Error.Kind);
     }
 
     [Fact]
     public void Rejects_an_encrypted_assertion_changed_after_it_was_signed()
     {
-        var signed = TestIdp.SignAssertion(TestIdp.Response());
-        var plaintext = TestIdp.AssertionElement(signed).OuterXml.Replace(TestIdp.Email, "mallory@evil.test");
-        var document = TestIdp.EncryptAssertion(signed, plaintextXml: plaintext);
+        var signed = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
+        var plaintext = SamlTestIdp.AssertionElement(signed).OuterXml.Replace(SamlTestIdp.Email, "mallory@evil.test");
+        var document = SamlTestIdp.EncryptAssertion(signed, plaintextXml: plaintext);
 
         Assert.Equal(SamlFailureKind.SignatureInvalid, Validate(document).Error.Kind);
     }
@@ -101,17 +101,17 @@ public class SamlEncryptedAssertionTests
     [Fact]
     public void Rejects_an_assertion_encrypted_for_another_service_provider()
     {
-        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), recipient: TestIdp.OtherSpEncryptionCertificate);
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), recipient: SamlTestIdp.OtherSpEncryptionCertificate);
         Assert.Equal(SamlFailureKind.DecryptionFailed, Validate(document).Error.Kind);
     }
 
     [Fact]
     public void Decrypts_with_either_sp_certificate_during_rollover()
     {
-        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), recipient: TestIdp.SpEncryptionCertificate);
-        var parameters = TestIdp.Parameters() with
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), recipient: SamlTestIdp.SpEncryptionCertificate);
+        var parameters = SamlTestIdp.Parameters() with
         {
-            DecryptionCertificates = [TestIdp.OtherSpEncryptionCertificate, TestIdp.SpEncryptionCertificate],
+            DecryptionCertificates = [SamlTestIdp.OtherSpEncryptionCertificate, SamlTestIdp.SpEncryptionCertificate],
         };
         Assert.True(Validate(document, parameters).IsSuccess);
     }
@@ -119,21 +119,21 @@ public class SamlEncryptedAssertionTests
     [Fact]
     public void Rejects_an_encrypted_assertion_when_the_connection_has_no_decryption_key()
     {
-        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()));
-        Assert.Equal(SamlFailureKind.DecryptionFailed, Validate(document, TestIdp.Parameters() with { DecryptionCertificates = [] }).Error.Kind);
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()));
+        Assert.Equal(SamlFailureKind.DecryptionFailed, Validate(document, SamlTestIdp.Parameters() with { DecryptionCertificates = [] }).Error.Kind);
     }
 
     [Fact]
     public void Refuses_RSA_PKCS1_v1_5_key_transport()
     {
-        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), keyTransport: SamlAlgorithms.RsaPkcs1V15);
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), keyTransport: SamlAlgorithms.RsaPkcs1V15);
         Assert.Equal(SamlFailureKind.WeakAlgorithm, Validate(document).Error.Kind);
     }
 
     [Fact]
     public void Refuses_triple_DES_content_encryption()
     {
-        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes128Cbc);
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), TestCipher.Aes128Cbc);
         var method = (XmlElement)document.GetElementsByTagName("EncryptionMethod", XmlEnc)[0]!;
         method.SetAttribute("Algorithm", SamlAlgorithms.TripleDesCbc);
         Assert.Equal(SamlFailureKind.UnsupportedAlgorithm, Validate(document).Error.Kind);
@@ -142,7 +142,7 @@ public class SamlEncryptedAssertionTests
     [Fact]
     public void Rejects_a_GCM_ciphertext_whose_tag_does_not_verify()
     {
-        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Gcm);
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), TestCipher.Aes256Gcm);
         var values = document.GetElementsByTagName("CipherValue", XmlEnc);
         var data = (XmlElement)values[values.Count - 1]!;
         var bytes = Convert.FromBase64String(data.InnerText);
@@ -156,7 +156,7 @@ public class SamlEncryptedAssertionTests
     [MemberData(nameof(CbcCiphers))]
     public void Refuses_CBC_that_no_response_signature_covers_even_when_the_connection_lists_it(TestCipher cipher)
     {
-        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), cipher);
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), cipher);
 
         var failure = Validate(document, AllowingCbc()).Error;
 
@@ -168,7 +168,7 @@ public class SamlEncryptedAssertionTests
     [MemberData(nameof(CbcCiphers))]
     public void Refuses_CBC_under_a_signed_response_when_the_connection_does_not_list_it(TestCipher cipher)
     {
-        var document = TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.Response(), cipher));
+        var document = SamlTestIdp.SignResponse(SamlTestIdp.EncryptAssertion(SamlTestIdp.Response(), cipher));
 
         Assert.Equal(SamlFailureKind.UnsupportedAlgorithm, Validate(document).Error.Kind);
     }
@@ -178,7 +178,7 @@ public class SamlEncryptedAssertionTests
     {
         // The "One Bad Apple" downgrade: the attacker rewrites the EncryptionMethod of a genuine
         // GCM assertion to CBC and watches how the padding fails, one byte at a time.
-        var genuine = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Gcm);
+        var genuine = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), TestCipher.Aes256Gcm);
         var method = (XmlElement)genuine.GetElementsByTagName("EncryptionMethod", XmlEnc)[0]!;
         method.SetAttribute("Algorithm", SamlAlgorithms.Aes256Cbc);
 
@@ -191,17 +191,17 @@ public class SamlEncryptedAssertionTests
     {
         // Damaged ciphertext, plaintext that does not parse, plaintext that parses but was altered,
         // an unsigned assertion: refused alike before decryption, so nothing leaks about the plaintext.
-        var damaged = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Cbc);
+        var damaged = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), TestCipher.Aes256Cbc);
         var values = damaged.GetElementsByTagName("CipherValue", XmlEnc);
         var data = (XmlElement)values[values.Count - 1]!;
         var bytes = Convert.FromBase64String(data.InnerText);
         bytes[^1] ^= 0xFF;
         data.InnerText = Convert.ToBase64String(bytes);
-        var garbage = TestIdp.EncryptAssertion(TestIdp.Response(), TestCipher.Aes256Cbc, plaintextXml: "<saml:Assertion <<");
-        var signed = TestIdp.SignAssertion(TestIdp.Response());
-        var altered = TestIdp.AssertionElement(signed).OuterXml.Replace(TestIdp.Email, "mallory@evil.test");
-        var parsedButWrong = TestIdp.EncryptAssertion(signed, TestCipher.Aes256Cbc, plaintextXml: altered);
-        var unsigned = TestIdp.EncryptAssertion(TestIdp.Response(), TestCipher.Aes256Cbc);
+        var garbage = SamlTestIdp.EncryptAssertion(SamlTestIdp.Response(), TestCipher.Aes256Cbc, plaintextXml: "<saml:Assertion <<");
+        var signed = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
+        var altered = SamlTestIdp.AssertionElement(signed).OuterXml.Replace(SamlTestIdp.Email, "mallory@evil.test");
+        var parsedButWrong = SamlTestIdp.EncryptAssertion(signed, TestCipher.Aes256Cbc, plaintextXml: altered);
+        var unsigned = SamlTestIdp.EncryptAssertion(SamlTestIdp.Response(), TestCipher.Aes256Cbc);
 
         var expected = Validate(garbage, AllowingCbc()).Error;
         Assert.Equal(SamlFailureKind.WeakAlgorithm, expected.Kind);
@@ -213,20 +213,20 @@ public class SamlEncryptedAssertionTests
     [Fact]
     public void Tells_exactly_why_when_the_ciphertext_is_authenticated_or_the_response_signed()
     {
-        var signed = TestIdp.SignAssertion(TestIdp.Response());
-        var altered = TestIdp.AssertionElement(signed).OuterXml.Replace(TestIdp.Email, "mallory@evil.test");
+        var signed = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
+        var altered = SamlTestIdp.AssertionElement(signed).OuterXml.Replace(SamlTestIdp.Email, "mallory@evil.test");
 
         Assert.Equal(SamlFailureKind.SignatureInvalid,
-            Validate(TestIdp.EncryptAssertion(TestIdp.Reparse(signed), TestCipher.Aes256Gcm, plaintextXml: altered)).Error.Kind);
+            Validate(SamlTestIdp.EncryptAssertion(SamlTestIdp.Reparse(signed), TestCipher.Aes256Gcm, plaintextXml: altered)).Error.Kind);
         Assert.Equal(SamlFailureKind.SignatureInvalid,
-            Validate(TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.Reparse(signed), TestCipher.Aes256Cbc, plaintextXml: altered)),
+            Validate(SamlTestIdp.SignResponse(SamlTestIdp.EncryptAssertion(SamlTestIdp.Reparse(signed), TestCipher.Aes256Cbc, plaintextXml: altered)),
                 AllowingCbc()).Error.Kind);
     }
 
     [Fact]
     public void Rejects_a_CipherReference_instead_of_fetching_it()
     {
-        var document = TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()), TestCipher.Aes256Gcm);
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()), TestCipher.Aes256Gcm);
         var values = document.GetElementsByTagName("CipherData", XmlEnc);
         var cipherData = (XmlElement)values[values.Count - 1]!;
         cipherData.InnerXml = $"<xenc:CipherReference xmlns:xenc=\"{XmlEnc}\" URI=\"http://169.254.169.254/latest/meta-data\"/>";
@@ -237,12 +237,12 @@ public class SamlEncryptedAssertionTests
     [Fact]
     public void Rejects_a_decrypted_assertion_that_wraps_another_assertion()
     {
-        var inner = TestIdp.SignAssertion(TestIdp.Response());
-        var genuine = TestIdp.AssertionElement(inner).OuterXml;
-        var evil = TestIdp.Response(new TestResponse { AssertionId = "_evil", NameId = "mallory@evil.test" });
-        var evilAssertion = TestIdp.AssertionElement(evil).OuterXml;
+        var inner = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
+        var genuine = SamlTestIdp.AssertionElement(inner).OuterXml;
+        var evil = SamlTestIdp.Response(new TestResponse { AssertionId = "_evil", NameId = "mallory@evil.test" });
+        var evilAssertion = SamlTestIdp.AssertionElement(evil).OuterXml;
         var wrapped = evilAssertion.Replace("</saml:Assertion>", "<saml:Advice>" + genuine + "</saml:Advice></saml:Assertion>");
-        var document = TestIdp.EncryptAssertion(TestIdp.Response(), plaintextXml: wrapped);
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.Response(), plaintextXml: wrapped);
 
         Assert.Equal(SamlFailureKind.UnexpectedStructure, Validate(document).Error.Kind);
     }
@@ -250,9 +250,9 @@ public class SamlEncryptedAssertionTests
     [Fact]
     public void Rejects_a_decrypted_assertion_whose_ID_repeats_the_response_ID()
     {
-        var plaintext = TestIdp.AssertionElement(TestIdp.Response()).OuterXml
-            .Replace($"ID=\"{TestIdp.AssertionId}\"", $"ID=\"{TestIdp.ResponseId}\"");
-        var document = TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.Response(), plaintextXml: plaintext));
+        var plaintext = SamlTestIdp.AssertionElement(SamlTestIdp.Response()).OuterXml
+            .Replace($"ID=\"{SamlTestIdp.AssertionId}\"", $"ID=\"{SamlTestIdp.ResponseId}\"");
+        var document = SamlTestIdp.SignResponse(SamlTestIdp.EncryptAssertion(SamlTestIdp.Response(), plaintextXml: plaintext));
 
         Assert.Equal(SamlFailureKind.DuplicateId, Validate(document).Error.Kind);
     }
@@ -261,7 +261,7 @@ public class SamlEncryptedAssertionTests
     public void Rejects_a_DTD_inside_the_encrypted_content()
     {
         var plaintext = """<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">&x;</saml:Assertion>""";
-        var document = TestIdp.EncryptAssertion(TestIdp.Response(), plaintextXml: plaintext);
+        var document = SamlTestIdp.EncryptAssertion(SamlTestIdp.Response(), plaintextXml: plaintext);
 
         Assert.Equal(SamlFailureKind.DecryptionFailed, Validate(document).Error.Kind);
     }
@@ -271,15 +271,15 @@ public class SamlEncryptedAssertionTests
     {
         // Some IdPs encrypt the assertion as it sits in the Response, relying on the Response's
         // xmlns:saml; exclusive c14n gives the same bytes either way, so its signature holds.
-        var signed = TestIdp.SignAssertion(TestIdp.Response());
+        var signed = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
         const string declaration = " xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\"";
-        var outer = TestIdp.AssertionElement(signed).OuterXml;
+        var outer = SamlTestIdp.AssertionElement(signed).OuterXml;
         var index = outer.IndexOf(declaration, StringComparison.Ordinal);
         Assert.True(index > 0 && index < outer.IndexOf('>'));
         var plaintext = outer.Remove(index, declaration.Length);
-        Assert.Throws<XmlException>(() => TestIdp.Load(plaintext));
+        Assert.Throws<XmlException>(() => SamlTestIdp.Load(plaintext));
 
-        var result = Validate(TestIdp.EncryptAssertion(signed, plaintextXml: plaintext));
+        var result = Validate(SamlTestIdp.EncryptAssertion(signed, plaintextXml: plaintext));
         Assert.True(result.IsSuccess, result.ToString());
     }
 }

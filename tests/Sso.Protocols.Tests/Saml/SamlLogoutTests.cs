@@ -17,29 +17,29 @@ public class SamlLogoutTests
 
     private static SamlLogoutParameters Parameters(DateTimeOffset? now = null) => new()
     {
-        IdpCertificates = [TestIdp.PublicOnly(TestIdp.SigningCertificate)],
-        IdpEntityId = TestIdp.EntityId,
+        IdpCertificates = [SamlTestIdp.PublicOnly(SamlTestIdp.SigningCertificate)],
+        IdpEntityId = SamlTestIdp.EntityId,
         SloUrl = SloUrl,
-        Now = now ?? TestIdp.Now,
+        Now = now ?? SamlTestIdp.Now,
     };
 
-    private static LogoutRequest IdpRequest(string? destination = SloUrl, string issuer = TestIdp.EntityId) => new()
+    private static LogoutRequest IdpRequest(string? destination = SloUrl, string issuer = SamlTestIdp.EntityId) => new()
     {
         Id = "_lr_71c2",
-        IssueInstant = TestIdp.Now,
+        IssueInstant = SamlTestIdp.Now,
         Issuer = issuer,
         Destination = destination!,
-        NameId = TestIdp.Email,
+        NameId = SamlTestIdp.Email,
         NameIdFormat = SamlUris.EmailNameIdFormat,
         SessionIndexes = ["_session_1"],
-        NotOnOrAfter = TestIdp.Now.AddMinutes(5),
+        NotOnOrAfter = SamlTestIdp.Now.AddMinutes(5),
     };
 
     private static LogoutResponse IdpResponse(string inResponseTo = "_ours_1", string status = SamlUris.StatusSuccess) => new()
     {
         Id = "_lresp_1",
-        IssueInstant = TestIdp.Now,
-        Issuer = TestIdp.EntityId,
+        IssueInstant = SamlTestIdp.Now,
+        Issuer = SamlTestIdp.EntityId,
         Destination = SloUrl,
         InResponseTo = inResponseTo,
         StatusCode = status,
@@ -56,13 +56,13 @@ public class SamlLogoutTests
     [Fact]
     public void Accepts_a_signed_redirect_LogoutRequest_and_reads_NameID_and_SessionIndex()
     {
-        var url = SamlLogoutWriter.WriteRedirectUrl(IdpRequest(), RelayState, TestIdp.SigningCertificate);
+        var url = SamlLogoutWriter.WriteRedirectUrl(IdpRequest(), RelayState, SamlTestIdp.SigningCertificate);
 
         var request = SamlLogoutValidator.ValidateRedirectRequest(RawQuery(url), Parameters());
 
         Assert.True(request.IsSuccess, request.ToString());
         Assert.Equal("_lr_71c2", request.Value.Id);
-        Assert.Equal(TestIdp.Email, request.Value.NameId);
+        Assert.Equal(SamlTestIdp.Email, request.Value.NameId);
         Assert.Equal(SamlUris.EmailNameIdFormat, request.Value.NameIdFormat);
         Assert.Equal(["_session_1"], request.Value.SessionIndexes);
         Assert.Equal(RelayState, SamlLogoutValidator.RedirectRelayState(RawQuery(url), SamlRedirectBinding.RequestParameter));
@@ -71,7 +71,7 @@ public class SamlLogoutTests
     [Fact]
     public void Signs_the_query_octets_in_the_order_of_bindings_3_4_4_1()
     {
-        var raw = RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest(), RelayState, TestIdp.SigningCertificate));
+        var raw = RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest(), RelayState, SamlTestIdp.SigningCertificate));
 
         var signedPart = raw[..raw.IndexOf("&Signature=", StringComparison.Ordinal)];
         Assert.Matches("^SAMLRequest=[^&]+&RelayState=con_test.rs8Hk2&SigAlg=[^&]+$", signedPart);
@@ -94,12 +94,12 @@ public class SamlLogoutTests
     [MemberData(nameof(TamperedRedirects))]
     public void Refuses_a_redirect_LogoutRequest_that_is_unsigned_or_altered(string tampering, SamlFailureKind expected)
     {
-        var signed = RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest(), RelayState, TestIdp.SigningCertificate));
+        var signed = RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest(), RelayState, SamlTestIdp.SigningCertificate));
         var raw = tampering switch
         {
             "unsigned" => RawQuery(SamlRedirectBinding.WriteUrl(SloUrl, "SAMLRequest", SamlLogoutWriter.WriteXml(IdpRequest()), RelayState, null)),
             "relay-state-changed" => signed.Replace("RelayState=con_test.rs8Hk2", "RelayState=con_test.rs8Hk3"),
-            "signed-by-another-key" => RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest(), RelayState, TestIdp.AttackerCertificate)),
+            "signed-by-another-key" => RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest(), RelayState, SamlTestIdp.AttackerCertificate)),
             "sha1" => signed.Replace(Uri.EscapeDataString(SamlAlgorithms.RsaSha256), Uri.EscapeDataString(SamlAlgorithms.RsaSha1)),
             "message-swapped" => "SAMLRequest=" + Uri.EscapeDataString(SamlRedirectBinding.Encode(
                 SamlLogoutWriter.WriteXml(IdpRequest() with { NameId = "someone-else@acme.test" }))) + signed[signed.IndexOf('&')..],
@@ -116,42 +116,42 @@ public class SamlLogoutTests
     public void Refuses_a_LogoutRequest_for_another_destination_from_another_issuer_or_past_its_NotOnOrAfter()
     {
         var elsewhere = SamlLogoutValidator.ValidateRedirectRequest(
-            RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest(destination: "https://other.example.test/slo"), null, TestIdp.SigningCertificate)),
+            RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest(destination: "https://other.example.test/slo"), null, SamlTestIdp.SigningCertificate)),
             Parameters());
         Assert.Equal(SamlFailureKind.DestinationMismatch, elsewhere.Error.Kind);
 
         var stranger = SamlLogoutValidator.ValidateRedirectRequest(
-            RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest(issuer: "https://evil.example.test"), null, TestIdp.SigningCertificate)),
+            RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest(issuer: "https://evil.example.test"), null, SamlTestIdp.SigningCertificate)),
             Parameters());
         Assert.Equal(SamlFailureKind.IssuerMismatch, stranger.Error.Kind);
 
-        var raw = RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest(), null, TestIdp.SigningCertificate));
-        Assert.True(SamlLogoutValidator.ValidateRedirectRequest(raw, Parameters(TestIdp.Now.AddMinutes(7))).IsSuccess);
-        var late = SamlLogoutValidator.ValidateRedirectRequest(raw, Parameters(TestIdp.Now.AddMinutes(9)));
+        var raw = RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest(), null, SamlTestIdp.SigningCertificate));
+        Assert.True(SamlLogoutValidator.ValidateRedirectRequest(raw, Parameters(SamlTestIdp.Now.AddMinutes(7))).IsSuccess);
+        var late = SamlLogoutValidator.ValidateRedirectRequest(raw, Parameters(SamlTestIdp.Now.AddMinutes(9)));
         Assert.Equal(SamlFailureKind.Expired, late.Error.Kind);
     }
 
     [Fact]
     public void Refuses_a_LogoutRequest_without_NotOnOrAfter_once_it_is_older_than_the_maximum_age()
     {
-        var raw = RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest() with { NotOnOrAfter = null }, null, TestIdp.SigningCertificate));
+        var raw = RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpRequest() with { NotOnOrAfter = null }, null, SamlTestIdp.SigningCertificate));
 
-        var fresh = SamlLogoutValidator.ValidateRedirectRequest(raw, Parameters(TestIdp.Now.AddMinutes(12)));
+        var fresh = SamlLogoutValidator.ValidateRedirectRequest(raw, Parameters(SamlTestIdp.Now.AddMinutes(12)));
         Assert.True(fresh.IsSuccess, fresh.ToString());
-        Assert.Equal(TestIdp.Now.AddMinutes(13), fresh.Value.ReplayCacheUntil);
-        var stale = SamlLogoutValidator.ValidateRedirectRequest(raw, Parameters(TestIdp.Now.AddMinutes(13)));
+        Assert.Equal(SamlTestIdp.Now.AddMinutes(13), fresh.Value.ReplayCacheUntil);
+        var stale = SamlLogoutValidator.ValidateRedirectRequest(raw, Parameters(SamlTestIdp.Now.AddMinutes(13)));
         Assert.Equal(SamlFailureKind.Expired, stale.Error.Kind);
     }
 
     [Fact]
     public void Accepts_a_POST_LogoutRequest_with_an_enveloped_signature()
     {
-        var html = SamlLogoutWriter.WritePostForm(IdpRequest(), RelayState, TestIdp.SigningCertificate);
+        var html = SamlLogoutWriter.WritePostForm(IdpRequest(), RelayState, SamlTestIdp.SigningCertificate);
 
         var request = SamlLogoutValidator.ValidatePostRequest(PostedValue(html), Parameters());
 
         Assert.True(request.IsSuccess, request.ToString());
-        Assert.Equal(TestIdp.Email, request.Value.NameId);
+        Assert.Equal(SamlTestIdp.Email, request.Value.NameId);
         Assert.Contains($"action=\"{SloUrl}\"", html);
         Assert.Contains($"value=\"{RelayState}\"", html);
     }
@@ -163,14 +163,14 @@ public class SamlLogoutTests
         Assert.Equal(SamlFailureKind.SignatureMissing, SamlLogoutValidator.ValidatePostRequest(unsigned, Parameters()).Error.Kind);
 
         var signed = Encoding.UTF8.GetString(Convert.FromBase64String(
-            PostedValue(SamlLogoutWriter.WritePostForm(IdpRequest(), null, TestIdp.SigningCertificate))));
-        var altered = signed.Replace(TestIdp.Email, "mallory@acme.test");
+            PostedValue(SamlLogoutWriter.WritePostForm(IdpRequest(), null, SamlTestIdp.SigningCertificate))));
+        var altered = signed.Replace(SamlTestIdp.Email, "mallory@acme.test");
         Assert.Equal(SamlFailureKind.SignatureInvalid,
             SamlLogoutValidator.ValidatePostRequest(Convert.ToBase64String(Encoding.UTF8.GetBytes(altered)), Parameters()).Error.Kind);
 
         // The genuine signed request moved under Extensions of a forged one with the same ID.
-        var genuine = TestIdp.Load(signed);
-        var forged = TestIdp.Load(SamlLogoutWriter.WriteXml(IdpRequest() with { NameId = "mallory@acme.test" }));
+        var genuine = SamlTestIdp.Load(signed);
+        var forged = SamlTestIdp.Load(SamlLogoutWriter.WriteXml(IdpRequest() with { NameId = "mallory@acme.test" }));
         var extensions = forged.CreateElement("samlp", "Extensions", "urn:oasis:names:tc:SAML:2.0:protocol");
         extensions.AppendChild(forged.ImportNode(genuine.DocumentElement!, deep: true));
         forged.DocumentElement!.InsertAfter(extensions, forged.DocumentElement.FirstChild);
@@ -183,13 +183,13 @@ public class SamlLogoutTests
     public void Accepts_the_IdP_LogoutResponse_to_our_request_and_reports_its_status()
     {
         var ok = SamlLogoutValidator.ValidateRedirectResponse(
-            RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpResponse(), RelayState, TestIdp.SigningCertificate)), "_ours_1", Parameters());
+            RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpResponse(), RelayState, SamlTestIdp.SigningCertificate)), "_ours_1", Parameters());
         Assert.True(ok.IsSuccess, ok.ToString());
         Assert.True(ok.Value.IsSuccess);
 
         var partial = SamlLogoutValidator.ValidatePostResponse(
             PostedValue(SamlLogoutWriter.WritePostForm(IdpResponse(status: "urn:oasis:names:tc:SAML:2.0:status:Responder"), null,
-                TestIdp.SigningCertificate)), "_ours_1", Parameters());
+                SamlTestIdp.SigningCertificate)), "_ours_1", Parameters());
         Assert.True(partial.IsSuccess, partial.ToString());
         Assert.False(partial.Value.IsSuccess);
     }
@@ -198,7 +198,7 @@ public class SamlLogoutTests
     public void Refuses_a_LogoutResponse_to_another_request()
     {
         var response = SamlLogoutValidator.ValidateRedirectResponse(
-            RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpResponse("_someone_elses"), RelayState, TestIdp.SigningCertificate)), "_ours_1",
+            RawQuery(SamlLogoutWriter.WriteRedirectUrl(IdpResponse("_someone_elses"), RelayState, SamlTestIdp.SigningCertificate)), "_ours_1",
             Parameters());
 
         Assert.False(response.IsSuccess);
@@ -208,7 +208,7 @@ public class SamlLogoutTests
     [Fact]
     public void Writes_our_LogoutRequest_with_NameID_then_SessionIndex_in_schema_order()
     {
-        var xml = TestIdp.Load(SamlLogoutWriter.WriteXml(IdpRequest()));
+        var xml = SamlTestIdp.Load(SamlLogoutWriter.WriteXml(IdpRequest()));
         var children = xml.DocumentElement!.ChildNodes.OfType<XmlElement>().Select(e => e.LocalName);
 
         Assert.Equal(["Issuer", "NameID", "SessionIndex"], children);

@@ -14,10 +14,10 @@ public class SamlMutationSweepTests
 
     private static XmlDocument Signed(string shape) => shape switch
     {
-        "assertion signed" => TestIdp.SignAssertion(TestIdp.Response()),
-        "response signed" => TestIdp.SignResponse(TestIdp.Response()),
-        "both signed" => TestIdp.SignResponse(TestIdp.SignAssertion(TestIdp.Response())),
-        _ => TestIdp.SignResponse(TestIdp.EncryptAssertion(TestIdp.SignAssertion(TestIdp.Response()))),
+        "assertion signed" => SamlTestIdp.SignAssertion(SamlTestIdp.Response()),
+        "response signed" => SamlTestIdp.SignResponse(SamlTestIdp.Response()),
+        "both signed" => SamlTestIdp.SignResponse(SamlTestIdp.SignAssertion(SamlTestIdp.Response())),
+        _ => SamlTestIdp.SignResponse(SamlTestIdp.EncryptAssertion(SamlTestIdp.SignAssertion(SamlTestIdp.Response()))),
     };
 
     private static IEnumerable<(string What, Action<XmlDocument> Mutate)> Mutations(XmlDocument original)
@@ -48,19 +48,19 @@ public class SamlMutationSweepTests
     public void Never_throws_and_never_accepts_another_identity(string shape)
     {
         var original = Signed(shape);
-        var parameters = TestIdp.Parameters() with { ClockSkew = TimeSpan.FromMinutes(3) };
+        var parameters = SamlTestIdp.Parameters() with { ClockSkew = TimeSpan.FromMinutes(3) };
         var accepted = 0;
         foreach (var (what, mutate) in Mutations(original))
         {
-            var document = TestIdp.Reparse(original);
+            var document = SamlTestIdp.Reparse(original);
             mutate(document);
             Result<SamlAssertion, SamlFailure> result = default;
-            var thrown = Record.Exception(() => result = SamlResponseValidator.Validate(TestIdp.ToBase64(document), parameters));
+            var thrown = Record.Exception(() => result = SamlResponseValidator.Validate(SamlTestIdp.ToBase64(document), parameters));
 
             Assert.True(thrown is null, $"{shape}, {what}: threw {thrown}");
             if (!result.IsSuccess) continue;
             accepted++;
-            Assert.True(result.Value.NameId == TestIdp.Email && result.Value.Id == TestIdp.AssertionId, $"{shape}, {what}: accepted {result.Value}");
+            Assert.True(result.Value.NameId == SamlTestIdp.Email && result.Value.Id == SamlTestIdp.AssertionId, $"{shape}, {what}: accepted {result.Value}");
         }
         // Some mutations are harmless (an element outside every signature, e.g. the Response
         // Issuer when only the assertion is signed); most are not.

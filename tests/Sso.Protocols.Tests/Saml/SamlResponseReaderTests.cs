@@ -33,7 +33,7 @@ public class SamlResponseReaderTests
     public void Rejects_a_DTD_through_the_validator_before_anything_else()
     {
         var xml = """<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>""" + ResponseStart + "&x;</samlp:Response>";
-        Assert.Equal(SamlFailureKind.DtdProhibited, SamlResponseValidator.Validate(Base64(xml), TestIdp.Parameters()).Error.Kind);
+        Assert.Equal(SamlFailureKind.DtdProhibited, SamlResponseValidator.Validate(Base64(xml), SamlTestIdp.Parameters()).Error.Kind);
     }
 
     [Fact]

@@ -6,10 +6,10 @@ namespace Sso.Protocols.Tests.Saml;
 public class SamlResponseValidatorTests
 {
     private static Result<SamlAssertion, SamlFailure> Validate(XmlDocument document, SamlValidationParameters? parameters = null) =>
-        SamlResponseValidator.Validate(TestIdp.ToBase64(document), parameters ?? TestIdp.Parameters());
+        SamlResponseValidator.Validate(SamlTestIdp.ToBase64(document), parameters ?? SamlTestIdp.Parameters());
 
     private static Result<SamlAssertion, SamlFailure> ValidateSignedAssertion(TestResponse response, SamlValidationParameters? parameters = null) =>
-        Validate(TestIdp.SignAssertion(TestIdp.Response(response)), parameters);
+        Validate(SamlTestIdp.SignAssertion(SamlTestIdp.Response(response)), parameters);
 
     private static SamlFailure AssertRejected(Result<SamlAssertion, SamlFailure> result, SamlFailureKind kind)
     {
@@ -21,17 +21,17 @@ public class SamlResponseValidatorTests
     [Fact]
     public void Accepts_a_response_whose_assertion_is_signed_and_reads_the_identity_from_it()
     {
-        var result = Validate(TestIdp.SignAssertion(TestIdp.Response()));
+        var result = Validate(SamlTestIdp.SignAssertion(SamlTestIdp.Response()));
 
         Assert.True(result.IsSuccess, result.ToString());
         var assertion = result.Value;
-        Assert.Equal(TestIdp.AssertionId, assertion.Id);
-        Assert.Equal(TestIdp.Email, assertion.NameId);
+        Assert.Equal(SamlTestIdp.AssertionId, assertion.Id);
+        Assert.Equal(SamlTestIdp.Email, assertion.NameId);
         Assert.Equal(SamlUris.EmailNameIdFormat, assertion.NameIdFormat);
-        Assert.Equal(TestIdp.EntityId, assertion.Issuer);
+        Assert.Equal(SamlTestIdp.EntityId, assertion.Issuer);
         Assert.Equal("_session_1", assertion.SessionIndex);
-        Assert.Equal(TestIdp.RequestId, assertion.InResponseTo);
-        Assert.Equal(TestIdp.Now.AddHours(8), assertion.SessionNotOnOrAfter);
+        Assert.Equal(SamlTestIdp.RequestId, assertion.InResponseTo);
+        Assert.Equal(SamlTestIdp.Now.AddHours(8), assertion.SessionNotOnOrAfter);
         Assert.Equal(["alice@acme.test"], assertion.Attributes["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"]);
         Assert.Equal(["engineering", "admins"], assertion.Attributes["http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"]);
     }
@@ -39,13 +39,13 @@ public class SamlResponseValidatorTests
     [Fact]
     public void Accepts_a_response_signed_only_on_the_response()
     {
-        Assert.True(Validate(TestIdp.SignResponse(TestIdp.Response())).IsSuccess);
+        Assert.True(Validate(SamlTestIdp.SignResponse(SamlTestIdp.Response())).IsSuccess);
     }
 
     [Fact]
     public void Accepts_a_response_signed_on_both_the_assertion_and_the_response()
     {
-        var result = Validate(TestIdp.SignResponse(TestIdp.SignAssertion(TestIdp.Response())));
+        var result = Validate(SamlTestIdp.SignResponse(SamlTestIdp.SignAssertion(SamlTestIdp.Response())));
         Assert.True(result.IsSuccess, result.ToString());
     }
 
@@ -54,13 +54,13 @@ public class SamlResponseValidatorTests
     {
         var result = ValidateSignedAssertion(new TestResponse
         {
-            ConfirmationNotOnOrAfter = TestIdp.Now.AddMinutes(4),
-            NotOnOrAfter = TestIdp.Now.AddMinutes(10),
+            ConfirmationNotOnOrAfter = SamlTestIdp.Now.AddMinutes(4),
+            NotOnOrAfter = SamlTestIdp.Now.AddMinutes(10),
         });
 
         Assert.True(result.IsSuccess, result.ToString());
-        Assert.Equal(TestIdp.Now.AddMinutes(4), result.Value.NotOnOrAfter);
-        Assert.Equal(TestIdp.Now.AddMinutes(7), result.Value.ReplayCacheUntil);
+        Assert.Equal(SamlTestIdp.Now.AddMinutes(4), result.Value.NotOnOrAfter);
+        Assert.Equal(SamlTestIdp.Now.AddMinutes(7), result.Value.ReplayCacheUntil);
     }
 
     // Each row changes one fact of an otherwise valid, assertion-signed response.
@@ -79,9 +79,9 @@ public class SamlResponseValidatorTests
         ["recipient is missing"] = (r => r with { Recipient = null }, SamlFailureKind.RecipientMismatch),
         ["only a holder-of-key confirmation"] = (r => r with { ConfirmationMethod = "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key" }, SamlFailureKind.SubjectConfirmationMissing),
         ["confirmation has no NotOnOrAfter"] = (r => r with { ConfirmationNotOnOrAfter = null }, SamlFailureKind.SubjectConfirmationMissing),
-        ["confirmation expired"] = (r => r with { ConfirmationNotOnOrAfter = TestIdp.Now.AddMinutes(-10) }, SamlFailureKind.Expired),
-        ["conditions expired"] = (r => r with { NotOnOrAfter = TestIdp.Now.AddMinutes(-10) }, SamlFailureKind.Expired),
-        ["conditions not yet valid"] = (r => r with { NotBefore = TestIdp.Now.AddMinutes(10) }, SamlFailureKind.NotYetValid),
+        ["confirmation expired"] = (r => r with { ConfirmationNotOnOrAfter = SamlTestIdp.Now.AddMinutes(-10) }, SamlFailureKind.Expired),
+        ["conditions expired"] = (r => r with { NotOnOrAfter = SamlTestIdp.Now.AddMinutes(-10) }, SamlFailureKind.Expired),
+        ["conditions not yet valid"] = (r => r with { NotBefore = SamlTestIdp.Now.AddMinutes(10) }, SamlFailureKind.NotYetValid),
         ["audience is another SP"] = (r => r with { Audience = "https://another-sp.example.test" }, SamlFailureKind.AudienceMismatch),
         ["no audience restriction"] = (r => r with { Audience = null }, SamlFailureKind.AudienceMismatch),
         ["a second audience restriction excludes us"] = (r => r with
@@ -89,7 +89,7 @@ public class SamlResponseValidatorTests
             ExtraConditionsXml = "<saml:AudienceRestriction><saml:Audience>https://another-sp.example.test</saml:Audience></saml:AudienceRestriction>",
         }, SamlFailureKind.AudienceMismatch),
         ["an unknown condition"] = (r => r with { ExtraConditionsXml = "<saml:Condition xsi:type=\"x:Custom\" xmlns:x=\"urn:x\"/>" }, SamlFailureKind.UnexpectedStructure),
-        ["IdP session already ended"] = (r => r with { SessionNotOnOrAfter = TestIdp.Now.AddMinutes(-4) }, SamlFailureKind.SessionExpired),
+        ["IdP session already ended"] = (r => r with { SessionNotOnOrAfter = SamlTestIdp.Now.AddMinutes(-4) }, SamlFailureKind.SessionExpired),
         ["NameID carries an element"] = (r => r with { NameIdXml = "alice<x:b xmlns:x=\"urn:x\">@evil.test</x:b>" }, SamlFailureKind.UnexpectedStructure),
         ["NameID is empty"] = (r => r with { NameId = "" }, SamlFailureKind.UnexpectedStructure),
         ["attribute value carries an element"] = (r => r with
@@ -108,7 +108,7 @@ public class SamlResponseValidatorTests
 
         var failure = AssertRejected(ValidateSignedAssertion(change(new TestResponse())), kind);
 
-        Assert.DoesNotContain(TestIdp.Email, failure.Message);
+        Assert.DoesNotContain(SamlTestIdp.Email, failure.Message);
         Assert.DoesNotContain("<", failure.Message.Replace("<saml:", "").Replace("<samlp:", ""));
     }
 
@@ -117,7 +117,7 @@ public class SamlResponseValidatorTests
     {
         var failure = AssertRejected(ValidateSignedAssertion(new TestResponse { Audience = "https://a.example" }), SamlFailureKind.AudienceMismatch);
 
-        Assert.Equal(TestIdp.SpEntityId, failure.Expected);
+        Assert.Equal(SamlTestIdp.SpEntityId, failure.Expected);
         Assert.Equal("https://a.example", failure.Actual);
         Assert.Contains("https://a.example", failure.Message);
     }
@@ -125,9 +125,9 @@ public class SamlResponseValidatorTests
     [Fact]
     public void Reports_the_status_of_an_unsigned_error_response_without_an_assertion()
     {
-        var xml = $"""<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_e" Version="2.0" IssueInstant="2026-03-10T09:30:00Z" InResponseTo="{TestIdp.RequestId}"><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:NoPassive"/></samlp:StatusCode><samlp:StatusMessage>User is not assigned to this application</samlp:StatusMessage></samlp:Status></samlp:Response>""";
+        var xml = $"""<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_e" Version="2.0" IssueInstant="2026-03-10T09:30:00Z" InResponseTo="{SamlTestIdp.RequestId}"><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:NoPassive"/></samlp:StatusCode><samlp:StatusMessage>User is not assigned to this application</samlp:StatusMessage></samlp:Status></samlp:Response>""";
 
-        var failure = AssertRejected(Validate(TestIdp.Load(xml)), SamlFailureKind.StatusNotSuccess);
+        var failure = AssertRejected(Validate(SamlTestIdp.Load(xml)), SamlFailureKind.StatusNotSuccess);
 
         Assert.Equal("urn:oasis:names:tc:SAML:2.0:status:Responder / urn:oasis:names:tc:SAML:2.0:status:NoPassive", failure.Actual);
         Assert.Contains("not assigned", failure.Message);
@@ -142,7 +142,7 @@ public class SamlResponseValidatorTests
     [Fact]
     public void Rejects_a_signed_response_without_destination()
     {
-        AssertRejected(Validate(TestIdp.SignResponse(TestIdp.Response(new TestResponse { Destination = null }))), SamlFailureKind.DestinationMismatch);
+        AssertRejected(Validate(SamlTestIdp.SignResponse(SamlTestIdp.Response(new TestResponse { Destination = null }))), SamlFailureKind.DestinationMismatch);
     }
 
     [Fact]
@@ -154,18 +154,18 @@ public class SamlResponseValidatorTests
     [Fact]
     public void Rejects_a_signed_response_without_issuer()
     {
-        AssertRejected(Validate(TestIdp.SignResponse(TestIdp.Response(new TestResponse { ResponseIssuer = null }))), SamlFailureKind.IssuerMismatch);
+        AssertRejected(Validate(SamlTestIdp.SignResponse(SamlTestIdp.Response(new TestResponse { ResponseIssuer = null }))), SamlFailureKind.IssuerMismatch);
     }
 
     [Fact]
     public void Accepts_an_assertion_with_a_second_bearer_confirmation_that_passes()
     {
-        var document = TestIdp.Response(new TestResponse { Recipient = "https://old-acs.example.test" });
+        var document = SamlTestIdp.Response(new TestResponse { Recipient = "https://old-acs.example.test" });
         var subject = (XmlElement)document.GetElementsByTagName("Subject", "urn:oasis:names:tc:SAML:2.0:assertion")[0]!;
-        var good = TestIdp.Load(TestIdp.Response().OuterXml).GetElementsByTagName("SubjectConfirmation", "urn:oasis:names:tc:SAML:2.0:assertion")[0]!;
+        var good = SamlTestIdp.Load(SamlTestIdp.Response().OuterXml).GetElementsByTagName("SubjectConfirmation", "urn:oasis:names:tc:SAML:2.0:assertion")[0]!;
         subject.AppendChild(document.ImportNode(good, true));
 
-        Assert.True(Validate(TestIdp.SignAssertion(document)).IsSuccess);
+        Assert.True(Validate(SamlTestIdp.SignAssertion(document)).IsSuccess);
     }
 
     [Fact]
@@ -177,20 +177,20 @@ public class SamlResponseValidatorTests
     [Fact]
     public void Rejects_an_assertion_issued_in_the_future_beyond_the_skew()
     {
-        var document = TestIdp.Response();
-        TestIdp.AssertionElement(document).SetAttribute("IssueInstant", "2026-03-10T09:33:01Z");
-        AssertRejected(Validate(TestIdp.SignAssertion(document)), SamlFailureKind.NotYetValid);
+        var document = SamlTestIdp.Response();
+        SamlTestIdp.AssertionElement(document).SetAttribute("IssueInstant", "2026-03-10T09:33:01Z");
+        AssertRejected(Validate(SamlTestIdp.SignAssertion(document)), SamlFailureKind.NotYetValid);
 
-        var withinSkew = TestIdp.Response();
-        TestIdp.AssertionElement(withinSkew).SetAttribute("IssueInstant", "2026-03-10T09:33:00Z");
-        Assert.True(Validate(TestIdp.SignAssertion(withinSkew)).IsSuccess);
+        var withinSkew = SamlTestIdp.Response();
+        SamlTestIdp.AssertionElement(withinSkew).SetAttribute("IssueInstant", "2026-03-10T09:33:00Z");
+        Assert.True(Validate(SamlTestIdp.SignAssertion(withinSkew)).IsSuccess);
     }
 
     [Fact]
     public void Rejects_an_unsolicited_response_when_idp_initiated_sign_in_is_off()
     {
         var response = new TestResponse { InResponseTo = null, ConfirmationInResponseTo = null };
-        AssertRejected(ValidateSignedAssertion(response, TestIdp.Parameters() with { ExpectedInResponseTo = null }),
+        AssertRejected(ValidateSignedAssertion(response, SamlTestIdp.Parameters() with { ExpectedInResponseTo = null }),
             SamlFailureKind.UnsolicitedResponse);
     }
 
@@ -198,7 +198,7 @@ public class SamlResponseValidatorTests
     public void Accepts_an_unsolicited_response_when_idp_initiated_sign_in_is_on()
     {
         var response = new TestResponse { InResponseTo = null, ConfirmationInResponseTo = null };
-        var result = ValidateSignedAssertion(response, TestIdp.Parameters() with { ExpectedInResponseTo = null, AllowIdpInitiated = true });
+        var result = ValidateSignedAssertion(response, SamlTestIdp.Parameters() with { ExpectedInResponseTo = null, AllowIdpInitiated = true });
 
         Assert.True(result.IsSuccess, result.ToString());
         Assert.Null(result.Value.InResponseTo);
@@ -207,7 +207,7 @@ public class SamlResponseValidatorTests
     [Fact]
     public void Rejects_a_response_to_some_request_when_none_is_pending_even_with_idp_initiated_on()
     {
-        AssertRejected(ValidateSignedAssertion(new TestResponse(), TestIdp.Parameters() with { ExpectedInResponseTo = null, AllowIdpInitiated = true }),
+        AssertRejected(ValidateSignedAssertion(new TestResponse(), SamlTestIdp.Parameters() with { ExpectedInResponseTo = null, AllowIdpInitiated = true }),
             SamlFailureKind.InResponseToMismatch);
     }
 
@@ -224,7 +224,7 @@ public class SamlResponseValidatorTests
     [MemberData(nameof(NotOnOrAfterBoundaries))]
     public void Applies_the_clock_skew_to_conditions_NotOnOrAfter(string because, int secondsAfter, bool accepted)
     {
-        var limit = TestIdp.Now.AddSeconds(-secondsAfter);
+        var limit = SamlTestIdp.Now.AddSeconds(-secondsAfter);
         var result = ValidateSignedAssertion(new TestResponse { NotOnOrAfter = limit, NotBefore = limit.AddMinutes(-10) });
 
         Assert.True(accepted == result.IsSuccess, $"{because}: {result}");
@@ -235,7 +235,7 @@ public class SamlResponseValidatorTests
     [MemberData(nameof(NotOnOrAfterBoundaries))]
     public void Applies_the_clock_skew_to_the_bearer_confirmation_NotOnOrAfter(string because, int secondsAfter, bool accepted)
     {
-        var result = ValidateSignedAssertion(new TestResponse { ConfirmationNotOnOrAfter = TestIdp.Now.AddSeconds(-secondsAfter) });
+        var result = ValidateSignedAssertion(new TestResponse { ConfirmationNotOnOrAfter = SamlTestIdp.Now.AddSeconds(-secondsAfter) });
 
         Assert.True(accepted == result.IsSuccess, $"{because}: {result}");
         if (!accepted) Assert.Equal(SamlFailureKind.Expired, result.Error.Kind);
@@ -254,7 +254,7 @@ public class SamlResponseValidatorTests
     [MemberData(nameof(NotBeforeBoundaries))]
     public void Applies_the_clock_skew_to_conditions_NotBefore(string because, int secondsUntil, bool accepted)
     {
-        var result = ValidateSignedAssertion(new TestResponse { NotBefore = TestIdp.Now.AddSeconds(secondsUntil) });
+        var result = ValidateSignedAssertion(new TestResponse { NotBefore = SamlTestIdp.Now.AddSeconds(secondsUntil) });
 
         Assert.True(accepted == result.IsSuccess, $"{because}: {result}");
         if (!accepted) Assert.Equal(SamlFailureKind.NotYetValid, result.Error.Kind);
@@ -263,10 +263,10 @@ public class SamlResponseValidatorTests
     [Fact]
     public void Uses_the_connection_clock_skew_instead_of_the_default()
     {
-        var response = new TestResponse { NotOnOrAfter = TestIdp.Now.AddSeconds(-30) };
+        var response = new TestResponse { NotOnOrAfter = SamlTestIdp.Now.AddSeconds(-30) };
 
         Assert.True(ValidateSignedAssertion(response).IsSuccess);
-        AssertRejected(ValidateSignedAssertion(response, TestIdp.Parameters() with { ClockSkew = TimeSpan.FromSeconds(10) }), SamlFailureKind.Expired);
+        AssertRejected(ValidateSignedAssertion(response, SamlTestIdp.Parameters() with { ClockSkew = TimeSpan.FromSeconds(10) }), SamlFailureKind.Expired);
     }
 
     [Fact]
@@ -296,7 +296,7 @@ public class SamlResponseValidatorTests
     public void Rejects_a_NameID_changed_by_removing_a_comment_after_signing()
     {
         // Exclusive c14n drops comments, so the signature covers the joined text; moving text around it does not verify.
-        var document = TestIdp.SignAssertion(TestIdp.Response(new TestResponse { NameIdXml = "user@evil.com<!---->.acme.test" }));
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response(new TestResponse { NameIdXml = "user@evil.com<!---->.acme.test" }));
         var nameId = document.GetElementsByTagName("NameID", "urn:oasis:names:tc:SAML:2.0:assertion")[0]!;
         nameId.RemoveChild(nameId.LastChild!);
 
@@ -319,27 +319,27 @@ public class SamlResponseValidatorTests
     [Fact]
     public void Rejects_a_response_whose_version_is_not_2_0()
     {
-        var document = TestIdp.Response();
-        TestIdp.ResponseElement(document).SetAttribute("Version", "1.1");
+        var document = SamlTestIdp.Response();
+        SamlTestIdp.ResponseElement(document).SetAttribute("Version", "1.1");
 
-        AssertRejected(Validate(TestIdp.SignAssertion(document)), SamlFailureKind.UnexpectedStructure);
+        AssertRejected(Validate(SamlTestIdp.SignAssertion(document)), SamlFailureKind.UnexpectedStructure);
     }
 
     [Fact]
     public void Rejects_a_document_that_is_not_a_Response()
     {
         var xml = """<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_a" Version="2.0"/>""";
-        AssertRejected(Validate(TestIdp.Load(xml)), SamlFailureKind.UnexpectedStructure);
+        AssertRejected(Validate(SamlTestIdp.Load(xml)), SamlFailureKind.UnexpectedStructure);
     }
 
     [Fact]
     public void Rejects_a_time_that_is_not_UTC()
     {
-        var document = TestIdp.Response();
+        var document = SamlTestIdp.Response();
         var conditions = (XmlElement)document.GetElementsByTagName("Conditions", "urn:oasis:names:tc:SAML:2.0:assertion")[0]!;
         conditions.SetAttribute("NotOnOrAfter", "2026-03-10T09:35:00");
 
-        AssertRejected(Validate(TestIdp.SignAssertion(document)), SamlFailureKind.UnexpectedStructure);
+        AssertRejected(Validate(SamlTestIdp.SignAssertion(document)), SamlFailureKind.UnexpectedStructure);
     }
 }
 
@@ -353,8 +353,8 @@ public class SamlAssertionShapeTests
     [MemberData(nameof(Changes))]
     public void Reports_an_assertion_child_out_of_schema_order_or_not_understood(string change)
     {
-        var document = TestIdp.Response();
-        var assertion = TestIdp.AssertionElement(document);
+        var document = SamlTestIdp.Response();
+        var assertion = SamlTestIdp.AssertionElement(document);
         XmlElement Child(string name) => assertion.ChildNodes.OfType<XmlElement>().First(e => e.LocalName == name);
         switch (change)
         {
@@ -374,7 +374,7 @@ public class SamlAssertionShapeTests
                 break;
         }
 
-        var result = SamlResponseValidator.Validate(TestIdp.ToBase64(TestIdp.SignAssertion(document)), TestIdp.Parameters());
+        var result = SamlResponseValidator.Validate(SamlTestIdp.ToBase64(SamlTestIdp.SignAssertion(document)), SamlTestIdp.Parameters());
 
         Assert.Equal(SamlFailureKind.UnexpectedStructure, result.Error.Kind);
     }
@@ -388,7 +388,7 @@ public class SamlFailureTextTests
         var audience = "https://a.example/\r\nX-Injected: 1" + new string('a', 5000);
         var response = new TestResponse { Audience = System.Security.SecurityElement.Escape(audience) };
 
-        var failure = SamlResponseValidator.Validate(TestIdp.ToBase64(TestIdp.SignAssertion(TestIdp.Response(response))), TestIdp.Parameters()).Error;
+        var failure = SamlResponseValidator.Validate(SamlTestIdp.ToBase64(SamlTestIdp.SignAssertion(SamlTestIdp.Response(response))), SamlTestIdp.Parameters()).Error;
 
         Assert.Equal(SamlFailureKind.AudienceMismatch, failure.Kind);
         Assert.DoesNotContain('\n', failure.Message);
@@ -405,7 +405,7 @@ public class SamlFailureTextTests
     [InlineData("<r><![CDATA[</r>")]
     public void Reports_odd_xml_as_a_failure_not_an_exception(string xml)
     {
-        var result = SamlResponseValidator.Validate(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(xml)), TestIdp.Parameters());
+        var result = SamlResponseValidator.Validate(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(xml)), SamlTestIdp.Parameters());
         Assert.False(result.IsSuccess);
     }
 }

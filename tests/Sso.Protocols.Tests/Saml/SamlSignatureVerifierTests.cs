@@ -13,20 +13,20 @@ public class SamlSignatureVerifierTests
 
     private static SamlTrust Trust(params X509Certificate2[] certificates) => new()
     {
-        IdpCertificates = certificates.Length == 0 ? [TestIdp.PublicOnly(TestIdp.SigningCertificate)] : certificates.Select(TestIdp.PublicOnly).ToList(),
-        DecryptionCertificates = [TestIdp.SpEncryptionCertificate],
+        IdpCertificates = certificates.Length == 0 ? [SamlTestIdp.PublicOnly(SamlTestIdp.SigningCertificate)] : certificates.Select(SamlTestIdp.PublicOnly).ToList(),
+        DecryptionCertificates = [SamlTestIdp.SpEncryptionCertificate],
     };
 
     /// <summary>Serialises and re-reads the document as the ACS would, so mutations are judged from the bytes.</summary>
     private static Result<VerifiedSamlResponse, SamlFailure> Verify(XmlDocument document, SamlTrust? trust = null)
     {
-        var read = SamlResponseReader.Read(TestIdp.ToBase64(document));
+        var read = SamlResponseReader.Read(SamlTestIdp.ToBase64(document));
         Assert.True(read.IsSuccess, read.ToString());
         return SamlSignatureVerifier.Verify(read.Value, trust ?? Trust());
     }
 
     private static Result<SamlAssertion, SamlFailure> Validate(XmlDocument document) =>
-        SamlResponseValidator.Validate(TestIdp.ToBase64(document), TestIdp.Parameters());
+        SamlResponseValidator.Validate(SamlTestIdp.ToBase64(document), SamlTestIdp.Parameters());
 
     private static XmlElement Child(XmlElement parent, string ns, string name) =>
         parent.ChildNodes.OfType<XmlElement>().Single(e => e.LocalName == name && e.NamespaceURI == ns);
@@ -51,18 +51,18 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Returns_the_signed_assertion_as_the_verified_element()
     {
-        var result = Verify(TestIdp.SignAssertion(TestIdp.Response()));
+        var result = Verify(SamlTestIdp.SignAssertion(SamlTestIdp.Response()));
 
         Assert.True(result.IsSuccess, result.ToString());
         Assert.True(result.Value.AssertionSigned);
         Assert.False(result.Value.ResponseSigned);
-        Assert.Equal(TestIdp.AssertionId, result.Value.Assertion.GetAttribute("ID"));
+        Assert.Equal(SamlTestIdp.AssertionId, result.Value.Assertion.GetAttribute("ID"));
     }
 
     [Fact]
     public void Covers_the_assertion_by_the_response_signature_when_only_the_response_is_signed()
     {
-        var result = Verify(TestIdp.SignResponse(TestIdp.Response()));
+        var result = Verify(SamlTestIdp.SignResponse(SamlTestIdp.Response()));
 
         Assert.True(result.IsSuccess, result.ToString());
         Assert.True(result.Value.ResponseSigned);
@@ -73,14 +73,14 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Rejects_a_response_where_nothing_is_signed()
     {
-        var result = Verify(TestIdp.Response());
+        var result = Verify(SamlTestIdp.Response());
         Assert.Equal(SamlFailureKind.SignatureMissing, result.Error.Kind);
     }
 
     [Fact]
     public void Rejects_an_assertion_changed_after_it_was_signed()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
         MakeEvil(Assertion(document), newId: null);
 
         Assert.Equal(SamlFailureKind.SignatureInvalid, Verify(document).Error.Kind);
@@ -89,7 +89,7 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Rejects_a_response_changed_after_it_was_signed()
     {
-        var document = TestIdp.SignResponse(TestIdp.Response());
+        var document = SamlTestIdp.SignResponse(SamlTestIdp.Response());
         MakeEvil(Assertion(document), newId: null);
 
         Assert.Equal(SamlFailureKind.SignatureInvalid, Verify(document).Error.Kind);
@@ -98,10 +98,10 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Rejects_a_valid_response_signature_when_the_assertion_signature_inside_is_broken()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
         var value = (XmlElement)Assertion(document).GetElementsByTagName("SignatureValue", Ds)[0]!;
         value.InnerText = Convert.ToBase64String(new byte[256]);
-        TestIdp.SignResponse(document);
+        SamlTestIdp.SignResponse(document);
 
         Assert.Equal(SamlFailureKind.SignatureInvalid, Verify(document).Error.Kind);
     }
@@ -110,25 +110,25 @@ public class SamlSignatureVerifierTests
     public void Rejects_a_message_signed_by_an_unknown_key_that_carries_its_own_certificate()
     {
         // Same subject name as the real IdP certificate; only the configured certificate counts.
-        var document = TestIdp.SignAssertion(TestIdp.Response(), TestIdp.AttackerCertificate);
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response(), SamlTestIdp.AttackerCertificate);
 
         var failure = Verify(document).Error;
 
         Assert.Equal(SamlFailureKind.UntrustedCertificate, failure.Kind);
-        Assert.Equal(TestIdp.AttackerCertificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256), failure.Actual);
+        Assert.Equal(SamlTestIdp.AttackerCertificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256), failure.Actual);
     }
 
     [Fact]
     public void Verifies_with_the_configured_certificate_whatever_the_KeyInfo_says()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
         var certificate = (XmlElement)document.GetElementsByTagName("X509Certificate", Ds)[0]!;
-        certificate.InnerText = Convert.ToBase64String(TestIdp.AttackerCertificate.RawData);
+        certificate.InnerText = Convert.ToBase64String(SamlTestIdp.AttackerCertificate.RawData);
 
         // KeyInfo is outside SignedInfo, so swapping it changes nothing that is verified.
         Assert.True(Verify(document).IsSuccess);
         // ...and a configured list without the real key refuses it even though the KeyInfo names one.
-        Assert.False(Verify(document, Trust(TestIdp.AttackerCertificate)).IsSuccess);
+        Assert.False(Verify(document, Trust(SamlTestIdp.AttackerCertificate)).IsSuccess);
     }
 
     public static TheoryData<string> RolloverCases => ["current", "next"];
@@ -137,17 +137,17 @@ public class SamlSignatureVerifierTests
     [MemberData(nameof(RolloverCases))]
     public void Accepts_a_signature_by_either_configured_certificate_during_rollover(string signer)
     {
-        var certificate = signer == "current" ? TestIdp.SigningCertificate : TestIdp.NextSigningCertificate;
-        var document = TestIdp.SignAssertion(TestIdp.Response(), certificate);
+        var certificate = signer == "current" ? SamlTestIdp.SigningCertificate : SamlTestIdp.NextSigningCertificate;
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response(), certificate);
 
-        Assert.True(Verify(document, Trust(TestIdp.SigningCertificate, TestIdp.NextSigningCertificate)).IsSuccess);
+        Assert.True(Verify(document, Trust(SamlTestIdp.SigningCertificate, SamlTestIdp.NextSigningCertificate)).IsSuccess);
     }
 
     [Fact]
     public void Rejects_a_signature_by_a_certificate_removed_after_rollover()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response(), TestIdp.SigningCertificate);
-        Assert.Equal(SamlFailureKind.UntrustedCertificate, Verify(document, Trust(TestIdp.NextSigningCertificate)).Error.Kind);
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response(), SamlTestIdp.SigningCertificate);
+        Assert.Equal(SamlFailureKind.UntrustedCertificate, Verify(document, Trust(SamlTestIdp.NextSigningCertificate)).Error.Kind);
     }
 
     public static TheoryData<string, string, string> StrongAlgorithms => new()
@@ -165,20 +165,20 @@ public class SamlSignatureVerifierTests
     public void Accepts_allow_listed_signature_algorithms(string name, string signatureMethod, string digestMethod)
     {
         var ecdsa = name.StartsWith("ECDSA", StringComparison.Ordinal);
-        var certificate = ecdsa ? TestIdp.EcdsaSigningCertificate : TestIdp.SigningCertificate;
-        var document = TestIdp.SignAssertion(TestIdp.Response(), certificate, signatureMethod, digestMethod);
+        var certificate = ecdsa ? SamlTestIdp.EcdsaSigningCertificate : SamlTestIdp.SigningCertificate;
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response(), certificate, signatureMethod, digestMethod);
 
-        var result = Verify(document, Trust(TestIdp.SigningCertificate, TestIdp.EcdsaSigningCertificate));
+        var result = Verify(document, Trust(SamlTestIdp.SigningCertificate, SamlTestIdp.EcdsaSigningCertificate));
         Assert.True(result.IsSuccess, $"{name}: {result}");
     }
 
     [Fact]
     public void Rejects_an_ECDSA_signature_that_was_tampered_with()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response(), TestIdp.EcdsaSigningCertificate, SamlAlgorithms.EcdsaSha256);
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response(), SamlTestIdp.EcdsaSigningCertificate, SamlAlgorithms.EcdsaSha256);
         MakeEvil(Assertion(document), newId: null);
 
-        Assert.Equal(SamlFailureKind.SignatureInvalid, Verify(document, Trust(TestIdp.EcdsaSigningCertificate)).Error.Kind);
+        Assert.Equal(SamlFailureKind.SignatureInvalid, Verify(document, Trust(SamlTestIdp.EcdsaSigningCertificate)).Error.Kind);
     }
 
     public static TheoryData<string, string, string> Sha1Cases => new()
@@ -192,7 +192,7 @@ public class SamlSignatureVerifierTests
     [MemberData(nameof(Sha1Cases))]
     public void Refuses_SHA1_unless_the_connection_allows_it(string name, string signatureMethod, string digestMethod)
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response(), signatureMethod: signatureMethod, digestMethod: digestMethod);
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response(), signatureMethod: signatureMethod, digestMethod: digestMethod);
 
         Assert.Equal(SamlFailureKind.WeakAlgorithm, Verify(document).Error.Kind);
         Assert.True(Verify(document, Trust() with { AllowSha1 = true }).IsSuccess, name);
@@ -201,8 +201,8 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Accepts_exclusive_canonicalization_with_comments()
     {
-        var document = TestIdp.Response();
-        TestIdp.Sign(Assertion(document), TestIdp.SigningCertificate, SamlAlgorithms.RsaSha256, SamlAlgorithms.Sha256,
+        var document = SamlTestIdp.Response();
+        SamlTestIdp.Sign(Assertion(document), SamlTestIdp.SigningCertificate, SamlAlgorithms.RsaSha256, SamlAlgorithms.Sha256,
             SamlAlgorithms.ExclusiveC14nWithComments);
         Assert.True(Verify(document).IsSuccess);
     }
@@ -210,8 +210,8 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Rejects_inclusive_canonicalization()
     {
-        var document = TestIdp.Response();
-        TestIdp.Sign(Assertion(document), TestIdp.SigningCertificate, SamlAlgorithms.RsaSha256, SamlAlgorithms.Sha256,
+        var document = SamlTestIdp.Response();
+        SamlTestIdp.Sign(Assertion(document), SamlTestIdp.SigningCertificate, SamlAlgorithms.RsaSha256, SamlAlgorithms.Sha256,
             "http://www.w3.org/TR/2001/REC-xml-c14n-20010315");
         Assert.Equal(SamlFailureKind.UnsupportedAlgorithm, Verify(document).Error.Kind);
     }
@@ -219,7 +219,7 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Rejects_a_transform_outside_the_allow_list()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
         var transform = (XmlElement)document.GetElementsByTagName("Transform", Ds)[1]!;
         transform.SetAttribute("Algorithm", "http://www.w3.org/TR/1999/REC-xslt-19991116");
 
@@ -229,7 +229,7 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Rejects_an_HMAC_signature_method()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
         var method = (XmlElement)document.GetElementsByTagName("SignatureMethod", Ds)[0]!;
         method.SetAttribute("Algorithm", "http://www.w3.org/2000/09/xmldsig#hmac-sha1");
 
@@ -239,7 +239,7 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Rejects_a_signature_with_two_references()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
         var reference = document.GetElementsByTagName("Reference", Ds)[0]!;
         reference.ParentNode!.AppendChild(reference.CloneNode(true));
 
@@ -251,7 +251,7 @@ public class SamlSignatureVerifierTests
     {
         // A genuine assertion signature lifted up to the Response: it still verifies the
         // assertion, but a signature must reference the element it sits in.
-        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
         var signature = Child(Assertion(document), Ds, "Signature");
         Assertion(document).RemoveChild(signature);
         document.DocumentElement!.InsertAfter(signature, Child(document.DocumentElement!, Saml, "Issuer"));
@@ -262,7 +262,7 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Rejects_an_assertion_whose_signature_was_moved_into_another_element()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
         var assertion = Assertion(document);
         var signature = Child(assertion, Ds, "Signature");
         assertion.RemoveChild(signature);
@@ -274,7 +274,7 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Rejects_a_signature_that_carries_an_Object()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
         var signature = Child(Assertion(document), Ds, "Signature");
         signature.AppendChild(document.CreateElement("ds", "Object", Ds));
 
@@ -284,7 +284,7 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Rejects_a_duplicate_ID_on_a_cloned_assertion()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
         var evil = WithoutSignature(Assertion(document));
         MakeEvil(evil, newId: null);
         document.DocumentElement!.InsertBefore(evil, Assertion(document));
@@ -296,10 +296,10 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Rejects_a_duplicate_ID_anywhere_in_the_document()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
         var extensions = document.CreateElement("samlp", "Extensions", Samlp);
         var marker = document.CreateElement("x", "Marker", "urn:example:x");
-        marker.SetAttribute("ID", TestIdp.AssertionId);
+        marker.SetAttribute("ID", SamlTestIdp.AssertionId);
         extensions.AppendChild(marker);
         document.DocumentElement!.InsertAfter(extensions, Child(document.DocumentElement!, Saml, "Issuer"));
 
@@ -309,7 +309,7 @@ public class SamlSignatureVerifierTests
     [Fact]
     public void Resolves_references_only_through_the_ID_attribute()
     {
-        var document = TestIdp.Load("""<r><a Id="_x"/><b id="_x"/><c ID="_y"/></r>""");
+        var document = SamlTestIdp.Load("""<r><a Id="_x"/><b id="_x"/><c ID="_y"/></r>""");
         var target = (XmlElement)document.DocumentElement!.ChildNodes[2]!;
         var signedXml = StrictIdSignedXml.Create(target);
 
@@ -325,7 +325,7 @@ public class SamlSignatureVerifierTests
     {
         ["XSW1 signed response copied into its own Signature, root altered"] = () =>
         {
-            var document = TestIdp.SignResponse(TestIdp.Response());
+            var document = SamlTestIdp.SignResponse(SamlTestIdp.Response());
             var root = document.DocumentElement!;
             var original = WithoutSignature(root);
             Child(root, Ds, "Signature").AppendChild(original);
@@ -335,7 +335,7 @@ public class SamlSignatureVerifierTests
         },
         ["XSW2 signed response copied beside its Signature, root altered"] = () =>
         {
-            var document = TestIdp.SignResponse(TestIdp.Response());
+            var document = SamlTestIdp.SignResponse(SamlTestIdp.Response());
             var root = document.DocumentElement!;
             var original = WithoutSignature(root);
             root.InsertBefore(original, Child(root, Ds, "Signature"));
@@ -345,7 +345,7 @@ public class SamlSignatureVerifierTests
         },
         ["XSW3 evil assertion inserted before the signed one"] = () =>
         {
-            var document = TestIdp.SignAssertion(TestIdp.Response());
+            var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
             var evil = WithoutSignature(Assertion(document));
             MakeEvil(evil);
             document.DocumentElement!.InsertBefore(evil, Assertion(document));
@@ -353,7 +353,7 @@ public class SamlSignatureVerifierTests
         },
         ["XSW4 signed assertion wrapped inside an evil assertion"] = () =>
         {
-            var document = TestIdp.SignAssertion(TestIdp.Response());
+            var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
             var original = Assertion(document);
             var evil = WithoutSignature(original);
             MakeEvil(evil);
@@ -363,7 +363,7 @@ public class SamlSignatureVerifierTests
         },
         ["XSW5 signature kept on the altered assertion, unsigned original appended"] = () =>
         {
-            var document = TestIdp.SignAssertion(TestIdp.Response());
+            var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
             var original = Assertion(document);
             var copy = WithoutSignature(original);
             MakeEvil(original);
@@ -372,7 +372,7 @@ public class SamlSignatureVerifierTests
         },
         ["XSW6 original assertion hidden inside the altered assertion's Signature"] = () =>
         {
-            var document = TestIdp.SignAssertion(TestIdp.Response());
+            var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
             var original = Assertion(document);
             var copy = WithoutSignature(original);
             MakeEvil(original);
@@ -381,7 +381,7 @@ public class SamlSignatureVerifierTests
         },
         ["XSW7 signed assertion moved into Extensions, evil assertion in its place"] = () =>
         {
-            var document = TestIdp.SignAssertion(TestIdp.Response());
+            var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
             var root = document.DocumentElement!;
             var original = Assertion(document);
             var evil = WithoutSignature(original);
@@ -394,7 +394,7 @@ public class SamlSignatureVerifierTests
         },
         ["XSW8 original assertion inside an Object of the altered assertion's Signature"] = () =>
         {
-            var document = TestIdp.SignAssertion(TestIdp.Response());
+            var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
             var original = Assertion(document);
             var copy = WithoutSignature(original);
             MakeEvil(original);
@@ -405,7 +405,7 @@ public class SamlSignatureVerifierTests
         },
         ["evil unsigned assertion with a different ID beside a signed response"] = () =>
         {
-            var document = TestIdp.SignResponse(TestIdp.Response());
+            var document = SamlTestIdp.SignResponse(SamlTestIdp.Response());
             var evil = WithoutSignature(Assertion(document));
             MakeEvil(evil);
             document.DocumentElement!.AppendChild(evil);
@@ -413,8 +413,8 @@ public class SamlSignatureVerifierTests
         },
         ["signed response wrapped inside an evil response's Extensions"] = () =>
         {
-            var signed = TestIdp.SignResponse(TestIdp.Response());
-            var document = TestIdp.Response(new TestResponse { ResponseId = "_outer", AssertionId = "_outer_assertion", NameId = Evil });
+            var signed = SamlTestIdp.SignResponse(SamlTestIdp.Response());
+            var document = SamlTestIdp.Response(new TestResponse { ResponseId = "_outer", AssertionId = "_outer_assertion", NameId = Evil });
             var extensions = document.CreateElement("samlp", "Extensions", Samlp);
             extensions.AppendChild(document.ImportNode(signed.DocumentElement!, true));
             document.DocumentElement!.InsertAfter(extensions, Child(document.DocumentElement!, Saml, "Issuer"));
@@ -445,13 +445,13 @@ public class SamlSignatureVerifierShapeTests
     private const string Ds = "http://www.w3.org/2000/09/xmldsig#";
 
     private static SamlFailureKind Kind(XmlDocument document) =>
-        SamlSignatureVerifier.Verify(SamlResponseReader.Read(TestIdp.ToBase64(document)).Value,
-            new SamlTrust { IdpCertificates = [TestIdp.PublicOnly(TestIdp.SigningCertificate)] }).Error.Kind;
+        SamlSignatureVerifier.Verify(SamlResponseReader.Read(SamlTestIdp.ToBase64(document)).Value,
+            new SamlTrust { IdpCertificates = [SamlTestIdp.PublicOnly(SamlTestIdp.SigningCertificate)] }).Error.Kind;
 
     [Fact]
     public void Rejects_a_response_signature_placed_after_the_Status()
     {
-        var document = TestIdp.SignResponse(TestIdp.Response());
+        var document = SamlTestIdp.SignResponse(SamlTestIdp.Response());
         var root = document.DocumentElement!;
         var signature = root.GetElementsByTagName("Signature", Ds)[0]!;
         root.RemoveChild(signature);
@@ -463,8 +463,8 @@ public class SamlSignatureVerifierShapeTests
     [Fact]
     public void Rejects_an_assertion_with_two_signatures()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
-        var signature = TestIdp.AssertionElement(document).GetElementsByTagName("Signature", Ds)[0]!;
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
+        var signature = SamlTestIdp.AssertionElement(document).GetElementsByTagName("Signature", Ds)[0]!;
         signature.ParentNode!.InsertAfter(signature.CloneNode(true), signature);
 
         Assert.Equal(SamlFailureKind.UnexpectedStructure, Kind(document));
@@ -476,7 +476,7 @@ public class SamlSignatureVerifierShapeTests
     [InlineData("#xpointer(id('_assert_c41e77'))")]
     public void Rejects_a_reference_that_is_not_the_signed_elements_own_ID(string uri)
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
         ((XmlElement)document.GetElementsByTagName("Reference", Ds)[0]!).SetAttribute("URI", uri);
 
         Assert.Equal(SamlFailureKind.SignatureInvalid, Kind(document));
@@ -486,17 +486,17 @@ public class SamlSignatureVerifierShapeTests
     public void Rejects_a_document_with_a_DTD_even_when_not_read_by_the_reader()
     {
         var document = new XmlDocument { XmlResolver = null };
-        document.LoadXml("<!DOCTYPE r [<!ENTITY a \"b\">]>" + TestIdp.Response().OuterXml);
+        document.LoadXml("<!DOCTYPE r [<!ENTITY a \"b\">]>" + SamlTestIdp.Response().OuterXml);
 
-        var result = SamlSignatureVerifier.Verify(document, new SamlTrust { IdpCertificates = [TestIdp.SigningCertificate] });
+        var result = SamlSignatureVerifier.Verify(document, new SamlTrust { IdpCertificates = [SamlTestIdp.SigningCertificate] });
         Assert.Equal(SamlFailureKind.DtdProhibited, result.Error.Kind);
     }
 
     [Fact]
     public void Rejects_everything_when_the_connection_has_no_certificate()
     {
-        var document = TestIdp.SignAssertion(TestIdp.Response());
-        var result = SamlSignatureVerifier.Verify(SamlResponseReader.Read(TestIdp.ToBase64(document)).Value, new SamlTrust { IdpCertificates = [] });
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
+        var result = SamlSignatureVerifier.Verify(SamlResponseReader.Read(SamlTestIdp.ToBase64(document)).Value, new SamlTrust { IdpCertificates = [] });
         Assert.Equal(SamlFailureKind.UntrustedCertificate, result.Error.Kind);
     }
 }

@@ -10,7 +10,7 @@ public class SigningKeyStrengthTests
     {
         using var rsa = RSA.Create(bits);
         return new CertificateRequest($"CN=RSA-{bits}", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
-            .CreateSelfSigned(TestIdp.Now.AddYears(-1), TestIdp.Now.AddYears(2));
+            .CreateSelfSigned(SamlTestIdp.Now.AddYears(-1), SamlTestIdp.Now.AddYears(2));
     }
 
     [Theory]
@@ -27,7 +27,7 @@ public class SigningKeyStrengthTests
     [Fact]
     public void Trusts_an_ECDSA_P256_key()
     {
-        Assert.Null(SigningKeyStrength.WhyTooWeak(TestIdp.EcdsaSigningCertificate));
+        Assert.Null(SigningKeyStrength.WhyTooWeak(SamlTestIdp.EcdsaSigningCertificate));
     }
 
     [Fact]
@@ -35,9 +35,9 @@ public class SigningKeyStrengthTests
     {
         // A connection saved before the rule may still hold such a certificate.
         using var weak = Rsa(1024);
-        var document = TestIdp.SignAssertion(TestIdp.Response(), weak);
+        var document = SamlTestIdp.SignAssertion(SamlTestIdp.Response(), weak);
 
-        var result = SamlResponseValidator.Validate(TestIdp.ToBase64(document), TestIdp.Parameters(weak));
+        var result = SamlResponseValidator.Validate(SamlTestIdp.ToBase64(document), SamlTestIdp.Parameters(weak));
 
         Assert.False(result.IsSuccess);
         Assert.Equal(SamlFailureKind.SignatureInvalid, result.Error.Kind);
