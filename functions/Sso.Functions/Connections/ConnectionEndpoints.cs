@@ -149,7 +149,7 @@ public static class ConnectionEndpoints
             if (before.Type != ConnectionTypes.Saml || before.ConfigString("idpMetadataUrl") is null)
                 return ProblemResults.Write(Problem.Validation("Only a SAML connection set up from 'idpMetadataUrl' has metadata to refresh."));
             var (after, error) = await SamlConnectionSetup.RefreshMetadataAsync(context.RequestServices, before, context.RequestAborted);
-            switch (await SaveRefreshedAsync(context.RequestServices, before, after, context.RequestAborted))
+            switch ((await SaveRefreshedAsync(context.RequestServices, before, after, context.RequestAborted)).Outcome)
             {
                 case SaveOutcome.Saved:
                     return error is null
@@ -185,21 +185,21 @@ public static class ConnectionEndpoints
 
     /// <summary>
     /// Stores a metadata refresh (the hourly timer's or an admin's). When the IdP's entity ID, SSO
-    /// URL or signing certificates changed, <c>connection.trust_changed</c> commits with the row and
-    /// an audit row records it (issue 18.7): trust material never changes silently.
+    /// URL or signing certificates changed, <c>connection.trust_changed</c> commits with the row
+    /// (issue 18.7): trust material never changes silently. The caller audits it: an admin's refresh
+    /// is an admin change, the timer's a system one.
     /// </summary>
-    public static async Task<SaveOutcome> SaveRefreshedAsync(IServiceProvider services, Connection before, Connection after,
-        CancellationToken cancellationToken)
+    /// <returns>The outcome, and the fields whose trust material changed (null when none did or nothing was saved).</returns>
+    public static async Task<(SaveOutcome Outcome, IReadOnlyList<string>? TrustChangedFields)> SaveRefreshedAsync(IServiceProvider services,
+        Connection before, Connection after, CancellationToken cancellationToken)
     {
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var trustChanged = ConnectionEvents.TrustChangedEvent(before, after, now);
         var saved = await services.GetRequiredService<ConnectionStore>().ReplaceAsync(before, after, cancellationToken,
             trustChanged is null ? null : [trustChanged]);
-        if (saved == SaveOutcome.Saved && trustChanged is not null)
-            await services.GetRequiredService<Audit.AuditLog>().RecordChangeAsync(after.TenantId.Value,
-                Audit.AuditActor.System("metadata_refresh"), "connection.trust_change", new Audit.AuditTarget("connection", after.Id.Value),
-                trustChanged.Data["changedFields"]!.AsArray().Select(f => f!.GetValue<string>()).ToList(), "success");
-        return saved;
+        return (saved, saved == SaveOutcome.Saved && trustChanged is not null
+            ? trustChanged.Data["changedFields"]!.AsArray().Select(f => f!.GetValue<string>()).ToList()
+            : null);
     }
 
     /// <summary>

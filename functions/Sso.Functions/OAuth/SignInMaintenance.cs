@@ -33,8 +33,12 @@ public static partial class SignInMaintenance
             if (connection.ConfigString("idpMetadataUrl") is null) continue;
             var (after, error) = await SamlConnectionSetup.RefreshMetadataAsync(services, connection, cancellationToken);
             // Stale: an admin changed the connection meanwhile; the next run fetches again.
-            if (await ConnectionEndpoints.SaveRefreshedAsync(services, connection, after, cancellationToken) == SaveOutcome.Saved && error is null)
-                refreshed++;
+            var (saved, trustChanged) = await ConnectionEndpoints.SaveRefreshedAsync(services, connection, after, cancellationToken);
+            if (trustChanged is not null)
+                await services.GetRequiredService<Audit.AuditLog>().RecordChangeAsync(connection.TenantId.Value,
+                    Audit.AuditActor.System("metadata_refresh"), "connection.trust_change",
+                    new Audit.AuditTarget("connection", connection.Id.Value), trustChanged, "success");
+            if (saved == SaveOutcome.Saved && error is null) refreshed++;
             if (error is not null) LogRefreshFailed(logger, connection.Id.Value, connection.TenantId.Value);
         }
         return refreshed;
