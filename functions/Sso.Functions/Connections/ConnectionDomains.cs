@@ -8,8 +8,8 @@ namespace Sso.Functions.Connections;
 /// Which of the tenant's domains a connection may assert (issue 18.6): <c>domains</c> on create and
 /// PATCH. Without a list a connection asserts every domain of the tenant (as the sign-in guards
 /// count them, so a domain verified later counts) while it is the tenant's only enabled
-/// connection, and nothing at all once another one exists: a second IdP, added through a setup
-/// link or by mistake, must never sign in as every user of the tenant. <c>null</c> removes the list.
+/// connection, and nothing at all once another one exists (see <see cref="AssertsNothing"/>): a
+/// second IdP, added through a setup link or by mistake, must never sign in as every user of the tenant. <c>null</c> removes the list.
 /// </summary>
 public static class ConnectionDomains
 {
@@ -48,10 +48,14 @@ public static class ConnectionDomains
 
     /// <summary>
     /// Whether a connection without a list asserts nothing: true when another enabled connection of
-    /// the tenant exists. <paramref name="tenantConnections"/> is every connection of the tenant.
+    /// the tenant exists. A connection a setup link created and no admin has confirmed does not
+    /// count against one that an admin created or confirmed, so a leaked link cannot shut the
+    /// tenant's working IdP out; it counts against every other unconfirmed one, so such a link
+    /// never gets the default either. <paramref name="tenantConnections"/> is every connection of the tenant.
     /// </summary>
     public static bool AssertsNothing(Connection connection, IEnumerable<Connection> tenantConnections) =>
-        Listed(connection) is null && tenantConnections.Any(c => c.Id != connection.Id && c.Enabled);
+        Listed(connection) is null
+        && tenantConnections.Any(c => c.Id != connection.Id && c.Enabled && (connection.AwaitsConfirmation || !c.AwaitsConfirmation));
 
     /// <summary>
     /// Where an email of <paramref name="domain"/> signs in (login_hint, SSO discovery): the oldest

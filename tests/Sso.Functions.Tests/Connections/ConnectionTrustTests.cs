@@ -193,6 +193,28 @@ public class ConnectionTrustTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
     }
 
     [Fact]
+    public async Task A_connection_a_setup_link_added_does_not_shut_out_the_admins_connection_until_an_admin_confirms_it()
+    {
+        var flow = await SignInFlow.CreateAsync(App, new JsonObject { ["jitProvisioning"] = true });
+        var leakedIdp = new SamlTestIdp();
+        var (_, added) = await CreateThroughSetupLinkAsync(flow, leakedIdp);
+        Assert.True(added["awaitsConfirmation"]!.GetValue<bool>());
+
+        // The admin's connection, without a list, still asserts every domain; the link's asserts nothing.
+        Assert.True((await SignInAsync(flow, flow.Idp, FirstConnection(flow), flow.Email)).ContainsKey("code"));
+        var first = (await flow.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{flow.TenantId}/connections/{flow.ConnectionId}"))!;
+        Assert.DoesNotContain("domains_not_set", first["warnings"]!.AsArray().Select(w => w!.GetValue<string>()));
+        Assert.Equal(SignInRefusals.ConnectionDomainsNotSet, (await SignInAsync(flow, leakedIdp, added, flow.Email))["error_description"]);
+
+        // Once an admin vouches for the second connection, neither has a list and neither asserts anything.
+        var confirm = await flow.Admin.PostAsync($"/api/v1/tenants/{flow.TenantId}/connections/{added["id"]}/confirm", null);
+        Assert.Equal(HttpStatusCode.OK, confirm.StatusCode);
+        Assert.Equal(SignInRefusals.ConnectionDomainsNotSet,
+            (await SignInAsync(flow, flow.Idp, FirstConnection(flow), flow.Email))["error_description"]);
+        Assert.Equal(SignInRefusals.ConnectionDomainsNotSet, (await SignInAsync(flow, leakedIdp, added, flow.Email))["error_description"]);
+    }
+
+    [Fact]
     public async Task Revoking_a_setup_link_disables_its_unconfirmed_connection_and_leaves_a_confirmed_one_working()
     {
         var flow = await SignInFlow.CreateAsync(App, new JsonObject { ["jitProvisioning"] = true });
