@@ -83,7 +83,7 @@ public static partial class SamlEndpoints
         var expectedInResponseTo = pending.IdpString(SamlSignInStarter.AuthnRequestIdKey);
         var validated = SamlResponseValidator.Validate(samlResponse, new SamlValidationParameters
         {
-            IdpCertificates = SamlConnectionSetup.IdpCertificates(connection),
+            IdpCertificates = SamlConnectionSetup.SharedIdpCertificates(connection),
             IdpEntityId = connection.ConfigString("idpEntityId")!,
             SpEntityId = SamlServiceProviderUrls.EntityId(options, connection.Id),
             AcsUrl = SamlServiceProviderUrls.AcsUrl(options, connection.Id),
