@@ -27,7 +27,15 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
     /// <summary>How long the LastUsedAt write of a token may take; it runs after the answer, never before it.</summary>
     public static readonly TimeSpan TouchDeadline = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long an instance keeps a tenant's list of directories for the sign-in lookup: a directory
+    /// created on another instance is searched after at most this long, on this one at once. (A
+    /// purged directory's rows are gone, so a stale list never admits anyone.)
+    /// </summary>
+    public static readonly TimeSpan DirectoryListCacheFor = TimeSpan.FromSeconds(5);
+
     private readonly InstanceCache<(DirectoryId Directory, string Hash), ScimCredential> _credentials = new(clock, CredentialCacheFor);
+    private readonly InstanceCache<TenantId, IReadOnlyList<DirectoryId>> _tenantDirectories = new(clock, DirectoryListCacheFor);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, DirectoryId> _touches = new();
 
     /// <summary>The actions that must commit together, with the events they cause.</summary>
@@ -57,6 +65,7 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
             new(TableTransactionActionType.Add, token.ToEntity()),
             new(TableTransactionActionType.Add, token.ToHashEntity()),
         ], cancellationToken);
+        _tenantDirectories.Invalidate(directory.TenantId);
     }
 
     public async Task<IReadOnlyList<DirectoryId>> ListDirectoryIdsAsync(TenantId tenantId, CancellationToken cancellationToken)
@@ -344,7 +353,8 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
 
     /// <summary>
     /// The users of a tenant's directories whose userName or primary email is <paramref name="email"/>
-    /// (ignoring case), deleted ones included: from the tenant's directory index, and in each
+    /// (ignoring case), deleted ones included: from the tenant's directory index (cached for
+    /// <see cref="DirectoryListCacheFor"/>), and in each
     /// directory the userName index row and the sign-in index rows side by side, never a scan.
     /// </summary>
     public async Task<IReadOnlyList<DirectoryUser>> FindSignInCandidatesAsync(TenantId tenantId, string email, CancellationToken cancellationToken)
@@ -352,7 +362,8 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
         var table = await TableAsync(cancellationToken);
         var prefix = TableKey.Row("signIn", email.ToLowerInvariant()) + "|";
         if (!TableKey.FitsInKey(prefix + "x")) return [];
-        var perDirectory = await Task.WhenAll((await ListDirectoryIdsAsync(tenantId, cancellationToken)).Select(async directoryId =>
+        var directoryIds = await _tenantDirectories.GetOrLoadAsync(tenantId, async token => await ListDirectoryIdsAsync(tenantId, token), cancellationToken) ?? [];
+        var perDirectory = await Task.WhenAll(directoryIds.Select(async directoryId =>
         {
             var byUserName = FindUserByUserNameAsync(directoryId, email, cancellationToken);
             var userIds = new List<string>();
