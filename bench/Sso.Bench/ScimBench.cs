@@ -9,7 +9,7 @@ namespace Sso.Bench;
 
 // Provisions N users and N group memberships through the SCIM API and measures each operation,
 // then the userName lookup every IdP sends before a create, at the final directory size.
-//   dotnet run -c Release --project bench/Sso.Bench -- [--users 10000] [--parallel 16] [--warmup 200] [--url http://127.0.0.1:7071 --admin-key KEY]
+//   dotnet run -c Release --project bench/Sso.Bench -- [--users 10000] [--parallel 16] [--warmup 0] [--url http://127.0.0.1:7071 --admin-key KEY]
 // Without --url it starts Azurite and the app in-process (the test host, real HTTP pipeline, no socket).
 public static class ScimBench
 {
@@ -66,7 +66,7 @@ public static class ScimBench
             Func<Task<double>> transactionFloor = () => floor.ThreeRowTransactionsPerSecondAsync(floorCount);
             Func<Task<double>> pointReadFloor = () => floor.PointReadsPerSecondAsync("user|", floorCount * 2);
 
-            var warmup = IntArg("--warmup", 200);
+            var warmup = IntArg("--warmup", 0);
             if (warmup > 0) await WarmUpAsync(warmup);
 
             Console.WriteLine($"Serverless.Sso SCIM bench: {users} users, {memberships} memberships, {parallel} parallel requests, {(url ?? "in-process over Azurite")}");
@@ -191,7 +191,7 @@ public static class ScimBench
             if (errorCount > 0) Console.WriteLine($"  errors: {string.Join(", ", errors.Select(e => $"{e.Key} x{e.Value}"))}");
         }
 
-        // Runs every measured operation and the floor a few hundred times in a tenant and directory of their own
+        // --warmup N: runs every measured operation and the floor N times in a tenant and directory of their own
         // before anything is measured, so the measured phases run compiled code (the deployed app is
         // Native AOT and never JITs) and the directory under test holds exactly --users users.
         async Task WarmUpAsync(int count)
