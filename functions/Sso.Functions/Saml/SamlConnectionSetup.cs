@@ -348,6 +348,16 @@ public static class SamlConnectionSetup
                 .OfType<string>().ToList()
             : SamlAlgorithms.GcmEncryption;
 
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Connection, IReadOnlyList<X509Certificate2>> ParsedIdpCertificates = new();
+
+    /// <summary>
+    /// The IdP's certificates for checking its signatures, parsed once per connection object: a
+    /// cached connection is one object until it changes, so a burst of sign-ins parses them once.
+    /// Shared: the caller must not dispose them (<see cref="IdpCertificates"/> gives its own copies).
+    /// </summary>
+    public static IReadOnlyList<X509Certificate2> SharedIdpCertificates(Connection connection) =>
+        ParsedIdpCertificates.GetValue(connection, IdpCertificates);
+
     public static IReadOnlyList<X509Certificate2> IdpCertificates(Connection connection) =>
         connection.Config["idpCertificates"] is JsonArray array
             ? array.OfType<JsonValue>().Select(v => X509CertificateLoader.LoadCertificate(Convert.FromBase64String(v.GetValue<string>())))

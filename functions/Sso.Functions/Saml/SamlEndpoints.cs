@@ -85,7 +85,7 @@ public static partial class SamlEndpoints
             : SamlConnectionSetup.DefaultClockSkewSeconds);
         var validated = SamlResponseValidator.Validate(samlResponse, new SamlValidationParameters
         {
-            IdpCertificates = SamlConnectionSetup.IdpCertificates(connection),
+            IdpCertificates = SamlConnectionSetup.SharedIdpCertificates(connection),
             IdpEntityId = connection.ConfigString("idpEntityId")!,
             SpEntityId = SamlServiceProviderUrls.EntityId(options, connection.Id),
             AcsUrl = SamlServiceProviderUrls.AcsUrl(options, connection.Id),
