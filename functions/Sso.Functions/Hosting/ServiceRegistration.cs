@@ -86,6 +86,7 @@ public static class ServiceRegistration
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
         services.AddSignIn();
+        Saml.SamlServiceRegistration.AddSaml(services);
         Audit.AuditServiceRegistration.AddAudit(services, configuration);
 
         services.AddSingleton(WebhookOptions.From(configuration));

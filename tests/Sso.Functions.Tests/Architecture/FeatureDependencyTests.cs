@@ -30,7 +30,7 @@ public class FeatureDependencyTests
         ["Connections"] = ["Storage", "Hosting", "Outbox", "Tenants", "Saml", "Oidc"],
         ["Directory"] = ["Storage", "Hosting", "Outbox", "Tenants"],
         ["Audit"] = ["Storage", "Hosting", "Tenants", "Connections", "Directory"],
-        ["OAuth"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "Saml", "Oidc"],
+        ["OAuth"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "Saml"],
         ["Saml"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "OAuth"],
         ["Oidc"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "OAuth"],
         ["Scim"] = ["Storage", "Hosting", "Outbox", "Tenants", "Directory", "Audit"],
@@ -46,8 +46,7 @@ public class FeatureDependencyTests
         ("Tenants", "Deprovisioning"),  // TenantEndpoints starts the deprovisioning of a deleted tenant
         ("Connections", "Saml"),        // ConnectionEndpoints calls SamlConnectionSetup
         ("Connections", "Oidc"),        // ConnectionEndpoints calls OidcConnectionSetup
-        ("OAuth", "Saml"),              // authorize hands off to the SAML sign-in starter
-        ("OAuth", "Oidc"),              // authorize hands off to the OIDC sign-in starter
+        ("OAuth", "Saml"),              // SignInMaintenance's metadata refresh calls SamlConnectionSetup
     ];
 
     private static readonly Dictionary<string, string[]> AllowedInProtocols = new()
