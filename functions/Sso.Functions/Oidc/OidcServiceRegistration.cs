@@ -8,6 +8,7 @@ public static class OidcServiceRegistration
         IdpHttpClient.Register(services);
         services.AddSingleton<OidcProviderCache>();
         services.AddSingleton<OAuth.ISignInStarter, OidcSignInStarter>();
+        services.AddSingleton<OidcSignInVerifier>();
         return services;
     }
 }
