@@ -86,6 +86,7 @@ public static class ServiceRegistration
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
         services.AddSignIn();
+        Saml.SamlServiceRegistration.AddSaml(services);
         Audit.AuditServiceRegistration.AddAudit(services, configuration);
 
         services.AddSingleton(WebhookOptions.From(configuration));
@@ -93,6 +94,7 @@ public static class ServiceRegistration
         services.AddSingleton<WebhookFanOut>();
         services.AddSingleton<MassDeprovisionHoldStore>();
         services.AddSingleton<MassDeprovisionGuard>();
+        services.AddSingleton<IDeliveryHold>(provider => provider.GetRequiredService<MassDeprovisionGuard>());
         services.AddSingleton<WebhookRedelivery>();
         // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
         services.AddHttpClient(WebhookEndpoints.HttpClientName)

@@ -61,7 +61,8 @@ public static partial class SignInMaintenance
         var markersBefore = $"datetime'{(now - AccessTokenStore.Lifetime - TimeSpan.FromHours(1)).UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}'";
         removed += await DeleteAsync(await storage.GetTableAsync(TableNames.AccessTokens, cancellationToken),
             $"RowKey ge 'revokedsid|' and RowKey lt 'revokedsid}}' and RevokedAt lt {markersBefore}", cancellationToken);
-        removed += await services.GetRequiredService<AssertionReplayStore>().SweepAsync(now, cancellationToken);
+        foreach (var sweep in services.GetServices<ISignInRowSweep>())
+            removed += await sweep.SweepAsync(now, cancellationToken);
         return removed;
     }
 

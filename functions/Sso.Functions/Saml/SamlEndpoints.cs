@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Sso.Functions.Connections;
 using Sso.Functions.Hosting;
 using Sso.Functions.OAuth;
+using Sso.Functions.Storage;
 using Sso.Protocols.OAuth;
 using Sso.Protocols.Saml;
 

@@ -29,12 +29,12 @@ public class FeatureDependencyTests
         ["Tenants"] = ["Storage", "Hosting", "Outbox", "Deprovisioning"],
         ["Connections"] = ["Storage", "Hosting", "Outbox", "Tenants", "Saml", "Oidc"],
         ["Directory"] = ["Storage", "Hosting", "Outbox", "Tenants"],
-        ["Audit"] = ["Storage", "Hosting", "Tenants", "Connections", "Directory", "OAuth"],
-        ["OAuth"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "Saml", "Oidc"],
+        ["Audit"] = ["Storage", "Hosting", "Tenants", "Connections", "Directory"],
+        ["OAuth"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "Saml"],
         ["Saml"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "OAuth"],
         ["Oidc"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "OAuth"],
         ["Scim"] = ["Storage", "Hosting", "Outbox", "Tenants", "Directory", "Audit"],
-        ["Webhooks"] = ["Storage", "Hosting", "Outbox", "Tenants", "Directory", "OAuth", "Deprovisioning"],
+        ["Webhooks"] = ["Storage", "Hosting", "Outbox", "Tenants", "Directory", "OAuth"],
         ["Deprovisioning"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "OAuth", "Webhooks"],
         ["Setup"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "OAuth", "Saml", "Oidc"],
     };
@@ -46,10 +46,7 @@ public class FeatureDependencyTests
         ("Tenants", "Deprovisioning"),  // TenantEndpoints starts the deprovisioning of a deleted tenant
         ("Connections", "Saml"),        // ConnectionEndpoints calls SamlConnectionSetup
         ("Connections", "Oidc"),        // ConnectionEndpoints calls OidcConnectionSetup
-        ("Audit", "OAuth"),             // AuditLog takes an OAuth ClientId
-        ("OAuth", "Saml"),              // authorize hands off to the SAML sign-in starter
-        ("OAuth", "Oidc"),              // authorize hands off to the OIDC sign-in starter
-        ("Webhooks", "Deprovisioning"), // delivery asks the mass-deprovision guard for held events
+        ("OAuth", "Saml"),              // SignInMaintenance's metadata refresh calls SamlConnectionSetup
     ];
 
     private static readonly Dictionary<string, string[]> AllowedInProtocols = new()
