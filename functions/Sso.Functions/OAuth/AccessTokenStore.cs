@@ -16,8 +16,11 @@ public sealed record IssuedAccessToken(SignedInUser User, ClientId ClientId, str
 /// Revocation is a per-user marker row (<c>revokedsub|…</c> or <c>revokeduser|…</c>) holding
 /// the instant: a token issued at or before it is refused at once, without finding every token.
 /// Logout marks one session (<c>revokedsid|…</c>): every token carrying that <c>sid</c> is refused.
+/// A token of a directory user also reads the user's row beside the markers: a SCIM DELETE or
+/// deactivation refuses the user's tokens from its commit on, not once the deprovisioning queue
+/// has written the marker (which stays, for tokens issued before a later reactivation).
 /// </summary>
-public sealed class AccessTokenStore(TableStorage storage)
+public sealed class AccessTokenStore(TableStorage storage, DirectorySync.DirectoryStore directories)
 {
     public const string Prefix = "sso_at_";
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
@@ -72,20 +75,27 @@ public sealed class AccessTokenStore(TableStorage storage)
         await IsRevokedAsync(await TableAsync(cancellationToken), user.TenantId, user, issuedAt, cancellationToken);
 
     /// <summary>The subject, directory-user and session markers, read side by side (userinfo waits on them).</summary>
-    private static async Task<bool> IsRevokedAsync(TableClient table, TenantId tenantId, SignedInUser user, DateTimeOffset issuedAt,
+    private async Task<bool> IsRevokedAsync(TableClient table, TenantId tenantId, SignedInUser user, DateTimeOffset issuedAt,
         CancellationToken cancellationToken)
     {
+        var userGone = user is { DirectoryId: { } directoryId, DirectoryUserId: { } directoryUserId }
+            ? IsNoLongerActiveAsync(new DirectorySync.DirectoryId(directoryId), directoryUserId, cancellationToken)
+            : Task.FromResult(false);
         var none = Task.FromResult<DateTimeOffset?>(null);
         var bySubject = RevokedAtAsync(table, tenantId, RevokedSubjectKey(user.Subject), cancellationToken);
         var byUser = user.DirectoryUserId is { } userId
             ? RevokedAtAsync(table, tenantId, RevokedDirectoryUserKey(userId), cancellationToken)
             : none;
         var bySession = user.SessionId is { } sid ? RevokedAtAsync(table, tenantId, RevokedSessionKey(sid), cancellationToken) : none;
-        await Task.WhenAll(bySubject, byUser, bySession);
-        return bySubject.Result is { } subjectRevokedAt && issuedAt <= subjectRevokedAt
+        await Task.WhenAll(bySubject, byUser, bySession, userGone);
+        return userGone.Result
+            || bySubject.Result is { } subjectRevokedAt && issuedAt <= subjectRevokedAt
             || byUser.Result is { } userRevokedAt && issuedAt <= userRevokedAt
             || bySession.Result is not null;
     }
+
+    private async Task<bool> IsNoLongerActiveAsync(DirectorySync.DirectoryId directoryId, string userId, CancellationToken cancellationToken) =>
+        await directories.FindUserAsync(directoryId, userId, cancellationToken) is not { State: DirectorySync.UserState.Active };
 
     /// <summary>Refuses every access token issued to this <c>sub</c> up to <paramref name="now"/>.</summary>
     public Task RevokeSubjectAsync(TenantId tenantId, string subject, DateTimeOffset now, CancellationToken cancellationToken) =>

@@ -27,6 +27,9 @@ public sealed record SignedInUser
     public required string Role { get; init; }
     public IReadOnlyList<string> Groups { get; init; } = [];
     public string? DirectoryUserId { get; init; }
+
+    /// <summary>The directory of <see cref="DirectoryUserId"/>, so a token's check can read the user's row.</summary>
+    public string? DirectoryId { get; init; }
     public required DateTimeOffset AuthTime { get; init; }
     public JsonObject IdpAttributes { get; init; } = new();
 
@@ -49,6 +52,7 @@ public sealed record SignedInUser
         ["role"] = Role,
         ["groups"] = new JsonArray(Groups.Select(g => (JsonNode?)JsonValue.Create(g)).ToArray()),
         ["directoryUserId"] = DirectoryUserId,
+        ["directoryId"] = DirectoryId,
         ["authTime"] = AuthTime.ToUnixTimeSeconds(),
         ["idp"] = IdpAttributes.DeepClone(),
         ["sid"] = SessionId,
@@ -69,6 +73,7 @@ public sealed record SignedInUser
             ? groups.OfType<JsonValue>().Select(g => g.GetValue<string>()).ToList()
             : [],
         DirectoryUserId = Str(json, "directoryUserId"),
+        DirectoryId = Str(json, "directoryId"),
         AuthTime = DateTimeOffset.FromUnixTimeSeconds(json["authTime"] is JsonValue t && t.TryGetValue<long>(out var s) ? s : 0),
         IdpAttributes = json["idp"] as JsonObject is { } idp ? idp.DeepClone().AsObject() : new JsonObject(),
         SessionId = Str(json, "sid"),

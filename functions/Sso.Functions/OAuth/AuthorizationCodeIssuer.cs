@@ -92,6 +92,7 @@ public sealed partial class AuthorizationCodeIssuer(
             Role = grant.Role,
             Groups = grant.Groups,
             DirectoryUserId = grant.DirectoryUserId,
+            DirectoryId = grant.DirectoryId,
             AuthTime = identity.AuthenticatedAt is { } at && at <= now ? at : now,
             IdpAttributes = identity.RawAttributes,
             SessionId = Ids.New("ses_"),

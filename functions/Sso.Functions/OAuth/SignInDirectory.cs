@@ -36,6 +36,7 @@ public sealed class SignInDirectory(DirectoryStore directories, TenantStore tena
             chosen.Id,
             DirectoryViews.StateName(chosen.State),
             RoleResolver.Resolve(settings, chosen.Resource, groups),
-            groups.Select(g => g.DisplayName).ToList());
+            groups.Select(g => g.DisplayName).ToList(),
+            chosenDirectory.Value);
     }
 }

@@ -54,7 +54,7 @@ public static class SignInRefusals
 }
 
 /// <summary>A user of the tenant's directory, as the sign-in policy sees it.</summary>
-public sealed record DirectoryUserView(string Id, string State, string? Role, IReadOnlyList<string> Groups)
+public sealed record DirectoryUserView(string Id, string State, string? Role, IReadOnlyList<string> Groups, string? DirectoryId = null)
 {
     public const string Active = "active";
     public const string Suspended = "suspended";
@@ -62,7 +62,8 @@ public sealed record DirectoryUserView(string Id, string State, string? Role, IR
 }
 
 /// <summary>What a permitted sign-in carries into the tokens.</summary>
-public sealed record SignInGrant(string Role, IReadOnlyList<string> Groups, string? DirectoryUserId);
+/// <param name="DirectoryId">The directory that holds <paramref name="DirectoryUserId"/>: userinfo reads the user's row there.</param>
+public sealed record SignInGrant(string Role, IReadOnlyList<string> Groups, string? DirectoryUserId, string? DirectoryId = null);
 
 /// <summary>
 /// DESIGN §3.2 sign-in policy. With jitProvisioning off only an active directory user whose
@@ -87,7 +88,7 @@ public static class SignInPolicy
             var role = directoryUser.Role is { } known && settings.RankOf(known) >= 0
                 ? known
                 : RoleFor(settings, directoryUser.Groups, null);
-            return new SignInGrant(role, directoryUser.Groups, directoryUser.Id);
+            return new SignInGrant(role, directoryUser.Groups, directoryUser.Id, directoryUser.DirectoryId);
         }
 
         if (!settings.JitProvisioning) return SignInRefusals.UserNotProvisioned;

@@ -173,6 +173,47 @@ public sealed class RevocationAcrossInstancesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Refuses_the_access_token_of_a_deleted_or_deactivated_user_from_the_commit_on_before_any_queue_work()
+    {
+        var flowA = await SignInFlow.CreateAsync(_a);
+        var flowB = flowA.On(_b);
+        var directory = (await (await flowA.Admin.PostAsJsonAsync($"/api/v1/tenants/{flowA.TenantId}/directories",
+            new { name = "Corp", provider = "okta" })).Content.ReadFromJsonAsync<JsonObject>())!;
+        var scim = ScimClient(_a, directory["token"]!.GetValue<string>());
+        async Task<(string UserId, string AccessToken)> SignedInUserAsync(SignInFlow flow, string email)
+        {
+            var created = await scim.PostAsync($"/scim/v2/{directory["id"]}/Users", Body($$"""
+                {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"{{email}}","active":true,
+                 "emails":[{"primary":true,"type":"work","value":"{{email}}"}]}
+                """));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var (verifier, challenge) = SignInFlow.NewPkce();
+            var (requestId, relayState) = await flow.StartAsync("s", challenge);
+            var callback = SignInFlow.CallbackParameters(await flow.PostAcsAsync(
+                flow.Idp.SignedResponse(flow.Assertion(requestId) with { Email = email }), relayState));
+            var tokens = (await (await flow.RedeemAsync(callback["code"], verifier)).Content.ReadFromJsonAsync<JsonObject>())!;
+            return ((await ReadAsync(created))["id"]!.GetValue<string>(), tokens["access_token"]!.GetValue<string>());
+        }
+        var (leaverId, leaverToken) = await SignedInUserAsync(flowB, "leaver@" + flowA.Domain);
+        var (suspendedId, suspendedToken) = await SignedInUserAsync(flowB, "suspended@" + flowA.Domain);
+        await _a.DrainQueuesAsync();
+        Assert.Equal(HttpStatusCode.OK, await _b.UserInfoStatusAsync(leaverToken));
+        Assert.Equal(HttpStatusCode.OK, await _b.UserInfoStatusAsync(suspendedToken));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await scim.DeleteAsync($"/scim/v2/{directory["id"]}/Users/{leaverId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await scim.PatchAsync($"/scim/v2/{directory["id"]}/Users/{suspendedId}", Body("""
+            {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}
+            """))).StatusCode);
+
+        // No queue drained: the deprovisioning task has not written its marker, the user's row answers.
+        foreach (var app in new[] { _a, _b })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await app.UserInfoStatusAsync(leaverToken));
+            Assert.Equal(HttpStatusCode.Unauthorized, await app.UserInfoStatusAsync(suspendedToken));
+        }
+    }
+
+    [Fact]
     public async Task Refuses_a_revoked_access_token_at_once_on_every_instance()
     {
         var directory = await CreateAsync(_a);
