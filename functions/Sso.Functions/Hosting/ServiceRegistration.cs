@@ -102,6 +102,10 @@ public static class ServiceRegistration
                 ConnectTimeout = TimeSpan.FromSeconds(5),
             });
         Oidc.OidcServiceRegistration.AddOidc(services);
+        services.AddSingleton<Connections.IConnectionTypeSetup, Saml.SamlConnectionSetup>();
+        services.AddSingleton<Connections.IConnectionTypeSetup, Oidc.OidcConnectionSetup>();
+        services.AddSingleton<Connections.ConnectionSetup>();
+        services.AddSingleton<Connections.ConnectionViews>();
         services.AddSingleton<Setup.SetupLinkStore>();
         services.AddSingleton(new RouteErrorPage("/setup", Setup.SetupHtml.Unusable));
         return services;

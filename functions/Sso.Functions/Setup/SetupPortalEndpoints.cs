@@ -367,17 +367,18 @@ public static partial class SetupPortalEndpoints
             return await RenderSsoPageAsync(context, session, 409, null,
                 $"This link already has a connection of type {existing.Type.ToUpperInvariant()}; ask for a new link to switch protocols.");
 
+        var setup = services.GetRequiredService<ConnectionSetup>();
         Result<Connection, Problem> saved;
         if (existing is null)
         {
             body["type"] = guide.Protocol;
             body["name"] = guide.Name + " (setup portal)";
-            saved = await ConnectionEndpoints.CreateConnectionAsync(context, session.Tenant.Id, body,
+            saved = await setup.CreateAsync(session.Tenant, body, context.RequestAborted,
                 guide.Protocol == "saml" ? session.Link.ConnectionId : null, setupLinkId: session.Link.Id);
         }
         else
         {
-            saved = await ConnectionEndpoints.UpdateConnectionAsync(context, session.Tenant.Id, existing.Id, body);
+            saved = await setup.UpdateAsync(session.Tenant.Id, existing.Id, body, context.RequestAborted);
         }
         var action = existing is null ? "connection.create" : "connection.update";
         var changedFields = body.Select(member => member.Key).ToArray();

@@ -27,7 +27,7 @@ public class FeatureDependencyTests
         ["Hosting"] = ["Storage"],
         ["Outbox"] = ["Storage", "Hosting"],
         ["Tenants"] = ["Storage", "Hosting", "Outbox", "Deprovisioning"],
-        ["Connections"] = ["Storage", "Hosting", "Outbox", "Tenants", "Saml", "Oidc"],
+        ["Connections"] = ["Storage", "Hosting", "Outbox", "Tenants"],
         ["Directory"] = ["Storage", "Hosting", "Outbox", "Tenants"],
         ["Audit"] = ["Storage", "Hosting", "Tenants", "Connections", "Directory", "OAuth"],
         ["OAuth"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "Saml", "Oidc"],
@@ -44,8 +44,6 @@ public class FeatureDependencyTests
     private static readonly HashSet<(string, string)> KnownCycleEdges =
     [
         ("Tenants", "Deprovisioning"),  // TenantEndpoints starts the deprovisioning of a deleted tenant
-        ("Connections", "Saml"),        // ConnectionEndpoints calls SamlConnectionSetup
-        ("Connections", "Oidc"),        // ConnectionEndpoints calls OidcConnectionSetup
         ("Audit", "OAuth"),             // AuditLog takes an OAuth ClientId
         ("OAuth", "Saml"),              // authorize hands off to the SAML sign-in starter
         ("OAuth", "Oidc"),              // authorize hands off to the OIDC sign-in starter
