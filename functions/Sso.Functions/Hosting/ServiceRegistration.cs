@@ -93,6 +93,7 @@ public static class ServiceRegistration
         services.AddSingleton<WebhookFanOut>();
         services.AddSingleton<MassDeprovisionHoldStore>();
         services.AddSingleton<MassDeprovisionGuard>();
+        services.AddSingleton<ITenantPurge, TenantPurgeQueue>();
         services.AddSingleton<WebhookRedelivery>();
         // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
         services.AddHttpClient(WebhookEndpoints.HttpClientName)
