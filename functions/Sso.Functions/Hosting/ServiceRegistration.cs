@@ -78,6 +78,7 @@ public static class ServiceRegistration
         services.AddSingleton<DnsTxtResolver>();
         services.AddSingleton<ClientStore>();
         services.AddSingleton<DirectoryStore>();
+        services.AddSingleton<DirectoryProvisioning>();
         services.AddOutbox(configuration);
         services.AddSingleton(new OutboxTable(DirectoryStore.TableName));
         services.AddSingleton(new OutboxTable(AuthorizationCodeStore.TableName));

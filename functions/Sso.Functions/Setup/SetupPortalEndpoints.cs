@@ -54,7 +54,7 @@ public static partial class SetupPortalEndpoints
     }
 
     /// <summary>The link of the session cookie (or of <paramref name="token"/>), or the page that says why it cannot be used.</summary>
-    public static async Task<(Session? Session, IResult? Refusal)> OpenAsync(HttpContext context, string? token = null)
+    public static async Task<Sso.Protocols.Result<Session, IResult>> OpenAsync(HttpContext context, string? token = null)
     {
         token ??= SetupSession.Token(context.Request);
         if (token is null)
@@ -63,37 +63,43 @@ public static partial class SetupPortalEndpoints
             // redirect from one, e.g. the IdP's answer to Test sign-in) started; reloading the
             // same URL from our own page brings it.
             if (HttpMethods.IsGet(context.Request.Method) && context.Request.Headers["Sec-Fetch-Site"] == "cross-site")
-                return (null, Continue(context.Request.Path + context.Request.QueryString));
-            return (null, OpenLinkPage(403, "This browser has no open setup session, or it has ended. Open your setup link again, or paste it below."));
+                return Refused(Continue(context.Request.Path + context.Request.QueryString));
+            return Refused(OpenLinkPage(403, "This browser has no open setup session, or it has ended. Open your setup link again, or paste it below."));
         }
         var services = context.RequestServices;
         var link = await services.GetRequiredService<SetupLinkStore>().FindByTokenAsync(token, context.RequestAborted);
         if (link is null)
         {
             LogLinkRefused(Logger(services), "unknown", "-", "-");
-            return (null, Unusable(404, "Setup link not found", "This setup link is not valid. Check that you copied the whole link."));
+            return Refused(Unusable(404, "Setup link not found", "This setup link is not valid. Check that you copied the whole link."));
         }
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         if (link.RevokedAt is not null || now >= link.ExpiresAt)
         {
             var revoked = link.RevokedAt is not null;
             LogLinkRefused(Logger(services), revoked ? "revoked" : "expired", link.TenantId.Value, link.Id);
-            return (null, revoked
+            return Refused(revoked
                 ? Unusable(410, "Setup link revoked", "This setup link was revoked and can no longer be used.")
                 : Unusable(410, "Setup link expired", "This setup link has expired."));
         }
         if (!link.TokenInFragment)
         {
             LogLinkRefused(Logger(services), "old-format", link.TenantId.Value, link.Id);
-            return (null, Unusable(410, "Setup link replaced",
+            return Refused(Unusable(410, "Setup link replaced",
                 "This setup link was issued in an older format, whose secret could reach server logs; it is no longer accepted."));
         }
         if (await services.GetRequiredService<TenantStore>().FindAsync(link.TenantId, context.RequestAborted) is not { } tenant)
-            return (null, Unusable(404, "Setup link not found", "This setup link is not valid."));
+            return Refused(Unusable(404, "Setup link not found", "This setup link is not valid."));
         context.Items[RequestPipeline.TenantItem] = tenant.Id.Value;
         var (cookie, isNew) = SetupCsrf.CookieValue(context.Request);
-        return (new Session(token, link, tenant, cookie, isNew), null);
+        return new Session(token, link, tenant, cookie, isNew);
     }
+
+    // A user-defined conversion from an interface (IResult) does not exist in C#, so refusals are wrapped by name.
+    private static Sso.Protocols.Result<Session, IResult> Refused(IResult page) => Sso.Protocols.Result<Session, IResult>.Failure(page);
+
+    private static Sso.Protocols.Result<IFormCollection, IResult> FormRefused(IResult page) =>
+        Sso.Protocols.Result<IFormCollection, IResult>.Failure(page);
 
     private static bool IsHttps(HttpContext context) =>
         context.Request.IsHttps || context.RequestServices.GetRequiredService<SsoOptions>().PublicBaseUrl.Scheme == Uri.UriSchemeHttps;
@@ -108,10 +114,10 @@ public static partial class SetupPortalEndpoints
     /// Reads a portal form and checks its anti-forgery token; a failed check is the 403 page and
     /// nothing is changed.
     /// </summary>
-    private static async Task<(IFormCollection? Form, IResult? Refusal)> ReadFormAsync(HttpContext context, Session session)
+    private static async Task<Sso.Protocols.Result<IFormCollection, IResult>> ReadFormAsync(HttpContext context, Session session)
     {
         const string message = "This form did not come from the setup page, or the page is too old. Reload the setup page and try again.";
-        if (!context.Request.HasFormContentType) return (null, Unusable(403, "Request refused", message));
+        if (!context.Request.HasFormContentType) return FormRefused(Unusable(403, "Request refused", message));
         IFormCollection form;
         try
         {
@@ -119,12 +125,12 @@ public static partial class SetupPortalEndpoints
         }
         catch (InvalidDataException)
         {
-            return (null, Result(400, Page("Request refused", null, null, "<p>The form could not be read (is it too large?).</p>")));
+            return FormRefused(Result(400, Page("Request refused", null, null, "<p>The form could not be read (is it too large?).</p>")));
         }
         var options = context.RequestServices.GetRequiredService<SsoOptions>();
-        if (SetupCsrf.IsValid(context.Request, form, session.Link, options.PublicBaseUrl)) return (form, null);
+        if (SetupCsrf.IsValid(context.Request, form, session.Link, options.PublicBaseUrl)) return Sso.Protocols.Result<IFormCollection, IResult>.Success(form);
         LogFormRefused(Logger(context.RequestServices), session.Tenant.Id.Value, session.Link.Id);
-        return (null, Unusable(403, "Request refused", message));
+        return FormRefused(Unusable(403, "Request refused", message));
     }
 
     private static ILogger Logger(IServiceProvider services) => services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Setup");
@@ -177,8 +183,7 @@ public static partial class SetupPortalEndpoints
         if (form[SetupSession.FieldName].ToString() is not { Length: > 0 and <= 2000 } pasted)
             return OpenLinkPage(422, "Paste the whole setup link you received.");
         var token = SetupSession.SecretOf(pasted);
-        var (session, refusal) = await OpenAsync(context, token);
-        if (session is null) return refusal!;
+        if (!(await OpenAsync(context, token)).TryGetValue(out var session, out var refusal)) return refusal;
         SetupSession.SetCookie(context.Response, token, session.Link.ExpiresAt, IsHttps(context));
         return SeeOther(session.Path("/idp"));
     }
@@ -201,8 +206,7 @@ public static partial class SetupPortalEndpoints
 
     private static async Task<IResult> IdpPageAsync(HttpContext context)
     {
-        var (session, refusal) = await OpenAsync(context);
-        if (session is null) return refusal!;
+        if (!(await OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
         return RenderIdpPage(context, session, 200, null);
     }
 
@@ -230,10 +234,8 @@ public static partial class SetupPortalEndpoints
 
     private static async Task<IResult> ChooseIdpAsync(HttpContext context)
     {
-        var (session, refusal) = await OpenAsync(context);
-        if (session is null) return refusal!;
-        var (form, forbidden) = await ReadFormAsync(context, session);
-        if (form is null) return forbidden!;
+        if (!(await OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
+        if (!(await ReadFormAsync(context, session)).TryGetValue(out var form, out var forbidden)) return forbidden;
         if (IdpGuides.Find(form["idp"].ToString()) is not { } guide)
             return RenderIdpPage(context, session, 422, "Choose one of the identity providers.");
         if (session.Link.ConnectionId is { } saved
@@ -257,8 +259,7 @@ public static partial class SetupPortalEndpoints
 
     private static async Task<IResult> SsoPageAsync(HttpContext context)
     {
-        var (session, refusal) = await OpenAsync(context);
-        if (session is null) return refusal!;
+        if (!(await OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
         if (!session.Link.Has(SetupFeatures.Sso)) return NotInLink(context, session);
         if (IdpGuides.Find(session.Link.Idp) is null) return SeeOther(session.Path("/idp"));
         var notice = context.Request.Query["saved"] == "1" ? Alert("ok", "The connection is saved. Run Test sign-in to check it end to end.") : null;
@@ -334,10 +335,8 @@ public static partial class SetupPortalEndpoints
 
     private static async Task<IResult> SaveSsoAsync(HttpContext context)
     {
-        var (session, refusal) = await OpenAsync(context);
-        if (session is null) return refusal!;
-        var (form, forbidden) = await ReadFormAsync(context, session);
-        if (form is null) return forbidden!;
+        if (!(await OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
+        if (!(await ReadFormAsync(context, session)).TryGetValue(out var form, out var forbidden)) return forbidden;
         if (!session.Link.Has(SetupFeatures.Sso)) return NotInLink(context, session);
         if (IdpGuides.Find(session.Link.Idp) is not { } guide) return SeeOther(session.Path("/idp"));
 
@@ -400,8 +399,7 @@ public static partial class SetupPortalEndpoints
 
     private static async Task<IResult> DirectoryPageAsync(HttpContext context)
     {
-        var (session, refusal) = await OpenAsync(context);
-        if (session is null) return refusal!;
+        if (!(await OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
         if (!session.Link.Has(SetupFeatures.DirectorySync)) return NotInLink(context, session);
         return RenderDirectoryPage(context, session, 200, null, null);
     }
@@ -433,27 +431,26 @@ public static partial class SetupPortalEndpoints
 
     private static async Task<IResult> IssueScimTokenAsync(HttpContext context)
     {
-        var (session, refusal) = await OpenAsync(context);
-        if (session is null) return refusal!;
-        var (form, forbidden) = await ReadFormAsync(context, session);
-        if (form is null) return forbidden!;
+        if (!(await OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
+        if (!(await ReadFormAsync(context, session)).TryGetValue(out var form, out var forbidden)) return forbidden;
         if (!session.Link.Has(SetupFeatures.DirectorySync)) return NotInLink(context, session);
 
         var services = context.RequestServices;
-        var store = services.GetRequiredService<DirectoryStore>();
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var (plaintext, hash) = DirectoryEndpoints.NewToken();
-        var directory = session.Link.DirectoryId is { } existingId ? await store.FindDirectoryAsync(existingId, context.RequestAborted) : null;
+        var provisioning = services.GetRequiredService<DirectoryProvisioning>();
+        var directory = session.Link.DirectoryId is { } existingId
+            ? await services.GetRequiredService<DirectoryStore>().FindDirectoryAsync(existingId, context.RequestAborted)
+            : null;
         var link = session.Link;
+        string plaintext;
         if (directory is null || directory.TenantId != session.Tenant.Id)
         {
             var guide = IdpGuides.Find(link.Idp);
-            directory = new DirectoryRecord(DirectoryId.New(), session.Tenant.Id, (guide?.Name ?? "Directory") + " (setup portal)",
-                guide?.DirectoryProvider ?? "generic", now);
             // Order: the directory (with its first token), then the link row that points at it;
             // a failure in between leaves a directory that the management API still lists.
-            var firstToken = new DirectoryToken(directory.Id, Ids.New("tok_"), "setup portal", hash, now, null, CreatedBy: SetupActor(link));
-            await store.CreateDirectoryAsync(directory, firstToken, context.RequestAborted);
+            var created = await provisioning.CreateWithTokenAsync(session.Tenant.Id, (guide?.Name ?? "Directory") + " (setup portal)",
+                guide?.DirectoryProvider ?? "generic", PortalTokenName, SetupActor(link), context.RequestAborted);
+            if (!created.IsSuccess) return RenderDirectoryPage(context, session, 422, null, created.Error.Detail);
+            (directory, _, plaintext) = created.Value;
             await RecordChangeAsync(context, session, "directory.create", directory.Id.Value, ["name", "provider"], "success", null);
             var saved = await SaveLinkAsync(context, link, l => l with { DirectoryId = directory.Id });
             if (saved is null) return RenderDirectoryPage(context, session, 409, null, "The setup changed in another window; reload the page.");
@@ -461,11 +458,12 @@ public static partial class SetupPortalEndpoints
         }
         else
         {
-            if ((await store.ListTokensAsync(directory.Id, context.RequestAborted)).Count >= DirectoryEndpoints.MaxTokensPerDirectory)
+            // Named and without expiry, a token fails only for the directory's token limit.
+            var issued = await provisioning.CreateTokenAsync(directory.Id, PortalTokenName, null, SetupActor(link), context.RequestAborted);
+            if (!issued.IsSuccess)
                 return RenderDirectoryPage(context, session, 422, null,
-                    $"The directory already has {DirectoryEndpoints.MaxTokensPerDirectory} tokens; ask your vendor to revoke unused ones.");
-            await store.AddTokenAsync(new DirectoryToken(directory.Id, Ids.New("tok_"), "setup portal", hash, now, null, CreatedBy: SetupActor(link)),
-                context.RequestAborted);
+                    $"The directory already has {DirectoryProvisioning.MaxTokensPerDirectory} tokens; ask your vendor to revoke unused ones.");
+            plaintext = issued.Value.Plaintext;
             await RecordChangeAsync(context, session, "directory_token.create", directory.Id.Value, ["name"], "success", null);
         }
         // 200, not a redirect: the token must not travel in a URL or be shown again on reload.
@@ -476,8 +474,7 @@ public static partial class SetupPortalEndpoints
 
     private static async Task<IResult> StatusPageAsync(HttpContext context)
     {
-        var (session, refusal) = await OpenAsync(context);
-        if (session is null) return refusal!;
+        if (!(await OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
         var services = context.RequestServices;
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var main = new StringBuilder();
@@ -604,6 +601,8 @@ public static partial class SetupPortalEndpoints
     }
 
     private static string SetupActor(SetupLink link) => "setup_link:" + link.Id;
+
+    private const string PortalTokenName = "setup portal";
 
     /// <summary>A change made through the portal, in the audit trail with the setup link as the actor.</summary>
     private static Task RecordChangeAsync(HttpContext context, Session session, string action, string? connectionOrDirectoryId,

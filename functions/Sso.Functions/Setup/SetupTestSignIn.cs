@@ -30,8 +30,7 @@ public static class SetupTestSignIn
 
     public static async Task<IResult> StartAsync(HttpContext context)
     {
-        var (session, refusal) = await SetupPortalEndpoints.OpenAsync(context);
-        if (session is null) return refusal!;
+        if (!(await SetupPortalEndpoints.OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
         var services = context.RequestServices;
         var connection = session.Link.Has(SetupFeatures.Sso) && session.Link.ConnectionId is { } id
             ? await services.GetRequiredService<ConnectionStore>().FindAsync(session.Tenant.Id, id, context.RequestAborted)
@@ -81,8 +80,7 @@ public static class SetupTestSignIn
         if (string.IsNullOrEmpty(token))
             return Unusable(400, "Test sign-in not found",
                 "This browser did not start a test sign-in (or it took longer than 10 minutes). Start it again from the setup page.");
-        var (session, refusal) = await SetupPortalEndpoints.OpenAsync(context, token);
-        if (session is null) return refusal!;
+        if (!(await SetupPortalEndpoints.OpenAsync(context, token)).TryGetValue(out var session, out var refusal)) return refusal;
         var services = context.RequestServices;
         var query = context.Request.Query;
         var state = query["state"].ToString();
@@ -128,8 +126,7 @@ public static class SetupTestSignIn
 
     public static async Task<IResult> ResultPageAsync(HttpContext context)
     {
-        var (session, refusal) = await SetupPortalEndpoints.OpenAsync(context);
-        if (session is null) return refusal!;
+        if (!(await SetupPortalEndpoints.OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
         var main = new StringBuilder();
         if (session.Link.LastTest is not { } test)
         {
