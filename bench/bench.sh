@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs one benchmark by name: bench/bench.sh <entry> [options]
 #   coldstart [starts]   AOT vs JIT cold start (median of 10 by default) and memory
-#   scim [--users N] [--memberships M] [--lookups L] [--parallel P] [--floor-ops F] [--url U --admin-key K [--storage CS --table-prefix P]]   SCIM ops/s, p50/p99, each as a ratio of the raw Azurite floor
-#   acs [--responses N] [--parallel P] [--http-responses N --http-parallel P | --no-http]   SAML ACS validations/s (signed, encrypted GCM/CBC), and POST /saml/acs as a ratio of a raw 3-row transaction
-#   deprovision [--users N] [--idle I] [--parallel P] [--poll-ms M]   SCIM DELETE to token refusal and webhook, p50/p99, users/s
+#   scim [--users N] [--memberships M] [--lookups L] [--parallel P] [--floor-ops F] [--warmup W] [--url U --admin-key K [--storage CS --table-prefix P]]   SCIM ops/s, p50/p99, each as a ratio of the raw Azurite floor
+#   acs [--responses N] [--parallel P] [--http-responses N --http-parallel P --http-warmup W | --no-http]   SAML ACS validations/s (signed, encrypted GCM/CBC), and POST /saml/acs as a ratio of a raw 3-row transaction
+#   deprovision [--users N] [--idle I] [--parallel P] [--poll-ms M] [--concurrency C]   SCIM DELETE to token refusal and webhook, p50/p99, users/s
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

@@ -7,7 +7,9 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Sso.Functions.Hosting;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
@@ -18,12 +20,12 @@ namespace Sso.Bench;
 // Issue 6: time from the SCIM DELETE to (a) the user's access token being refused by
 // /oauth/userinfo and (b) the dsync.user.deprovisioned webhook arriving at a receiver, and the
 // deprovisioning throughput.
-//   dotnet run -c Release --project bench/Sso.Bench -- deprovision [--users 200] [--idle 20] [--parallel 4] [--poll-ms 50] [--check-ms 20]
+//   dotnet run -c Release --project bench/Sso.Bench -- deprovision [--users 200] [--idle 20] [--parallel 4] [--poll-ms 50] [--check-ms 20] [--concurrency 8]
 // The first --idle users are deleted one at a time (the pipeline's latency with nothing queued);
 // the rest in a burst from --parallel clients (latency under backlog, and the throughput).
 // The app runs in-process over a fresh Azurite with the local Storage-queue dispatcher playing
-// the Functions host (Queues:LocalDispatcher:Concurrency messages per queue in flight, default 8,
-// polling every --poll-ms when idle): not Service Bus
+// the Functions host (--concurrency messages per queue in flight, default 8 as in ./run.sh, the
+// queues drained side by side, polling every --poll-ms when idle): not Service Bus
 // and not the deployed host, so the figures are the pipeline's own cost plus the poll interval.
 public static class DeprovisionBench
 {
@@ -46,6 +48,8 @@ public static class DeprovisionBench
         var pollMs = IntArg("--poll-ms", 50);
         var checkMs = IntArg("--check-ms", 20);
         var idle = Math.Clamp(IntArg("--idle", 20), 0, users);
+        // What ./run.sh runs by default (the test factory's own default is one message at a time).
+        var concurrency = Math.Clamp(IntArg("--concurrency", LocalDispatcherOptions.From(new ConfigurationBuilder().Build()).Concurrency), 1, 64);
 
         Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SSO_FUNCTIONS", Path.Combine(RepositoryPaths.Root, "functions", "Sso.Functions"));
         await using var azurite = await AzuriteServer.StartAsync();
@@ -54,6 +58,7 @@ public static class DeprovisionBench
             ["Logging:LogLevel:Default"] = "Warning",
             ["Queues:LocalDispatcher:Enabled"] = "true",
             ["Queues:LocalDispatcher:PollMilliseconds"] = pollMs.ToString(),
+            ["Queues:LocalDispatcher:Concurrency"] = concurrency.ToString(),
             ["Webhooks:RetryBaseSeconds"] = "0",
         });
         using var receiver = new RecordingHttpReceiver();

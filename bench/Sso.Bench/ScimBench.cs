@@ -9,7 +9,7 @@ namespace Sso.Bench;
 
 // Provisions N users and N group memberships through the SCIM API and measures each operation,
 // then the userName lookup every IdP sends before a create, at the final directory size.
-//   dotnet run -c Release --project bench/Sso.Bench -- [--users 10000] [--parallel 16] [--url http://127.0.0.1:7071 --admin-key KEY]
+//   dotnet run -c Release --project bench/Sso.Bench -- [--users 10000] [--parallel 16] [--warmup 0] [--url http://127.0.0.1:7071 --admin-key KEY]
 // Without --url it starts Azurite and the app in-process (the test host, real HTTP pipeline, no socket).
 public static class ScimBench
 {
@@ -66,7 +66,11 @@ public static class ScimBench
             Func<Task<double>> transactionFloor = () => floor.ThreeRowTransactionsPerSecondAsync(floorCount);
             Func<Task<double>> pointReadFloor = () => floor.PointReadsPerSecondAsync("user|", floorCount * 2);
 
+            var warmup = IntArg("--warmup", 0);
+            if (warmup > 0) await WarmUpAsync(warmup);
+
             Console.WriteLine($"Serverless.Sso SCIM bench: {users} users, {memberships} memberships, {parallel} parallel requests, {(url ?? "in-process over Azurite")}");
+            if (warmup > 0) Console.WriteLine($"warm-up (not measured): {warmup} of each operation and of the floor, in a directory of its own");
             Console.WriteLine("floor: the same Azurite in the same run, the directory's own partition, same requests in flight, measured before and after each phase");
             Console.WriteLine($"{"operation",-56} {"count",7} {"ops/s",9} {"p50 ms",8} {"p99 ms",8} {"errors",7} {"floor/s",9} {"ratio",7}   {"storage CPU s",13} {"storage RSS MB",14}");
 
@@ -185,6 +189,59 @@ public static class ScimBench
             var ratio = floorMean > 0 ? $"{rate / floorMean,6:0.00}x" : "      -";
             Console.WriteLine($"{name,-56} {count,7} {rate,9:0.0} {Percentile(latencies, 0.50),8:0.0} {Percentile(latencies, 0.99),8:0.0} {errorCount,7} {(floorMean > 0 ? floorMean.ToString("0.0") : "-"),9} {ratio}{storage}");
             if (errorCount > 0) Console.WriteLine($"  errors: {string.Join(", ", errors.Select(e => $"{e.Key} x{e.Value}"))}");
+        }
+
+        // --warmup N: runs every measured operation and the floor N times in a tenant and directory of their own
+        // before anything is measured, so the measured phases run compiled code (the deployed app is
+        // Native AOT and never JITs) and the directory under test holds exactly --users users.
+        async Task WarmUpAsync(int count)
+        {
+            var warmTenant = await (await admin.PostAsJsonAsync("/api/v1/tenants", new { name = "Warm-up", domains = new[] { $"warm{Guid.NewGuid():N}"[..20] + ".test" } }))
+                .Content.ReadFromJsonAsync<JsonObject>();
+            var created = await (await admin.PostAsJsonAsync($"/api/v1/tenants/{warmTenant!["id"]}/directories", new { name = "Warm-up", provider = "generic" }))
+                .Content.ReadFromJsonAsync<JsonObject>();
+            var client = newClient();
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created!["token"]!.GetValue<string>());
+            var path = $"/scim/v2/{created["id"]}";
+            var warmFloor = StorageFloor.For(storageConnection, tablePrefix + "directory", created["id"]!.GetValue<string>(), parallel);
+            await warmFloor.ThreeRowTransactionsPerSecondAsync(count);
+            var ids = new string?[count];
+            await ForEachAsync(count, async i =>
+            {
+                using var response = await client.PostAsync($"{path}/Users", Scim($$"""
+                    {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"warm.user{{i}}@example.com","externalId":"warm-{{i}}",
+                     "active":true,"name":{"givenName":"Warm","familyName":"User {{i}}"},"emails":[{"primary":true,"type":"work","value":"warm.user{{i}}@example.com"}]}
+                    """));
+                if (response.IsSuccessStatusCode) ids[i] = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+            });
+            await warmFloor.PointReadsPerSecondAsync("user|", count);
+            await ForEachAsync(count, async i =>
+            {
+                using var response = await client.GetAsync($"{path}/Users?filter={Uri.EscapeDataString($"userName eq \"warm.user{i}@example.com\"")}");
+                await response.Content.ReadAsStringAsync();
+            });
+            using var group = await client.PostAsync($"{path}/Groups", Scim("""{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Warm group"}"""));
+            var groupId = (await group.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+            await ForEachAsync(count, async i =>
+            {
+                if (ids[i] is not { } id) return;
+                using var added = await client.PatchAsync($"{path}/Groups/{groupId}", Scim($$"""
+                    {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"value":"{{id}}"}]}]}
+                    """));
+                using var patched = await client.PatchAsync($"{path}/Users/{id}", Scim($$"""
+                    {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"title","value":"Title {{i}}"}]}
+                    """));
+            });
+        }
+
+        async Task ForEachAsync(int count, Func<int, Task> body)
+        {
+            var next = -1;
+            await Task.WhenAll(Enumerable.Range(0, parallel).Select(async _ =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < count) await body(i);
+            }));
         }
 
         static string? Outcome(HttpResponseMessage response) => response.IsSuccessStatusCode ? null : ((int)response.StatusCode).ToString();

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Sso.Functions.Connections;
 using Sso.Functions.DirectorySync;
-using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.Audit;

@@ -22,7 +22,7 @@ namespace Sso.Functions.Deprovisioning;
 /// </summary>
 public sealed partial class MassDeprovisionGuard(
     MassDeprovisionHoldStore store, OutboxPublisher publisher, TenantStore tenants, DirectoryStore directories, IWorkQueue queue,
-    TimeProvider clock, ILogger<MassDeprovisionGuard> logger)
+    TimeProvider clock, ILogger<MassDeprovisionGuard> logger) : Webhooks.IDeliveryHold
 {
     public const string TableName = MassDeprovisionHoldStore.TableName;
     public const string TriggeredEvent = "dsync.directory.mass_deprovision";

@@ -27,7 +27,15 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
     /// <summary>How long the LastUsedAt write of a token may take; it runs after the answer, never before it.</summary>
     public static readonly TimeSpan TouchDeadline = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long an instance keeps a tenant's list of directories for the sign-in lookup: a directory
+    /// created on another instance is searched after at most this long, on this one at once. (A
+    /// purged directory's rows are gone, so a stale list never admits anyone.)
+    /// </summary>
+    public static readonly TimeSpan DirectoryListCacheFor = TimeSpan.FromSeconds(5);
+
     private readonly InstanceCache<(DirectoryId Directory, string Hash), ScimCredential> _credentials = new(clock, CredentialCacheFor);
+    private readonly InstanceCache<TenantId, IReadOnlyList<DirectoryId>> _tenantDirectories = new(clock, DirectoryListCacheFor);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, DirectoryId> _touches = new();
 
     /// <summary>The actions that must commit together, with the events they cause.</summary>
@@ -68,6 +76,7 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
             new(TableTransactionActionType.Add, token.ToEntity()),
             new(TableTransactionActionType.Add, token.ToHashEntity()),
         ], cancellationToken);
+        _tenantDirectories.Invalidate(directory.TenantId);
     }
 
     public async Task<IReadOnlyList<DirectoryId>> ListDirectoryIdsAsync(TenantId tenantId, CancellationToken cancellationToken)
@@ -324,15 +333,22 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
     }
 
     /// <summary>
-    /// Sign-in index rows (<c>signIn|&lt;lower-cased userName or primary email&gt;|&lt;user id&gt;</c>): not unique,
-    /// and kept when a user is deleted, so a sign-in can be refused for a deprovisioned user too.
+    /// Sign-in index rows (<c>signIn|&lt;lower-cased userName or primary email&gt;|&lt;user id&gt;</c>): not
+    /// unique. A live user's userName index row already answers for its userName, so a live user
+    /// has a sign-in row only for a primary email that differs from it (a create commits one row
+    /// fewer); a deleted user, whose userName row is gone, has rows for both, written in the
+    /// delete's transaction and kept, so a sign-in can be refused for a deprovisioned user too.
     /// </summary>
     public static IReadOnlySet<string> SignInKeys(DirectoryUser user)
     {
-        var keys = new HashSet<string>(StringComparer.Ordinal) { SignInKey(user.UserName, user.Id) };
-        if (DirectoryViews.PrimaryEmail(user.Resource) is { Length: > 0 } email) keys.Add(SignInKey(email, user.Id));
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        if (user.Deleted) keys.Add(SignInKey(user.UserName, user.Id));
+        if (DirectoryViews.PrimaryEmail(user.Resource) is { Length: > 0 } email && !SameSignInValue(email, user.UserName))
+            keys.Add(SignInKey(email, user.Id));
         return keys.Where(TableKey.FitsInKey).ToHashSet();
     }
+
+    private static bool SameSignInValue(string a, string b) => string.Equals(a.ToLowerInvariant(), b.ToLowerInvariant(), StringComparison.Ordinal);
 
     private static string SignInKey(string value, string userId) => TableKey.Row("signIn", value.ToLowerInvariant()) + "|" + TableKey.Escape(userId);
 
@@ -348,25 +364,35 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
 
     /// <summary>
     /// The users of a tenant's directories whose userName or primary email is <paramref name="email"/>
-    /// (ignoring case), deleted ones included: from the tenant's directory index and each
-    /// directory's sign-in index rows, never a scan.
+    /// (ignoring case), deleted ones included: from the tenant's directory index (cached for
+    /// <see cref="DirectoryListCacheFor"/>), and in each
+    /// directory the userName index row and the sign-in index rows side by side, never a scan.
     /// </summary>
     public async Task<IReadOnlyList<DirectoryUser>> FindSignInCandidatesAsync(TenantId tenantId, string email, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
         var prefix = TableKey.Row("signIn", email.ToLowerInvariant()) + "|";
         if (!TableKey.FitsInKey(prefix + "x")) return [];
-        // Each directory's index range, and then each user found, read side by side.
-        var perDirectory = await Task.WhenAll((await ListDirectoryIdsAsync(tenantId, cancellationToken)).Select(async directoryId =>
+        var directoryIds = await _tenantDirectories.GetOrLoadAsync(tenantId, async token => await ListDirectoryIdsAsync(tenantId, token), cancellationToken) ?? [];
+        var perDirectory = await Task.WhenAll(directoryIds.Select(async directoryId =>
         {
+            var byUserName = FindUserByUserNameAsync(directoryId, email, cancellationToken);
             var userIds = new List<string>();
             await foreach (var row in table.QueryAsync<TableEntity>(
                                $"PartitionKey eq '{TableKey.Quote(directoryId.Value)}' and RowKey gt '{TableKey.Quote(prefix)}' and RowKey lt '{TableKey.Quote(prefix[..^1])}}}'",
                                select: ["UserId"], cancellationToken: cancellationToken))
                 userIds.Add(row.GetString("UserId"));
-            return await Task.WhenAll(userIds.Select(userId => FindUserAsync(directoryId, userId, cancellationToken)));
+            var live = (await byUserName)?.User;
+            var indexed = await Task.WhenAll(userIds.Where(userId => userId != live?.Id)
+                .Select(userId => FindUserAsync(directoryId, userId, cancellationToken)));
+            return indexed.Append(live);
         }));
-        return perDirectory.SelectMany(users => users).OfType<DirectoryUser>().ToList();
+        // A sign-in row written before a live user's userName stopped having one may outlive a
+        // rename: only users whose userName or primary email is the address count.
+        return perDirectory.SelectMany(users => users).OfType<DirectoryUser>()
+            .Where(user => SameSignInValue(user.UserName, email)
+                           || DirectoryViews.PrimaryEmail(user.Resource) is { Length: > 0 } primary && SameSignInValue(primary, email))
+            .ToList();
     }
 
     private static IEnumerable<TableTransactionAction> UserIndexAdds(DirectoryUser user)
@@ -428,14 +454,16 @@ public sealed partial class DirectoryStore(TableStorage storage, OutboxPublisher
 
     /// <summary>
     /// Deprovisions a deleted user: the row stays (marked deleted) for the management API, its index
-    /// rows go so the IdP may create the userName again, and its memberships go with their events.
+    /// rows go so the IdP may create the userName again (a sign-in row for the userName takes the
+    /// place of its index row), and its memberships go with their events.
     /// </summary>
     public async Task<SaveOutcome> DeleteUserAsync(DirectoryUser before, DirectoryUser after, IReadOnlyList<EventRecord> events,
         IReadOnlyList<(Membership Membership, EventRecord Event)> memberships, CancellationToken cancellationToken)
     {
         List<WriteUnit> units =
         [
-            new([new(TableTransactionActionType.UpdateReplace, after.ToEntity(), before.ETag), .. UserIndexDeletes(before)], events.ToList()),
+            new([new(TableTransactionActionType.UpdateReplace, after.ToEntity(), before.ETag), .. UserIndexDeletes(before), .. SignInChanges(before, after)],
+                events.ToList()),
         ];
         units.AddRange(memberships.Select(m => MembershipRemoval(after.DirectoryId, m.Membership, m.Event)));
         return await CommitAsync(after.DirectoryId, units, cancellationToken);

@@ -20,18 +20,21 @@ public sealed partial class LocalQueueDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Enabled) return;
-        var nextTimerRun = DateTimeOffset.MinValue;
+        // A loop per queue, side by side, as the host triggers each queue function on its own: a
+        // burst that keeps the events or webhook queue busy never holds up the deprovision tasks.
+        await Task.WhenAll(FunctionTable.Queues.Select(function => PollQueueAsync(function, stoppingToken)).Append(PollTimersAsync(stoppingToken)));
+    }
+
+    private async Task PollQueueAsync(QueueFunction function, CancellationToken stoppingToken)
+    {
+        var fedByPublisher = function.QueueName == Outbox.EventDispatcher.QueueName;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var handled = await DrainOnceAsync(stoppingToken);
-                if (DateTimeOffset.UtcNow >= nextTimerRun)
-                {
-                    await RunTimersAsync(stoppingToken);
-                    nextTimerRun = DateTimeOffset.UtcNow + options.TimerInterval;
-                }
-                if (handled == 0) await Task.Delay(options.PollInterval, stoppingToken);
+                // The publisher lives in this process: what it holds goes to the events queue before it is read.
+                if (fedByPublisher) await services.GetRequiredService<Outbox.OutboxPublisher>().FlushAsync(stoppingToken);
+                if (await DrainQueueAsync(function, stoppingToken) == 0) await Task.Delay(options.PollInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -40,18 +43,30 @@ public sealed partial class LocalQueueDispatcher(
             catch (Exception e)
             {
                 LogDispatcherFailed(logger, e);
-                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
 
-    /// <summary>Handles every message visible now, once; returns how many were handled.</summary>
+    private async Task PollTimersAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await RunTimersAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.Delay(options.TimerInterval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>
+    /// Handles every message visible now, once; returns how many were handled. The tests' drain:
+    /// queue by queue, in table order, so work a function queues for a later one is handled in the
+    /// same drain (the background loop runs the queues side by side instead).
+    /// </summary>
     public async Task<int> DrainOnceAsync(CancellationToken cancellationToken)
     {
         // The publisher lives in this process: what it holds goes to the queues before they are read.
         await services.GetRequiredService<Outbox.OutboxPublisher>().FlushAsync(cancellationToken);
         var handled = 0;
-        // Queue by queue, in table order: work a function queues for a later one is handled in the same drain.
         foreach (var function in FunctionTable.Queues)
             handled += await DrainQueueAsync(function, cancellationToken);
         return handled;

@@ -40,7 +40,7 @@ public sealed record Problem(int Status, string Code, string Title, string Detai
             "Send 'Authorization: Bearer <admin key>'. The key is missing, malformed or not recognised.");
 
     public static Problem Unavailable() =>
-        new(503, "storage-unavailable", "A backing service is unavailable", "Storage or the secret store did not answer; retry later.");
+        new(503, "storage-unavailable", "A backing service is unavailable", "Storage, the secret store or the message queue did not answer; retry later.");
 
     public static Problem Internal() =>
         new(500, "internal-error", "The service failed to handle the request", "The failure is logged; retry later.");

@@ -80,6 +80,9 @@ public sealed partial class RequestPipeline(
         RequestFailedException or HttpRequestException or TimeoutException or IOException
             or Azure.Identity.AuthenticationFailedException or TaskCanceledException
             or Azure.Messaging.ServiceBus.ServiceBusException => true,
+        // The Service Bus SDK's answer when the app's identity lost its role on the namespace: a
+        // deployment fault the caller cannot fix, and retrying after the operator does works.
+        UnauthorizedAccessException => true,
         AggregateException aggregate => aggregate.InnerExceptions.All(IsInfrastructure),
         _ => e.InnerException is { } inner && IsInfrastructure(inner),
     };
@@ -113,7 +116,7 @@ public sealed partial class RequestPipeline(
             // A browser on its way through a sign-in: no redirect URI is trustworthy without the
             // storage that failed, so the answer is the page, as for an unvalidated redirect.
             await HtmlPages.Error(status, status == 503 ? "Temporarily unavailable" : "Something went wrong",
-                    status == 503 ? "The sign-in service cannot reach its storage right now; try again in a minute." : "The sign-in failed; try again.")
+                    status == 503 ? "The sign-in service cannot reach a service it depends on right now; try again in a minute." : "The sign-in failed; try again.")
                 .ExecuteAsync(context);
         }
         else if (path.StartsWithSegments("/oauth/token") || path.StartsWithSegments("/oauth/userinfo"))

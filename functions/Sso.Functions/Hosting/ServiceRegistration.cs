@@ -87,6 +87,7 @@ public static class ServiceRegistration
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
         services.AddSignIn();
+        Saml.SamlServiceRegistration.AddSaml(services);
         Audit.AuditServiceRegistration.AddAudit(services, configuration);
 
         services.AddSingleton(WebhookOptions.From(configuration));
@@ -95,6 +96,7 @@ public static class ServiceRegistration
         services.AddSingleton<MassDeprovisionHoldStore>();
         services.AddSingleton<MassDeprovisionGuard>();
         services.AddSingleton<ITenantPurge, TenantPurgeQueue>();
+        services.AddSingleton<IDeliveryHold>(provider => provider.GetRequiredService<MassDeprovisionGuard>());
         services.AddSingleton<WebhookRedelivery>();
         // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
         services.AddHttpClient(WebhookEndpoints.HttpClientName)
@@ -104,8 +106,6 @@ public static class ServiceRegistration
                 ConnectTimeout = TimeSpan.FromSeconds(5),
             });
         Oidc.OidcServiceRegistration.AddOidc(services);
-        services.AddSingleton<Connections.IConnectionTypeSetup, Saml.SamlConnectionSetup>();
-        services.AddSingleton<Connections.IConnectionTypeSetup, Oidc.OidcConnectionSetup>();
         services.AddSingleton<Connections.ConnectionSetup>();
         services.AddSingleton<Connections.ConnectionViews>();
         services.AddSingleton<Setup.SetupLinkStore>();

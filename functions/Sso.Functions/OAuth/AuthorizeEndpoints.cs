@@ -2,8 +2,6 @@ using System.Net;
 using System.Text;
 using Sso.Functions.Connections;
 using Sso.Functions.Hosting;
-using Sso.Functions.Oidc;
-using Sso.Functions.Saml;
 using Sso.Functions.Storage;
 using Sso.Functions.Tenants;
 using Sso.Protocols.OAuth;
@@ -83,13 +81,7 @@ public static partial class AuthorizeEndpoints
             CreatedAt = now,
             ExpiresAt = now + PendingSignIn.Lifetime,
         };
-        return connection.Type switch
-        {
-            ConnectionTypes.Saml => await SamlSignInStarter.StartAsync(context, pending, connection, cancellationToken),
-            ConnectionTypes.Oidc => await OidcSignInStarter.StartAsync(context, pending, connection, cancellationToken),
-            _ => OAuthResults.ErrorRedirect(request.RedirectUri, request.ResponseMode,
-                OAuthErrorCodes.ServerError, "The connection has an unknown type.", request.State, options.Issuer),
-        };
+        return await services.GetRequiredService<SignInStarters>().StartAsync(context, pending, connection, cancellationToken);
     }
 
     private sealed record Routing(Connection? Connection, OAuthError? Error, string? Page);

@@ -1,4 +1,5 @@
 using Sso.Functions.Hosting;
+using Sso.Functions.Storage;
 using Sso.Protocols.OAuth;
 
 namespace Sso.Functions.OAuth;

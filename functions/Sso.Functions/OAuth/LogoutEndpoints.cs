@@ -1,10 +1,8 @@
 using Microsoft.IdentityModel.Tokens;
 using Sso.Functions.Connections;
 using Sso.Functions.Hosting;
-using Sso.Functions.Saml;
 using Sso.Functions.Storage;
 using Sso.Protocols.OAuth;
-using Sso.Protocols.Saml;
 
 namespace Sso.Functions.OAuth;
 
@@ -89,49 +87,15 @@ public static partial class LogoutEndpoints
         LogSignedOut(logger, tenantId.Value, client.Id.Value);
 
         if (hint.Value.SessionId is { } sessionId
-            && await services.GetRequiredService<SignInSessionStore>().FindAsync(tenantId, sessionId, cancellationToken) is { } saml
-            && await services.GetRequiredService<ConnectionStore>().FindByIdAsync(saml.ConnectionId, cancellationToken) is
-                { Type: ConnectionTypes.Saml } connection
+            && await services.GetRequiredService<SignInSessionStore>().FindAsync(tenantId, sessionId, cancellationToken) is { } session
+            && await services.GetRequiredService<ConnectionStore>().FindByIdAsync(session.ConnectionId, cancellationToken) is { } connection
             && connection.TenantId == tenantId
-            && SamlConnectionSetup.SingleLogoutService(connection) is { } idpSlo)
-            return await StartSamlLogoutAsync(context, connection, idpSlo, saml, client.Id, request, now, cancellationToken);
+            && services.GetServices<ISingleLogout>().FirstOrDefault(l => l.ConnectionType == connection.Type) is { } singleLogout
+            && await singleLogout.StartAsync(connection, session, client.Id, request.PostLogoutRedirectUri, request.State, now,
+                cancellationToken) is { } toIdp)
+            return OAuthResults.ToIdp(toIdp);
 
         return Finish(request.PostLogoutRedirectUri, request.State);
-    }
-
-    /// <summary>Profiles §4.4.3.1: a signed LogoutRequest with the NameID and SessionIndex of the session.</summary>
-    private static async Task<IResult> StartSamlLogoutAsync(HttpContext context, Connection connection, SamlEndpoint idpSlo,
-        SamlSession session, ClientId clientId, EndSessionRequest request, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var services = context.RequestServices;
-        var options = services.GetRequiredService<SsoOptions>();
-        var logoutRequest = new LogoutRequest
-        {
-            Id = AuthnRequestWriter.NewId(),
-            IssueInstant = now,
-            Issuer = SamlServiceProviderUrls.EntityId(options, connection.Id),
-            Destination = idpSlo.Location,
-            NameId = session.NameId,
-            NameIdFormat = session.NameIdFormat,
-            SessionIndexes = session.SessionIndex is { } index ? [index] : [],
-            NotOnOrAfter = now + PendingLogout.Lifetime,
-        };
-        var handle = PendingSignIn.NewHandle(connection.Id);
-        await services.GetRequiredService<SignInSessionStore>().CreateLogoutAsync(connection.TenantId, new PendingLogout
-        {
-            Handle = handle,
-            ConnectionId = connection.Id,
-            LogoutRequestId = logoutRequest.Id,
-            ClientId = clientId,
-            PostLogoutRedirectUri = request.PostLogoutRedirectUri,
-            State = request.State,
-            ExpiresAt = now + PendingLogout.Lifetime,
-        }, cancellationToken);
-        var certificate = await services.GetRequiredService<SamlServiceProviderKeys>().GetOrCreateAsync(connection.Id, cancellationToken);
-        return idpSlo.Binding == SamlUris.HttpPostBinding
-            ? OAuthResults.PostBindingPage(SamlLogoutWriter.WritePostForm(logoutRequest, handle, certificate), logoutRequest.Destination,
-                request.PostLogoutRedirectUri)
-            : NoStoreRedirect(SamlLogoutWriter.WriteRedirectUrl(logoutRequest, handle, certificate).OriginalString);
     }
 
     /// <summary>The end of every logout: to the registered post_logout_redirect_uri with the state, or a page.</summary>
@@ -140,20 +104,7 @@ public static partial class LogoutEndpoints
             ? OAuthResults.Page(200, "Signed out", "You have been signed out. You can close this window.")
             : OAuthResults.Redirect(postLogoutRedirectUri, ResponseModes.Query, [new("state", state)]);
 
-    public static IResult NoStoreRedirect(string location) => new NoStoreRedirectResult(location);
-
     private static IResult Refused(string message) => OAuthResults.Page(400, "Sign-out failed", message);
-
-    private sealed class NoStoreRedirectResult(string location) : IResult
-    {
-        public Task ExecuteAsync(HttpContext context)
-        {
-            context.Response.Headers.CacheControl = "no-store";
-            context.Response.StatusCode = 302;
-            context.Response.Headers.Location = location;
-            return Task.CompletedTask;
-        }
-    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session ended by RP-initiated logout (tenant {TenantId}, client {ClientId})")]
     private static partial void LogSignedOut(ILogger logger, string tenantId, string clientId);

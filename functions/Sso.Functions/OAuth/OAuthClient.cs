@@ -8,21 +8,6 @@ using Sso.Functions.Storage;
 
 namespace Sso.Functions.OAuth;
 
-public readonly record struct ClientId(string Value)
-{
-    public const string Prefix = "cli_";
-
-    public static ClientId New() => new(Ids.New(Prefix));
-
-    public static bool TryParse(string? value, out ClientId id)
-    {
-        id = new ClientId(value ?? "");
-        return Ids.HasShape(value, Prefix);
-    }
-
-    public override string ToString() => Value;
-}
-
 /// <summary>The SaaS application as a confidential OAuth client of this service.</summary>
 public sealed record OAuthClient(
     ClientId Id,

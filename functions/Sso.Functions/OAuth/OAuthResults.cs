@@ -58,6 +58,17 @@ public static class OAuthResults
             $"default-src 'none'; script-src {SamlPostBinding.ScriptHashSource}; form-action {formAction}; base-uri 'none'");
     }
 
+    /// <summary>The browser's way to the IdP: a no-store redirect or a POST-binding page.</summary>
+    public static IResult ToIdp(IdpRequest request) => request switch
+    {
+        IdpRequest.Redirect redirect => NoStoreRedirect(redirect.Url),
+        IdpRequest.PostForm form => PostBindingPage(form.Html, form.Destination, form.ThenTo),
+        _ => throw new InvalidOperationException("Unknown IdP request."),
+    };
+
+    /// <summary>A 302 that no cache keeps: it carries a one-time request to an IdP.</summary>
+    public static IResult NoStoreRedirect(string location) => new NoStoreRedirectResult(location);
+
     public static string HtmlPage(string title, string bodyHtml) => HtmlPages.Document(title, bodyHtml);
 
     /// <summary>An RFC 6749 §5.2 error from the token or userinfo endpoint.</summary>
@@ -76,6 +87,17 @@ public static class OAuthResults
 
     public static IResult MissingToken() =>
         OAuthErrorResults.Json("invalid_request", "Send the access token as 'Authorization: Bearer <token>'.", 401, "Bearer");
+
+    private sealed class NoStoreRedirectResult(string location) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.Headers.CacheControl = "no-store";
+            context.Response.StatusCode = 302;
+            context.Response.Headers.Location = location;
+            return Task.CompletedTask;
+        }
+    }
 
     private sealed class RedirectResult(string redirectUri, string responseMode, List<KeyValuePair<string, string?>> parameters) : IResult
     {

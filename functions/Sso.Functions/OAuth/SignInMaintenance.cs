@@ -2,7 +2,6 @@ using Azure;
 using Azure.Data.Tables;
 using Sso.Functions.Connections;
 using Sso.Functions.Hosting;
-using Sso.Functions.Saml;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.OAuth;
@@ -61,7 +60,8 @@ public static partial class SignInMaintenance
         var markersBefore = $"datetime'{(now - AccessTokenStore.Lifetime - TimeSpan.FromHours(1)).UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}'";
         removed += await DeleteAsync(await storage.GetTableAsync(TableNames.AccessTokens, cancellationToken),
             $"RowKey ge 'revokedsid|' and RowKey lt 'revokedsid}}' and RevokedAt lt {markersBefore}", cancellationToken);
-        removed += await services.GetRequiredService<AssertionReplayStore>().SweepAsync(now, cancellationToken);
+        foreach (var sweep in services.GetServices<ISignInRowSweep>())
+            removed += await sweep.SweepAsync(now, cancellationToken);
         return removed;
     }
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Sso.Functions.Connections;
 using Sso.Functions.Hosting;
+using Sso.Functions.Storage;
 using Sso.Functions.Tenants;
 
 namespace Sso.Functions.OAuth;

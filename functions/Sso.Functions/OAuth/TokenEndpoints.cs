@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Sso.Functions.Hosting;
+using Sso.Functions.Storage;
 using Sso.Protocols.OAuth;
 
 namespace Sso.Functions.OAuth;

@@ -11,26 +11,28 @@ namespace Sso.Functions.Oidc;
 /// Starts the OIDC leg of a sign-in: stores the pending sign-in with a fresh nonce and PKCE
 /// verifier, and redirects to the IdP with its handle as <c>state</c> (Core §3.1.2.1, RFC 7636).
 /// </summary>
-public static partial class OidcSignInStarter
+public sealed partial class OidcSignInStarter(OidcProviderCache providers, PendingSignInStore pendingSignIns, SsoOptions options,
+    ILoggerFactory loggers) : ISignInStarter
 {
     public const string NonceKey = "nonce";
     public const string CodeVerifierKey = "codeVerifier";
     public const string IssuerKey = "issuer";
 
-    public static async Task<IResult> StartAsync(HttpContext context, PendingSignIn pending, Connection connection,
+    private readonly ILogger logger = loggers.CreateLogger("Sso.Functions.Oidc");
+
+    public string ConnectionType => ConnectionTypes.Oidc;
+
+    public async Task<Result<IdpRequest, SignInStartFailure>> StartAsync(PendingSignIn pending, Connection connection,
         CancellationToken cancellationToken)
     {
-        var services = context.RequestServices;
-        var codes = services.GetRequiredService<AuthorizationCodeIssuer>();
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Oidc");
         if (OidcConnectionConfig.From(connection) is not { } config)
-            return await codes.FailAsync(context, pending, OAuthErrorCodes.ServerError, SignInRefusals.ConnectionUnavailable, cancellationToken);
+            return new SignInStartFailure(OAuthErrorCodes.ServerError, SignInRefusals.ConnectionUnavailable);
 
-        var metadata = await services.GetRequiredService<OidcProviderCache>().GetMetadataAsync(config.Issuer, cancellationToken);
+        var metadata = await providers.GetMetadataAsync(config.Issuer, cancellationToken);
         if (!metadata.IsSuccess)
         {
             LogDiscoveryFailed(logger, connection.TenantId.Value, connection.Id.Value, metadata.Error.Kind);
-            return await codes.FailAsync(context, pending, OAuthErrorCodes.TemporarilyUnavailable, OidcRefusals.IdpUnavailable, cancellationToken);
+            return new SignInStartFailure(OAuthErrorCodes.TemporarilyUnavailable, OidcRefusals.IdpUnavailable);
         }
 
         var nonce = Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
@@ -41,13 +43,12 @@ public static partial class OidcSignInStarter
         idpState[CodeVerifierKey] = codeVerifier;
         idpState[IssuerKey] = metadata.Value.Issuer;
         var stored = pending with { IdpState = idpState };
-        await services.GetRequiredService<PendingSignInStore>().CreateAsync(stored, cancellationToken);
+        await pendingSignIns.CreateAsync(stored, cancellationToken);
 
         var request = new OidcAuthorizationRequest(metadata.Value.AuthorizationEndpoint, config.ClientId,
-            services.GetRequiredService<SsoOptions>().Url(OidcCallbackEndpoints.Route), config.Scopes, stored.Handle, nonce, codeVerifier,
+            options.Url(OidcCallbackEndpoints.Route), config.Scopes, stored.Handle, nonce, codeVerifier,
             ForceLogin: pending.StepUp.ForceLogin, MaxAgeSeconds: pending.StepUp.MaxAgeSeconds);
-        context.Response.Headers.CacheControl = "no-store";
-        return Results.Redirect(request.ToUri().AbsoluteUri);
+        return new IdpRequest.Redirect(request.ToUri().AbsoluteUri);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "OIDC sign-in not started: discovery failed with {FailureKind} (tenant {TenantId}, connection {ConnectionId})")]

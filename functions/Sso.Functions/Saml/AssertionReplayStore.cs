@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using Sso.Functions.Connections;
+using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.Saml;
@@ -11,7 +12,7 @@ namespace Sso.Functions.Saml;
 /// is an insert, so of two posts of one assertion exactly one succeeds; rows are kept until the
 /// assertion would be refused as expired anyway.
 /// </summary>
-public sealed class AssertionReplayStore(TableStorage storage)
+public sealed class AssertionReplayStore(TableStorage storage) : ISignInRowSweep
 {
     private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableNames.SamlAssertions, cancellationToken);
 

@@ -361,6 +361,16 @@ public sealed class SamlConnectionSetup(TimeProvider clock, SsoOptions options, 
                 .OfType<string>().ToList()
             : SamlAlgorithms.GcmEncryption;
 
-    /// <summary>The IdP signing certificates of a SAML connection.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Connection, IReadOnlyList<X509Certificate2>> ParsedIdpCertificates = new();
+
+    /// <summary>
+    /// The IdP's certificates for checking its signatures, parsed once per connection object: a
+    /// cached connection is one object until it changes, so a burst of sign-ins parses them once.
+    /// Shared: the caller must not dispose them (<see cref="IdpCertificates"/> gives its own copies).
+    /// </summary>
+    public static IReadOnlyList<X509Certificate2> SharedIdpCertificates(Connection connection) =>
+        ParsedIdpCertificates.GetValue(connection, IdpCertificates);
+
+    /// <summary>The IdP signing certificates of a SAML connection, the caller's own copies to dispose.</summary>
     public static IReadOnlyList<X509Certificate2> IdpCertificates(Connection connection) => connection.IdpCertificates();
 }

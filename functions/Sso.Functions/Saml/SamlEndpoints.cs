@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Sso.Functions.Connections;
 using Sso.Functions.Hosting;
 using Sso.Functions.OAuth;
+using Sso.Functions.Storage;
 using Sso.Protocols.OAuth;
 using Sso.Protocols.Saml;
 
@@ -85,7 +86,7 @@ public static partial class SamlEndpoints
             : SamlConnectionSetup.DefaultClockSkewSeconds);
         var validated = SamlResponseValidator.Validate(samlResponse, new SamlValidationParameters
         {
-            IdpCertificates = SamlConnectionSetup.IdpCertificates(connection),
+            IdpCertificates = SamlConnectionSetup.SharedIdpCertificates(connection),
             IdpEntityId = connection.ConfigString("idpEntityId")!,
             SpEntityId = SamlServiceProviderUrls.EntityId(options, connection.Id),
             AcsUrl = SamlServiceProviderUrls.AcsUrl(options, connection.Id),

@@ -138,7 +138,7 @@ public static partial class SamlLogoutEndpoints
             : null;
         return idpSlo.Binding == SamlUris.HttpPostBinding
             ? OAuthResults.PostBindingPage(SamlLogoutWriter.WritePostForm(response, relay, certificate), response.Destination)
-            : LogoutEndpoints.NoStoreRedirect(SamlLogoutWriter.WriteRedirectUrl(response, relay, certificate).OriginalString);
+            : OAuthResults.NoStoreRedirect(SamlLogoutWriter.WriteRedirectUrl(response, relay, certificate).OriginalString);
     }
 
     /// <summary>SP-initiated, second half: the IdP's answer to our LogoutRequest, then back to the client.</summary>

@@ -11,20 +11,20 @@ namespace Sso.Functions.Saml;
 /// as RelayState, over HTTP-Redirect (deflated, optionally signed) or, when the IdP's metadata
 /// offers only that, HTTP-POST.
 /// </summary>
-public static class SamlSignInStarter
+public sealed class SamlSignInStarter(SsoOptions options, TimeProvider clock, PendingSignInStore pendingSignIns,
+    SamlServiceProviderKeys keys) : ISignInStarter
 {
     public const string AuthnRequestIdKey = "authnRequestId";
 
-    public static async Task<IResult> StartAsync(HttpContext context, PendingSignIn pending, Connection connection,
+    public string ConnectionType => ConnectionTypes.Saml;
+
+    public async Task<Result<IdpRequest, SignInStartFailure>> StartAsync(PendingSignIn pending, Connection connection,
         CancellationToken cancellationToken)
     {
-        var services = context.RequestServices;
-        var options = services.GetRequiredService<SsoOptions>();
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var request = new AuthnRequest
         {
             Id = AuthnRequestWriter.NewId(),
-            IssueInstant = now,
+            IssueInstant = clock.GetUtcNow(),
             Issuer = SamlServiceProviderUrls.EntityId(options, connection.Id),
             Destination = connection.ConfigString("idpSsoUrl")!,
             AssertionConsumerServiceUrl = SamlServiceProviderUrls.AcsUrl(options, connection.Id),
@@ -33,25 +33,13 @@ public static class SamlSignInStarter
         };
         var idpState = pending.IdpState.DeepClone().AsObject();
         idpState[AuthnRequestIdKey] = request.Id;
-        await services.GetRequiredService<PendingSignInStore>().CreateAsync(pending with { IdpState = idpState }, cancellationToken);
+        await pendingSignIns.CreateAsync(pending with { IdpState = idpState }, cancellationToken);
 
         var signingCertificate = connection.ConfigBool("signAuthnRequests")
-            ? await services.GetRequiredService<SamlServiceProviderKeys>().GetOrCreateAsync(connection.Id, cancellationToken)
+            ? await keys.GetOrCreateAsync(connection.Id, cancellationToken)
             : null;
         if (connection.ConfigString("idpSsoBinding") == SamlUris.HttpPostBinding)
-            return OAuthResults.PostBindingPage(AuthnRequestWriter.WritePostForm(request, pending.Handle, signingCertificate), request.Destination);
-        var url = AuthnRequestWriter.WriteRedirectUrl(request, pending.Handle, signingCertificate);
-        return new NoStoreRedirect(url.OriginalString);
-    }
-
-    private sealed class NoStoreRedirect(string location) : IResult
-    {
-        public Task ExecuteAsync(HttpContext context)
-        {
-            context.Response.Headers.CacheControl = "no-store";
-            context.Response.StatusCode = 302;
-            context.Response.Headers.Location = location;
-            return Task.CompletedTask;
-        }
+            return new IdpRequest.PostForm(AuthnRequestWriter.WritePostForm(request, pending.Handle, signingCertificate), request.Destination);
+        return new IdpRequest.Redirect(AuthnRequestWriter.WriteRedirectUrl(request, pending.Handle, signingCertificate).OriginalString);
     }
 }

@@ -3,8 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Sso.Functions.Connections;
 using Sso.Functions.Hosting;
-using Sso.Functions.Oidc;
-using Sso.Functions.Saml;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
 using static Sso.Functions.Setup.SetupHtml;
@@ -69,9 +67,7 @@ public static class SetupTestSignIn
             MaxAge = PendingSignIn.Lifetime,
             IsEssential = true,
         });
-        return connection.Type == ConnectionTypes.Saml
-            ? await SamlSignInStarter.StartAsync(context, pending, connection, context.RequestAborted)
-            : await OidcSignInStarter.StartAsync(context, pending, connection, context.RequestAborted);
+        return await services.GetRequiredService<SignInStarters>().StartAsync(context, pending, connection, context.RequestAborted);
     }
 
     public static async Task<IResult> CallbackAsync(HttpContext context)

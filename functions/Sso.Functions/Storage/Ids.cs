@@ -42,3 +42,19 @@ public readonly record struct TenantId(string Value)
 
     public override string ToString() => Value;
 }
+
+/// <summary>An OAuth client of this service; shared vocabulary (sign-in, audit), so it lives beside <see cref="TenantId"/>.</summary>
+public readonly record struct ClientId(string Value)
+{
+    public const string Prefix = "cli_";
+
+    public static ClientId New() => new(Ids.New(Prefix));
+
+    public static bool TryParse(string? value, out ClientId id)
+    {
+        id = new ClientId(value ?? "");
+        return Ids.HasShape(value, Prefix);
+    }
+
+    public override string ToString() => Value;
+}

@@ -154,7 +154,7 @@ public static partial class WebhookDeliveryWorker
         static string? Text(System.Text.Json.Nodes.JsonNode? node) =>
             node is System.Text.Json.Nodes.JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
         if (!DirectorySync.DirectoryId.TryParse(Text(payload?["directoryId"]), out var directoryId)) return false;
-        return await services.GetRequiredService<Deprovisioning.MassDeprovisionGuard>().TryParkAsync(directoryId.Value, QueueName, item,
+        return await services.GetRequiredService<IDeliveryHold>().TryParkAsync(directoryId.Value, QueueName, item,
             Text(payload?["data"]?["id"]), Text(payload?["data"]?["userName"]), cancellationToken);
     }
 

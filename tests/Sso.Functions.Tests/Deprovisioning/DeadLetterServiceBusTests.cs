@@ -120,6 +120,18 @@ public sealed class DeadLetterServiceBusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Answers_503_problem_json_when_the_apps_identity_may_not_send_to_service_bus()
+    {
+        // What the SDK throws when the identity has no Data Sender role on the namespace.
+        _bus.SendFailure = new UnauthorizedAccessException("Unauthorized access. 'Send' claim(s) are required to perform this operation.");
+
+        using var response = await App.CreateAdminClient().PostAsync($"/api/v1/deadletters/{DeprovisionWorkerQueue}/7/replay", null);
+
+        await AssertUnavailableAsync(response);
+        Assert.Single(_bus.DeadLetters[DeprovisionWorkerQueue]);
+    }
+
+    [Fact]
     public async Task Answers_503_problem_json_when_service_bus_hangs_past_the_operation_timeout()
     {
         _bus.SendHangs = true;

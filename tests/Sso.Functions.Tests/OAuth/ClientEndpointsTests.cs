@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Microsoft.AspNetCore.Hosting;
 using Sso.Functions.OAuth;
+using Sso.Functions.Storage;
 using Sso.Testing;
 
 namespace Sso.Functions.Tests.OAuth;

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Sso.Functions.OAuth;
+using Sso.Functions.Storage;
 using Sso.Functions.Tests.Saml;
 using Sso.Testing;
 

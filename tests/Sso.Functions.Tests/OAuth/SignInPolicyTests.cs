@@ -108,6 +108,47 @@ public class SignInPolicyTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixt
     }
 
     [Fact]
+    public async Task Finds_a_user_whose_email_is_its_userName_by_its_userName_row_and_once_deleted_by_the_sign_in_row_the_delete_wrote()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App);
+        var directory = await CreateDirectoryAsync(flow);
+        var userId = await ProvisionAsync(directory, flow.Email.ToUpperInvariant(), flow.Email);
+        // The userName index row answers for the address: the create committed no sign-in row.
+        Assert.Empty(await SignInRowsAsync(flow, directory));
+        Assert.True((await CallbackAsync(flow)).ContainsKey("code"));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await directory.Scim.DeleteAsync($"/scim/v2/{directory.Id}/Users/{userId}")).StatusCode);
+        Assert.Equal([$"signIn|{flow.Email.ToLowerInvariant()}|{userId}"], await SignInRowsAsync(flow, directory));
+        await AssertRefusedAsync(flow, "user_deprovisioned");
+    }
+
+    [Fact]
+    public async Task Ignores_a_sign_in_row_whose_user_no_longer_has_that_userName_or_email()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App);
+        var directory = await CreateDirectoryAsync(flow);
+        var userId = await ProvisionAsync(directory, "alice.archer", "alice.archer@elsewhere.example");
+        // A row from before a live user's userName stopped having its own sign-in row, left by a rename.
+        await DirectoryTable(flow).AddEntityAsync(new Azure.Data.Tables.TableEntity(directory.Id, $"signIn|{flow.Email.ToLowerInvariant()}|{userId}")
+        {
+            ["UserId"] = userId,
+        });
+        await AssertRefusedAsync(flow, "user_not_provisioned");
+    }
+
+    private static Azure.Data.Tables.TableClient DirectoryTable(SignInFlow flow) =>
+        new(flow.App.Azurite.ConnectionString, flow.App.TablePrefix + "directory");
+
+    private static async Task<List<string>> SignInRowsAsync(SignInFlow flow, Directory directory)
+    {
+        var rows = new List<string>();
+        await foreach (var row in DirectoryTable(flow).QueryAsync<Azure.Data.Tables.TableEntity>(
+                           $"PartitionKey eq '{directory.Id}' and RowKey ge 'signIn|' and RowKey lt 'signIn}}'", select: ["RowKey"]))
+            rows.Add(row.RowKey);
+        return rows;
+    }
+
+    [Fact]
     public async Task With_JIT_admits_anyone_the_IdP_vouches_for_with_roles_from_the_asserted_groups()
     {
         var flow = await SignInFlow.CreateAsync(fixture.App, new JsonObject

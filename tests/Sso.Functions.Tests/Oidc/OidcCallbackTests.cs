@@ -112,6 +112,27 @@ public class OidcCallbackTests(FakeOpFixture fixture) : IClassFixture<FakeOpFixt
     }
 
     [Fact]
+    public async Task The_verifier_turns_an_authorization_response_into_an_identity_without_an_HTTP_request_of_ours()
+    {
+        var (state, nonce, _) = await StartAsync();
+        Op.IdToken = () => Op.Sign(Op.Claims(nonce, Now));
+        var pending = (await fixture.App.Get<Sso.Functions.OAuth.PendingSignInStore>().FindAsync(state, default))!.Value.PendingSignIn;
+        var connection = await fixture.App.Get<Sso.Functions.Connections.ConnectionStore>().FindAsync(
+            new Sso.Functions.Storage.TenantId(_tenantId), new Sso.Functions.Connections.ConnectionId(_connectionId), default);
+        var config = OidcConnectionConfig.From(connection!)!;
+        var verifier = fixture.App.Get<OidcSignInVerifier>();
+
+        var twoCodes = await verifier.VerifyAsync(pending, config, new OidcAuthorizationResponse([Op.Issuer], "", ["code-a", "code-b"]), default);
+        Assert.False(twoCodes.IsSuccess);
+        Assert.Equal(Sso.Protocols.Oidc.OidcFailureKind.TokenResponseMalformed, twoCodes.Error.Failure.Kind);
+
+        var verified = await verifier.VerifyAsync(pending, config, new OidcAuthorizationResponse([Op.Issuer], "", ["code-1"]), default);
+        Assert.True(verified.IsSuccess, verified.ToString());
+        Assert.Equal(Op.DefaultEmail, verified.Value.Email);
+        Assert.Equal(Op.Issuer, verified.Value.Issuer);
+    }
+
+    [Fact]
     public async Task Merges_userinfo_when_the_id_token_has_no_email()
     {
         var (state, nonce, _) = await StartAsync();

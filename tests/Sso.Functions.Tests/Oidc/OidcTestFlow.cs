@@ -45,7 +45,7 @@ public sealed class OidcTestFlow(SsoAppFactory app)
 
     /// <summary>
     /// Starts a sign-in the way <c>/oauth/authorize</c> does once it has accepted the request: a
-    /// pending sign-in for the client, handed to <see cref="OidcSignInStarter"/>. Returns the IdP URL.
+    /// pending sign-in for the client, handed to the starters (<see cref="OidcSignInStarter"/>). Returns the IdP URL.
     /// </summary>
     public async Task<Uri> StartAsync(string tenantId, string connectionId, string clientId, string clientState = "client-state-1",
         Sso.Protocols.OAuth.StepUpDemand? stepUp = null)
@@ -68,7 +68,7 @@ public sealed class OidcTestFlow(SsoAppFactory app)
         };
         using var scope = app.Services.CreateScope();
         var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
-        var result = await OidcSignInStarter.StartAsync(context, pending, connection!, default);
+        var result = await app.Get<SignInStarters>().StartAsync(context, pending, connection!, default);
         await result.ExecuteAsync(context);
         Assert.Equal(302, context.Response.StatusCode);
         return new Uri(context.Response.Headers.Location.ToString());

@@ -161,6 +161,31 @@ public class SamlSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixtur
     }
 
     [Fact]
+    public async Task Parses_the_IdP_certificates_once_per_cached_connection_and_takes_a_rotated_one_at_once()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var connections = flow.App.Get<Sso.Functions.Connections.ConnectionStore>();
+        var id = new Sso.Functions.Connections.ConnectionId(flow.ConnectionId);
+        Assert.Same(Sso.Functions.Saml.SamlConnectionSetup.SharedIdpCertificates((await connections.FindCachedByIdAsync(id, default))!)[0],
+            Sso.Functions.Saml.SamlConnectionSetup.SharedIdpCertificates((await connections.FindCachedByIdAsync(id, default))!)[0]);
+        var (firstRequest, firstRelayState) = await flow.StartAsync("before", SignInFlow.NewPkce().Challenge);
+        Assert.True(SignInFlow.CallbackParameters(await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(firstRequest)), firstRelayState))
+            .ContainsKey("code"));
+
+        // The IdP rotates its key: the next sign-in on this instance checks against the new certificate only.
+        var rotated = SamlTestIdp.CreateCertificate("CN=Rotated test IdP");
+        var patch = await flow.Admin.PatchAsync($"/api/v1/tenants/{flow.TenantId}/connections/{flow.ConnectionId}",
+            JsonContent.Create(new JsonObject { ["idpCertificates"] = new JsonArray(rotated.ExportCertificatePem()) }));
+        Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+        var (oldKeyRequest, oldKeyRelayState) = await flow.StartAsync("old-key", SignInFlow.NewPkce().Challenge);
+        Assert.Equal("access_denied", SignInFlow.CallbackParameters(
+            await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(oldKeyRequest)), oldKeyRelayState))["error"]);
+        var (newKeyRequest, newKeyRelayState) = await flow.StartAsync("new-key", SignInFlow.NewPkce().Challenge);
+        Assert.True(SignInFlow.CallbackParameters(
+            await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(newKeyRequest), signWith: rotated), newKeyRelayState)).ContainsKey("code"));
+    }
+
+    [Fact]
     public async Task Refuses_a_replayed_assertion()
     {
         var flow = await SignInFlow.CreateAsync(fixture.App, Jit);

@@ -187,4 +187,31 @@ public sealed class RevocationAcrossInstancesTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, await _a.UserInfoStatusAsync(accessToken));
         Assert.Equal(HttpStatusCode.Unauthorized, await _b.UserInfoStatusAsync(accessToken));
     }
+
+    [Fact]
+    public async Task Searches_a_new_directory_at_once_where_it_was_created_and_within_its_cache_bound_elsewhere()
+    {
+        var flowA = await SignInFlow.CreateAsync(_a);
+        var flowB = flowA.On(_b);
+        async Task<Dictionary<string, string>> SignInAsync(SignInFlow flow)
+        {
+            var (requestId, relayState) = await flow.StartAsync("directory", null);
+            return SignInFlow.CallbackParameters(await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(requestId)), relayState));
+        }
+        // Both instances look the tenant's directories up once: it has none yet.
+        Assert.Equal("user_not_provisioned", (await SignInAsync(flowA))["error_description"]);
+        Assert.Equal("user_not_provisioned", (await SignInAsync(flowB))["error_description"]);
+
+        var directory = (await (await flowA.Admin.PostAsJsonAsync($"/api/v1/tenants/{flowA.TenantId}/directories",
+            new { name = "Corp", provider = "okta" })).Content.ReadFromJsonAsync<JsonObject>())!;
+        var created = await ScimClient(_a, directory["token"]!.GetValue<string>()).PostAsync($"/scim/v2/{directory["id"]}/Users", Body($$"""
+            {"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"{{flowA.Email}}","active":true}
+            """));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        Assert.True((await SignInAsync(flowA)).ContainsKey("code"));
+        Assert.Equal("user_not_provisioned", (await SignInAsync(flowB))["error_description"]);   // B's list is cached
+        _a.Clock.Advance(DirectoryStore.DirectoryListCacheFor);
+        Assert.True((await SignInAsync(flowB)).ContainsKey("code"));
+    }
 }
