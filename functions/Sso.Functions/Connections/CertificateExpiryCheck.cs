@@ -2,7 +2,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Sso.Functions.Outbox;
 using Sso.Functions.Hosting;
-using Sso.Functions.Saml;
 using Sso.Functions.Storage;
 using Sso.Protocols.Saml;
 
@@ -23,7 +22,7 @@ public static partial class CertificateExpiryCheck
     public static IReadOnlyList<CertificateStatus> Statuses(Connection connection, DateTimeOffset now)
     {
         if (connection.Type != ConnectionTypes.Saml) return [];
-        var certificates = SamlConnectionSetup.IdpCertificates(connection);
+        var certificates = connection.IdpCertificates();
         try
         {
             return CertificateExpiry.Check(certificates, now, CertificateExpiry.DefaultWindow);

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
@@ -109,6 +110,13 @@ public sealed record Connection(
 
     public bool ConfigBool(string name) =>
         Config[name] is JsonValue value && value.TryGetValue<bool>(out var flag) && flag;
+
+    /// <summary>The IdP signing certificates of a SAML connection (stored as base64 DER); none for OIDC. The caller disposes them.</summary>
+    public IReadOnlyList<X509Certificate2> IdpCertificates() =>
+        Config["idpCertificates"] is JsonArray array
+            ? array.OfType<JsonValue>().Select(v => X509CertificateLoader.LoadCertificate(Convert.FromBase64String(v.GetValue<string>())))
+                .ToList()
+            : [];
 
     // Config values are IdP settings, not people; still, keep records out of logs by default.
     public override string ToString() => $"Connection {{ Id = {Id}, TenantId = {TenantId}, Type = {Type} }}";

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Sso.Functions.Hosting;
@@ -10,11 +9,7 @@ namespace Sso.Functions.DirectorySync;
 /// <summary>The management API's face of directory sync: directories, their SCIM tokens, and the synced state.</summary>
 public static class DirectoryEndpoints
 {
-    public const int MaxTokensPerDirectory = 20;
     public const string DefaultTokenName = "default";
-
-    /// <summary>How far ahead a token may expire: five years, a span a security review still accepts.</summary>
-    public static readonly TimeSpan MaxTokenLifetime = TimeSpan.FromDays(5 * 366);
 
     public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
     [
@@ -27,36 +22,23 @@ public static class DirectoryEndpoints
         new("ListDirectoryGroups", "/api/v1/directories/{directoryId}/groups", ["GET"], AdminApi.Require(ListGroupsAsync)),
     ];
 
-    /// <summary>A new SCIM token: 256 random bits, shown once; only its SHA-256 hash is stored.</summary>
-    public static (string Plaintext, byte[] Hash) NewToken()
-    {
-        var plaintext = "scim_" + Base64Url(RandomNumberGenerator.GetBytes(32));
-        return (plaintext, SHA256.HashData(Encoding.UTF8.GetBytes(plaintext)));
-    }
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
     private static async Task<IResult> CreateAsync(HttpContext context)
     {
         if (await FindTenantAsync(context) is not { } tenant) return TenantNotFound(context);
         var request = await JsonResults.ReadAsync(context.Request, SsoJsonContext.Default.CreateDirectoryRequest);
         if (!request.IsSuccess) return ProblemResults.Write(request.Error);
-        var name = request.Value.Name?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > 200) return ProblemResults.Write(Problem.Validation("'name' is required and must be at most 200 characters."));
-        var provider = request.Value.Provider?.Trim().ToLowerInvariant() ?? "generic";
-        if (!DirectoryProviders.All.Contains(provider))
-            return ProblemResults.Write(Problem.Validation($"'provider' must be one of {string.Join(", ", DirectoryProviders.All)}."));
-
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        var directory = new DirectoryRecord(DirectoryId.New(), tenant.Id, name, provider, now);
-        var (plaintext, hash) = NewToken();
-        var token = new DirectoryToken(directory.Id, Ids.New("tok_"), DefaultTokenName, hash, now, null, CreatedBy: CreatorOf(context));
-        await context.RequestServices.GetRequiredService<DirectoryStore>().CreateDirectoryAsync(directory, token, context.RequestAborted);
+        var created = await Provisioning(context).CreateWithTokenAsync(tenant.Id, request.Value.Name, request.Value.Provider,
+            DefaultTokenName, CreatorOf(context), context.RequestAborted);
+        if (!created.IsSuccess) return ProblemResults.Write(created.Error);
+        var (directory, token, plaintext) = created.Value;
         var options = context.RequestServices.GetRequiredService<SsoOptions>();
         return JsonResults.Created($"/api/v1/tenants/{tenant.Id}/directories/{directory.Id}",
-            new CreatedDirectory(directory.Id.Value, tenant.Id.Value, directory.Name, provider, ScimBaseUrl(options, directory.Id), plaintext, token.Id),
+            new CreatedDirectory(directory.Id.Value, tenant.Id.Value, directory.Name, directory.Provider, ScimBaseUrl(options, directory.Id),
+                plaintext, token.Id),
             SsoJsonContext.Default.CreatedDirectory);
     }
+
+    private static DirectoryProvisioning Provisioning(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryProvisioning>();
 
     public static string ScimBaseUrl(SsoOptions options, DirectoryId id) => options.Url($"/scim/v2/{id}");
 
@@ -71,28 +53,17 @@ public static class DirectoryEndpoints
     private static async Task<IResult> CreateTokenAsync(HttpContext context)
     {
         if (await FindOwnedDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        string? name = null;
-        DateTimeOffset? expiresAt = null;
+        CreateTokenRequest? request = null;
         if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
-            var request = await JsonResults.ReadAsync(context.Request, SsoJsonContext.Default.CreateTokenRequest);
-            if (!request.IsSuccess) return ProblemResults.Write(request.Error);
-            name = request.Value.Name?.Trim();
-            if (name is { Length: > 100 }) return ProblemResults.Write(Problem.Validation("'name' must be at most 100 characters."));
-            if (request.Value.ExpiresAt is { } rawExpiry)
-            {
-                var parsed = TokenExpiry.Parse(rawExpiry, now, MaxTokenLifetime);
-                if (!parsed.IsSuccess) return ProblemResults.Write(Problem.Validation(parsed.Error));
-                expiresAt = parsed.Value;
-            }
+            var read = await JsonResults.ReadAsync(context.Request, SsoJsonContext.Default.CreateTokenRequest);
+            if (!read.IsSuccess) return ProblemResults.Write(read.Error);
+            request = read.Value;
         }
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
-        if ((await store.ListTokensAsync(directory.Id, context.RequestAborted)).Count >= MaxTokensPerDirectory)
-            return ProblemResults.Write(Problem.Validation($"A directory may have at most {MaxTokensPerDirectory} tokens; revoke one first."));
-        var (plaintext, hash) = NewToken();
-        var token = new DirectoryToken(directory.Id, Ids.New("tok_"), name, hash, now, null, CreatedBy: CreatorOf(context), ExpiresAt: expiresAt);
-        await store.AddTokenAsync(token, context.RequestAborted);
+        var issued = await Provisioning(context).CreateTokenAsync(directory.Id, request?.Name, request?.ExpiresAt, CreatorOf(context),
+            context.RequestAborted);
+        if (!issued.IsSuccess) return ProblemResults.Write(issued.Error);
+        var (token, plaintext) = issued.Value;
         return JsonResults.Created($"/api/v1/tenants/{directory.TenantId}/directories/{directory.Id}/tokens/{token.Id}",
             new CreatedToken(token.Id, plaintext, token.Name, token.ExpiresAt), SsoJsonContext.Default.CreatedToken);
     }
@@ -112,9 +83,8 @@ public static class DirectoryEndpoints
     private static async Task<IResult> RevokeTokenAsync(HttpContext context)
     {
         if (await FindOwnedDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
-        var tokenId = context.RouteString("tokenId");
-        var revoked = await context.RequestServices.GetRequiredService<DirectoryStore>().RevokeTokenAsync(directory.Id, tokenId, context.RequestAborted);
-        return revoked ? Results.NoContent() : ProblemResults.Write(Problem.NotFound("token", tokenId));
+        var revoked = await Provisioning(context).RevokeTokenAsync(directory.Id, context.RouteString("tokenId"), context.RequestAborted);
+        return revoked.IsSuccess ? Results.NoContent() : ProblemResults.Write(revoked.Error);
     }
 
     private static (string? Cursor, int Limit) Paging(HttpContext context) => (

@@ -78,6 +78,7 @@ public static class ServiceRegistration
         services.AddSingleton<DnsTxtResolver>();
         services.AddSingleton<ClientStore>();
         services.AddSingleton<DirectoryStore>();
+        services.AddSingleton<DirectoryProvisioning>();
         services.AddOutbox(configuration);
         services.AddSingleton(new OutboxTable(DirectoryStore.TableName));
         services.AddSingleton(new OutboxTable(AuthorizationCodeStore.TableName));
@@ -94,6 +95,7 @@ public static class ServiceRegistration
         services.AddSingleton<WebhookFanOut>();
         services.AddSingleton<MassDeprovisionHoldStore>();
         services.AddSingleton<MassDeprovisionGuard>();
+        services.AddSingleton<ITenantPurge, TenantPurgeQueue>();
         services.AddSingleton<IDeliveryHold>(provider => provider.GetRequiredService<MassDeprovisionGuard>());
         services.AddSingleton<WebhookRedelivery>();
         // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
@@ -104,6 +106,8 @@ public static class ServiceRegistration
                 ConnectTimeout = TimeSpan.FromSeconds(5),
             });
         Oidc.OidcServiceRegistration.AddOidc(services);
+        services.AddSingleton<Connections.ConnectionSetup>();
+        services.AddSingleton<Connections.ConnectionViews>();
         services.AddSingleton<Setup.SetupLinkStore>();
         services.AddSingleton(new RouteErrorPage("/setup", Setup.SetupHtml.Unusable));
         return services;

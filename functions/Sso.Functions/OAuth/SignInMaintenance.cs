@@ -2,7 +2,6 @@ using Azure;
 using Azure.Data.Tables;
 using Sso.Functions.Connections;
 using Sso.Functions.Hosting;
-using Sso.Functions.Saml;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.OAuth;
@@ -23,7 +22,7 @@ public static partial class SignInMaintenance
     public static async Task<int> RefreshMetadataAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var storage = services.GetRequiredService<TableStorage>();
-        var store = services.GetRequiredService<ConnectionStore>();
+        var setup = services.GetRequiredService<ConnectionSetup>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Saml");
         var table = await storage.GetTableAsync(TableNames.Connections, cancellationToken);
         var refreshed = 0;
@@ -31,9 +30,9 @@ public static partial class SignInMaintenance
         {
             var connection = Connection.FromEntity(row);
             if (connection.ConfigString("idpMetadataUrl") is null) continue;
-            var (after, error) = await SamlConnectionSetup.RefreshMetadataAsync(services, connection, cancellationToken);
             // Stale: an admin changed the connection meanwhile; the next run fetches again.
-            var (saved, trustChanged) = await ConnectionEndpoints.SaveRefreshedAsync(services, connection, after, cancellationToken);
+            if (await setup.RefreshStoredMetadataAsync(connection, cancellationToken) is not { } refresh) continue;
+            var (saved, error, trustChanged) = refresh;
             if (trustChanged is not null)
                 await services.GetRequiredService<Audit.AuditLog>().RecordChangeAsync(connection.TenantId.Value,
                     Audit.AuditActor.System("metadata_refresh"), "connection.trust_change",

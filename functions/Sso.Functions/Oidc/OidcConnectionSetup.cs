@@ -14,7 +14,8 @@ namespace Sso.Functions.Oidc;
 /// anything is stored, so a connection that exists can sign in. The client secret goes to the
 /// secret store under a name derived from the connection id; the row never holds it.
 /// </summary>
-public static partial class OidcConnectionSetup
+public sealed partial class OidcConnectionSetup(TimeProvider clock, SsoOptions options, ISecretStore secrets, OidcProviderCache providers)
+    : IConnectionTypeSetup
 {
     public const int DefaultClockSkewSeconds = 180;
     public const int MaxScopes = 20;
@@ -28,13 +29,16 @@ public static partial class OidcConnectionSetup
 
     public static string ClientSecretName(ConnectionId id) => "oidc-client-secret-" + id.Value.Replace('_', '-');
 
-    public static async Task<Result<Connection, Problem>> CreateAsync(HttpContext context, TenantId tenantId, JsonObject body)
+    public string Type => ConnectionTypes.Oidc;
+
+    public async Task<Result<Connection, Problem>> CreateAsync(ConnectionId id, TenantId tenantId, JsonObject body,
+        CancellationToken cancellationToken)
     {
         if (JsonMergePatch.FirstUnknownMember(body, Members) is { } unknown) return Problem.UnknownField(unknown);
         foreach (var required in new[] { "issuer", "clientId", "clientSecret" })
             if (body[required] is null)
                 return Problem.Validation($"'{required}' is required for an OIDC connection.");
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var now = clock.GetUtcNow();
         var config = new JsonObject
         {
             ["scopes"] = new JsonArray(OidcAuthorizationRequest.DefaultScopes.Select(s => (JsonNode?)s).ToArray()),
@@ -42,20 +46,19 @@ public static partial class OidcConnectionSetup
             [OidcConnectionConfig.AllowUnverifiedEmailSetting] = false,
         };
         ConnectionSignInSettings.SetDefaults(config);
-        var applied = await ApplyAsync(context, config, body, now);
+        var applied = await ApplyAsync(config, body, now, cancellationToken);
         if (!applied.IsSuccess) return applied.Error;
         var name = ReadName(body);
         if (!name.IsSuccess) return name.Error;
 
-        var connection = new Connection(ConnectionId.New(), tenantId, ConnectionTypes.Oidc, name.Value, applied.Value.Config, now, now);
+        var connection = new Connection(id, tenantId, ConnectionTypes.Oidc, name.Value, applied.Value.Config, now, now);
         // Order: the secret first, then (in the caller) the row. A crash in between leaves a secret
         // named after an id that no row will ever carry; it is never read.
-        await context.RequestServices.GetRequiredService<ISecretStore>()
-            .SetAsync(ClientSecretName(connection.Id), applied.Value.ClientSecret!, context.RequestAborted);
+        await secrets.SetAsync(ClientSecretName(connection.Id), applied.Value.ClientSecret!, cancellationToken);
         return connection;
     }
 
-    public static async Task<Result<Connection, Problem>> UpdateAsync(HttpContext context, Connection before, JsonObject patch)
+    public async Task<Result<Connection, Problem>> UpdateAsync(Connection before, JsonObject patch, CancellationToken cancellationToken)
     {
         if (JsonMergePatch.FirstUnknownMember(patch, Members) is { } unknown) return Problem.UnknownField(unknown);
         if (patch["type"] is { } type && type.ToString() != ConnectionTypes.Oidc)
@@ -66,8 +69,8 @@ public static partial class OidcConnectionSetup
             && (Changes(patch, "issuer", before.ConfigString("issuer")) || Changes(patch, "clientId", before.ConfigString("clientId"))))
             return Problem.Validation("Changing 'issuer' or 'clientId' needs the matching 'clientSecret' in the same request; " +
                                       "the stored secret is never sent to another IdP or client.");
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        var applied = await ApplyAsync(context, before.Config.DeepClone().AsObject(), patch, now);
+        var now = clock.GetUtcNow();
+        var applied = await ApplyAsync(before.Config.DeepClone().AsObject(), patch, now, cancellationToken);
         if (!applied.IsSuccess) return applied.Error;
         var name = before.Name;
         if (patch.ContainsKey("name"))
@@ -79,8 +82,7 @@ public static partial class OidcConnectionSetup
         // A new secret replaces the old one before the row changes: the secret is not versioned with
         // the row, and the old one is useless once the IdP has rotated it anyway.
         if (applied.Value.ClientSecret is { } secret)
-            await context.RequestServices.GetRequiredService<ISecretStore>()
-                .SetAsync(ClientSecretName(before.Id), secret, context.RequestAborted);
+            await secrets.SetAsync(ClientSecretName(before.Id), secret, cancellationToken);
         return before with { Name = name, Config = applied.Value.Config, UpdatedAt = now };
     }
 
@@ -88,15 +90,24 @@ public static partial class OidcConnectionSetup
         patch.ContainsKey(member) && !(patch[member] is JsonValue value && value.TryGetValue<string>(out var text)
                                        && string.Equals(text.Trim(), current, StringComparison.Ordinal));
 
+    /// <summary>The client secret is stored with the row's data, in <see cref="CreateAsync"/>.</summary>
+    public Task BeforeCreateAsync(Connection connection, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Called after an OIDC connection row was deleted: remove its client secret.</summary>
-    public static Task DeletedAsync(HttpContext context, Connection connection) =>
-        context.RequestServices.GetRequiredService<ISecretStore>().DeleteAsync(ClientSecretName(connection.Id), context.RequestAborted);
+    public Task DeletedAsync(Connection connection, CancellationToken cancellationToken) =>
+        secrets.DeleteAsync(ClientSecretName(connection.Id), cancellationToken);
+
+    /// <summary>Discovery is read when the issuer is set; there is no metadata URL to poll.</summary>
+    public Task<MetadataRefresh?> RefreshMetadataAsync(Connection connection, CancellationToken cancellationToken) =>
+        Task.FromResult<MetadataRefresh?>(null);
+
+    public void DescribeUrls(JsonObject view, Connection connection) => view["redirectUri"] = options.Url("/oidc/callback");
 
     private sealed record Applied(JsonObject Config, string? ClientSecret);
 
-    private static async Task<Result<Applied, Problem>> ApplyAsync(HttpContext context, JsonObject config, JsonObject input, DateTimeOffset now)
+    private async Task<Result<Applied, Problem>> ApplyAsync(JsonObject config, JsonObject input, DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
-        var options = context.RequestServices.GetRequiredService<SsoOptions>();
         string? secret = null;
         if (input.ContainsKey("clientId"))
         {
@@ -173,11 +184,10 @@ public static partial class OidcConnectionSetup
             if (checkedUrl.Value.Query.Length > 0)
                 return Problem.Validation("'issuer' must not have a query (OpenID Connect Discovery §2).");
 
-            var cache = context.RequestServices.GetRequiredService<OidcProviderCache>();
-            var metadata = await cache.FetchMetadataAsync(issuer, context.RequestAborted);
+            var metadata = await providers.FetchMetadataAsync(issuer, cancellationToken);
             if (!metadata.IsSuccess && issuer.EndsWith('/'))
             {
-                var trimmed = await cache.FetchMetadataAsync(issuer.TrimEnd('/'), context.RequestAborted);
+                var trimmed = await providers.FetchMetadataAsync(issuer.TrimEnd('/'), cancellationToken);
                 if (trimmed.IsSuccess) (issuer, metadata) = (issuer.TrimEnd('/'), trimmed);
             }
             if (!metadata.IsSuccess)

@@ -14,7 +14,8 @@ namespace Sso.Functions.Saml;
 /// metadata (pasted or fetched) or from entity ID + SSO URL + certificates, and applies updates.
 /// The stored configuration is the last good copy: a failed metadata refresh never replaces it.
 /// </summary>
-public static class SamlConnectionSetup
+public sealed class SamlConnectionSetup(TimeProvider clock, SsoOptions options, IdpMetadataFetcher fetcher, ClientStore clients,
+    SamlServiceProviderKeys keys) : IConnectionTypeSetup
 {
     public const int MaxCertificates = 10;
     public const int DefaultClockSkewSeconds = 180;
@@ -30,14 +31,17 @@ public static class SamlConnectionSetup
     private static readonly HashSet<string> MappingMembers = ["email", "firstName", "lastName", "groups"];
     private static readonly HashSet<string> IdpInitiatedMembers = ["enabled", "clientId", "redirectUri"];
 
-    public static async Task<Result<Connection, Problem>> CreateAsync(HttpContext context, TenantId tenantId, JsonObject body)
+    public string Type => ConnectionTypes.Saml;
+
+    public async Task<Result<Connection, Problem>> CreateAsync(ConnectionId id, TenantId tenantId, JsonObject body,
+        CancellationToken cancellationToken)
     {
         if (CheckMembers(body) is { } unknown) return unknown;
         var sources = new[] { "idpMetadataXml", "idpMetadataUrl", "idpEntityId" }.Count(body.ContainsKey);
         if (sources != 1)
             return Problem.Validation(
                 "Give exactly one of 'idpMetadataXml', 'idpMetadataUrl', or 'idpEntityId' with 'idpSsoUrl' and 'idpCertificates'.");
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var now = clock.GetUtcNow();
         var defaults = new JsonObject
         {
             ["allowSha1"] = false,
@@ -47,19 +51,19 @@ public static class SamlConnectionSetup
             ["idpInitiated"] = new JsonObject { ["enabled"] = false },
         };
         ConnectionSignInSettings.SetDefaults(defaults);
-        var config = await ApplyAsync(context, defaults, body, now);
+        var config = await ApplyAsync(defaults, body, now, cancellationToken);
         if (!config.IsSuccess) return config.Error;
         if (ReadName(body) is { IsSuccess: false } badName) return badName.Error;
-        return new Connection(ConnectionId.New(), tenantId, ConnectionTypes.Saml, ReadName(body).Value, config.Value, now, now);
+        return new Connection(id, tenantId, ConnectionTypes.Saml, ReadName(body).Value, config.Value, now, now);
     }
 
-    public static async Task<Result<Connection, Problem>> UpdateAsync(HttpContext context, Connection before, JsonObject patch)
+    public async Task<Result<Connection, Problem>> UpdateAsync(Connection before, JsonObject patch, CancellationToken cancellationToken)
     {
         if (CheckMembers(patch) is { } unknown) return unknown;
         if (patch["type"] is { } type && type.ToString() != ConnectionTypes.Saml)
             return Problem.Validation("A connection's 'type' cannot change; create a new connection.");
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        var config = await ApplyAsync(context, before.Config.DeepClone().AsObject(), patch, now);
+        var now = clock.GetUtcNow();
+        var config = await ApplyAsync(before.Config.DeepClone().AsObject(), patch, now, cancellationToken);
         if (!config.IsSuccess) return config.Error;
         var name = before.Name;
         if (patch.ContainsKey("name"))
@@ -71,15 +75,26 @@ public static class SamlConnectionSetup
         return before with { Name = name, Config = config.Value, UpdatedAt = now };
     }
 
-    /// <summary>Fetches the metadata URL again; a failure is recorded and the last good copy kept.</summary>
-    public static async Task<(Connection Connection, string? Error)> RefreshMetadataAsync(IServiceProvider services, Connection connection,
-        CancellationToken cancellationToken)
+    /// <summary>Every SAML connection is its own SP with its own keys, made before its row.</summary>
+    public async Task BeforeCreateAsync(Connection connection, CancellationToken cancellationToken) =>
+        await keys.GetOrCreateAsync(connection.Id, cancellationToken);
+
+    public Task DeletedAsync(Connection connection, CancellationToken cancellationToken) =>
+        keys.DeleteAsync(connection.Id, cancellationToken);
+
+    public void DescribeUrls(JsonObject view, Connection connection)
     {
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        view["spEntityId"] = SamlServiceProviderUrls.EntityId(options, connection.Id);
+        view["acsUrl"] = SamlServiceProviderUrls.AcsUrl(options, connection.Id);
+        view["spMetadataUrl"] = SamlServiceProviderUrls.MetadataUrl(options, connection.Id);
+    }
+
+    /// <summary>Fetches the metadata URL again; a failure is recorded and the last good copy kept. Null without a metadata URL.</summary>
+    public async Task<MetadataRefresh?> RefreshMetadataAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        if (connection.ConfigString("idpMetadataUrl") is not { } url) return null;
+        var now = clock.GetUtcNow();
         var config = connection.Config.DeepClone().AsObject();
-        if (connection.ConfigString("idpMetadataUrl") is not { } url)
-            return (connection, "the connection has no idpMetadataUrl");
-        var fetcher = services.GetRequiredService<IdpMetadataFetcher>();
         var checkedUrl = fetcher.CheckUrl(url);
         var error = checkedUrl.IsSuccess ? null : checkedUrl.Error;
         if (error is null)
@@ -98,7 +113,7 @@ public static class SamlConnectionSetup
         {
             config["metadataRefreshError"] = error;
         }
-        return (connection with { Config = config, UpdatedAt = now }, error);
+        return new MetadataRefresh(connection with { Config = config, UpdatedAt = now }, error);
     }
 
     private static Problem? CheckMembers(JsonObject body)
@@ -119,7 +134,8 @@ public static class SamlConnectionSetup
         return name.Trim();
     }
 
-    private static async Task<Result<JsonObject, Problem>> ApplyAsync(HttpContext context, JsonObject config, JsonObject input, DateTimeOffset now)
+    private async Task<Result<JsonObject, Problem>> ApplyAsync(JsonObject config, JsonObject input, DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
         if (input.ContainsKey("idpMetadataXml"))
         {
@@ -140,10 +156,9 @@ public static class SamlConnectionSetup
             {
                 if (!TryString(input["idpMetadataUrl"], out var url))
                     return Problem.Validation("'idpMetadataUrl' must be a string.");
-                var fetcher = context.RequestServices.GetRequiredService<IdpMetadataFetcher>();
                 var checkedUrl = fetcher.CheckUrl(url);
                 if (!checkedUrl.IsSuccess) return Problem.Validation(checkedUrl.Error + ".");
-                var fetched = await fetcher.FetchAsync(checkedUrl.Value, context.RequestAborted);
+                var fetched = await fetcher.FetchAsync(checkedUrl.Value, cancellationToken);
                 if (!fetched.IsSuccess)
                     return new Problem(422, "idp-metadata-unavailable", "The IdP metadata could not be fetched",
                         $"idpMetadataUrl: {fetched.Error}.");
@@ -225,12 +240,11 @@ public static class SamlConnectionSetup
                 return Problem.Validation("'idpInitiated' must be an object {enabled, clientId, redirectUri}.");
             config["idpInitiated"] = JsonMergePatch.Apply(config["idpInitiated"], idpInitiated) as JsonObject ?? new JsonObject();
         }
-        return await ValidateAsync(context, config);
+        return await ValidateAsync(config, cancellationToken);
     }
 
-    private static async Task<Result<JsonObject, Problem>> ValidateAsync(HttpContext context, JsonObject config)
+    private async Task<Result<JsonObject, Problem>> ValidateAsync(JsonObject config, CancellationToken cancellationToken)
     {
-        var options = context.RequestServices.GetRequiredService<SsoOptions>();
         if (config["idpEntityId"] is null) return Problem.Validation("'idpEntityId' is required (or give IdP metadata).");
         if (!TryString(config["idpSsoUrl"], out var ssoUrl) || !IsAllowedIdpUrl(ssoUrl, options))
             return Problem.Validation("'idpSsoUrl' must be the IdP's https SingleSignOnService URL.");
@@ -249,7 +263,7 @@ public static class SamlConnectionSetup
             {
                 if (!TryString(idp["clientId"], out var clientId) || !ClientId.TryParse(clientId, out var id))
                     return Problem.Validation("idpInitiated.clientId must be the id of a registered client (cli_…).");
-                var client = await context.RequestServices.GetRequiredService<ClientStore>().FindAsync(id, context.RequestAborted);
+                var client = await clients.FindAsync(id, cancellationToken);
                 if (client is null) return Problem.Validation($"idpInitiated.clientId: there is no client '{clientId}'.");
                 if (!TryString(idp["redirectUri"], out var redirectUri) || !client.HasRedirectUri(redirectUri))
                     return Problem.Validation("idpInitiated.redirectUri must be one of the client's registered redirect URIs.");
@@ -340,7 +354,6 @@ public static class SamlConnectionSetup
             : services.FirstOrDefault(s => s.Binding == SamlUris.HttpRedirectBinding) ?? services.FirstOrDefault();
     }
 
-    /// <summary>The IdP signing certificates of a SAML connection.</summary>
     /// <summary>The xmlenc URIs of the data encryption the connection accepts; AES-GCM when it names none.</summary>
     public static IReadOnlyCollection<string> EncryptionAlgorithms(Connection connection) =>
         connection.Config["encryptionAlgorithms"] is JsonArray names
@@ -358,9 +371,6 @@ public static class SamlConnectionSetup
     public static IReadOnlyList<X509Certificate2> SharedIdpCertificates(Connection connection) =>
         ParsedIdpCertificates.GetValue(connection, IdpCertificates);
 
-    public static IReadOnlyList<X509Certificate2> IdpCertificates(Connection connection) =>
-        connection.Config["idpCertificates"] is JsonArray array
-            ? array.OfType<JsonValue>().Select(v => X509CertificateLoader.LoadCertificate(Convert.FromBase64String(v.GetValue<string>())))
-                .ToList()
-            : [];
+    /// <summary>The IdP signing certificates of a SAML connection, the caller's own copies to dispose.</summary>
+    public static IReadOnlyList<X509Certificate2> IdpCertificates(Connection connection) => connection.IdpCertificates();
 }

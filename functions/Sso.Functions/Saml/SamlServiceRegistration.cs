@@ -4,7 +4,7 @@ namespace Sso.Functions.Saml;
 
 public static class SamlServiceRegistration
 {
-    /// <summary>The SP face toward customers' SAML IdPs: SP keys, the replay cache, the sign-in starter and Single Logout.</summary>
+    /// <summary>The SP face toward customers' SAML IdPs: SP keys, the replay cache, the sign-in starter, Single Logout and connection setup.</summary>
     public static IServiceCollection AddSaml(this IServiceCollection services)
     {
         services.AddSingleton<SamlServiceProviderKeys>();
@@ -12,6 +12,7 @@ public static class SamlServiceRegistration
         services.AddSingleton<ISignInRowSweep>(provider => provider.GetRequiredService<AssertionReplayStore>());
         services.AddSingleton<ISignInStarter, SamlSignInStarter>();
         services.AddSingleton<ISingleLogout, SamlSingleLogout>();
+        services.AddSingleton<Connections.IConnectionTypeSetup, SamlConnectionSetup>();
         return services;
     }
 }

@@ -116,7 +116,7 @@ public static class SetupLinkEndpoints
             {
                 case SaveOutcome.Saved:
                     // Order: the link is dead first (it can create nothing more), then what it created unconfirmed is disabled.
-                    await Connections.ConnectionEndpoints.DisableUnconfirmedAsync(services, tenant.Id, link.Id, context.RequestAborted);
+                    await services.GetRequiredService<Connections.ConnectionSetup>().DisableUnconfirmedAsync(tenant.Id, link.Id, context.RequestAborted);
                     return Results.NoContent();
                 case SaveOutcome.NotFound: return ProblemResults.Write(Problem.NotFound("setup link", linkId));
             }

@@ -28,21 +28,20 @@ public static class SetupTestSignIn
 
     public static async Task<IResult> StartAsync(HttpContext context)
     {
-        var (session, refusal) = await SetupPortalEndpoints.OpenAsync(context);
-        if (session is null) return refusal!;
+        if (!(await SetupSessionGate.OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
         var services = context.RequestServices;
         var connection = session.Link.Has(SetupFeatures.Sso) && session.Link.ConnectionId is { } id
             ? await services.GetRequiredService<ConnectionStore>().FindAsync(session.Tenant.Id, id, context.RequestAborted)
             : null;
         if (connection is null)
-            return SetupPortalEndpoints.Render(context, session, 409, "Test sign-in", "sso",
+            return SetupSessionGate.Render(context, session, 409, "Test sign-in", "sso",
                 "<p>Save the connection first, then run Test sign-in.</p>");
 
         var clientId = await PortalClientAsync(services, session.Tenant.Id, context.RequestAborted);
         var state = Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
         var saved = await SaveLinkAsync(services, session.Link, link => link with { PendingTestStateHash = Hash(state) }, context.RequestAborted);
         if (saved is null)
-            return SetupPortalEndpoints.Render(context, session, 409, "Test sign-in", "sso", "<p>The setup changed in another window; try again.</p>");
+            return SetupSessionGate.Render(context, session, 409, "Test sign-in", "sso", "<p>The setup changed in another window; try again.</p>");
 
         var options = services.GetRequiredService<SsoOptions>();
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
@@ -77,14 +76,13 @@ public static class SetupTestSignIn
         if (string.IsNullOrEmpty(token))
             return Unusable(400, "Test sign-in not found",
                 "This browser did not start a test sign-in (or it took longer than 10 minutes). Start it again from the setup page.");
-        var (session, refusal) = await SetupPortalEndpoints.OpenAsync(context, token);
-        if (session is null) return refusal!;
+        if (!(await SetupSessionGate.OpenAsync(context, token)).TryGetValue(out var session, out var refusal)) return refusal;
         var services = context.RequestServices;
         var query = context.Request.Query;
         var state = query["state"].ToString();
         if (session.Link.PendingTestStateHash is not { } expected
             || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(Hash(state))))
-            return SetupPortalEndpoints.Render(context, session, 400, "Test sign-in", "sso",
+            return SetupSessionGate.Render(context, session, 400, "Test sign-in", "sso",
                 "<p>This answer does not belong to the test sign-in this page started. Start Test sign-in again.</p>");
 
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
@@ -117,15 +115,14 @@ public static class SetupTestSignIn
         var saved = await SaveLinkAsync(services, session.Link, link => link with { PendingTestStateHash = null, LastTest = result },
             context.RequestAborted);
         if (saved is null)
-            return SetupPortalEndpoints.Render(context, session, 409, "Test sign-in", "sso", "<p>The setup changed in another window; try again.</p>");
+            return SetupSessionGate.Render(context, session, 409, "Test sign-in", "sso", "<p>The setup changed in another window; try again.</p>");
         context.Response.Cookies.Delete(CookieName, new CookieOptions { Path = CallbackPath });
         return SeeOther(session.Path("/test-result"));
     }
 
     public static async Task<IResult> ResultPageAsync(HttpContext context)
     {
-        var (session, refusal) = await SetupPortalEndpoints.OpenAsync(context);
-        if (session is null) return refusal!;
+        if (!(await SetupSessionGate.OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
         var main = new StringBuilder();
         if (session.Link.LastTest is not { } test)
         {
@@ -156,7 +153,7 @@ public static class SetupTestSignIn
             main.Append("</table>");
         }
         main.Append("<a class=\"button\" href=\"").Append(E(session.Path("/test-sign-in"))).Append("\">Test again</a>");
-        return SetupPortalEndpoints.Render(context, session, 200, "Test sign-in result", "sso", main.ToString());
+        return SetupSessionGate.Render(context, session, 200, "Test sign-in result", "sso", main.ToString());
     }
 
     private static string Show(JsonNode? node) => node switch

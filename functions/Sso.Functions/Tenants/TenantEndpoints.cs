@@ -130,8 +130,7 @@ public static class TenantEndpoints
             // Order: queue the purge of the tenant's directories and connections first, then
             // delete the row. The purge runs only once the row is gone, so a failed delete
             // purges nothing and a crash after the delete still purges.
-            await context.RequestServices.GetRequiredService<Storage.Queues.IWorkQueue>()
-                .SendAsync(Deprovisioning.DeprovisionWorker.QueueName, [Deprovisioning.DeprovisionWorker.TenantPurge(tenant.Id)], context.RequestAborted);
+            await context.RequestServices.GetRequiredService<ITenantPurge>().QueueAsync(tenant.Id, context.RequestAborted);
             switch (await store.DeleteAsync(tenant, context.RequestAborted))
             {
                 case SaveOutcome.Saved: return Results.NoContent();
