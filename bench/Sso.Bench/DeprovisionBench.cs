@@ -111,6 +111,7 @@ public static class DeprovisionBench
                 Email = $"leaver{i}@example.com",
                 Role = "member",
                 DirectoryUserId = userIds[i],
+                DirectoryId = directory["id"]!.GetValue<string>(),   // as a sign-in through the directory records it
                 AuthTime = now,
             }, new ClientId("cli_" + new string('0', 26)), "openid email", now, now + AccessTokenStore.Lifetime), default);
             if (await UserInfoAsync(tokens[i]) != HttpStatusCode.OK)

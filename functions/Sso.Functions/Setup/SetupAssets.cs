@@ -74,6 +74,7 @@ public static class SetupAssets
         .secret code { font-size: 1rem; border: 2px dashed var(--warn); }
         ol.guide li { margin: .35rem 0; }
         label.field { display: block; font-weight: 600; margin-top: 1rem; }
+        label.check { display: block; margin-top: 1rem; } label.check input { margin-right: .5rem; }
         textarea, input[type=text], input[type=url], input[type=password] { width: 100%; font: inherit; padding: .5rem; border: 1px solid var(--line); border-radius: .25rem; }
         textarea { min-height: 10rem; font-family: ui-monospace, monospace; font-size: .85rem; }
         button, a.button { font: inherit; padding: .5rem 1rem; border-radius: .375rem; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; text-decoration: none; display: inline-block; margin-top: 1rem; }

@@ -101,7 +101,10 @@ public static class SetupPages
                 .Append("<input type=\"text\" id=\"clientId\" name=\"clientId\" required value=\"").Append(E(connection?.ConfigString("clientId"))).Append("\">")
                 .Append("<label class=\"field\" for=\"clientSecret\">Client secret</label>")
                 .Append("<input type=\"password\" id=\"clientSecret\" name=\"clientSecret\" autocomplete=\"off\"")
-                .Append(connection is null ? " required" : " placeholder=\"(unchanged)\"").Append('>');
+                .Append(connection is null ? " required" : " placeholder=\"(unchanged)\"").Append('>')
+                .Append("<label class=\"check\"><input type=\"checkbox\" id=\"allowUnverifiedEmail\" name=\"allowUnverifiedEmail\" value=\"true\"")
+                .Append(connection?.Config["allowUnverifiedEmail"] is System.Text.Json.Nodes.JsonValue allow && allow.TryGetValue<bool>(out var allowed) && allowed ? " checked" : "")
+                .Append("> My IdP does not send <code>email_verified</code> (for example Microsoft Entra ID): accept the email addresses it sends</label>");
         }
         main.Append("<button type=\"submit\">").Append(connection is null ? "Save connection" : "Update connection").Append("</button></form>");
 

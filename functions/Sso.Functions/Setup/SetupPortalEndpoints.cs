@@ -176,6 +176,8 @@ public static class SetupPortalEndpoints
         {
             foreach (var (field, member) in new[] { ("issuer", "issuer"), ("clientId", "clientId"), ("clientSecret", "clientSecret") })
                 if (form[field].ToString().Trim() is { Length: > 0 } value) body[member] = value;
+            // A checkbox sends nothing when unticked: the form always says which it is.
+            body["allowUnverifiedEmail"] = form["allowUnverifiedEmail"].ToString() == "true";
         }
 
         var services = context.RequestServices;

@@ -49,6 +49,30 @@ public class SetupTestSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
         new(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)).Append(new("csrf", csrf)));
 
     [Fact]
+    public async Task Lets_the_admin_accept_email_addresses_from_an_IdP_that_sends_no_email_verified()
+    {
+        var (tenant, link, browser, csrf) = await OidcWizardAsync(jit: true);
+        var store = App.Get<ConnectionStore>();
+        var connection = Assert.Single(await store.ListAsync(new TenantId(tenant.TenantId), default));
+        Assert.False(connection.Config["allowUnverifiedEmail"]?.GetValue<bool>() ?? false);
+        Assert.DoesNotContain("id=\"allowUnverifiedEmail\" name=\"allowUnverifiedEmail\" value=\"true\" checked",
+            await browser.GetStringAsync(link.Path + "/sso"));
+
+        var ticked = await browser.PostAsync(link.Path + "/sso", Form(csrf, ("issuer", _op.Issuer), ("clientId", FakeOp.ClientId),
+            ("allowUnverifiedEmail", "true")));
+        Assert.True(ticked.StatusCode == HttpStatusCode.SeeOther, await ticked.Content.ReadAsStringAsync());
+        connection = Assert.Single(await store.ListAsync(new TenantId(tenant.TenantId), default));
+        Assert.True(connection.Config["allowUnverifiedEmail"]!.GetValue<bool>());
+        Assert.Contains("id=\"allowUnverifiedEmail\" name=\"allowUnverifiedEmail\" value=\"true\" checked",
+            await browser.GetStringAsync(link.Path + "/sso"));
+
+        var unticked = await browser.PostAsync(link.Path + "/sso", Form(csrf, ("issuer", _op.Issuer), ("clientId", FakeOp.ClientId)));
+        Assert.Equal(HttpStatusCode.SeeOther, unticked.StatusCode);
+        connection = Assert.Single(await store.ListAsync(new TenantId(tenant.TenantId), default));
+        Assert.False(connection.Config["allowUnverifiedEmail"]?.GetValue<bool>() ?? false);
+    }
+
+    [Fact]
     public async Task Creates_an_OIDC_connection_and_shows_what_a_test_sign_in_received()
     {
         var (tenant, link, browser, _) = await OidcWizardAsync(jit: true);
