@@ -15,7 +15,7 @@ public sealed record IdpResponse(int Status, string? MediaType, byte[] Body);
 /// reported in one sentence (the precise reason is logged): the issuer and the endpoints in its
 /// discovery document are the setup-link holder's to choose, so the answer must not map the network.
 /// </summary>
-public sealed class IdpHttpClient(IHttpClientFactory factory, OutboundConnectGuard guard)
+public sealed class IdpHttpClient(IHttpClientFactory factory, OutboundConnectGuard guard, TimeProvider clock)
 {
     public const string ClientName = "oidc-idp";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
@@ -24,13 +24,15 @@ public sealed class IdpHttpClient(IHttpClientFactory factory, OutboundConnectGua
     {
         services.AddHttpClient(ClientName, client =>
             {
-                client.Timeout = Timeout;
+                // The deadline on the service clock (SendAsync) bounds every call.
+                client.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
                 client.DefaultRequestHeaders.UserAgent.ParseAdd("Serverless.Sso/1.0");
             })
             .ConfigurePrimaryHttpMessageHandler(provider => provider.GetRequiredService<OutboundConnectGuard>().CreateHandler(Timeout));
         OutboundConnectGuard.Register(services);
         services.AddSingleton(provider => new IdpHttpClient(
-            provider.GetRequiredService<IHttpClientFactory>(), provider.GetRequiredService<OutboundConnectGuard>()));
+            provider.GetRequiredService<IHttpClientFactory>(), provider.GetRequiredService<OutboundConnectGuard>(),
+            provider.GetRequiredService<TimeProvider>()));
     }
 
     public Task<Result<IdpResponse, OidcFailure>> GetAsync(Uri uri, int limit, string? bearerToken, CancellationToken cancellationToken)
@@ -55,8 +57,8 @@ public sealed class IdpHttpClient(IHttpClientFactory factory, OutboundConnectGua
     {
         var url = request.RequestUri!;
         var host = url.GetLeftPart(UriPartial.Path);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Timeout);
+        using var deadline = new CancellationTokenSource(Timeout, clock);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             using (request)

@@ -206,10 +206,14 @@ public class OutboundFailureTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
         {
             ["type"] = "oidc", ["issuer"] = $"http://127.0.0.1:{closed}", ["clientId"] = "c", ["clientSecret"] = "s",
         });
-        var (_, oidcSilent) = await CreateAsync(tenantId, new JsonObject
+        // The OIDC fetch's deadline runs on the service clock: once the silent port took the connection, it passes.
+        var silentCreate = CreateAsync(tenantId, new JsonObject
         {
             ["type"] = "oidc", ["issuer"] = $"http://127.0.0.1:{silent.Port}", ["clientId"] = "c", ["clientSecret"] = "s",
         });
+        await Poll.UntilAsync(() => silent.Accepted == 2, TimeSpan.FromSeconds(30), () => "the discovery request never reached the silent port");
+        fixture.App.Clock.Advance(Sso.Functions.Oidc.IdpHttpClient.Timeout);
+        var (_, oidcSilent) = await silentCreate.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal((HttpStatusCode)422, oidcClosedStatus);
         Assert.Equal(oidcClosed.Replace(closed.ToString(), "PORT"), oidcSilent.Replace(silent.Port.ToString(), "PORT"));
     }
