@@ -102,6 +102,7 @@ public static class ServiceRegistration
                 ConnectTimeout = TimeSpan.FromSeconds(5),
             });
         Oidc.OidcServiceRegistration.AddOidc(services);
+        GoogleDirectory.GoogleServiceRegistration.AddGoogleDirectory(services, configuration);
         services.AddSingleton<Setup.SetupLinkStore>();
         services.AddSingleton(new RouteErrorPage("/setup", Setup.SetupHtml.Unusable));
         return services;
