@@ -37,6 +37,7 @@ public class FeatureDependencyTests
         ["Webhooks"] = ["Storage", "Hosting", "Outbox", "Tenants", "Directory", "OAuth", "Deprovisioning"],
         ["Deprovisioning"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "OAuth", "Webhooks"],
         ["Setup"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "OAuth", "Saml", "Oidc"],
+        ["GoogleDirectory"] = ["Storage", "Hosting", "Outbox", "Tenants", "Directory"],
     };
 
     // The edges that close today's cycles. Issue 19 item 1 (operations as services, one sign-in
