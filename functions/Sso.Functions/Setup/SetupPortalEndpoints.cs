@@ -36,6 +36,7 @@ public static partial class SetupPortalEndpoints
         new("SetupPortalSaveSso", Base + "/sso", ["POST"], SaveSsoAsync),
         new("SetupPortalDirectory", Base + "/dsync", ["GET"], DirectoryPageAsync),
         new("SetupPortalIssueScimToken", Base + "/dsync/token", ["POST"], IssueScimTokenAsync),
+        new("SetupPortalGoogleDirectory", Base + "/dsync/google", ["POST"], AuthorizeGoogleDirectoryAsync),
         new("SetupPortalStatus", Base + "/status", ["GET"], StatusPageAsync),
         new("SetupPortalTestSignIn", Base + "/test-sign-in", ["GET"], SetupTestSignIn.StartAsync),
         new("SetupPortalTestCallback", "/setup/test-callback", ["GET"], SetupTestSignIn.CallbackAsync),
@@ -405,7 +406,8 @@ public static partial class SetupPortalEndpoints
         return RenderDirectoryPage(context, session, 200, null, null);
     }
 
-    private static IResult RenderDirectoryPage(HttpContext context, Session session, int status, string? issuedToken, string? error)
+    private static IResult RenderDirectoryPage(HttpContext context, Session session, int status, string? issuedToken, string? error,
+        string? googleAuthorizeUrl = null)
     {
         var options = context.RequestServices.GetRequiredService<SsoOptions>();
         var guide = IdpGuides.Find(session.Link.Idp) ?? IdpGuides.Find("saml")!;
@@ -427,6 +429,17 @@ public static partial class SetupPortalEndpoints
             .Append("<button type=\"submit\" id=\"issue-scim-token\">")
             .Append(session.Link.DirectoryId is null ? "Create the directory and issue a SCIM token" : "Issue a new SCIM token")
             .Append("</button></form>");
+        if (guide.Id == "google" || googleAuthorizeUrl is not null)
+        {
+            main.Append("<h2>Google Workspace (no SCIM)</h2><p>Google Workspace provisions over SCIM only to apps in its catalogue. ")
+                .Append("Instead, a Google Workspace super admin can let this service read users and groups (read only) from Google's Directory API.</p>");
+            if (googleAuthorizeUrl is not null)
+                main.Append("<p><a class=\"button\" id=\"google-authorize\" href=\"").Append(E(googleAuthorizeUrl))
+                    .Append("\">Authorize in Google Workspace</a></p>");
+            else
+                main.Append("<form method=\"post\" action=\"").Append(E(session.Path("/dsync/google"))).Append("\">").Append(session.Csrf)
+                    .Append("<button type=\"submit\" id=\"google-directory\">Sync Google Workspace (no SCIM)</button></form>");
+        }
         return Render(context, session, status, "Set up directory sync", "dsync", main.ToString());
     }
 
@@ -469,6 +482,39 @@ public static partial class SetupPortalEndpoints
         }
         // 200, not a redirect: the token must not travel in a URL or be shown again on reload.
         return RenderDirectoryPage(context, session with { Link = link }, 200, plaintext, null);
+    }
+
+    /// <summary>
+    /// The Google Workspace directory (pulled through the Directory API): created once for the link,
+    /// then a fresh authorization link for the customer's Google admin, shown on the page (not a
+    /// redirect: the form's CSP allows posting only to this service).
+    /// </summary>
+    private static async Task<IResult> AuthorizeGoogleDirectoryAsync(HttpContext context)
+    {
+        var (session, refusal) = await OpenAsync(context);
+        if (session is null) return refusal!;
+        var (form, forbidden) = await ReadFormAsync(context, session);
+        if (form is null) return forbidden!;
+        if (!session.Link.Has(SetupFeatures.DirectorySync)) return NotInLink(context, session);
+        var services = context.RequestServices;
+        if (services.GetServices<IDirectoryAuthorization>().FirstOrDefault(a => a.Provider == DirectoryProviders.GoogleDirectory) is not { } authorization)
+            return RenderDirectoryPage(context, session, 404, null, "Google Workspace sync is not available here.");
+        var store = services.GetRequiredService<DirectoryStore>();
+        var directory = session.Link.DirectoryId is { } existingId ? await store.FindDirectoryAsync(existingId, context.RequestAborted) : null;
+        var link = session.Link;
+        if (directory is null || directory.TenantId != session.Tenant.Id || directory.Provider != DirectoryProviders.GoogleDirectory)
+        {
+            directory = new DirectoryRecord(DirectoryId.New(), session.Tenant.Id, "Google Workspace (setup portal)", DirectoryProviders.GoogleDirectory,
+                services.GetRequiredService<TimeProvider>().GetUtcNow());
+            await store.CreatePulledDirectoryAsync(directory, new DirectorySyncState(directory.Id, DirectorySyncState.NeedsAuthorization),
+                context.RequestAborted);
+            await RecordChangeAsync(context, session, "directory.create", directory.Id.Value, ["name", "provider"], "success", null);
+            var saved = await SaveLinkAsync(context, link, l => l with { DirectoryId = directory.Id });
+            if (saved is null) return RenderDirectoryPage(context, session, 409, null, "The setup changed in another window; reload the page.");
+            link = saved;
+        }
+        var url = await authorization.StartAsync(directory, context.RequestAborted);
+        return RenderDirectoryPage(context, session with { Link = link }, 200, null, null, url);
     }
 
     // ---- step 4: status ----

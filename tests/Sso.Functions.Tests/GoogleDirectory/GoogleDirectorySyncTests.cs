@@ -298,6 +298,45 @@ public sealed class GoogleDirectorySyncTests(GoogleDirectoryFixture fixture) : I
     }
 
     [Fact]
+    public async Task The_setup_portal_offers_Google_Workspace_without_SCIM_and_its_authorize_link_connects_the_directory()
+    {
+        await OneAtATime.WaitAsync();
+        try
+        {
+            var tenant = await Setup.SetupPortalTenant.CreateAsync(App);
+            var link = await tenant.CreateLinkAsync(["dsync"]);
+            var browser = App.CreateAnonymousClient();
+            var field = Setup.SetupPortalTenant.CsrfField(await Setup.SetupPortalTenant.OpenPageAsync(browser, link));
+            Assert.Equal(HttpStatusCode.SeeOther, (await browser.PostAsync(link.Path + "/idp",
+                new FormUrlEncodedContent(new Dictionary<string, string> { ["csrf"] = field, ["idp"] = "google" }))).StatusCode);
+            var page = await browser.GetStringAsync(link.Path + "/dsync");
+            Assert.Contains("Google Workspace (no SCIM)", page);
+            Assert.Contains("id=\"google-directory\"", page);
+
+            var authorized = await browser.PostAsync(link.Path + "/dsync/google", new FormUrlEncodedContent(new Dictionary<string, string> { ["csrf"] = field }));
+            Assert.Equal(HttpStatusCode.OK, authorized.StatusCode);
+            var html = await authorized.Content.ReadAsStringAsync();
+            var href = System.Text.RegularExpressions.Regex.Match(html, "id=\"google-authorize\" href=\"([^\"]+)\"").Groups[1].Value;
+            var url = System.Net.WebUtility.HtmlDecode(href);
+            Assert.StartsWith(Google.BaseUrl + "/o/oauth2/v2/auth?", url);
+
+            var directory = Assert.Single(await App.Get<Sso.Functions.DirectorySync.DirectoryStore>()
+                .ListDirectoriesOfTenantAsync(new TenantId(tenant.TenantId), default));
+            Assert.Equal("google-directory", directory.Provider);
+            var state = QueryHelpers.ParseQuery(new Uri(url).Query)["state"].ToString();
+            Assert.Equal(HttpStatusCode.OK, (await App.CreateAnonymousClient()
+                .GetAsync($"/google/callback?code={Uri.EscapeDataString(Google.Consent(url))}&state={Uri.EscapeDataString(state)}")).StatusCode);
+            var view = await tenant.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{tenant.TenantId}/directories/{directory.Id}");
+            Assert.Equal("connected", view!["state"]!.GetValue<string>());
+            await App.DrainQueuesAsync();
+        }
+        finally
+        {
+            OneAtATime.Release();
+        }
+    }
+
+    [Fact]
     public async Task Bad_input_gets_its_own_error_format()
     {
         var admin = App.CreateAdminClient();
