@@ -15,10 +15,21 @@ public sealed partial class DirectoryStore
 {
     public const string SeenKind = "seen";
 
-    /// <summary>A directory without a SCIM token: the tenant's index row, then the directory and its sync row together.</summary>
+    /// <summary>
+    /// The one partition that lists the pulled directories (row key: the directory id, nothing
+    /// else), so the sync timer reads it instead of scanning the table. A row whose directory is
+    /// gone is removed by <see cref="QuerySyncStatesAsync"/>.
+    /// </summary>
+    public const string PulledIndexPartition = "~pulledDirectories";
+
+    /// <summary>
+    /// A directory without a SCIM token: the tenant's and the pulled directories' index rows, then
+    /// the directory and its sync row together.
+    /// </summary>
     public async Task CreatePulledDirectoryAsync(DirectoryRecord directory, DirectorySyncState state, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
+        await table.UpsertEntityAsync(new TableEntity(PulledIndexPartition, directory.Id.Value), TableUpdateMode.Replace, cancellationToken);
         await table.UpsertEntityAsync(new TableEntity(directory.TenantId.Value, TableKey.Row(TenantDirectoryKind, directory.Id.Value))
         {
             ["DirectoryId"] = directory.Id.Value,
@@ -43,12 +54,33 @@ public sealed partial class DirectoryStore
         CommitAsync(after.DirectoryId, [new WriteUnit([new(TableTransactionActionType.UpdateReplace, after.ToEntity(), before.ETag)], events.ToList())],
             cancellationToken);
 
-    /// <summary>Every pulled directory's sync row (a scan of one row key, as the token expiry notice does).</summary>
+    /// <summary>Every pulled directory's sync row: the index partition, then a point read each.</summary>
     public async IAsyncEnumerable<DirectorySyncState> QuerySyncStatesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
-        await foreach (var row in table.QueryAsync<TableEntity>($"RowKey eq '{DirectorySyncState.RowKey}'", cancellationToken: cancellationToken))
-            yield return DirectorySyncState.FromEntity(row);
+        var ids = new List<string>();
+        await foreach (var row in table.QueryAsync<TableEntity>($"PartitionKey eq '{PulledIndexPartition}'", select: ["RowKey"],
+                           cancellationToken: cancellationToken))
+            ids.Add(row.RowKey);
+        foreach (var id in ids)
+        {
+            if (await FindSyncStateAsync(new DirectoryId(id), cancellationToken) is { } state)
+            {
+                yield return state;
+                continue;
+            }
+            // Created just now (the index row comes first) or purged: only a purged one stays gone.
+            if (await FindDirectoryAsync(new DirectoryId(id), cancellationToken) is null)
+            {
+                try
+                {
+                    await table.DeleteEntityAsync(PulledIndexPartition, id, ETag.All, cancellationToken);
+                }
+                catch (RequestFailedException e) when (e.Status == 404)
+                {
+                }
+            }
+        }
     }
 
     /// <summary>

@@ -17,6 +17,12 @@ public sealed record DirectorySyncState(
     public const string NeedsAuthorization = "needs_authorization";
     public const string Connected = "connected";
 
+    /// <summary>
+    /// The secret that holds a pulled directory's refresh token. Named here, below the provider
+    /// feature, so a directory's purge deletes it with the directory.
+    /// </summary>
+    public static string RefreshTokenSecretName(DirectoryId id) => "google-refresh-token-" + id.Value.Replace('_', '-');
+
     public TableEntity ToEntity() => new(DirectoryId.Value, RowKey)
     {
         ["State"] = State,

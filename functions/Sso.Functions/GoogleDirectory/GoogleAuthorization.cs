@@ -32,7 +32,7 @@ public sealed partial class GoogleAuthorization(
 
     public string Provider => DirectoryProviders.GoogleDirectory;
 
-    public static string RefreshTokenSecretName(DirectoryId id) => "google-refresh-token-" + id.Value.Replace('_', '-');
+    public static string RefreshTokenSecretName(DirectoryId id) => DirectorySyncState.RefreshTokenSecretName(id);
 
     public string RedirectUri => sso.Url(CallbackRoute);
 

@@ -337,6 +337,35 @@ public sealed class GoogleDirectorySyncTests(GoogleDirectoryFixture fixture) : I
     }
 
     [Fact]
+    public async Task Deleting_the_tenant_deletes_the_refresh_token_and_the_timer_forgets_the_directory()
+    {
+        await OneAtATime.WaitAsync();
+        try
+        {
+            var c = await ConnectAsync();
+            await App.DrainQueuesAsync();
+            var directoryId = new Sso.Functions.DirectorySync.DirectoryId(c.DirectoryId);
+            var secrets = App.Get<ISecretStore>();
+            Assert.NotNull(await secrets.GetAsync(GoogleAuthorization.RefreshTokenSecretName(directoryId), default));
+            var store = App.Get<Sso.Functions.DirectorySync.DirectoryStore>();
+            Assert.Contains(await store.QuerySyncStatesAsync(default).ToListAsync(), s => s.DirectoryId == directoryId);
+
+            Assert.Equal(HttpStatusCode.NoContent, (await c.Tenant.Admin.DeleteAsync($"/api/v1/tenants/{c.Tenant.TenantId}")).StatusCode);
+            await App.DrainQueuesAsync();
+            Assert.Null(await store.FindDirectoryAsync(directoryId, default));
+            Assert.Null(await secrets.GetAsync(GoogleAuthorization.RefreshTokenSecretName(directoryId), default));
+            Assert.DoesNotContain(await store.QuerySyncStatesAsync(default).ToListAsync(), s => s.DirectoryId == directoryId);
+            var table = await store.TableAsync(default);
+            Assert.False((await table.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(
+                Sso.Functions.DirectorySync.DirectoryStore.PulledIndexPartition, c.DirectoryId)).HasValue);
+        }
+        finally
+        {
+            OneAtATime.Release();
+        }
+    }
+
+    [Fact]
     public async Task Bad_input_gets_its_own_error_format()
     {
         var admin = App.CreateAdminClient();
