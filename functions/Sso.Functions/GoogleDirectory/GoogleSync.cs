@@ -37,6 +37,9 @@ public sealed partial class GoogleSync(
     /// <summary>A run that made no progress for this long is taken as lost (its message dead-lettered); a new one may start.</summary>
     public static readonly TimeSpan RunLostAfter = TimeSpan.FromHours(1);
 
+    /// <summary>How many users or groups of one page are written at once.</summary>
+    private const int Parallelism = 8;
+
     public static QueueFunction Function { get; } = new("GoogleDirectorySyncWorker", QueueName,
         (item, services, cancellationToken) => services.GetRequiredService<GoogleSync>().HandleAsync(item, cancellationToken));
 
@@ -147,15 +150,19 @@ public sealed partial class GoogleSync(
             var page = await google.ListAsync("/admin/directory/v1/users?customer=my_customer&maxResults=500&projection=full" + pageToken, accessToken,
                 cancellationToken);
             if (!await AcceptAsync(directory, task, page, cancellationToken)) return;
-            var (created, updated, seen) = (0, 0, new List<string>());
-            foreach (var user in (page.Body!["users"] as JsonArray ?? []).OfType<JsonObject>().Select(GoogleMapping.User).OfType<(string Id, JsonObject Resource)>())
-            {
-                var outcome = await DirectoryChanges.PutUserAsync(store, directory, settings, user.Id, user.Resource, clock.GetUtcNow(), cancellationToken);
-                if (outcome == DirectoryChanges.Outcome.Refused) LogUserRefused(logger, directoryId.Value);
-                created += outcome == DirectoryChanges.Outcome.Created ? 1 : 0;
-                updated += outcome == DirectoryChanges.Outcome.Updated ? 1 : 0;
-                seen.Add(user.Id);
-            }
+            var listedUsers = (page.Body!["users"] as JsonArray ?? []).OfType<JsonObject>().Select(GoogleMapping.User)
+                .OfType<(string Id, JsonObject Resource)>().DistinctBy(u => u.Id).ToList();
+            var (created, updated) = (0, 0);
+            // Users are independent rows: a page's writes run side by side, each still read-change-save under its own ETag.
+            await Parallel.ForEachAsync(listedUsers, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+                async (user, token) =>
+                {
+                    var outcome = await DirectoryChanges.PutUserAsync(store, directory, settings, user.Id, user.Resource, clock.GetUtcNow(), token);
+                    if (outcome == DirectoryChanges.Outcome.Refused) LogUserRefused(logger, directoryId.Value);
+                    if (outcome == DirectoryChanges.Outcome.Created) Interlocked.Increment(ref created);
+                    if (outcome == DirectoryChanges.Outcome.Updated) Interlocked.Increment(ref updated);
+                });
+            var seen = listedUsers.Select(u => u.Id).ToList();
             await store.MarkSeenAsync(directoryId, task.RunId, UsersStep, seen, cancellationToken);
             next = GoogleMapping.String(page.Body["nextPageToken"]);
             if (!await ProgressAsync(directoryId, task.RunId,
@@ -187,12 +194,13 @@ public sealed partial class GoogleSync(
             listed.Add((group.Id, group.Resource, members));
         }
         var (groupsCreated, groupsUpdated) = (0, 0);
-        foreach (var (id, resource, members) in listed)
-        {
-            var outcome = await DirectoryChanges.PutGroupAsync(store, directory, settings, id, resource, members, clock.GetUtcNow(), cancellationToken);
-            groupsCreated += outcome == DirectoryChanges.Outcome.Created ? 1 : 0;
-            groupsUpdated += outcome == DirectoryChanges.Outcome.Updated ? 1 : 0;
-        }
+        await Parallel.ForEachAsync(listed.DistinctBy(g => g.Id), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+            async (group, token) =>
+            {
+                var outcome = await DirectoryChanges.PutGroupAsync(store, directory, settings, group.Id, group.Resource, group.Members, clock.GetUtcNow(), token);
+                if (outcome == DirectoryChanges.Outcome.Created) Interlocked.Increment(ref groupsCreated);
+                if (outcome == DirectoryChanges.Outcome.Updated) Interlocked.Increment(ref groupsUpdated);
+            });
         await store.MarkSeenAsync(directoryId, task.RunId, GroupsStep, listed.Select(g => g.Id), cancellationToken);
         next = GoogleMapping.String(groups.Body["nextPageToken"]);
         if (!await ProgressAsync(directoryId, task.RunId,
