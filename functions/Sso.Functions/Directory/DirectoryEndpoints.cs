@@ -45,11 +45,16 @@ public static class DirectoryEndpoints
         if (string.IsNullOrEmpty(name) || name.Length > 200) return ProblemResults.Write(Problem.Validation("'name' is required and must be at most 200 characters."));
         var provider = request.Value.Provider?.Trim().ToLowerInvariant() ?? "generic";
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        if (context.RequestServices.GetServices<IDirectoryAuthorization>().FirstOrDefault(a => a.Provider == provider) is { } authorization)
-            return await CreatePulledAsync(context, tenant, name, authorization, now);
         if (!DirectoryProviders.All.Contains(provider))
+        {
+            if (provider == DirectoryProviders.GoogleDirectory
+                && context.RequestServices.GetServices<IDirectoryAuthorization>().FirstOrDefault(a => a.Provider == provider) is { } authorization)
+                return authorization.Unavailable is { } reason
+                    ? ProblemResults.Write(Problem.Validation(reason))
+                    : await CreatePulledAsync(context, tenant, name, authorization, now);
             return ProblemResults.Write(Problem.Validation(
                 $"'provider' must be one of {string.Join(", ", DirectoryProviders.All.Append(DirectoryProviders.GoogleDirectory))}."));
+        }
 
         var directory = new DirectoryRecord(DirectoryId.New(), tenant.Id, name, provider, now);
         var (plaintext, hash) = NewToken();

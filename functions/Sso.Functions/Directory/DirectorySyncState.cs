@@ -69,5 +69,8 @@ public interface IDirectoryAuthorization
 {
     string Provider { get; }
 
+    /// <summary>Why no such directory can be created here (e.g. the OAuth client is not configured); null when it can.</summary>
+    string? Unavailable { get; }
+
     Task<string> StartAsync(DirectoryRecord directory, CancellationToken cancellationToken);
 }

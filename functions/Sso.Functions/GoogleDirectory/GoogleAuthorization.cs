@@ -32,6 +32,10 @@ public sealed partial class GoogleAuthorization(
 
     public string Provider => DirectoryProviders.GoogleDirectory;
 
+    public string? Unavailable => options.IsConfigured
+        ? null
+        : "Google Workspace directories need the service's Google OAuth client: set Google:ClientId and Google:ClientSecret.";
+
     public static string RefreshTokenSecretName(DirectoryId id) => DirectorySyncState.RefreshTokenSecretName(id);
 
     public string RedirectUri => sso.Url(CallbackRoute);

@@ -497,8 +497,8 @@ public static partial class SetupPortalEndpoints
         if (form is null) return forbidden!;
         if (!session.Link.Has(SetupFeatures.DirectorySync)) return NotInLink(context, session);
         var services = context.RequestServices;
-        if (services.GetServices<IDirectoryAuthorization>().FirstOrDefault(a => a.Provider == DirectoryProviders.GoogleDirectory) is not { } authorization)
-            return RenderDirectoryPage(context, session, 404, null, "Google Workspace sync is not available here.");
+        if (services.GetServices<IDirectoryAuthorization>().FirstOrDefault(a => a.Provider == DirectoryProviders.GoogleDirectory) is not { Unavailable: null } authorization)
+            return RenderDirectoryPage(context, session, 422, null, "Google Workspace sync is not set up by your vendor; use SCIM, or ask them.");
         var store = services.GetRequiredService<DirectoryStore>();
         var directory = session.Link.DirectoryId is { } existingId ? await store.FindDirectoryAsync(existingId, context.RequestAborted) : null;
         var link = session.Link;

@@ -372,6 +372,10 @@ public sealed class GoogleDirectorySyncTests(GoogleDirectoryFixture fixture) : I
         var missing = await admin.PostAsync("/api/v1/directories/dir_00000000000000000000000000/sync", null);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal("application/problem+json", missing.Content.Headers.ContentType!.MediaType);
+        var unknownProvider = await admin.PostAsJsonAsync($"/api/v1/tenants/{(await TestTenant.CreateAsync(App)).TenantId}/directories",
+            new { name = "x", provider = "google-directory-v2" });
+        Assert.Equal(HttpStatusCode.BadRequest, unknownProvider.StatusCode);
+        Assert.Contains("google-directory", await unknownProvider.Content.ReadAsStringAsync());
         var badState = await App.CreateAnonymousClient().GetAsync("/google/callback?code=x&state=nonsense");
         Assert.Equal(HttpStatusCode.BadRequest, badState.StatusCode);
         Assert.Equal("text/html", badState.Content.Headers.ContentType!.MediaType);

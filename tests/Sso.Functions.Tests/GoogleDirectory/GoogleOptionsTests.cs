@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Sso.Functions.GoogleDirectory;
 using Sso.Functions.Hosting;
+using Sso.Testing;
 
 namespace Sso.Functions.Tests.GoogleDirectory;
 
@@ -38,5 +39,21 @@ public class GoogleOptionsTests
         Assert.Equal(["usr_g1"], GoogleMapping.UserMembers(JsonNode.Parse("""
             {"members":[{"id":"1","type":"USER"},{"id":"2","type":"GROUP"},{"id":"3","type":"CUSTOMER"}]}
             """)!.AsObject()));
+    }
+}
+
+/// <summary>Without the SaaS team's Google OAuth client, a Google directory is refused in problem+json and nothing is created.</summary>
+public sealed class GoogleUnconfiguredTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
+{
+    [Fact]
+    public async Task Creating_a_google_directory_without_the_oauth_client_is_a_validation_problem()
+    {
+        var tenant = await Sso.Testing.TestTenant.CreateAsync(fixture.App);
+        var response = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(tenant.Admin,
+            $"/api/v1/tenants/{tenant.TenantId}/directories", new { name = "Google", provider = "google-directory" });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Google:ClientId", await response.Content.ReadAsStringAsync());
+        Assert.Empty(await fixture.App.Get<Sso.Functions.DirectorySync.DirectoryStore>()
+            .ListDirectoryIdsAsync(new Sso.Functions.Storage.TenantId(tenant.TenantId), default));
     }
 }
