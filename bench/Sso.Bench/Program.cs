@@ -7,6 +7,7 @@ var entries = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.O
     ["scim"] = ScimBench.RunAsync,
     ["acs"] = AcsBench.RunAsync,
     ["deprovision"] = DeprovisionBench.RunAsync,
+    ["google"] = GoogleSyncBench.RunAsync,
 };
 
 if (args.Length == 0 || !entries.TryGetValue(args[0], out var entry))

@@ -128,6 +128,8 @@ public static partial class DeprovisionWorker
         if (await store.FindDirectoryAsync(directoryId, cancellationToken) is { } directory && directory.TenantId.Value != task.TenantId)
             return;
         await services.GetRequiredService<MassDeprovisionGuard>().PurgeAsync(directoryId, cancellationToken);
+        // A pulled directory's refresh token reads the customer's directory: it goes before the rows that name it.
+        await services.GetRequiredService<Storage.Secrets.ISecretStore>().DeleteAsync(DirectorySyncState.RefreshTokenSecretName(directoryId), cancellationToken);
         await store.PurgeDirectoryAsync(directoryId, cancellationToken);
     }
 

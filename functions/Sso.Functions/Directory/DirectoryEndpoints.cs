@@ -27,6 +27,17 @@ public static class DirectoryEndpoints
         if (await FindTenantAsync(context) is not { } tenant) return TenantNotFound(context);
         var request = await JsonResults.ReadAsync(context.Request, SsoJsonContext.Default.CreateDirectoryRequest);
         if (!request.IsSuccess) return ProblemResults.Write(request.Error);
+        var provider = request.Value.Provider?.Trim().ToLowerInvariant();
+        if (provider == DirectoryProviders.GoogleDirectory
+            && context.RequestServices.GetServices<IDirectoryAuthorization>().FirstOrDefault(a => a.Provider == provider) is { } authorization)
+        {
+            var name = request.Value.Name?.Trim();
+            if (string.IsNullOrEmpty(name) || name.Length > 200)
+                return ProblemResults.Write(Problem.Validation("'name' is required and must be at most 200 characters."));
+            return authorization.Unavailable is { } reason
+                ? ProblemResults.Write(Problem.Validation(reason))
+                : await CreatePulledAsync(context, tenant, name, authorization, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow());
+        }
         var created = await Provisioning(context).CreateWithTokenAsync(tenant.Id, request.Value.Name, request.Value.Provider,
             DefaultTokenName, CreatorOf(context), context.RequestAborted);
         if (!created.IsSuccess) return ProblemResults.Write(created.Error);
@@ -40,11 +51,42 @@ public static class DirectoryEndpoints
 
     private static DirectoryProvisioning Provisioning(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryProvisioning>();
 
+    /// <summary>A directory this service pulls (no SCIM token): created waiting for the customer's admin to authorize it.</summary>
+    private static async Task<IResult> CreatePulledAsync(HttpContext context, Tenant tenant, string name, IDirectoryAuthorization authorization,
+        DateTimeOffset now)
+    {
+        var directory = new DirectoryRecord(DirectoryId.New(), tenant.Id, name, authorization.Provider, now);
+        var state = new DirectorySyncState(directory.Id, DirectorySyncState.NeedsAuthorization);
+        await context.RequestServices.GetRequiredService<DirectoryStore>().CreatePulledDirectoryAsync(directory, state, context.RequestAborted);
+        var view = PulledView(directory, state);
+        view["authorizeUrl"] = await authorization.StartAsync(directory, context.RequestAborted);
+        var created = Json(view, StatusCodes.Status201Created);
+        context.Response.Headers.Location = $"/api/v1/tenants/{tenant.Id}/directories/{directory.Id}";
+        return created;
+    }
+
+    public static JsonObject PulledView(DirectoryRecord directory, DirectorySyncState state)
+    {
+        var view = new JsonObject
+        {
+            ["id"] = directory.Id.Value,
+            ["tenantId"] = directory.TenantId.Value,
+            ["name"] = directory.Name,
+            ["provider"] = directory.Provider,
+            ["createdAt"] = directory.CreatedAt.ToString("O"),
+        };
+        foreach (var (key, value) in state.View()) view[key] = value?.DeepClone();
+        return view;
+    }
+
     public static string ScimBaseUrl(SsoOptions options, DirectoryId id) => options.Url($"/scim/v2/{id}");
 
     private static async Task<IResult> GetAsync(HttpContext context)
     {
         if (await FindOwnedDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
+        if (directory.Provider == DirectoryProviders.GoogleDirectory
+            && await context.RequestServices.GetRequiredService<DirectoryStore>().FindSyncStateAsync(directory.Id, context.RequestAborted) is { } state)
+            return Json(PulledView(directory, state));
         var options = context.RequestServices.GetRequiredService<SsoOptions>();
         return JsonResults.Ok(new DirectoryView(directory.Id.Value, directory.TenantId.Value, directory.Name, directory.Provider,
             ScimBaseUrl(options, directory.Id), directory.CreatedAt), SsoJsonContext.Default.DirectoryView);
@@ -127,7 +169,8 @@ public static class DirectoryEndpoints
         return Json(new JsonObject { ["data"] = data, ["nextCursor"] = next });
     }
 
-    public static IResult Json(JsonNode body) => Results.Text(body.ToJsonString(), "application/json", Encoding.UTF8);
+    public static IResult Json(JsonNode body, int status = StatusCodes.Status200OK) =>
+        Results.Text(body.ToJsonString(), "application/json", Encoding.UTF8, status);
 
     private static async Task<Tenant?> FindTenantAsync(HttpContext context)
     {

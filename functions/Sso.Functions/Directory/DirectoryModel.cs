@@ -23,6 +23,9 @@ public readonly record struct DirectoryId(string Value)
 public static class DirectoryProviders
 {
     public static readonly IReadOnlyList<string> All = ["entra", "okta", "google", "onelogin", "jumpcloud", "generic"];
+
+    /// <summary>Google Workspace through its Directory API: pulled by this service, not pushed over SCIM.</summary>
+    public const string GoogleDirectory = "google-directory";
 }
 
 /// <summary>A SCIM directory: one customer IdP pushing users and groups into one tenant.</summary>

@@ -25,7 +25,7 @@ public sealed class DirectoryProvisioning(DirectoryStore store, TimeProvider clo
         if (string.IsNullOrEmpty(name) || name.Length > 200) return Problem.Validation("'name' is required and must be at most 200 characters.");
         provider = provider?.Trim().ToLowerInvariant() ?? "generic";
         if (!DirectoryProviders.All.Contains(provider))
-            return Problem.Validation($"'provider' must be one of {string.Join(", ", DirectoryProviders.All)}.");
+            return Problem.Validation($"'provider' must be one of {string.Join(", ", DirectoryProviders.All.Append(DirectoryProviders.GoogleDirectory))}.");
 
         var now = clock.GetUtcNow();
         var directory = new DirectoryRecord(DirectoryId.New(), tenantId, name, provider, now);

@@ -42,6 +42,8 @@ public static class FunctionTable
         .. Audit.AuditEndpoints.Endpoints,
         .. Setup.SetupLinkEndpoints.Endpoints,
         .. Setup.SetupPortalEndpoints.Endpoints,
+        .. GoogleDirectory.GoogleAuthorization.Endpoints,
+        .. GoogleDirectory.GoogleSync.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =
@@ -49,6 +51,7 @@ public static class FunctionTable
         EventDispatchWorker.Function,
         DeprovisionWorker.Function,
         WebhookDeliveryWorker.Function,
+        GoogleDirectory.GoogleSync.Function,
     ];
 
     public static IReadOnlyList<TimerFunction> Timers { get; } =
@@ -60,6 +63,7 @@ public static class FunctionTable
         Audit.AuditRetentionSweep.Function,
         Connections.CertificateExpiryCheck.Function,
         .. SignInMaintenance.Timers,
+        GoogleDirectory.GoogleSync.Timer,
     ];
 
     public static void MapFunctions(this WebApplication app)

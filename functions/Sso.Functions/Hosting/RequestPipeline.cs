@@ -143,7 +143,8 @@ public sealed partial class RequestPipeline(
 
     private static bool IsBrowserRoute(PathString path) =>
         path.StartsWithSegments("/oauth/authorize") || path.StartsWithSegments("/oauth/logout")
-        || path.StartsWithSegments("/saml/acs") || path.StartsWithSegments("/saml/slo") || path.StartsWithSegments("/oidc/callback");
+        || path.StartsWithSegments("/saml/acs") || path.StartsWithSegments("/saml/slo") || path.StartsWithSegments("/oidc/callback")
+        || path.StartsWithSegments("/google/callback");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{FunctionName} answered {Status} in {DurationMs:0.0} ms (tenant {TenantId})")]
     private static partial void LogRequest(ILogger logger, string functionName, int status, double durationMs, string tenantId);

@@ -108,6 +108,7 @@ public static class ServiceRegistration
         Oidc.OidcServiceRegistration.AddOidc(services);
         services.AddSingleton<Connections.ConnectionSetup>();
         services.AddSingleton<Connections.ConnectionViews>();
+        GoogleDirectory.GoogleServiceRegistration.AddGoogleDirectory(services, configuration);
         services.AddSingleton<Setup.SetupLinkStore>();
         services.AddSingleton(new RouteErrorPage("/setup", Setup.SetupHtml.Unusable));
         return services;

@@ -28,6 +28,7 @@ namespace Sso.Functions.Hosting;
 [JsonSerializable(typeof(OAuthErrorBody))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(WorkEnvelope))]
+[JsonSerializable(typeof(GoogleDirectory.GoogleSyncTask))]
 [JsonSerializable(typeof(CreateTenantRequest))]
 [JsonSerializable(typeof(TenantPatchTarget))]
 [JsonSerializable(typeof(TenantSettings))]

@@ -122,7 +122,9 @@ public static class SetupPages
     }
 
     /// <summary>Step 3: the SCIM base URL, a token just issued (shown once), the IdP's steps and the issue button.</summary>
-    public static string Directory(SetupSessionGate.Session session, SsoOptions options, string? issuedToken, string? error)
+    /// <param name="googleAuthorizeUrl">Set once the link created a Google Workspace directory: where its admin authorizes it.</param>
+    public static string Directory(SetupSessionGate.Session session, SsoOptions options, string? issuedToken, string? error,
+        string? googleAuthorizeUrl = null)
     {
         var guide = IdpGuides.Find(session.Link.Idp) ?? IdpGuides.Find("saml")!;
         var main = new StringBuilder();
@@ -143,6 +145,17 @@ public static class SetupPages
             .Append("<button type=\"submit\" id=\"issue-scim-token\">")
             .Append(session.Link.DirectoryId is null ? "Create the directory and issue a SCIM token" : "Issue a new SCIM token")
             .Append("</button></form>");
+        if (guide.Id == "google" || googleAuthorizeUrl is not null)
+        {
+            main.Append("<h2>Google Workspace (no SCIM)</h2><p>Google Workspace provisions over SCIM only to apps in its catalogue. ")
+                .Append("Instead, a Google Workspace super admin can let this service read users and groups (read only) from Google's Directory API.</p>");
+            if (googleAuthorizeUrl is not null)
+                main.Append("<p><a class=\"button\" id=\"google-authorize\" href=\"").Append(E(googleAuthorizeUrl))
+                    .Append("\">Authorize in Google Workspace</a></p>");
+            else
+                main.Append("<form method=\"post\" action=\"").Append(E(session.Path("/dsync/google"))).Append("\">").Append(session.Csrf)
+                    .Append("<button type=\"submit\" id=\"google-directory\">Sync Google Workspace (no SCIM)</button></form>");
+        }
         return main.ToString();
     }
 

@@ -34,6 +34,7 @@ public static class SetupPortalEndpoints
         new("SetupPortalSaveSso", Base + "/sso", ["POST"], SaveSsoAsync),
         new("SetupPortalDirectory", Base + "/dsync", ["GET"], DirectoryPageAsync),
         new("SetupPortalIssueScimToken", Base + "/dsync/token", ["POST"], IssueScimTokenAsync),
+        new("SetupPortalGoogleDirectory", Base + "/dsync/google", ["POST"], AuthorizeGoogleDirectoryAsync),
         new("SetupPortalStatus", Base + "/status", ["GET"], StatusPageAsync),
         new("SetupPortalTestSignIn", Base + "/test-sign-in", ["GET"], SetupTestSignIn.StartAsync),
         new("SetupPortalTestCallback", "/setup/test-callback", ["GET"], SetupTestSignIn.CallbackAsync),
@@ -227,9 +228,10 @@ public static class SetupPortalEndpoints
         return RenderDirectoryPage(context, session, 200, null, null);
     }
 
-    private static IResult RenderDirectoryPage(HttpContext context, Session session, int status, string? issuedToken, string? error) =>
+    private static IResult RenderDirectoryPage(HttpContext context, Session session, int status, string? issuedToken, string? error,
+        string? googleAuthorizeUrl = null) =>
         Render(context, session, status, "Set up directory sync", "dsync",
-            SetupPages.Directory(session, context.RequestServices.GetRequiredService<SsoOptions>(), issuedToken, error));
+            SetupPages.Directory(session, context.RequestServices.GetRequiredService<SsoOptions>(), issuedToken, error, googleAuthorizeUrl));
 
     private static async Task<IResult> IssueScimTokenAsync(HttpContext context)
     {
@@ -270,6 +272,37 @@ public static class SetupPortalEndpoints
         }
         // 200, not a redirect: the token must not travel in a URL or be shown again on reload.
         return RenderDirectoryPage(context, session with { Link = link }, 200, plaintext, null);
+    }
+
+    /// <summary>
+    /// The Google Workspace directory (pulled through the Directory API): created once for the link,
+    /// then a fresh authorization link for the customer's Google admin, shown on the page (not a
+    /// redirect: the form's CSP allows posting only to this service).
+    /// </summary>
+    private static async Task<IResult> AuthorizeGoogleDirectoryAsync(HttpContext context)
+    {
+        if (!(await OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
+        if (!(await ReadFormAsync(context, session)).TryGetValue(out _, out var forbidden)) return forbidden;
+        if (!session.Link.Has(SetupFeatures.DirectorySync)) return NotInLink(context, session);
+        var services = context.RequestServices;
+        if (services.GetServices<IDirectoryAuthorization>().FirstOrDefault(a => a.Provider == DirectoryProviders.GoogleDirectory) is not { Unavailable: null } authorization)
+            return RenderDirectoryPage(context, session, 422, null, "Google Workspace sync is not set up by your vendor; use SCIM, or ask them.");
+        var store = services.GetRequiredService<DirectoryStore>();
+        var directory = session.Link.DirectoryId is { } existingId ? await store.FindDirectoryAsync(existingId, context.RequestAborted) : null;
+        var link = session.Link;
+        if (directory is null || directory.TenantId != session.Tenant.Id || directory.Provider != DirectoryProviders.GoogleDirectory)
+        {
+            directory = new DirectoryRecord(DirectoryId.New(), session.Tenant.Id, "Google Workspace (setup portal)", DirectoryProviders.GoogleDirectory,
+                services.GetRequiredService<TimeProvider>().GetUtcNow());
+            await store.CreatePulledDirectoryAsync(directory, new DirectorySyncState(directory.Id, DirectorySyncState.NeedsAuthorization),
+                context.RequestAborted);
+            await RecordChangeAsync(context, session, "directory.create", directory.Id.Value, ["name", "provider"], "success", null);
+            var saved = await SaveLinkAsync(context, link, l => l with { DirectoryId = directory.Id });
+            if (saved is null) return RenderDirectoryPage(context, session, 409, null, "The setup changed in another window; reload the page.");
+            link = saved;
+        }
+        var url = await authorization.StartAsync(directory, context.RequestAborted);
+        return RenderDirectoryPage(context, session with { Link = link }, 200, null, null, url);
     }
 
     // ---- step 4: status ----

@@ -37,6 +37,7 @@ public class FeatureDependencyTests
         ["Webhooks"] = ["Storage", "Hosting", "Outbox", "Tenants", "Directory", "OAuth"],
         ["Deprovisioning"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "OAuth", "Webhooks"],
         ["Setup"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "OAuth", "Saml", "Oidc"],
+        ["GoogleDirectory"] = ["Storage", "Hosting", "Outbox", "Tenants", "Directory"],
     };
 
     // Edges that close a cycle and are tolerated until removed. Issue 19 item 1 removed the last

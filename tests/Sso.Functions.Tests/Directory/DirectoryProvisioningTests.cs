@@ -44,7 +44,7 @@ public class DirectoryProvisioningTests(SsoAppFixture fixture) : IClassFixture<S
         var longName = await provisioning.CreateTokenAsync(directory.Id, new string('n', 101), null, null, default);
         var missing = await provisioning.RevokeTokenAsync(directory.Id, "tok_missing", default);
 
-        Assert.Equal("'provider' must be one of entra, okta, google, onelogin, jumpcloud, generic.", badProvider.Error.Detail);
+        Assert.Equal("'provider' must be one of entra, okta, google, onelogin, jumpcloud, generic, google-directory.", badProvider.Error.Detail);
         Assert.Equal("generic", directory.Provider);
         Assert.Equal((400, "'name' must be at most 100 characters."), (longName.Error.Status, longName.Error.Detail));
         Assert.Equal((404, "not-found"), (missing.Error.Status, missing.Error.Code));

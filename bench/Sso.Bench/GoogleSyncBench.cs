@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.WebUtilities;
+using Sso.Testing;
+
+namespace Sso.Bench;
+
+// Issue 17: one Google Workspace sync of --users users and --groups groups (each with
+// --members-per-group direct members) from the loopback fake of Google's Directory API, through the
+// real app in-process over a fresh Azurite, with the local dispatcher running the google-sync
+// queue (and the events queue) as the Functions host would.
+//   dotnet run -c Release --project bench/Sso.Bench -- google [--users 10000] [--groups 100] [--members-per-group 100]
+// Reports the wall time from POST /sync to lastSyncResult "succeeded", the number of google-sync
+// messages (pages), and the HTTP requests the process made to Azurite's table and queue ports and
+// to the fake (from the System.Net.Http request-duration metric, tagged with the server port).
+// Then a second, unchanged sync: what a sync costs when nothing changed.
+public static class GoogleSyncBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var users = BenchArgs.Int(args, "--users", 10_000);
+        var groups = BenchArgs.Int(args, "--groups", 100);
+        var membersPerGroup = Math.Min(users, BenchArgs.Int(args, "--members-per-group", 100));
+
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SSO_FUNCTIONS", Path.Combine(RepositoryPaths.Root, "functions", "Sso.Functions"));
+        await using var azurite = await AzuriteServer.StartAsync();
+        using var google = new FakeGoogleWorkspace { PageSize = 500 };
+        var googleUsers = Enumerable.Range(0, users).Select(i => google.AddUser($"user{i}@bench.test", "User", i.ToString())).ToList();
+        for (var g = 0; g < groups; g++)
+            google.AddGroup($"Group {g}", Enumerable.Range(0, membersPerGroup)
+                .Select(m => (googleUsers[(g * 37 + m) % users]["id"]!.GetValue<string>(), "USER")).ToArray());
+        var settings = new Dictionary<string, string?>(google.Settings)
+        {
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Queues:LocalDispatcher:Enabled"] = "true",
+            ["Queues:LocalDispatcher:PollMilliseconds"] = "50",
+        };
+        await using var app = new SsoAppFactory(azurite, settings);
+
+        var requests = new ConcurrentDictionary<int, int>();
+        using var meter = new MeterListener();
+        meter.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "System.Net.Http" && instrument.Name == "http.client.request.duration") listener.EnableMeasurementEvents(instrument);
+        };
+        meter.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "server.port" && tag.Value is int port) requests.AddOrUpdate(port, 1, (_, n) => n + 1);
+        });
+        meter.Start();
+
+        var admin = app.CreateAdminClient();
+        var tenant = await (await admin.PostAsJsonAsync("/api/v1/tenants", new { name = "Bench", domains = new[] { $"bench{Guid.NewGuid():N}"[..20] + ".test" } }))
+            .Content.ReadFromJsonAsync<JsonObject>();
+        var tenantId = tenant!["id"]!.GetValue<string>();
+        var created = await (await admin.PostAsJsonAsync($"/api/v1/tenants/{tenantId}/directories", new { name = "Bench", provider = "google-directory" }))
+            .Content.ReadFromJsonAsync<JsonObject>();
+        var directoryId = created!["id"]!.GetValue<string>();
+        var url = created["authorizeUrl"]!.GetValue<string>();
+        var state = QueryHelpers.ParseQuery(new Uri(url).Query)["state"].ToString();
+
+        Console.WriteLine($"google sync: {users} users, {groups} groups x {membersPerGroup} members, pages of 500 users / 500 groups");
+        foreach (var run in new[] { "first sync (everything created)", "second sync (nothing changed)" })
+        {
+            requests.Clear();
+            var started = Stopwatch.GetTimestamp();
+            if (run.StartsWith("first", StringComparison.Ordinal))
+                await app.CreateAnonymousClient().GetAsync($"/google/callback?code={Uri.EscapeDataString(google.Consent(url))}&state={Uri.EscapeDataString(state)}");
+            else
+                await admin.PostAsync($"/api/v1/directories/{directoryId}/sync", null);
+            JsonObject view;
+            do
+            {
+                await Task.Delay(250);
+                view = (await admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{tenantId}/directories/{directoryId}"))!;
+            } while (view["syncing"]!.GetValue<bool>() || view["lastSyncResult"] is null);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            Console.WriteLine($"{run}: {view["lastSyncResult"]} in {seconds:F1} s ({users / seconds:F0} users/s); counts {view["counts"]!.ToJsonString()}");
+            Console.WriteLine($"  HTTP requests: Azurite tables {requests.GetValueOrDefault(azurite.TablePort)}, queues {requests.GetValueOrDefault(azurite.QueuePort)}, "
+                              + $"Google {requests.GetValueOrDefault(new Uri(google.BaseUrl).Port)}");
+        }
+        return 0;
+    }
+}
