@@ -46,9 +46,9 @@ public class SamlPostBindingBrowserTests(ChromiumFixture chromium) : IClassFixtu
 
         await page.Page.GotoAsync(setup.BaseUrl + $"/oauth/logout?id_token_hint={idToken}"
             + $"&post_logout_redirect_uri={Uri.EscapeDataString(setup.SignedOutUri)}&state=bye", new() { WaitUntil = WaitUntilState.Commit });
-        await page.WaitForUrlAsync(setup.SignedOutUri);
+        var signedOut = await page.WaitForUrlAsync(setup.SignedOutUri);
 
-        Assert.Equal("bye", HttpUtility.ParseQueryString(new Uri(page.Page.Url).Query)["state"]);
+        Assert.Equal("bye", HttpUtility.ParseQueryString(new Uri(signedOut).Query)["state"]);
         var accepted = (await setup.Idp.LogoutsAsync())["requests"]!.AsArray().Single()!;
         Assert.Equal("post", accepted["binding"]!.GetValue<string>());
         Assert.Equal(setup.Email, accepted["nameID"]!.GetValue<string>());
@@ -73,7 +73,10 @@ public class SamlPostBindingBrowserTests(ChromiumFixture chromium) : IClassFixtu
         await page.Page.ClickAsync("#go");
         await page.WaitForUrlAsync(setup.Idp.SloUrl);
 
-        var answered = (await setup.Idp.LogoutsAsync())["responses"]!.AsArray().Single()!;
+        JsonArray responses = [];
+        await Poll.UntilAsync(async () => (responses = (await setup.Idp.LogoutsAsync())["responses"]!.AsArray()).Count > 0,
+            TimeSpan.FromSeconds(30), () => "samlify never received the LogoutResponse");
+        var answered = responses.Single()!;
         Assert.Equal("post", answered["binding"]!.GetValue<string>());
         Assert.Equal(request.Id, answered["inResponseTo"]!.GetValue<string>());
         Assert.Equal(request.RelayState, answered["relayState"]!.GetValue<string>());
@@ -93,9 +96,9 @@ public class SamlPostBindingBrowserTests(ChromiumFixture chromium) : IClassFixtu
         // samlify's own answer posts itself to our ACS with script; without script it shows its button.
         await page.WaitForUrlAsync(setup.Idp.SsoUrl);
         await page.Page.ClickAsync("button[type=submit]");
-        await page.WaitForUrlAsync(setup.RedirectUri);
+        var callback = await page.WaitForUrlAsync(setup.RedirectUri);
 
-        Assert.StartsWith("sso_ac_", HttpUtility.ParseQueryString(new Uri(page.Page.Url).Query)["code"]);
+        Assert.StartsWith("sso_ac_", HttpUtility.ParseQueryString(new Uri(callback).Query)["code"]);
     }
 
     /// <summary>A chromium page that records the requests it makes and the policy violations it reports.</summary>
@@ -111,8 +114,8 @@ public class SamlPostBindingBrowserTests(ChromiumFixture chromium) : IClassFixtu
 
         public IPage Page { get; }
         public List<string> PolicyViolations { get; } = [];
-        public List<string> Visited { get; } = [];
-        public List<string> Console { get; } = [];
+        public System.Collections.Concurrent.ConcurrentQueue<string> Visited { get; } = [];
+        public System.Collections.Concurrent.ConcurrentQueue<string> Console { get; } = [];
         public string CodeVerifier { get; private set; } = "";
 
         public static async Task<BrowserPage> OpenAsync(ChromiumFixture chromium, bool javaScriptEnabled = true)
@@ -122,10 +125,10 @@ public class SamlPostBindingBrowserTests(ChromiumFixture chromium) : IClassFixtu
             var browserPage = new BrowserPage(context, page);
             page.Console += (_, message) =>
             {
-                browserPage.Console.Add(message.Type + ": " + message.Text);
+                browserPage.Console.Enqueue(message.Type + ": " + message.Text);
                 if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase)) browserPage.PolicyViolations.Add(message.Text);
             };
-            page.Request += (_, request) => browserPage.Visited.Add(request.Url);
+            page.Request += (_, request) => browserPage.Visited.Enqueue(request.Url);
             return browserPage;
         }
 
@@ -142,26 +145,26 @@ public class SamlPostBindingBrowserTests(ChromiumFixture chromium) : IClassFixtu
         public async Task<Dictionary<string, string>> SignInAsync(PostOnlyTenant setup, string connectionId)
         {
             await Page.GotoAsync(AuthorizeUrl(setup, connectionId));
-            await WaitForUrlAsync(setup.RedirectUri);
-            var query = HttpUtility.ParseQueryString(new Uri(Page.Url).Query);
+            var callback = await WaitForUrlAsync(setup.RedirectUri);
+            var query = HttpUtility.ParseQueryString(new Uri(callback).Query);
             Assert.True(query["code"] is not null, "no code: " + query["error"] + " " + query["error_description"]);
             return query.AllKeys.ToDictionary(k => k!, k => query[k]!);
         }
 
-        /// <summary>Waits until the page is at a URL starting with <paramref name="prefix"/>; on failure says where the browser went.</summary>
-        public async Task WaitForUrlAsync(string prefix)
+        /// <summary>
+        /// Waits until the browser requested a URL starting with <paramref name="prefix"/> (the
+        /// request is what the test asserts: a loaded machine can hold the landing page's commit
+        /// back past any timeout) and returns it; on failure says where the browser went.
+        /// </summary>
+        public async Task<string> WaitForUrlAsync(string prefix)
         {
-            try
-            {
-                // The URL is what is asserted; the landing page's own load (a loopback receiver) is not.
-                await Page.WaitForURLAsync(new Regex("^" + Regex.Escape(prefix)), new() { Timeout = 30_000, WaitUntil = WaitUntilState.Commit });
-            }
-            catch (Exception e) when (e is TimeoutException or PlaywrightException)
-            {
-                Assert.Fail($"The browser never reached {prefix}: {e.Message.Split('\n')[0]}\nrequests:\n  "
-                            + string.Join("\n  ", Visited.Select(v => v.Length > 120 ? v[..120] + "…" : v))
-                            + "\nconsole:\n  " + string.Join("\n  ", Console));
-            }
+            string? requested = null;
+            await Poll.UntilAsync(() => (requested = Visited.FirstOrDefault(v => v.StartsWith(prefix, StringComparison.Ordinal))) is not null,
+                TimeSpan.FromSeconds(60),
+                () => $"The browser never requested {prefix}\nrequests:\n  "
+                      + string.Join("\n  ", Visited.Select(v => v.Length > 120 ? v[..120] + "…" : v))
+                      + "\nconsole:\n  " + string.Join("\n  ", Console));
+            return requested!;
         }
 
         public async ValueTask DisposeAsync() => await _context.DisposeAsync();
