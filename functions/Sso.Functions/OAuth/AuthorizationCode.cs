@@ -1,11 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
-using Sso.Functions.Connections;
-using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.OAuth;

@@ -1,11 +1,6 @@
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
-using Sso.Functions.Connections;
-using Sso.Functions.DirectorySync;
-using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.Setup;
