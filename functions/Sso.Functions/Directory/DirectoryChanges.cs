@@ -11,27 +11,27 @@ namespace Sso.Functions.DirectorySync;
 /// events and role changes as the SCIM endpoints' (a change and its events in one transaction),
 /// read-change-save under the row's ETag, retried when another writer won.
 /// </summary>
-public static class DirectoryChanges
+public sealed class DirectoryChanges(DirectoryUserStore users, DirectoryGroupStore groups)
 {
     public enum Outcome { Unchanged, Created, Updated, Deprovisioned, Deleted, Refused }
 
     private const int MaxAttempts = 5;
 
     /// <summary>Creates the user, changes it to <paramref name="resource"/>, or gives a deprovisioned user its place back.</summary>
-    public static async Task<Outcome> PutUserAsync(DirectoryStore store, DirectoryRecord directory, TenantSettings settings, string userId,
+    public async Task<Outcome> PutUserAsync(DirectoryRecord directory, TenantSettings settings, string userId,
         JsonObject resource, DateTimeOffset now, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var before = await store.FindUserAsync(directory.Id, userId, cancellationToken);
+            var before = await users.FindUserAsync(directory.Id, userId, cancellationToken);
             if (before is null)
             {
                 var user = new DirectoryUser(directory.Id, userId, resource.DeepClone().AsObject(), 1, now, now);
-                switch (await store.CreateUserAsync(user, [DirectoryEvents.Create(directory, DirectoryEvents.UserCreated, now, DirectoryEvents.UserData(user))],
+                switch (await users.CreateUserAsync(user, [DirectoryEvents.Create(directory, DirectoryEvents.UserCreated, now, DirectoryEvents.UserData(user))],
                             cancellationToken))
                 {
                     case SaveOutcome.Saved: return Outcome.Created;
-                    case SaveOutcome.AlreadyExists when await store.FindUserAsync(directory.Id, userId, cancellationToken) is null:
+                    case SaveOutcome.AlreadyExists when await users.FindUserAsync(directory.Id, userId, cancellationToken) is null:
                         return Outcome.Refused;   // another user of the directory holds the userName
                 }
                 continue;
@@ -44,19 +44,19 @@ public static class DirectoryChanges
             {
                 List<EventRecord> events = [DirectoryEvents.Create(directory, DirectoryEvents.UserUpdated, now, DirectoryEvents.UserData(after))];
                 if (after.State == UserState.Active) events.Add(DirectoryEvents.Create(directory, DirectoryEvents.UserReactivated, now, DirectoryEvents.UserData(after)));
-                saved = await store.RestoreUserAsync(before, after, events, cancellationToken);
+                saved = await users.RestoreUserAsync(before, after, events, cancellationToken);
             }
             else
             {
                 var events = DirectoryEvents.UserChanged(directory, before, after, now);
-                if (await RoleChanges.ForUserChangeAsync(store, directory, settings, before, after, now, cancellationToken) is { } roleChanged)
+                if (await RoleChanges.ForUserChangeAsync(groups, directory, settings, before, after, now, cancellationToken) is { } roleChanged)
                     events.Add(roleChanged);
                 var renamed = before.UserName != after.UserName;
-                var memberships = renamed ? await store.ListMembershipsOfMemberAsync(directory.Id, userId, cancellationToken) : [];
-                saved = await store.ReplaceUserAsync(before, after, events,
-                    memberships.Select(m => DirectoryStore.MemberDisplayChange(directory.Id, m, after.UserName)).ToList(), cancellationToken);
+                var memberships = renamed ? await groups.ListMembershipsOfMemberAsync(directory.Id, userId, cancellationToken) : [];
+                saved = await users.ReplaceUserAsync(before, after, events,
+                    memberships.Select(m => DirectoryGroupStore.MemberDisplayChange(directory.Id, m, after.UserName)).ToList(), cancellationToken);
                 if (saved == SaveOutcome.Saved && renamed)
-                    await store.RefreshMemberDisplaysAsync(directory.Id, userId, memberships.Select(m => m.GroupId).ToHashSet(), cancellationToken);
+                    await groups.RefreshMemberDisplaysAsync(directory.Id, userId, memberships.Select(m => m.GroupId).ToHashSet(), cancellationToken);
             }
             if (saved == SaveOutcome.Saved) return Outcome.Updated;
             if (saved == SaveOutcome.AlreadyExists) return Outcome.Refused;
@@ -65,23 +65,23 @@ public static class DirectoryChanges
     }
 
     /// <summary>Deprovisions the user as a SCIM DELETE does: the row stays, marked deleted, and its memberships go with their events.</summary>
-    public static async Task<Outcome> DeprovisionUserAsync(DirectoryStore store, DirectoryRecord directory, string userId, string reason,
+    public async Task<Outcome> DeprovisionUserAsync(DirectoryRecord directory, string userId, string reason,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            if (await store.FindUserAsync(directory.Id, userId, cancellationToken) is not { Deleted: false } before) return Outcome.Unchanged;
+            if (await users.FindUserAsync(directory.Id, userId, cancellationToken) is not { Deleted: false } before) return Outcome.Unchanged;
             var after = before with { Deleted = true, Version = before.Version + 1, LastModified = now };
             List<EventRecord> events = [DirectoryEvents.Deprovisioned(directory, after, reason, now)];
             var memberships = new List<(Membership, EventRecord)>();
-            foreach (var groupId in await store.ListGroupIdsOfMemberAsync(directory.Id, userId, cancellationToken))
+            foreach (var groupId in await groups.ListGroupIdsOfMemberAsync(directory.Id, userId, cancellationToken))
             {
-                var membership = await store.FindMembershipAsync(directory.Id, groupId, userId, cancellationToken);
-                var group = await store.FindGroupAsync(directory.Id, groupId, cancellationToken);
+                var membership = await groups.FindMembershipAsync(directory.Id, groupId, userId, cancellationToken);
+                var group = await groups.FindGroupAsync(directory.Id, groupId, cancellationToken);
                 if (membership is null || group is null) continue;
                 memberships.Add((membership, DirectoryEvents.Membership(directory, DirectoryEvents.GroupUserRemoved, now, group, userId, before.UserName)));
             }
-            if (await store.DeleteUserAsync(before, after, events, memberships, cancellationToken) == SaveOutcome.Saved) return Outcome.Deprovisioned;
+            if (await users.DeleteUserAsync(before, after, events, memberships, cancellationToken) == SaveOutcome.Saved) return Outcome.Deprovisioned;
         }
         throw new InvalidOperationException("The user kept changing while it was deprovisioned; retry.");
     }
@@ -90,18 +90,18 @@ public static class DirectoryChanges
     /// Creates the group or changes it to <paramref name="attributes"/> with exactly the direct members
     /// <paramref name="memberUserIds"/> (users the directory holds and has not deprovisioned; others are skipped).
     /// </summary>
-    public static async Task<Outcome> PutGroupAsync(DirectoryStore store, DirectoryRecord directory, TenantSettings settings, string groupId,
+    public async Task<Outcome> PutGroupAsync(DirectoryRecord directory, TenantSettings settings, string groupId,
         JsonObject attributes, IReadOnlyCollection<string> memberUserIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var before = await store.FindGroupAsync(directory.Id, groupId, cancellationToken);
-            var current = before is null ? [] : await store.ListMembersAsync(directory.Id, groupId, cancellationToken);
+            var before = await groups.FindGroupAsync(directory.Id, groupId, cancellationToken);
+            var current = before is null ? [] : await groups.ListMembersAsync(directory.Id, groupId, cancellationToken);
             var wanted = memberUserIds.ToHashSet(StringComparer.Ordinal);
             var toRemove = current.Where(m => !wanted.Contains(m.MemberId)).ToList();
             var toAdd = new List<Membership>();
             foreach (var userId in wanted.Where(id => current.All(m => m.MemberId != id)))
-                if (await store.FindUserAsync(directory.Id, userId, cancellationToken) is { Deleted: false } user)
+                if (await users.FindUserAsync(directory.Id, userId, cancellationToken) is { Deleted: false } user)
                     toAdd.Add(new Membership(groupId, userId, user.UserName));
 
             if (before is not null && JsonNode.DeepEquals(before.Resource, attributes) && toAdd.Count == 0 && toRemove.Count == 0)
@@ -112,23 +112,23 @@ public static class DirectoryChanges
             List<EventRecord> events = before is null
                 ? [DirectoryEvents.Create(directory, DirectoryEvents.GroupCreated, now, DirectoryEvents.GroupData(after))]
                 : JsonNode.DeepEquals(before.Resource, attributes) ? [] : [DirectoryEvents.Create(directory, DirectoryEvents.GroupUpdated, now, DirectoryEvents.GroupData(after))];
-            var units = new List<DirectoryStore.WriteUnit>();
-            units.AddRange(toRemove.Select(m => DirectoryStore.MembershipRemoval(directory.Id, m,
+            var units = new List<WriteUnit>();
+            units.AddRange(toRemove.Select(m => DirectoryGroupStore.MembershipRemoval(directory.Id, m,
                 DirectoryEvents.Membership(directory, DirectoryEvents.GroupUserRemoved, now, after, m.MemberId, m.MemberUserName))));
-            units.AddRange(toAdd.Select(m => DirectoryStore.MembershipAddition(directory.Id, m,
+            units.AddRange(toAdd.Select(m => DirectoryGroupStore.MembershipAddition(directory.Id, m,
                 DirectoryEvents.Membership(directory, DirectoryEvents.GroupUserAdded, now, after, m.MemberId, m.MemberUserName))));
             var renamed = before is not null && before.DisplayName != after.DisplayName;
             var unchanged = renamed ? current.Select(m => m.MemberId).Except(toRemove.Select(m => m.MemberId)).ToList() : [];
-            var roleChanges = await RoleChanges.ForGroupChangeAsync(store, directory, settings, groupId, before?.DisplayName, after.DisplayName,
+            var roleChanges = await RoleChanges.ForGroupChangeAsync(users, groups, directory, settings, groupId, before?.DisplayName, after.DisplayName,
                 toAdd.Select(m => m.MemberId).ToList(), toRemove.Select(m => m.MemberId).ToList(), unchanged, now, cancellationToken);
             AttachRoleChanges(roleChanges, [.. toRemove, .. toAdd], units, events);
 
             var saved = before is null
-                ? await store.CreateGroupAsync(after, events, units, cancellationToken)
-                : await store.SaveGroupAsync(before, after, events, units, cancellationToken);
+                ? await groups.CreateGroupAsync(after, events, units, cancellationToken)
+                : await groups.SaveGroupAsync(before, after, events, units, cancellationToken);
             if (saved == SaveOutcome.Saved)
             {
-                await Task.WhenAll(toAdd.Select(m => store.RefreshAddedMemberDisplayAsync(directory.Id, m, cancellationToken)));
+                await Task.WhenAll(toAdd.Select(m => groups.RefreshAddedMemberDisplayAsync(directory.Id, m, cancellationToken)));
                 return before is null ? Outcome.Created : Outcome.Updated;
             }
             // Stale, or a member renamed or deprovisioned between its read and the commit: read again.
@@ -137,21 +137,21 @@ public static class DirectoryChanges
     }
 
     /// <summary>Deletes the group as a SCIM DELETE does: tombstoned with its event; the memberships go in the deleted event's fan-out.</summary>
-    public static async Task<Outcome> DeleteGroupAsync(DirectoryStore store, DirectoryRecord directory, string groupId, DateTimeOffset now,
+    public async Task<Outcome> DeleteGroupAsync(DirectoryRecord directory, string groupId, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            if (await store.FindGroupAsync(directory.Id, groupId, cancellationToken) is not { } group) return Outcome.Unchanged;
+            if (await groups.FindGroupAsync(directory.Id, groupId, cancellationToken) is not { } group) return Outcome.Unchanged;
             List<EventRecord> events = [DirectoryEvents.Create(directory, DirectoryEvents.GroupDeleted, now, DirectoryEvents.GroupData(group))];
-            if (await store.DeleteGroupAsync(group, events, now, cancellationToken) == SaveOutcome.Saved) return Outcome.Deleted;
+            if (await groups.DeleteGroupAsync(group, events, now, cancellationToken) == SaveOutcome.Saved) return Outcome.Deleted;
         }
         throw new InvalidOperationException("The group kept changing while it was deleted; retry.");
     }
 
     /// <summary>A role change rides in the unit of the membership row that caused it, else with the group row.</summary>
     public static void AttachRoleChanges(Dictionary<string, EventRecord> roleChanges, IReadOnlyList<Membership> memberships,
-        List<DirectoryStore.WriteUnit> units, List<EventRecord> groupEvents)
+        List<WriteUnit> units, List<EventRecord> groupEvents)
     {
         foreach (var (userId, roleChanged) in roleChanges)
         {

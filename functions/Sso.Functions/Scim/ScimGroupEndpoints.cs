@@ -14,7 +14,7 @@ namespace Sso.Functions.Scim;
 /// <summary>
 /// /Groups. Members are rows (<c>member|grp|usr</c>), never a list in the group row: a PATCH becomes
 /// a membership delta (<see cref="ScimGroupPatch"/>). A member-only PATCH is written as row inserts
-/// and deletes that do not wait on the group row's ETag (<see cref="DirectoryStore.ChangeMembersAsync"/>),
+/// and deletes that do not wait on the group row's ETag (<see cref="DirectoryGroupStore.ChangeMembersAsync"/>),
 /// so 50 IdP PATCHes at once all stick without retrying each other. A change of attributes, and a
 /// replacement of the whole member list (PUT, <c>replace members</c>), is written under the group row's
 /// ETag and retried when another writer moved the row, so a list replacement never loses a parallel add.
@@ -32,6 +32,8 @@ public static class ScimGroupEndpoints
         new("ScimPatchGroup", Base + "/Groups/{groupId}", ["PATCH"], ScimAuthentication.Require(PatchAsync)),
         new("ScimDeleteGroup", Base + "/Groups/{groupId}", ["DELETE"], ScimAuthentication.Require(DeleteAsync)),
     ];
+
+    private static DirectoryUserStore Users(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryUserStore>();
 
     private static string ETag(DirectoryGroup group) => ScimETag.Format(group.VersionTag);
 
@@ -54,7 +56,7 @@ public static class ScimGroupEndpoints
         return json;
     }
 
-    private static async Task<IResult> RespondAsync(DirectoryStore store, DirectoryGroup group, ScimRequestContext scim,
+    private static async Task<IResult> RespondAsync(DirectoryGroupStore store, DirectoryGroup group, ScimRequestContext scim,
         ScimAttributeProjection projection, int status, CancellationToken cancellationToken)
     {
         // Entra ID reads groups with excludedAttributes=members: then the member rows are not read at all.
@@ -79,12 +81,12 @@ public static class ScimGroupEndpoints
         ScimRequests.CheckLength(attributes, "displayName", 256) ?? ScimRequests.CheckLength(attributes, "externalId", 256) ?? ScimRequests.CheckSize(attributes);
 
     /// <summary>Resolves new member ids to users (or groups) of this directory; an unknown id is an error.</summary>
-    private static async Task<Result<List<Membership>, ScimError>> ResolveMembersAsync(DirectoryStore store, ScimRequestContext scim,
+    private static async Task<Result<List<Membership>, ScimError>> ResolveMembersAsync(DirectoryUserStore users, DirectoryGroupStore store, ScimRequestContext scim,
         string groupId, IEnumerable<string> memberIds, CancellationToken cancellationToken)
     {
         var resolved = await Task.WhenAll(memberIds.Distinct(StringComparer.Ordinal).Select(async id =>
         {
-            if (await store.FindUserAsync(scim.Directory.Id, id, cancellationToken) is { Deleted: false } user)
+            if (await users.FindUserAsync(scim.Directory.Id, id, cancellationToken) is { Deleted: false } user)
                 return new Membership(groupId, id, user.UserName);
             if (id != groupId && await store.FindGroupAsync(scim.Directory.Id, id, cancellationToken) is { } group)
                 return new Membership(groupId, id, group.DisplayName);
@@ -107,19 +109,19 @@ public static class ScimGroupEndpoints
         var attributes = Attributes(resource.Value);
         if (Validate(attributes) is { } invalid) return ScimResults.Error(invalid);
 
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
         var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted, cached: true);
         for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
         {
             var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
             var group = new DirectoryGroup(scim.Directory.Id, Ids.New(DirectoryGroup.IdPrefix), attributes, 1, now, now);
-            var members = await ResolveMembersAsync(store, scim, group.Id, memberIds.Value, context.RequestAborted);
+            var members = await ResolveMembersAsync(Users(context), store, scim, group.Id, memberIds.Value, context.RequestAborted);
             if (!members.IsSuccess) return ScimResults.Error(members.Error);
 
             List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupCreated, now, DirectoryEvents.GroupData(group))];
-            var units = members.Value.Select(m => DirectoryStore.MembershipAddition(scim.Directory.Id, m,
+            var units = members.Value.Select(m => DirectoryGroupStore.MembershipAddition(scim.Directory.Id, m,
                 DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, group, m.MemberId, m.MemberUserName))).ToList();
-            var roleChanges = await RoleChanges.ForGroupChangeAsync(store, scim.Directory, settings, group.Id, null, group.DisplayName,
+            var roleChanges = await RoleChanges.ForGroupChangeAsync(Users(context), store, scim.Directory, settings, group.Id, null, group.DisplayName,
                 members.Value.Select(m => m.MemberId).ToList(), [], [], now, context.RequestAborted);
             AttachRoleChanges(roleChanges, members.Value, units, events);
             // A member renamed or deleted between its read and the commit fails the transaction (its
@@ -140,7 +142,7 @@ public static class ScimGroupEndpoints
     {
         var projection = ScimAttributeProjection.Parse(context.Request.Query["attributes"], context.Request.Query["excludedAttributes"]);
         if (!projection.IsSuccess) return ScimResults.Error(projection.Error);
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
         var groupId = context.RouteString("groupId");
         if (await store.FindGroupAsync(scim.Directory.Id, groupId, context.RequestAborted) is not { } group)
             return ScimResults.Error(ScimError.NotFound(groupId));
@@ -164,7 +166,7 @@ public static class ScimGroupEndpoints
         var query = ScimListQuery.Parse(context.Request.Query["filter"], context.Request.Query["startIndex"], context.Request.Query["count"],
             context.Request.Query["attributes"], context.Request.Query["excludedAttributes"], ScimUserEndpoints.MaxResults);
         if (!query.IsSuccess) return ScimResults.Error(query.Error);
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
         var filter = query.Value.Filter;
         var type = ScimSchemas.GroupResource;
 
@@ -243,7 +245,7 @@ public static class ScimGroupEndpoints
     private static async Task<IResult> SaveAsync(HttpContext context, ScimRequestContext scim,
         Func<JsonObject, Result<JsonObject, ScimError>> changeAttributes, ScimMembershipDelta delta, ScimAttributeProjection? respondWith)
     {
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var groupId = context.RouteString("groupId");
         var cancellationToken = context.RequestAborted;
@@ -281,7 +283,7 @@ public static class ScimGroupEndpoints
                 var removed = await Task.WhenAll(delta.Removed.Select(id => store.FindMembershipAsync(scim.Directory.Id, groupId, id, cancellationToken)));
                 toRemove.AddRange(removed.OfType<Membership>());
             }
-            var additions = await ResolveMembersAsync(store, scim, groupId, toAdd, cancellationToken);
+            var additions = await ResolveMembersAsync(Users(context), store, scim, groupId, toAdd, cancellationToken);
             if (!additions.IsSuccess) return ScimResults.Error(additions.Error);
 
             if (!attributesChanged && additions.Value.Count == 0 && toRemove.Count == 0)
@@ -296,22 +298,22 @@ public static class ScimGroupEndpoints
             List<EventRecord> events = attributesChanged
                 ? [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupUpdated, now, DirectoryEvents.GroupData(after))]
                 : [];
-            var units = new List<DirectoryStore.WriteUnit>();
-            units.AddRange(toRemove.Select(m => DirectoryStore.MembershipRemoval(scim.Directory.Id, m,
+            var units = new List<WriteUnit>();
+            units.AddRange(toRemove.Select(m => DirectoryGroupStore.MembershipRemoval(scim.Directory.Id, m,
                 DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserRemoved, now, after, m.MemberId, m.MemberUserName))));
-            units.AddRange(additions.Value.Select(m => DirectoryStore.MembershipAddition(scim.Directory.Id, m,
+            units.AddRange(additions.Value.Select(m => DirectoryGroupStore.MembershipAddition(scim.Directory.Id, m,
                 DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, after, m.MemberId, m.MemberUserName))));
             var renamed = before.DisplayName != after.DisplayName;
             var unchanged = renamed
                 ? (await store.ListMembersAsync(scim.Directory.Id, groupId, cancellationToken)).Select(m => m.MemberId)
                     .Except(toRemove.Select(m => m.MemberId)).ToList()
                 : [];
-            var roleChanges = await RoleChanges.ForGroupChangeAsync(store, scim.Directory, settings, groupId, before.DisplayName, after.DisplayName,
+            var roleChanges = await RoleChanges.ForGroupChangeAsync(Users(context), store, scim.Directory, settings, groupId, before.DisplayName, after.DisplayName,
                 additions.Value.Select(m => m.MemberId).ToList(), toRemove.Select(m => m.MemberId).ToList(), unchanged, now, cancellationToken);
             AttachRoleChanges(roleChanges, [.. toRemove, .. additions.Value], units, events);
             // A nested group's display in its parent groups is its displayName.
             var parentMemberships = renamed ? await store.ListMembershipsOfMemberAsync(scim.Directory.Id, groupId, cancellationToken) : [];
-            units.AddRange(parentMemberships.Select(m => DirectoryStore.MemberDisplayChange(scim.Directory.Id, m, after.DisplayName)));
+            units.AddRange(parentMemberships.Select(m => DirectoryGroupStore.MemberDisplayChange(scim.Directory.Id, m, after.DisplayName)));
 
             if (membersOnly)
             {
@@ -344,14 +346,14 @@ public static class ScimGroupEndpoints
         return ScimResults.Error(ScimError.Conflict("The group kept changing while the request was applied; retry it."));
     }
 
-    /// <summary>A member renamed after <see cref="ResolveMembersAsync"/> read its name: see DirectoryStore.RefreshAddedMemberDisplayAsync.</summary>
-    private static Task RefreshAddedMemberDisplaysAsync(DirectoryStore store, ScimRequestContext scim, IReadOnlyList<Membership> added,
+    /// <summary>A member renamed after <see cref="ResolveMembersAsync"/> read its name: see DirectoryGroupStore.RefreshAddedMemberDisplayAsync.</summary>
+    private static Task RefreshAddedMemberDisplaysAsync(DirectoryGroupStore store, ScimRequestContext scim, IReadOnlyList<Membership> added,
         CancellationToken cancellationToken) =>
         Task.WhenAll(added.Select(m => store.RefreshAddedMemberDisplayAsync(scim.Directory.Id, m, cancellationToken)));
 
     /// <summary>A role change rides in the unit of the membership row that caused it, else with the group row.</summary>
     private static void AttachRoleChanges(Dictionary<string, EventRecord> roleChanges, IReadOnlyList<Membership> memberships,
-        List<DirectoryStore.WriteUnit> units, List<EventRecord> groupEvents)
+        List<WriteUnit> units, List<EventRecord> groupEvents)
     {
         foreach (var (userId, roleChanged) in roleChanges)
         {
@@ -368,7 +370,7 @@ public static class ScimGroupEndpoints
     /// </summary>
     private static async Task<IResult> DeleteAsync(HttpContext context, ScimRequestContext scim)
     {
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var groupId = context.RouteString("groupId");
         for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
