@@ -158,7 +158,7 @@ public sealed partial class GoogleSync(
             await Parallel.ForEachAsync(listedUsers, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
                 async (user, token) =>
                 {
-                    var outcome = await changes.PutUserAsync(directory, settings, user.Id, user.Resource, clock.GetUtcNow(), token);
+                    var outcome = await changes.PutUserAsync(directory, settings, user.Id, user.Resource, token);
                     if (outcome == DirectoryChanges.Outcome.Refused) LogUserRefused(logger, directoryId.Value);
                     if (outcome == DirectoryChanges.Outcome.Created) Interlocked.Increment(ref created);
                     if (outcome == DirectoryChanges.Outcome.Updated) Interlocked.Increment(ref updated);
@@ -198,7 +198,7 @@ public sealed partial class GoogleSync(
         await Parallel.ForEachAsync(listed.DistinctBy(g => g.Id), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
             async (group, token) =>
             {
-                var outcome = await changes.PutGroupAsync(directory, settings, group.Id, group.Resource, group.Members, clock.GetUtcNow(), token);
+                var outcome = await changes.PutGroupAsync(directory, settings, group.Id, group.Resource, group.Members, token);
                 if (outcome == DirectoryChanges.Outcome.Created) Interlocked.Increment(ref groupsCreated);
                 if (outcome == DirectoryChanges.Outcome.Updated) Interlocked.Increment(ref groupsUpdated);
             });
@@ -232,11 +232,11 @@ public sealed partial class GoogleSync(
                 absentGroups.Add(group.Id);
         var deprovisioned = 0;
         foreach (var userId in absentUsers)
-            if (await changes.DeprovisionUserAsync(directory, userId, "deleted", clock.GetUtcNow(), cancellationToken)
+            if (await changes.DeprovisionUserAsync(directory, userId, "deleted", cancellationToken)
                 == DirectoryChanges.Outcome.Deprovisioned)
                 deprovisioned++;
         foreach (var groupId in absentGroups)
-            await changes.DeleteGroupAsync(directory, groupId, clock.GetUtcNow(), cancellationToken);
+            await changes.DeleteGroupAsync(directory, groupId, cancellationToken);
         var now = clock.GetUtcNow();
         if (!await ProgressAsync(directory.Id, task.RunId, s => s with
             {

@@ -33,6 +33,8 @@ public static class ScimGroupEndpoints
         new("ScimDeleteGroup", Base + "/Groups/{groupId}", ["DELETE"], ScimAuthentication.Require(DeleteAsync)),
     ];
 
+    private static DirectoryChanges Changes(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryChanges>();
+
     private static DirectoryUserStore Users(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryUserStore>();
 
     private static string ETag(DirectoryGroup group) => ScimETag.Format(group.VersionTag);
@@ -119,11 +121,10 @@ public static class ScimGroupEndpoints
             if (!members.IsSuccess) return ScimResults.Error(members.Error);
 
             List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupCreated, now, DirectoryEvents.GroupData(group))];
-            var units = members.Value.Select(m => DirectoryGroupStore.MembershipAddition(scim.Directory.Id, m,
-                DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, group, m.MemberId, m.MemberUserName))).ToList();
+            var units = DirectoryChanges.MembershipUnits(scim.Directory, group, [], members.Value, now);
             var roleChanges = await RoleChanges.ForGroupChangeAsync(Users(context), store, scim.Directory, settings, group.Id, null, group.DisplayName,
                 members.Value.Select(m => m.MemberId).ToList(), [], [], now, context.RequestAborted);
-            AttachRoleChanges(roleChanges, members.Value, units, events);
+            DirectoryChanges.AttachRoleChanges(roleChanges, members.Value, units, events);
             // A member renamed or deleted between its read and the commit fails the transaction (its
             // userName index row moved): nothing of this group was written, so resolve and try again.
             if (await store.CreateGroupAsync(group, events, units, context.RequestAborted) != SaveOutcome.Saved
@@ -132,7 +133,7 @@ public static class ScimGroupEndpoints
                 await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
                 continue;
             }
-            await RefreshAddedMemberDisplaysAsync(store, scim, members.Value, context.RequestAborted);
+            await Changes(context).RefreshAddedMemberDisplaysAsync(scim.Directory, members.Value, context.RequestAborted);
             return await RespondAsync(store, group, scim, ScimAttributeProjection.Default, 201, context.RequestAborted);
         }
         return ScimResults.Error(ScimError.Conflict("The members kept changing while the group was created; retry the request."));
@@ -298,11 +299,7 @@ public static class ScimGroupEndpoints
             List<EventRecord> events = attributesChanged
                 ? [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupUpdated, now, DirectoryEvents.GroupData(after))]
                 : [];
-            var units = new List<WriteUnit>();
-            units.AddRange(toRemove.Select(m => DirectoryGroupStore.MembershipRemoval(scim.Directory.Id, m,
-                DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserRemoved, now, after, m.MemberId, m.MemberUserName))));
-            units.AddRange(additions.Value.Select(m => DirectoryGroupStore.MembershipAddition(scim.Directory.Id, m,
-                DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, after, m.MemberId, m.MemberUserName))));
+            var units = DirectoryChanges.MembershipUnits(scim.Directory, after, toRemove, additions.Value, now);
             var renamed = before.DisplayName != after.DisplayName;
             var unchanged = renamed
                 ? (await store.ListMembersAsync(scim.Directory.Id, groupId, cancellationToken)).Select(m => m.MemberId)
@@ -310,7 +307,7 @@ public static class ScimGroupEndpoints
                 : [];
             var roleChanges = await RoleChanges.ForGroupChangeAsync(Users(context), store, scim.Directory, settings, groupId, before.DisplayName, after.DisplayName,
                 additions.Value.Select(m => m.MemberId).ToList(), toRemove.Select(m => m.MemberId).ToList(), unchanged, now, cancellationToken);
-            AttachRoleChanges(roleChanges, [.. toRemove, .. additions.Value], units, events);
+            DirectoryChanges.AttachRoleChanges(roleChanges, [.. toRemove, .. additions.Value], units, events);
             // A nested group's display in its parent groups is its displayName.
             var parentMemberships = renamed ? await store.ListMembershipsOfMemberAsync(scim.Directory.Id, groupId, cancellationToken) : [];
             units.AddRange(parentMemberships.Select(m => DirectoryGroupStore.MemberDisplayChange(scim.Directory.Id, m, after.DisplayName)));
@@ -322,7 +319,7 @@ public static class ScimGroupEndpoints
                 if (change.Outcome == SaveOutcome.Saved)
                 {
                     var applied = additions.Value.Where((_, i) => change.Applied.Contains(units[toRemove.Count + i])).ToList();
-                    await RefreshAddedMemberDisplaysAsync(store, scim, applied, cancellationToken);
+                    await Changes(context).RefreshAddedMemberDisplaysAsync(scim.Directory, applied, cancellationToken);
                     var saved = change.Applied.Count > 0 ? after : before;
                     return respondWith is { } memberView
                         ? await RespondAsync(store, saved with { ETag = default }, scim, memberView, 200, cancellationToken)
@@ -333,7 +330,7 @@ public static class ScimGroupEndpoints
             }
             else if (await store.SaveGroupAsync(before, after, events, units, cancellationToken) == SaveOutcome.Saved)
             {
-                await RefreshAddedMemberDisplaysAsync(store, scim, additions.Value, cancellationToken);
+                await Changes(context).RefreshAddedMemberDisplaysAsync(scim.Directory, additions.Value, cancellationToken);
                 if (renamed)
                     await store.RefreshMemberDisplaysAsync(scim.Directory.Id, groupId, parentMemberships.Select(m => m.GroupId).ToHashSet(), cancellationToken);
                 return respondWith is { } view
@@ -346,23 +343,6 @@ public static class ScimGroupEndpoints
         return ScimResults.Error(ScimError.Conflict("The group kept changing while the request was applied; retry it."));
     }
 
-    /// <summary>A member renamed after <see cref="ResolveMembersAsync"/> read its name: see DirectoryGroupStore.RefreshAddedMemberDisplayAsync.</summary>
-    private static Task RefreshAddedMemberDisplaysAsync(DirectoryGroupStore store, ScimRequestContext scim, IReadOnlyList<Membership> added,
-        CancellationToken cancellationToken) =>
-        Task.WhenAll(added.Select(m => store.RefreshAddedMemberDisplayAsync(scim.Directory.Id, m, cancellationToken)));
-
-    /// <summary>A role change rides in the unit of the membership row that caused it, else with the group row.</summary>
-    private static void AttachRoleChanges(Dictionary<string, EventRecord> roleChanges, IReadOnlyList<Membership> memberships,
-        List<WriteUnit> units, List<EventRecord> groupEvents)
-    {
-        foreach (var (userId, roleChanged) in roleChanges)
-        {
-            var index = memberships.ToList().FindIndex(m => m.MemberId == userId);
-            if (index >= 0 && index < units.Count) units[index].Events.Add(roleChanged);
-            else groupEvents.Add(roleChanged);
-        }
-    }
-
     /// <summary>
     /// 204 at once: the group is tombstoned and <c>dsync.group.deleted</c> commits with it; the
     /// deleted event fans its membership removals (with their events and role changes) out as
@@ -370,19 +350,14 @@ public static class ScimGroupEndpoints
     /// </summary>
     private static async Task<IResult> DeleteAsync(HttpContext context, ScimRequestContext scim)
     {
-        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
-        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var groupId = context.RouteString("groupId");
-        for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
-        {
-            if (await store.FindGroupAsync(scim.Directory.Id, groupId, context.RequestAborted) is not { } group)
-                return ScimResults.Error(ScimError.NotFound(groupId));
-            if (ScimRequests.FailsIfMatch(context, ETag(group))) return ScimResults.Error(ScimError.PreconditionFailed());
-            var now = clock.GetUtcNow();
-            List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupDeleted, now, DirectoryEvents.GroupData(group))];
-            if (await store.DeleteGroupAsync(group, events, now, context.RequestAborted) == SaveOutcome.Saved) return ScimResults.NoContent();
-            await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
-        }
-        return ScimResults.Error(ScimError.Conflict("The group kept changing while it was deleted; retry the request."));
+        return await Changes(context).DeleteGroupAsync(scim.Directory, groupId, group => !ScimRequests.FailsIfMatch(context, ETag(group)),
+                ScimRequests.Retry, context.RequestAborted) switch
+            {
+                DirectoryChanges.ChangeStatus.Done => ScimResults.NoContent(),
+                DirectoryChanges.ChangeStatus.NotFound => ScimResults.Error(ScimError.NotFound(groupId)),
+                DirectoryChanges.ChangeStatus.PreconditionFailed => ScimResults.Error(ScimError.PreconditionFailed()),
+                _ => ScimResults.Error(ScimError.Conflict("The group kept changing while it was deleted; retry the request.")),
+            };
     }
 }
