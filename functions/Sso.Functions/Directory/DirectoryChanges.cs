@@ -38,8 +38,6 @@ public sealed class DirectoryChanges(DirectoryUserStore users, DirectoryGroupSto
     /// </summary>
     public sealed record UserChange<TError>(ChangeStatus Status, DirectoryUser? User = null, TError? Error = default, string? TakenAttribute = null);
 
-    private static readonly Func<DirectoryUser, bool> Always = _ => true;
-
     // ---- users ----
 
     /// <summary>A new user with a fresh id; the error names the unique attribute (<c>userName</c>, <c>externalId</c>) another user holds.</summary>
@@ -147,7 +145,7 @@ public sealed class DirectoryChanges(DirectoryUserStore users, DirectoryGroupSto
 
     /// <summary>The pulled directory's deprovisioning of a user it no longer lists.</summary>
     public async Task<Outcome> DeprovisionUserAsync(DirectoryRecord directory, string userId, string reason, CancellationToken cancellationToken) =>
-        await DeprovisionUserAsync(directory, userId, reason, Always, Retry.Sync, cancellationToken) switch
+        await DeprovisionUserAsync(directory, userId, reason, _ => true, Retry.Sync, cancellationToken) switch
         {
             ChangeStatus.Done => Outcome.Deprovisioned,
             ChangeStatus.NotFound => Outcome.Unchanged,
@@ -213,16 +211,7 @@ public sealed class DirectoryChanges(DirectoryUserStore users, DirectoryGroupSto
             var after = before is null
                 ? new DirectoryGroup(directory.Id, groupId, attributes.DeepClone().AsObject(), 1, now, now)
                 : before with { Resource = attributes.DeepClone().AsObject(), Version = before.Version + 1, LastModified = now, MembersRevision = null };
-            List<EventRecord> events = before is null
-                ? [DirectoryEvents.Create(directory, DirectoryEvents.GroupCreated, now, DirectoryEvents.GroupData(after))]
-                : JsonNode.DeepEquals(before.Resource, attributes) ? [] : [DirectoryEvents.Create(directory, DirectoryEvents.GroupUpdated, now, DirectoryEvents.GroupData(after))];
-            var units = MembershipUnits(directory, after, toRemove, toAdd, now);
-            var renamed = before is not null && before.DisplayName != after.DisplayName;
-            var unchanged = renamed ? current.Select(m => m.MemberId).Except(toRemove.Select(m => m.MemberId)).ToList() : [];
-            var roleChanges = await RoleChanges.ForGroupChangeAsync(users, groups, directory, settings, groupId, before?.DisplayName, after.DisplayName,
-                toAdd.Select(m => m.MemberId).ToList(), toRemove.Select(m => m.MemberId).ToList(), unchanged, now, cancellationToken);
-            AttachRoleChanges(roleChanges, [.. toRemove, .. toAdd], units, events);
-
+            var (events, units) = await GroupChangeAsync(directory, settings, before, after, toRemove, toAdd, current, cancellationToken);
             var saved = before is null
                 ? await groups.CreateGroupAsync(after, events, units, cancellationToken)
                 : await groups.SaveGroupAsync(before, after, events, units, cancellationToken);
@@ -264,8 +253,40 @@ public sealed class DirectoryChanges(DirectoryUserStore users, DirectoryGroupSto
             _ => throw new InvalidOperationException("The group kept changing while it was deleted; retry."),
         };
 
+    /// <summary>What a group change writes: the group's own events, and its membership units (removals first) with theirs.</summary>
+    public sealed record GroupChange(List<EventRecord> Events, List<WriteUnit> Units)
+    {
+        public void Deconstruct(out List<EventRecord> events, out List<WriteUnit> units) => (events, units) = (Events, Units);
+    }
+
+    /// <summary>
+    /// The events and membership units of a group change (<paramref name="before"/> null: a new
+    /// group): created or updated when its attributes changed, each member removed and added, and
+    /// the role changes it causes, each in the unit of the membership that caused it. A rename can
+    /// change the role of every member: <paramref name="current"/> (null: read when needed) are the
+    /// members before the change.
+    /// </summary>
+    public async Task<GroupChange> GroupChangeAsync(DirectoryRecord directory, TenantSettings settings, DirectoryGroup? before, DirectoryGroup after,
+        IReadOnlyList<Membership> toRemove, IReadOnlyList<Membership> toAdd, IReadOnlyList<Membership>? current, CancellationToken cancellationToken)
+    {
+        var now = after.LastModified;
+        List<EventRecord> events = before is null
+            ? [DirectoryEvents.Create(directory, DirectoryEvents.GroupCreated, now, DirectoryEvents.GroupData(after))]
+            : JsonNode.DeepEquals(before.Resource, after.Resource) ? [] : [DirectoryEvents.Create(directory, DirectoryEvents.GroupUpdated, now, DirectoryEvents.GroupData(after))];
+        var units = MembershipUnits(directory, after, toRemove, toAdd, now);
+        var renamed = before is not null && before.DisplayName != after.DisplayName;
+        var unchanged = renamed
+            ? (current ?? await groups.ListMembersAsync(directory.Id, after.Id, cancellationToken)).Select(m => m.MemberId)
+                .Except(toRemove.Select(m => m.MemberId)).ToList()
+            : [];
+        var roleChanges = await RoleChanges.ForGroupChangeAsync(users, groups, directory, settings, after.Id, before?.DisplayName, after.DisplayName,
+            toAdd.Select(m => m.MemberId).ToList(), toRemove.Select(m => m.MemberId).ToList(), unchanged, now, cancellationToken);
+        AttachRoleChanges(roleChanges, [.. toRemove, .. toAdd], units, events);
+        return new GroupChange(events, units);
+    }
+
     /// <summary>The membership rows of a change, removals first, each with its removed/added event.</summary>
-    public static List<WriteUnit> MembershipUnits(DirectoryRecord directory, DirectoryGroup after, IEnumerable<Membership> removed,
+    private static List<WriteUnit> MembershipUnits(DirectoryRecord directory, DirectoryGroup after, IEnumerable<Membership> removed,
         IEnumerable<Membership> added, DateTimeOffset now)
     {
         var units = new List<WriteUnit>();
@@ -281,7 +302,7 @@ public sealed class DirectoryChanges(DirectoryUserStore users, DirectoryGroupSto
         Task.WhenAll(added.Select(m => groups.RefreshAddedMemberDisplayAsync(directory.Id, m, cancellationToken)));
 
     /// <summary>A role change rides in the unit of the membership row that caused it, else with the group row.</summary>
-    public static void AttachRoleChanges(Dictionary<string, EventRecord> roleChanges, IReadOnlyList<Membership> memberships,
+    private static void AttachRoleChanges(Dictionary<string, EventRecord> roleChanges, IReadOnlyList<Membership> memberships,
         List<WriteUnit> units, List<EventRecord> groupEvents)
     {
         foreach (var (userId, roleChanged) in roleChanges)

@@ -54,14 +54,8 @@ public sealed class DirectoryGroupStore(DirectoryPartitionWriter writer, Directo
     }
 
     public async Task<(IReadOnlyList<DirectoryGroup> Groups, string? NextCursor)> ListGroupsPageAsync(DirectoryId id, string? cursor, int limit,
-        CancellationToken cancellationToken)
-    {
-        var table = await writer.TableAsync(cancellationToken);
-        await foreach (var page in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryGroup.Kind), maxPerPage: limit,
-                           cancellationToken: cancellationToken).AsPages(cursor, limit))
-            return (page.Values.Select(DirectoryGroup.FromEntity).ToList(), page.ContinuationToken);
-        return ([], null);
-    }
+        CancellationToken cancellationToken) =>
+        await writer.PageOfKindAsync(id, DirectoryGroup.Kind, DirectoryGroup.FromEntity, cursor, limit, cancellationToken);
 
     public Task<SaveOutcome> CreateGroupAsync(DirectoryGroup group, IReadOnlyList<EventRecord> events, IReadOnlyList<WriteUnit> memberships,
         CancellationToken cancellationToken)

@@ -75,6 +75,17 @@ public sealed class DirectoryPartitionWriter(TableStorage storage, OutboxPublish
         return outcome;
     }
 
+    /// <summary>One page of the rows of a kind in the directory's partition, and the cursor of the next page (null at the end).</summary>
+    internal async Task<(IReadOnlyList<T> Rows, string? NextCursor)> PageOfKindAsync<T>(DirectoryId id, string kind, Func<TableEntity, T> read,
+        string? cursor, int limit, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        await foreach (var page in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, kind), maxPerPage: limit,
+                           cancellationToken: cancellationToken).AsPages(cursor, limit))
+            return (page.Values.Select(read).ToList(), page.ContinuationToken);
+        return ([], null);
+    }
+
     /// <summary>
     /// Deletes rows of the directory's partition by key, 100 per transaction. A transaction that
     /// fails with 404 (a concurrent deleter got there first) goes to <paramref name="onMissing"/>:

@@ -252,14 +252,8 @@ public sealed class DirectoryUserStore(DirectoryPartitionWriter writer, Director
     }
 
     public async Task<(IReadOnlyList<DirectoryUser> Users, string? NextCursor)> ListUsersPageAsync(DirectoryId id, string? cursor, int limit,
-        CancellationToken cancellationToken)
-    {
-        var table = await writer.TableAsync(cancellationToken);
-        await foreach (var page in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryUser.Kind), maxPerPage: limit,
-                           cancellationToken: cancellationToken).AsPages(cursor, limit))
-            return (page.Values.Select(DirectoryUser.FromEntity).ToList(), page.ContinuationToken);
-        return ([], null);
-    }
+        CancellationToken cancellationToken) =>
+        await writer.PageOfKindAsync(id, DirectoryUser.Kind, DirectoryUser.FromEntity, cursor, limit, cancellationToken);
 
     /// <summary>The directory's users that are neither deleted nor deactivated (a scan of its user rows).</summary>
     public async Task<int> CountActiveUsersAsync(DirectoryId id, CancellationToken cancellationToken)

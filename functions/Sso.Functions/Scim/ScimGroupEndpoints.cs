@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Sso.Functions.DirectorySync;
-using Sso.Functions.Outbox;
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
 using Sso.Functions.Tenants;
@@ -120,11 +119,7 @@ public static class ScimGroupEndpoints
             var members = await ResolveMembersAsync(Users(context), store, scim, group.Id, memberIds.Value, context.RequestAborted);
             if (!members.IsSuccess) return ScimResults.Error(members.Error);
 
-            List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupCreated, now, DirectoryEvents.GroupData(group))];
-            var units = DirectoryChanges.MembershipUnits(scim.Directory, group, [], members.Value, now);
-            var roleChanges = await RoleChanges.ForGroupChangeAsync(Users(context), store, scim.Directory, settings, group.Id, null, group.DisplayName,
-                members.Value.Select(m => m.MemberId).ToList(), [], [], now, context.RequestAborted);
-            DirectoryChanges.AttachRoleChanges(roleChanges, members.Value, units, events);
+            var (events, units) = await Changes(context).GroupChangeAsync(scim.Directory, settings, null, group, [], members.Value, [], context.RequestAborted);
             // A member renamed or deleted between its read and the commit fails the transaction (its
             // userName index row moved): nothing of this group was written, so resolve and try again.
             if (await store.CreateGroupAsync(group, events, units, context.RequestAborted) != SaveOutcome.Saved
@@ -296,18 +291,9 @@ public static class ScimGroupEndpoints
             var after = membersOnly
                 ? before with { LastModified = now, MembersRevision = DirectoryGroup.NewMembersRevision() }
                 : before with { Resource = attributes.Value, Version = before.Version + 1, LastModified = now, MembersRevision = null };
-            List<EventRecord> events = attributesChanged
-                ? [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupUpdated, now, DirectoryEvents.GroupData(after))]
-                : [];
-            var units = DirectoryChanges.MembershipUnits(scim.Directory, after, toRemove, additions.Value, now);
+            var (events, units) = await Changes(context).GroupChangeAsync(scim.Directory, settings, before, after, toRemove, additions.Value, null,
+                cancellationToken);
             var renamed = before.DisplayName != after.DisplayName;
-            var unchanged = renamed
-                ? (await store.ListMembersAsync(scim.Directory.Id, groupId, cancellationToken)).Select(m => m.MemberId)
-                    .Except(toRemove.Select(m => m.MemberId)).ToList()
-                : [];
-            var roleChanges = await RoleChanges.ForGroupChangeAsync(Users(context), store, scim.Directory, settings, groupId, before.DisplayName, after.DisplayName,
-                additions.Value.Select(m => m.MemberId).ToList(), toRemove.Select(m => m.MemberId).ToList(), unchanged, now, cancellationToken);
-            DirectoryChanges.AttachRoleChanges(roleChanges, [.. toRemove, .. additions.Value], units, events);
             // A nested group's display in its parent groups is its displayName.
             var parentMemberships = renamed ? await store.ListMembershipsOfMemberAsync(scim.Directory.Id, groupId, cancellationToken) : [];
             units.AddRange(parentMemberships.Select(m => DirectoryGroupStore.MemberDisplayChange(scim.Directory.Id, m, after.DisplayName)));

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Sso.Functions.DirectorySync;
-using Sso.Functions.Outbox;
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
 using Sso.Functions.Tenants;
