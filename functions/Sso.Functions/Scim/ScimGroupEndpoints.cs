@@ -99,15 +99,25 @@ public static class ScimGroupEndpoints
         return resolved.Select(m => m!).ToList();
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, ScimRequestContext scim)
+    /// <summary>A group as POST and PUT send it: its attributes as stored, and its member ids.</summary>
+    private sealed record GroupBody(JsonObject Attributes, IReadOnlyList<string> MemberIds);
+
+    private static async Task<Result<GroupBody, ScimError>> ReadGroupAsync(HttpContext context)
     {
         var body = await ScimRequests.ReadBodyAsync(context);
-        if (!body.IsSuccess) return ScimResults.Error(body.Error);
+        if (!body.IsSuccess) return body.Error;
         var resource = ScimGroupReader.Read(body.Value);
-        if (!resource.IsSuccess) return ScimResults.Error(resource.Error);
+        if (!resource.IsSuccess) return resource.Error;
         var memberIds = ScimGroupPatch.MemberIds(resource.Value["members"]);
-        if (!memberIds.IsSuccess) return ScimResults.Error(memberIds.Error);
-        var attributes = Attributes(resource.Value);
+        if (!memberIds.IsSuccess) return memberIds.Error;
+        return new GroupBody(Attributes(resource.Value), memberIds.Value);
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext context, ScimRequestContext scim)
+    {
+        var read = await ReadGroupAsync(context);
+        if (!read.IsSuccess) return ScimResults.Error(read.Error);
+        var (attributes, memberIds) = read.Value;
         if (Validate(attributes) is { } invalid) return ScimResults.Error(invalid);
 
         var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
@@ -116,7 +126,7 @@ public static class ScimGroupEndpoints
         {
             var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
             var group = new DirectoryGroup(scim.Directory.Id, Ids.New(DirectoryGroup.IdPrefix), attributes, 1, now, now);
-            var members = await ResolveMembersAsync(Users(context), store, scim, group.Id, memberIds.Value, context.RequestAborted);
+            var members = await ResolveMembersAsync(Users(context), store, scim, group.Id, memberIds, context.RequestAborted);
             if (!members.IsSuccess) return ScimResults.Error(members.Error);
 
             var (events, units) = await Changes(context).GroupChangeAsync(scim.Directory, settings, null, group, [], members.Value, [], context.RequestAborted);
@@ -199,15 +209,11 @@ public static class ScimGroupEndpoints
 
     private static async Task<IResult> ReplaceAsync(HttpContext context, ScimRequestContext scim)
     {
-        var body = await ScimRequests.ReadBodyAsync(context);
-        if (!body.IsSuccess) return ScimResults.Error(body.Error);
-        var resource = ScimGroupReader.Read(body.Value);
-        if (!resource.IsSuccess) return ScimResults.Error(resource.Error);
-        var memberIds = ScimGroupPatch.MemberIds(resource.Value["members"]);
-        if (!memberIds.IsSuccess) return ScimResults.Error(memberIds.Error);
-        var attributes = Attributes(resource.Value);
+        var group = await ReadGroupAsync(context);
+        if (!group.IsSuccess) return ScimResults.Error(group.Error);
         // RFC 7644 §3.5.1: PUT replaces the whole group, members included.
-        return await SaveAsync(context, scim, _ => attributes, ScimMembershipDelta.ReplaceWith(memberIds.Value), ScimAttributeProjection.Default);
+        return await SaveAsync(context, scim, _ => group.Value.Attributes, ScimMembershipDelta.ReplaceWith(group.Value.MemberIds),
+            ScimAttributeProjection.Default);
     }
 
     private static async Task<IResult> PatchAsync(HttpContext context, ScimRequestContext scim)
