@@ -1,5 +1,5 @@
-using System.Threading.Channels;
 using Azure.Data.Tables;
+using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.Audit;
@@ -15,90 +15,20 @@ namespace Sso.Functions.Audit;
 /// What a crash can lose: the rows still in memory, at most one batch window's worth (plus the
 /// batch being written), and the rows of a write that failed after its retries.
 /// </summary>
-public sealed partial class AuditWriter(AuditStore store, AuditOptions options, ILogger<AuditWriter> logger) : BackgroundService
+public sealed partial class AuditWriter(AuditStore store, AuditOptions options, ILogger<AuditWriter> logger)
+    : BatchingWriter<AuditRecord>(options.BatchWindow, MaxBatchSize)
 {
     public const int Attempts = 3;
+    private const int MaxBatchSize = 1000;
     private static readonly TimeSpan WriteDeadline = TimeSpan.FromSeconds(5);
-
-    private readonly Channel<object> _channel = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>Hands a row to the writer; returns at once and never throws.</summary>
     public void Post(AuditRecord record)
     {
-        if (!_channel.Writer.TryWrite(record)) LogWriteFailed(logger, record.Type, record.Partition, "ShuttingDown", 0);
+        if (!TryPost(record)) LogWriteFailed(logger, record.Type, record.Partition, "ShuttingDown", 0);
     }
 
-    /// <summary>Completes once every row posted before the call has been written (or given up on).</summary>
-    public Task FlushAsync(CancellationToken cancellationToken)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _channel.Writer.TryWrite(done) ? done.Task.WaitAsync(cancellationToken) : Task.CompletedTask;
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var reader = _channel.Reader;
-        var batch = new List<AuditRecord>();
-        var flushes = new List<TaskCompletionSource>();
-        try
-        {
-            while (await reader.WaitToReadAsync(stoppingToken))
-            {
-                using (var window = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
-                {
-                    window.CancelAfter(options.BatchWindow);
-                    var collecting = true;
-                    while (collecting)
-                    {
-                        while (reader.TryRead(out var item))
-                        {
-                            if (item is TaskCompletionSource flush)
-                            {
-                                flushes.Add(flush);
-                                collecting = false;
-                                break;
-                            }
-                            batch.Add((AuditRecord)item);
-                        }
-                        if (!collecting || batch.Count >= 1000) break;
-                        try
-                        {
-                            if (!await reader.WaitToReadAsync(window.Token)) break;
-                        }
-                        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-                        {
-                            break;   // the window closed
-                        }
-                    }
-                }
-                await WriteAsync(batch, stoppingToken);
-                foreach (var flush in flushes) flush.TrySetResult();
-                batch.Clear();
-                flushes.Clear();
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        foreach (var flush in flushes) flush.TrySetResult();
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        // A clean shutdown writes what is left, within the host's shutdown timeout.
-        _channel.Writer.TryComplete();
-        if (ExecuteTask is { } running)
-        {
-            try
-            {
-                await running.WaitAsync(cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-        await base.StopAsync(cancellationToken);
-    }
+    protected override Task WriteBatchAsync(List<AuditRecord> batch, CancellationToken stoppingToken) => WriteAsync(batch, stoppingToken);
 
     private async Task WriteAsync(List<AuditRecord> batch, CancellationToken stoppingToken)
     {

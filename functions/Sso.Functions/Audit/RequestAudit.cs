@@ -96,7 +96,7 @@ public sealed partial class RequestAudit(RequestDelegate next, ILogger<RequestAu
             // Refused before the directory was known (no or a wrong token): its owner still sees the attempt.
             try
             {
-                if (await context.RequestServices.GetRequiredService<DirectoryStore>().FindDirectoryAsync(directoryId, CancellationToken.None)
+                if (await context.RequestServices.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(directoryId, CancellationToken.None)
                     is not { } directory) return;
                 tenantId = directory.TenantId;
             }

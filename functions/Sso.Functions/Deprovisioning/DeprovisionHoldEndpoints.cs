@@ -25,7 +25,7 @@ public static class DeprovisionHoldEndpoints
     private static async Task<DirectoryRecord?> FindDirectoryAsync(HttpContext context)
     {
         if (!DirectoryId.TryParse(context.RouteString("directoryId"), out var id)) return null;
-        var directory = await context.RequestServices.GetRequiredService<DirectoryStore>().FindDirectoryAsync(id, context.RequestAborted);
+        var directory = await context.RequestServices.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(id, context.RequestAborted);
         if (directory is not null) context.Items[RequestPipeline.TenantItem] = directory.TenantId.Value;
         return directory;
     }

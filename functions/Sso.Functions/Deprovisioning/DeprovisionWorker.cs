@@ -71,11 +71,11 @@ public static partial class DeprovisionWorker
     /// <summary>Removes the user from every group of the directory, each removal with its event.</summary>
     private static async Task RemoveMembershipsAsync(DeprovisionTask task, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var store = services.GetRequiredService<DirectoryStore>();
+        var store = services.GetRequiredService<DirectoryGroupStore>();
         var directoryId = new DirectoryId(task.DirectoryId);
-        if (await store.FindDirectoryAsync(directoryId, cancellationToken) is not { } directory) return;
+        if (await services.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(directoryId, cancellationToken) is not { } directory) return;
         // Reactivated since the event: the IdP gave access back, so the groups stay.
-        if (await store.FindUserAsync(directoryId, task.UserId, cancellationToken) is { State: UserState.Active }) return;
+        if (await services.GetRequiredService<DirectoryUserStore>().FindUserAsync(directoryId, task.UserId, cancellationToken) is { State: UserState.Active }) return;
 
         var clock = services.GetRequiredService<TimeProvider>();
         for (var attempt = 0; attempt < 3; attempt++)
@@ -112,7 +112,7 @@ public static partial class DeprovisionWorker
             await connections.DeleteAsync(connection, cancellationToken,
                 [ConnectionEvents.DeletedEvent(connection, services.GetRequiredService<TimeProvider>().GetUtcNow())]);
 
-        var directories = await services.GetRequiredService<DirectoryStore>().ListDirectoriesOfTenantAsync(tenantId, cancellationToken);
+        var directories = await services.GetRequiredService<DirectoryRecordStore>().ListDirectoriesOfTenantAsync(tenantId, cancellationToken);
         var tasks = directories.Select(d => new WorkEnvelope($"{task.TenantId}.purge.{d.Id.Value}", PurgeDirectory,
             JsonSerializer.Serialize(new TenantPurgeTask(task.TenantId, d.Id.Value), SsoJsonContext.Default.TenantPurgeTask))).ToList();
         if (tasks.Count > 0) await services.GetRequiredService<IWorkQueue>().SendAsync(QueueName, tasks, cancellationToken);
@@ -122,7 +122,7 @@ public static partial class DeprovisionWorker
     private static async Task PurgeDirectoryAsync(TenantPurgeTask task, IServiceProvider services, CancellationToken cancellationToken)
     {
         if (task.DirectoryId is null) return;
-        var store = services.GetRequiredService<DirectoryStore>();
+        var store = services.GetRequiredService<DirectoryRecordStore>();
         var directoryId = new DirectoryId(task.DirectoryId);
         // Only a directory of the deleted tenant: the task names both, and both must agree.
         if (await store.FindDirectoryAsync(directoryId, cancellationToken) is { } directory && directory.TenantId.Value != task.TenantId)

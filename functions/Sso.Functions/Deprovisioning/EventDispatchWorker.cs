@@ -29,7 +29,7 @@ public static partial class EventDispatchWorker
         // Before the tasks are queued: a mass deprovisioning that this event completes holds them too.
         await services.GetRequiredService<MassDeprovisionGuard>().ObserveAsync(record, cancellationToken);
         List<WorkEnvelope> tasks = [.. DeprovisionTasks(record),
-            .. await GroupMembershipRemoval.TasksAsync(record, services.GetRequiredService<DirectoryStore>(), cancellationToken)];
+            .. await GroupMembershipRemoval.TasksAsync(record, services.GetRequiredService<DirectoryGroupStore>(), cancellationToken)];
         if (tasks.Count > 0)
             await services.GetRequiredService<IWorkQueue>().SendAsync(DeprovisionWorker.QueueName, tasks, cancellationToken);
         await services.GetRequiredService<WebhookFanOut>()

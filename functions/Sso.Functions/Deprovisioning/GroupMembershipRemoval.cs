@@ -29,7 +29,7 @@ public static class GroupMembershipRemoval
     /// (Service Bus drops them), and one that lists fewer (some already removed by a user's
     /// deprovisioning) sends new ids instead of colliding with a chunk that covered other members.
     /// </summary>
-    public static async Task<IReadOnlyList<WorkEnvelope>> TasksAsync(EventRecord record, DirectoryStore store, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<WorkEnvelope>> TasksAsync(EventRecord record, DirectoryGroupStore store, CancellationToken cancellationToken)
     {
         if (record.Type != DirectoryEvents.GroupDeleted || record.DirectoryId is null
             || record.Data["id"]?.GetValue<string>() is not { } groupId)
@@ -53,9 +53,9 @@ public static class GroupMembershipRemoval
     /// </summary>
     public static async Task RunAsync(GroupMembershipTask task, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var store = services.GetRequiredService<DirectoryStore>();
+        var store = services.GetRequiredService<DirectoryGroupStore>();
         var directoryId = new DirectoryId(task.DirectoryId);
-        if (await store.FindDirectoryAsync(directoryId, cancellationToken) is not { } directory || directory.TenantId.Value != task.TenantId) return;
+        if (await services.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(directoryId, cancellationToken) is not { } directory || directory.TenantId.Value != task.TenantId) return;
         // No tombstone: every chunk is done (the last one removed it), so this is a redelivery.
         if (await store.FindDeletedGroupAsync(directoryId, task.GroupId, cancellationToken) is not { } group) return;
 
@@ -70,11 +70,11 @@ public static class GroupMembershipRemoval
 
             var now = clock.GetUtcNow();
             // Roles as the member had them with the group and has them now without it.
-            var roleChanges = await RoleChanges.ForGroupChangeAsync(store, directory, settings, group.Id, group.DisplayName, null,
+            var roleChanges = await RoleChanges.ForGroupChangeAsync(services.GetRequiredService<DirectoryUserStore>(), store, directory, settings, group.Id, group.DisplayName, null,
                 [], memberships.Select(m => m.MemberId).ToList(), [], now, cancellationToken);
             var units = memberships.Select(m =>
             {
-                var unit = DirectoryStore.MembershipRemoval(directoryId, m,
+                var unit = DirectoryGroupStore.MembershipRemoval(directoryId, m,
                     DirectoryEvents.Membership(directory, DirectoryEvents.GroupUserRemoved, now, group, m.MemberId, m.MemberUserName));
                 if (roleChanges.TryGetValue(m.MemberId, out var roleChanged)) unit.Events.Add(roleChanged);
                 return unit;

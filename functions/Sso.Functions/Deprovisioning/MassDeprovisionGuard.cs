@@ -21,7 +21,7 @@ namespace Sso.Functions.Deprovisioning;
 /// catches what was queued just before the trigger.
 /// </summary>
 public sealed partial class MassDeprovisionGuard(
-    MassDeprovisionHoldStore store, OutboxPublisher publisher, TenantStore tenants, DirectoryStore directories, IWorkQueue queue,
+    MassDeprovisionHoldStore store, OutboxPublisher publisher, TenantStore tenants, DirectoryUserStore directories, IWorkQueue queue,
     TimeProvider clock, ILogger<MassDeprovisionGuard> logger) : Webhooks.IDeliveryHold
 {
     public const string TableName = MassDeprovisionHoldStore.TableName;

@@ -57,7 +57,7 @@ public static class DirectoryEndpoints
     {
         var directory = new DirectoryRecord(DirectoryId.New(), tenant.Id, name, authorization.Provider, now);
         var state = new DirectorySyncState(directory.Id, DirectorySyncState.NeedsAuthorization);
-        await context.RequestServices.GetRequiredService<DirectoryStore>().CreatePulledDirectoryAsync(directory, state, context.RequestAborted);
+        await context.RequestServices.GetRequiredService<DirectorySyncStore>().CreatePulledDirectoryAsync(directory, state, context.RequestAborted);
         var view = PulledView(directory, state);
         view["authorizeUrl"] = await authorization.StartAsync(directory, context.RequestAborted);
         var created = Json(view, StatusCodes.Status201Created);
@@ -85,7 +85,7 @@ public static class DirectoryEndpoints
     {
         if (await FindOwnedDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
         if (directory.Provider == DirectoryProviders.GoogleDirectory
-            && await context.RequestServices.GetRequiredService<DirectoryStore>().FindSyncStateAsync(directory.Id, context.RequestAborted) is { } state)
+            && await context.RequestServices.GetRequiredService<DirectorySyncStore>().FindSyncStateAsync(directory.Id, context.RequestAborted) is { } state)
             return Json(PulledView(directory, state));
         var options = context.RequestServices.GetRequiredService<SsoOptions>();
         return JsonResults.Ok(new DirectoryView(directory.Id.Value, directory.TenantId.Value, directory.Name, directory.Provider,
@@ -116,7 +116,7 @@ public static class DirectoryEndpoints
     private static async Task<IResult> ListTokensAsync(HttpContext context)
     {
         if (await FindOwnedDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
-        var tokens = await context.RequestServices.GetRequiredService<DirectoryStore>().ListTokensAsync(directory.Id, context.RequestAborted);
+        var tokens = await context.RequestServices.GetRequiredService<DirectoryRecordStore>().ListTokensAsync(directory.Id, context.RequestAborted);
         return JsonResults.Ok(new TokenList(tokens.Select(t => new TokenView(t.Id, t.Name, t.CreatedBy, t.CreatedAt, t.LastUsedAt, t.ExpiresAt))
                 .ToArray()),
             SsoJsonContext.Default.TokenList);
@@ -138,9 +138,9 @@ public static class DirectoryEndpoints
         if (await FindDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
         var tenant = await context.RequestServices.GetRequiredService<TenantStore>().FindAsync(directory.TenantId, context.RequestAborted);
         var settings = tenant?.Settings ?? TenantSettings.Default;
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
         var (cursor, limit) = Paging(context);
-        var (users, next) = await store.ListUsersPageAsync(directory.Id, cursor, limit, context.RequestAborted);
+        var (users, next) = await context.RequestServices.GetRequiredService<DirectoryUserStore>().ListUsersPageAsync(directory.Id, cursor, limit, context.RequestAborted);
         var groupCache = new Dictionary<string, DirectoryGroup?>();
         var data = new JsonArray();
         foreach (var user in users)
@@ -160,7 +160,7 @@ public static class DirectoryEndpoints
     private static async Task<IResult> ListGroupsAsync(HttpContext context)
     {
         if (await FindDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
         var (cursor, limit) = Paging(context);
         var (groups, next) = await store.ListGroupsPageAsync(directory.Id, cursor, limit, context.RequestAborted);
         var data = new JsonArray();
@@ -182,7 +182,7 @@ public static class DirectoryEndpoints
     private static async Task<DirectoryRecord?> FindDirectoryAsync(HttpContext context)
     {
         if (!DirectoryId.TryParse(context.RouteString("directoryId"), out var id)) return null;
-        var directory = await context.RequestServices.GetRequiredService<DirectoryStore>().FindDirectoryAsync(id, context.RequestAborted);
+        var directory = await context.RequestServices.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(id, context.RequestAborted);
         if (directory is not null) context.Items[RequestPipeline.TenantItem] = directory.TenantId.Value;
         return directory;
     }

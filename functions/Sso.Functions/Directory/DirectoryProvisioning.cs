@@ -7,7 +7,7 @@ namespace Sso.Functions.DirectorySync;
 /// Directories and their SCIM tokens, for the management API and the setup portal alike: typed
 /// inputs, a <see cref="Problem"/> for what the caller got wrong, no HTTP.
 /// </summary>
-public sealed class DirectoryProvisioning(DirectoryStore store, TimeProvider clock)
+public sealed class DirectoryProvisioning(DirectoryRecordStore store, TimeProvider clock)
 {
     public const int MaxTokensPerDirectory = 20;
 

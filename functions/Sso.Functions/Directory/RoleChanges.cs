@@ -37,7 +37,7 @@ public static class RoleChanges
     /// <paramref name="nameBefore"/> is null for a new group, <paramref name="nameAfter"/> for a deleted one.
     /// </summary>
     public static async Task<Dictionary<string, EventRecord>> ForGroupChangeAsync(
-        DirectoryStore store, DirectoryRecord directory, TenantSettings settings, string groupId, string? nameBefore, string? nameAfter,
+        DirectoryUserStore users, DirectoryGroupStore groups, DirectoryRecord directory, TenantSettings settings, string groupId, string? nameBefore, string? nameAfter,
         IReadOnlyCollection<string> added, IReadOnlyCollection<string> removed, IReadOnlyCollection<string> unchanged,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -47,13 +47,13 @@ public static class RoleChanges
         var affected = added.Concat(removed).Concat(nameBefore != nameAfter ? unchanged : []).Distinct().ToList();
         foreach (var userId in affected)
         {
-            if (await store.FindUserAsync(directory.Id, userId, cancellationToken) is not { Deleted: false } user) continue;
+            if (await users.FindUserAsync(directory.Id, userId, cancellationToken) is not { Deleted: false } user) continue;
             var others = new List<RoleResolver.GroupRef>();
-            foreach (var otherId in await store.ListGroupIdsOfMemberAsync(directory.Id, userId, cancellationToken))
+            foreach (var otherId in await groups.ListGroupIdsOfMemberAsync(directory.Id, userId, cancellationToken))
             {
                 if (otherId == groupId) continue;
                 if (!groupCache.TryGetValue(otherId, out var other))
-                    groupCache[otherId] = other = await store.FindGroupAsync(directory.Id, otherId, cancellationToken);
+                    groupCache[otherId] = other = await groups.FindGroupAsync(directory.Id, otherId, cancellationToken);
                 if (other is not null) others.Add(new RoleResolver.GroupRef(other.Id, other.DisplayName));
             }
             var wasMember = nameBefore is not null && !added.Contains(userId);
@@ -66,7 +66,7 @@ public static class RoleChanges
     }
 
     /// <summary>The role change when a user's own attributes change the value of the tenant's role attribute.</summary>
-    public static async Task<EventRecord?> ForUserChangeAsync(DirectoryStore store, DirectoryRecord directory, TenantSettings settings,
+    public static async Task<EventRecord?> ForUserChangeAsync(DirectoryGroupStore store, DirectoryRecord directory, TenantSettings settings,
         DirectoryUser before, DirectoryUser after, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (settings.RoleAttribute is not { Length: > 0 }) return null;

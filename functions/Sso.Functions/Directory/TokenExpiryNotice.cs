@@ -21,13 +21,13 @@ public static partial class TokenExpiryNotice
 
     private static async Task RunAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        var noticed = await NotifyAsync(services.GetRequiredService<DirectoryStore>(), services.GetRequiredService<TimeProvider>().GetUtcNow(),
+        var noticed = await NotifyAsync(services.GetRequiredService<DirectoryRecordStore>(), services.GetRequiredService<TimeProvider>().GetUtcNow(),
             cancellationToken);
         if (noticed > 0) LogNoticed(services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.DirectorySync"), noticed);
     }
 
     /// <returns>How many notices this run sent.</returns>
-    public static async Task<int> NotifyAsync(DirectoryStore store, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<int> NotifyAsync(DirectoryRecordStore store, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var noticed = 0;
         var tenants = new Dictionary<DirectoryId, TenantId?>();
@@ -43,7 +43,7 @@ public static partial class TokenExpiryNotice
         return noticed;
     }
 
-    private static async Task<bool> SendAsync(DirectoryStore store, Dictionary<DirectoryId, TenantId?> tenants, DirectoryToken token,
+    private static async Task<bool> SendAsync(DirectoryRecordStore store, Dictionary<DirectoryId, TenantId?> tenants, DirectoryToken token,
         DirectoryToken marked, string type, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (!tenants.TryGetValue(token.DirectoryId, out var tenantId))

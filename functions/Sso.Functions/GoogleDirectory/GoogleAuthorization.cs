@@ -22,7 +22,7 @@ namespace Sso.Functions.GoogleDirectory;
 /// for <see cref="Lifetime"/>.
 /// </summary>
 public sealed partial class GoogleAuthorization(
-    GoogleOptions options, SsoOptions sso, DirectoryStore store, ISecretStore secrets, GoogleApi google, TimeProvider clock,
+    GoogleOptions options, SsoOptions sso, DirectoryRecordStore directories, DirectorySyncStore store, ISecretStore secrets, GoogleApi google, TimeProvider clock,
     ILogger<GoogleAuthorization> logger) : IDirectoryAuthorization
 {
     public const string CallbackRoute = "/google/callback";
@@ -56,12 +56,8 @@ public sealed partial class GoogleAuthorization(
     {
         var state = directory.Id.Value + "." + Random();
         var verifier = Random();
-        var table = await store.TableAsync(cancellationToken);
-        await table.AddEntityAsync(new TableEntity(directory.Id.Value, TableKey.Row(PendingKind, Hash(state)))
-        {
-            ["Verifier"] = verifier,
-            ["ExpiresAt"] = clock.GetUtcNow() + Lifetime,
-        }, cancellationToken);
+        await store.AddPendingAuthorizationAsync(directory.Id, TableKey.Row(PendingKind, Hash(state)),
+            new DirectorySyncStore.PendingAuthorization(verifier, clock.GetUtcNow() + Lifetime), cancellationToken);
         return QueryHelpers.AddQueryString(options.AuthorizeUrl.ToString(), new Dictionary<string, string?>
         {
             ["response_type"] = "code",
@@ -82,21 +78,9 @@ public sealed partial class GoogleAuthorization(
     {
         var dot = state.IndexOf('.');
         if (dot <= 0 || !DirectoryId.TryParse(state[..dot], out var directoryId) || state.Length > 200) return null;
-        var table = await store.TableAsync(cancellationToken);
-        var key = TableKey.Row(PendingKind, Hash(state));
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(directoryId.Value, key, cancellationToken: cancellationToken);
-        if (!row.HasValue) return null;
-        try
-        {
-            await table.DeleteEntityAsync(directoryId.Value, key, row.Value!.ETag, cancellationToken);
-        }
-        catch (RequestFailedException e) when (e.Status is 404 or 412)
-        {
+        if (await store.TakePendingAuthorizationAsync(directoryId, TableKey.Row(PendingKind, Hash(state)), cancellationToken) is not { } pending)
             return null;
-        }
-        return row.Value.GetDateTimeOffset("ExpiresAt") is { } expiresAt && clock.GetUtcNow() < expiresAt
-            ? (directoryId, row.Value.GetString("Verifier"))
-            : null;
+        return pending.ExpiresAt is { } expiresAt && clock.GetUtcNow() < expiresAt ? (directoryId, pending.Verifier) : null;
     }
 
     private static Task<IResult> CallbackAsync(HttpContext context) =>
@@ -109,7 +93,7 @@ public sealed partial class GoogleAuthorization(
         if (query["state"].Count != 1 || await ConsumeAsync(state, cancellationToken) is not var (directoryId, verifier))
             return HtmlPages.Error(400, "Authorization failed",
                 "This authorization link has expired or was already used. Start the authorization again from the setup page.");
-        context.Items[RequestPipeline.TenantItem] = (await store.FindDirectoryAsync(directoryId, cancellationToken))?.TenantId.Value;
+        context.Items[RequestPipeline.TenantItem] = (await directories.FindDirectoryAsync(directoryId, cancellationToken))?.TenantId.Value;
         if (query["error"].Count > 0 || query["code"].ToString() is not { Length: > 0 and <= 2048 } code)
             return HtmlPages.Error(400, "Authorization failed",
                 "Google did not grant access (the administrator declined, or the account is not a Google Workspace administrator). Start again.");
@@ -149,7 +133,7 @@ public sealed partial class GoogleAuthorization(
     private static async Task<IResult> ReauthorizeAsync(HttpContext context)
     {
         var directoryId = context.RouteString("directoryId");
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryRecordStore>();
         if (!DirectoryId.TryParse(directoryId, out var id) || await store.FindDirectoryAsync(id, context.RequestAborted) is not { } directory
             || directory.Provider != DirectoryProviders.GoogleDirectory)
             return ProblemResults.Write(Problem.NotFound("directory", directoryId));

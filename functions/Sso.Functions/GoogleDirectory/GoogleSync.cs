@@ -26,7 +26,8 @@ public enum SyncStart { Started, AlreadyRunning, NotConnected, NotFound }
 /// changes nothing for absent users; a revoked grant asks for a new authorization.
 /// </summary>
 public sealed partial class GoogleSync(
-    DirectoryStore store, TenantStore tenants, GoogleApi google, GoogleOptions options, GoogleAuthorization authorization, ISecretStore secrets,
+    DirectorySyncStore store, DirectoryRecordStore directories, DirectoryUserStore users, DirectoryGroupStore groups, DirectoryChanges changes,
+    TenantStore tenants, GoogleApi google, GoogleOptions options, GoogleAuthorization authorization, ISecretStore secrets,
     IWorkQueue queue, TimeProvider clock, ILogger<GoogleSync> logger)
 {
     public const string QueueName = "google-sync";
@@ -54,7 +55,7 @@ public sealed partial class GoogleSync(
     private static async Task<IResult> SyncAsync(HttpContext context)
     {
         var directoryId = context.RouteString("directoryId");
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryRecordStore>();
         if (!DirectoryId.TryParse(directoryId, out var id) || await store.FindDirectoryAsync(id, context.RequestAborted) is not { } directory
             || directory.Provider != DirectoryProviders.GoogleDirectory)
             return ProblemResults.Write(Problem.NotFound("directory", directoryId));
@@ -122,7 +123,7 @@ public sealed partial class GoogleSync(
         if (task is null || !DirectoryId.TryParse(task.DirectoryId, out var directoryId)) throw new InvalidDataException($"Task {item.MessageId} is empty.");
         // Only the directory's current run goes on: a message of a replaced or finished run is dropped.
         if (await store.FindSyncStateAsync(directoryId, cancellationToken) is not { } state || state.RunId != task.RunId) return;
-        if (await store.FindDirectoryAsync(directoryId, cancellationToken) is not { } directory) return;
+        if (await directories.FindDirectoryAsync(directoryId, cancellationToken) is not { } directory) return;
 
         if (task.Step == FinishStep)
         {
@@ -157,7 +158,7 @@ public sealed partial class GoogleSync(
             await Parallel.ForEachAsync(listedUsers, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
                 async (user, token) =>
                 {
-                    var outcome = await DirectoryChanges.PutUserAsync(store, directory, settings, user.Id, user.Resource, clock.GetUtcNow(), token);
+                    var outcome = await changes.PutUserAsync(directory, settings, user.Id, user.Resource, token);
                     if (outcome == DirectoryChanges.Outcome.Refused) LogUserRefused(logger, directoryId.Value);
                     if (outcome == DirectoryChanges.Outcome.Created) Interlocked.Increment(ref created);
                     if (outcome == DirectoryChanges.Outcome.Updated) Interlocked.Increment(ref updated);
@@ -197,7 +198,7 @@ public sealed partial class GoogleSync(
         await Parallel.ForEachAsync(listed.DistinctBy(g => g.Id), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
             async (group, token) =>
             {
-                var outcome = await DirectoryChanges.PutGroupAsync(store, directory, settings, group.Id, group.Resource, group.Members, clock.GetUtcNow(), token);
+                var outcome = await changes.PutGroupAsync(directory, settings, group.Id, group.Resource, group.Members, token);
                 if (outcome == DirectoryChanges.Outcome.Created) Interlocked.Increment(ref groupsCreated);
                 if (outcome == DirectoryChanges.Outcome.Updated) Interlocked.Increment(ref groupsUpdated);
             });
@@ -222,20 +223,20 @@ public sealed partial class GoogleSync(
         var seenUsers = await store.ListSeenAsync(directory.Id, task.RunId, UsersStep, cancellationToken);
         var seenGroups = await store.ListSeenAsync(directory.Id, task.RunId, GroupsStep, cancellationToken);
         var absentUsers = new List<string>();
-        await foreach (var user in store.QueryUsersAsync(directory.Id, includeDeleted: false, cancellationToken))
+        await foreach (var user in users.QueryUsersAsync(directory.Id, includeDeleted: false, cancellationToken))
             if (user.Id.StartsWith(GoogleMapping.UserIdPrefix, StringComparison.Ordinal) && !seenUsers.Contains(user.Id))
                 absentUsers.Add(user.Id);
         var absentGroups = new List<string>();
-        await foreach (var group in store.QueryGroupsAsync(directory.Id, cancellationToken))
+        await foreach (var group in groups.QueryGroupsAsync(directory.Id, cancellationToken))
             if (group.Id.StartsWith(GoogleMapping.GroupIdPrefix, StringComparison.Ordinal) && !seenGroups.Contains(group.Id))
                 absentGroups.Add(group.Id);
         var deprovisioned = 0;
         foreach (var userId in absentUsers)
-            if (await DirectoryChanges.DeprovisionUserAsync(store, directory, userId, "deleted", clock.GetUtcNow(), cancellationToken)
+            if (await changes.DeprovisionUserAsync(directory, userId, "deleted", cancellationToken)
                 == DirectoryChanges.Outcome.Deprovisioned)
                 deprovisioned++;
         foreach (var groupId in absentGroups)
-            await DirectoryChanges.DeleteGroupAsync(store, directory, groupId, clock.GetUtcNow(), cancellationToken);
+            await changes.DeleteGroupAsync(directory, groupId, cancellationToken);
         var now = clock.GetUtcNow();
         if (!await ProgressAsync(directory.Id, task.RunId, s => s with
             {

@@ -77,10 +77,15 @@ public static class ServiceRegistration
         services.AddSingleton<TenantStore>();
         services.AddSingleton<DnsTxtResolver>();
         services.AddSingleton<ClientStore>();
-        services.AddSingleton<DirectoryStore>();
+        services.AddSingleton<DirectoryPartitionWriter>();
+        services.AddSingleton<DirectoryRecordStore>();
+        services.AddSingleton<DirectoryUserStore>();
+        services.AddSingleton<DirectoryGroupStore>();
+        services.AddSingleton<DirectorySyncStore>();
+        services.AddSingleton<DirectoryChanges>();
         services.AddSingleton<DirectoryProvisioning>();
         services.AddOutbox(configuration);
-        services.AddSingleton(new OutboxTable(DirectoryStore.TableName));
+        services.AddSingleton(new OutboxTable(DirectoryPartitionWriter.TableName));
         services.AddSingleton(new OutboxTable(AuthorizationCodeStore.TableName));
         services.AddSingleton(new OutboxTable(Connections.ConnectionStore.TableName));
         services.AddSingleton(new OutboxTable(MassDeprovisionGuard.TableName));

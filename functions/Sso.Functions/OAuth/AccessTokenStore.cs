@@ -20,7 +20,7 @@ public sealed record IssuedAccessToken(SignedInUser User, ClientId ClientId, str
 /// deactivation refuses the user's tokens from its commit on, not once the deprovisioning queue
 /// has written the marker (which stays, for tokens issued before a later reactivation).
 /// </summary>
-public sealed class AccessTokenStore(TableStorage storage, DirectorySync.DirectoryStore directories)
+public sealed class AccessTokenStore(TableStorage storage, DirectorySync.DirectoryUserStore directories)
 {
     public const string Prefix = "sso_at_";
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);

@@ -9,7 +9,7 @@ namespace Sso.Functions.OAuth;
 /// primary email equals the asserted email (case-insensitive), with the state, role and groups
 /// the directory gives them.
 /// </summary>
-public sealed class SignInDirectory(DirectoryStore directories, TenantStore tenants)
+public sealed class SignInDirectory(DirectoryUserStore directories, DirectoryGroupStore groupStore, TenantStore tenants)
 {
     public async Task<DirectoryUserView?> FindUserByEmailAsync(TenantId tenantId, string email, CancellationToken cancellationToken)
     {
@@ -27,8 +27,8 @@ public sealed class SignInDirectory(DirectoryStore directories, TenantStore tena
         var groups = new List<RoleResolver.GroupRef>();
         if (chosen.State == UserState.Active)
         {
-            var groupIds = await directories.ListGroupIdsOfMemberAsync(chosenDirectory, chosen.Id, cancellationToken);
-            var found = await Task.WhenAll(groupIds.Select(groupId => directories.FindGroupAsync(chosenDirectory, groupId, cancellationToken)));
+            var groupIds = await groupStore.ListGroupIdsOfMemberAsync(chosenDirectory, chosen.Id, cancellationToken);
+            var found = await Task.WhenAll(groupIds.Select(groupId => groupStore.FindGroupAsync(chosenDirectory, groupId, cancellationToken)));
             groups.AddRange(found.OfType<DirectoryGroup>().Select(group => new RoleResolver.GroupRef(group.Id, group.DisplayName)));
         }
         var settings = (await tenants.FindCachedAsync(tenantId, cancellationToken))?.Settings ?? TenantSettings.Default;

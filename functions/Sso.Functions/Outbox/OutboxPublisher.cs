@@ -1,6 +1,6 @@
-using System.Threading.Channels;
 using Azure;
 using Azure.Data.Tables;
+using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.Outbox;
@@ -27,103 +27,20 @@ public sealed record CommittedEvents(string OutboxTable, string OutboxPartition,
 /// </summary>
 public sealed partial class OutboxPublisher(
     EventFeedStore feed, EventDispatcher dispatcher, TableStorage storage, OutboxOptions options, ILogger<OutboxPublisher> logger)
-    : BackgroundService
+    : BatchingWriter<CommittedEvents>(options.BatchWindow, options.MaxBatchSize)
 {
-    private abstract record Item;
-
-    private sealed record Posted(CommittedEvents Committed) : Item;
-
-    private sealed record FlushMarker(TaskCompletionSource Done) : Item;
-
-    private readonly Channel<Item> _channel = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
-
     /// <summary>Hands committed events to the publisher; returns at once and never throws.</summary>
     public void Post(string outboxTable, string outboxPartition, IReadOnlyList<EventRecord> events)
     {
         if (events.Count == 0) return;
-        if (!_channel.Writer.TryWrite(new Posted(new CommittedEvents(outboxTable, outboxPartition, events))))
+        if (!TryPost(new CommittedEvents(outboxTable, outboxPartition, events)))
             LogNotPosted(logger, outboxPartition, events.Count);   // shutting down: the rows wait for the sweep
     }
 
-    /// <summary>Completes once everything posted before the call has been published (or left to the sweep).</summary>
-    public Task FlushAsync(CancellationToken cancellationToken)
-    {
-        var marker = new FlushMarker(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        return _channel.Writer.TryWrite(marker) ? marker.Done.Task.WaitAsync(cancellationToken) : Task.CompletedTask;
-    }
+    protected override int SizeOf(CommittedEvents item) => item.Events.Count;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var reader = _channel.Reader;
-        var batch = new List<CommittedEvents>();
-        var markers = new List<TaskCompletionSource>();
-        try
-        {
-            while (await reader.WaitToReadAsync(stoppingToken))
-            {
-                await CollectAsync(reader, batch, markers, stoppingToken);
-                await PublishSafelyAsync(batch, stoppingToken);
-                foreach (var marker in markers) marker.TrySetResult();
-                batch.Clear();
-                markers.Clear();
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping: whatever is still in memory is in the outbox, for the sweep.
-        }
-        foreach (var marker in markers) marker.TrySetResult();
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        // A clean shutdown publishes what is left, within the host's shutdown timeout; then the
-        // stopping token cancels whatever is still running, which stays in the outbox for the sweep.
-        _channel.Writer.TryComplete();
-        if (ExecuteTask is { } running)
-        {
-            try
-            {
-                await running.WaitAsync(cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-        await base.StopAsync(cancellationToken);
-    }
-
-    /// <summary>Takes what is posted until the window closes, the batch is full or a flush is asked for.</summary>
-    private async Task CollectAsync(ChannelReader<Item> reader, List<CommittedEvents> batch, List<TaskCompletionSource> markers,
-        CancellationToken stoppingToken)
-    {
-        using var window = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        window.CancelAfter(options.BatchWindow);
-        var events = 0;
-        while (true)
-        {
-            while (reader.TryRead(out var item))
-            {
-                if (item is FlushMarker marker)
-                {
-                    markers.Add(marker.Done);
-                    return;
-                }
-                var posted = ((Posted)item).Committed;
-                batch.Add(posted);
-                events += posted.Events.Count;
-                if (events >= options.MaxBatchSize) return;
-            }
-            try
-            {
-                if (!await reader.WaitToReadAsync(window.Token)) return;
-            }
-            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-            {
-                return;   // the window closed
-            }
-        }
-    }
+    // Stopping cancels a batch still being published: its events are in the outbox, for the sweep.
+    protected override Task WriteBatchAsync(List<CommittedEvents> batch, CancellationToken stoppingToken) => PublishSafelyAsync(batch, stoppingToken);
 
     private async Task PublishSafelyAsync(List<CommittedEvents> batch, CancellationToken cancellationToken)
     {

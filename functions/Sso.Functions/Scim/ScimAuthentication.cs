@@ -13,7 +13,7 @@ public sealed record ScimRequestContext(DirectoryRecord Directory, string BaseUr
 /// SCIM bearer authentication (DESIGN.md §3.3): the token is hashed and looked up by its hash in the
 /// partition of the directory in the URL, so a token of another directory is simply not there;
 /// a revoked token's hash row is gone, and an expired one carries its expiry. The stored hash is compared in constant time as well.
-/// A match is cached in the instance for a few seconds (<see cref="DirectoryStore.CredentialCacheFor"/>),
+/// A match is cached in the instance for a few seconds (<see cref="DirectoryRecordStore.CredentialCacheFor"/>),
 /// so an IdP's burst costs no token or directory read; the expiry is checked on every request.
 /// </summary>
 public static class ScimAuthentication
@@ -37,9 +37,9 @@ public static class ScimAuthentication
         if (presented.Length is 0 or > 512 || !DirectoryId.TryParse(context.RouteString("directoryId"), out var directoryId))
             return ScimError.Unauthorized();
 
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryRecordStore>();
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
-        // Cached for at most DirectoryStore.CredentialCacheFor, dropped at once here on revoke or purge.
+        // Cached for at most DirectoryRecordStore.CredentialCacheFor, dropped at once here on revoke or purge.
         var credential = await store.FindCredentialAsync(directoryId, hash, context.RequestAborted);
         if (credential is null || !CryptographicOperations.FixedTimeEquals(hash, credential.Token.Hash)) return ScimError.Unauthorized();
         // An expired token is refused exactly like a revoked one: the IdP learns nothing more.

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Sso.Functions.DirectorySync;
-using Sso.Functions.Outbox;
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
 using Sso.Functions.Tenants;
@@ -14,7 +13,7 @@ namespace Sso.Functions.Scim;
 /// <summary>
 /// /Groups. Members are rows (<c>member|grp|usr</c>), never a list in the group row: a PATCH becomes
 /// a membership delta (<see cref="ScimGroupPatch"/>). A member-only PATCH is written as row inserts
-/// and deletes that do not wait on the group row's ETag (<see cref="DirectoryStore.ChangeMembersAsync"/>),
+/// and deletes that do not wait on the group row's ETag (<see cref="DirectoryGroupStore.ChangeMembersAsync"/>),
 /// so 50 IdP PATCHes at once all stick without retrying each other. A change of attributes, and a
 /// replacement of the whole member list (PUT, <c>replace members</c>), is written under the group row's
 /// ETag and retried when another writer moved the row, so a list replacement never loses a parallel add.
@@ -32,6 +31,10 @@ public static class ScimGroupEndpoints
         new("ScimPatchGroup", Base + "/Groups/{groupId}", ["PATCH"], ScimAuthentication.Require(PatchAsync)),
         new("ScimDeleteGroup", Base + "/Groups/{groupId}", ["DELETE"], ScimAuthentication.Require(DeleteAsync)),
     ];
+
+    private static DirectoryChanges Changes(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryChanges>();
+
+    private static DirectoryUserStore Users(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryUserStore>();
 
     private static string ETag(DirectoryGroup group) => ScimETag.Format(group.VersionTag);
 
@@ -54,7 +57,7 @@ public static class ScimGroupEndpoints
         return json;
     }
 
-    private static async Task<IResult> RespondAsync(DirectoryStore store, DirectoryGroup group, ScimRequestContext scim,
+    private static async Task<IResult> RespondAsync(DirectoryGroupStore store, DirectoryGroup group, ScimRequestContext scim,
         ScimAttributeProjection projection, int status, CancellationToken cancellationToken)
     {
         // Entra ID reads groups with excludedAttributes=members: then the member rows are not read at all.
@@ -79,12 +82,12 @@ public static class ScimGroupEndpoints
         ScimRequests.CheckLength(attributes, "displayName", 256) ?? ScimRequests.CheckLength(attributes, "externalId", 256) ?? ScimRequests.CheckSize(attributes);
 
     /// <summary>Resolves new member ids to users (or groups) of this directory; an unknown id is an error.</summary>
-    private static async Task<Result<List<Membership>, ScimError>> ResolveMembersAsync(DirectoryStore store, ScimRequestContext scim,
+    private static async Task<Result<List<Membership>, ScimError>> ResolveMembersAsync(DirectoryUserStore users, DirectoryGroupStore store, ScimRequestContext scim,
         string groupId, IEnumerable<string> memberIds, CancellationToken cancellationToken)
     {
         var resolved = await Task.WhenAll(memberIds.Distinct(StringComparer.Ordinal).Select(async id =>
         {
-            if (await store.FindUserAsync(scim.Directory.Id, id, cancellationToken) is { Deleted: false } user)
+            if (await users.FindUserAsync(scim.Directory.Id, id, cancellationToken) is { Deleted: false } user)
                 return new Membership(groupId, id, user.UserName);
             if (id != groupId && await store.FindGroupAsync(scim.Directory.Id, id, cancellationToken) is { } group)
                 return new Membership(groupId, id, group.DisplayName);
@@ -96,32 +99,37 @@ public static class ScimGroupEndpoints
         return resolved.Select(m => m!).ToList();
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, ScimRequestContext scim)
+    /// <summary>A group as POST and PUT send it: its attributes as stored, and its member ids.</summary>
+    private sealed record GroupBody(JsonObject Attributes, IReadOnlyList<string> MemberIds);
+
+    private static async Task<Result<GroupBody, ScimError>> ReadGroupAsync(HttpContext context)
     {
         var body = await ScimRequests.ReadBodyAsync(context);
-        if (!body.IsSuccess) return ScimResults.Error(body.Error);
+        if (!body.IsSuccess) return body.Error;
         var resource = ScimGroupReader.Read(body.Value);
-        if (!resource.IsSuccess) return ScimResults.Error(resource.Error);
+        if (!resource.IsSuccess) return resource.Error;
         var memberIds = ScimGroupPatch.MemberIds(resource.Value["members"]);
-        if (!memberIds.IsSuccess) return ScimResults.Error(memberIds.Error);
-        var attributes = Attributes(resource.Value);
+        if (!memberIds.IsSuccess) return memberIds.Error;
+        return new GroupBody(Attributes(resource.Value), memberIds.Value);
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext context, ScimRequestContext scim)
+    {
+        var read = await ReadGroupAsync(context);
+        if (!read.IsSuccess) return ScimResults.Error(read.Error);
+        var (attributes, memberIds) = read.Value;
         if (Validate(attributes) is { } invalid) return ScimResults.Error(invalid);
 
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
         var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted, cached: true);
         for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
         {
             var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
             var group = new DirectoryGroup(scim.Directory.Id, Ids.New(DirectoryGroup.IdPrefix), attributes, 1, now, now);
-            var members = await ResolveMembersAsync(store, scim, group.Id, memberIds.Value, context.RequestAborted);
+            var members = await ResolveMembersAsync(Users(context), store, scim, group.Id, memberIds, context.RequestAborted);
             if (!members.IsSuccess) return ScimResults.Error(members.Error);
 
-            List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupCreated, now, DirectoryEvents.GroupData(group))];
-            var units = members.Value.Select(m => DirectoryStore.MembershipAddition(scim.Directory.Id, m,
-                DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, group, m.MemberId, m.MemberUserName))).ToList();
-            var roleChanges = await RoleChanges.ForGroupChangeAsync(store, scim.Directory, settings, group.Id, null, group.DisplayName,
-                members.Value.Select(m => m.MemberId).ToList(), [], [], now, context.RequestAborted);
-            AttachRoleChanges(roleChanges, members.Value, units, events);
+            var (events, units) = await Changes(context).GroupChangeAsync(scim.Directory, settings, null, group, [], members.Value, [], context.RequestAborted);
             // A member renamed or deleted between its read and the commit fails the transaction (its
             // userName index row moved): nothing of this group was written, so resolve and try again.
             if (await store.CreateGroupAsync(group, events, units, context.RequestAborted) != SaveOutcome.Saved
@@ -130,7 +138,7 @@ public static class ScimGroupEndpoints
                 await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
                 continue;
             }
-            await RefreshAddedMemberDisplaysAsync(store, scim, members.Value, context.RequestAborted);
+            await Changes(context).RefreshAddedMemberDisplaysAsync(scim.Directory, members.Value, context.RequestAborted);
             return await RespondAsync(store, group, scim, ScimAttributeProjection.Default, 201, context.RequestAborted);
         }
         return ScimResults.Error(ScimError.Conflict("The members kept changing while the group was created; retry the request."));
@@ -140,7 +148,7 @@ public static class ScimGroupEndpoints
     {
         var projection = ScimAttributeProjection.Parse(context.Request.Query["attributes"], context.Request.Query["excludedAttributes"]);
         if (!projection.IsSuccess) return ScimResults.Error(projection.Error);
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
         var groupId = context.RouteString("groupId");
         if (await store.FindGroupAsync(scim.Directory.Id, groupId, context.RequestAborted) is not { } group)
             return ScimResults.Error(ScimError.NotFound(groupId));
@@ -164,7 +172,7 @@ public static class ScimGroupEndpoints
         var query = ScimListQuery.Parse(context.Request.Query["filter"], context.Request.Query["startIndex"], context.Request.Query["count"],
             context.Request.Query["attributes"], context.Request.Query["excludedAttributes"], ScimUserEndpoints.MaxResults);
         if (!query.IsSuccess) return ScimResults.Error(query.Error);
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
         var filter = query.Value.Filter;
         var type = ScimSchemas.GroupResource;
 
@@ -201,15 +209,11 @@ public static class ScimGroupEndpoints
 
     private static async Task<IResult> ReplaceAsync(HttpContext context, ScimRequestContext scim)
     {
-        var body = await ScimRequests.ReadBodyAsync(context);
-        if (!body.IsSuccess) return ScimResults.Error(body.Error);
-        var resource = ScimGroupReader.Read(body.Value);
-        if (!resource.IsSuccess) return ScimResults.Error(resource.Error);
-        var memberIds = ScimGroupPatch.MemberIds(resource.Value["members"]);
-        if (!memberIds.IsSuccess) return ScimResults.Error(memberIds.Error);
-        var attributes = Attributes(resource.Value);
+        var group = await ReadGroupAsync(context);
+        if (!group.IsSuccess) return ScimResults.Error(group.Error);
         // RFC 7644 §3.5.1: PUT replaces the whole group, members included.
-        return await SaveAsync(context, scim, _ => attributes, ScimMembershipDelta.ReplaceWith(memberIds.Value), ScimAttributeProjection.Default);
+        return await SaveAsync(context, scim, _ => group.Value.Attributes, ScimMembershipDelta.ReplaceWith(group.Value.MemberIds),
+            ScimAttributeProjection.Default);
     }
 
     private static async Task<IResult> PatchAsync(HttpContext context, ScimRequestContext scim)
@@ -243,7 +247,7 @@ public static class ScimGroupEndpoints
     private static async Task<IResult> SaveAsync(HttpContext context, ScimRequestContext scim,
         Func<JsonObject, Result<JsonObject, ScimError>> changeAttributes, ScimMembershipDelta delta, ScimAttributeProjection? respondWith)
     {
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var groupId = context.RouteString("groupId");
         var cancellationToken = context.RequestAborted;
@@ -281,7 +285,7 @@ public static class ScimGroupEndpoints
                 var removed = await Task.WhenAll(delta.Removed.Select(id => store.FindMembershipAsync(scim.Directory.Id, groupId, id, cancellationToken)));
                 toRemove.AddRange(removed.OfType<Membership>());
             }
-            var additions = await ResolveMembersAsync(store, scim, groupId, toAdd, cancellationToken);
+            var additions = await ResolveMembersAsync(Users(context), store, scim, groupId, toAdd, cancellationToken);
             if (!additions.IsSuccess) return ScimResults.Error(additions.Error);
 
             if (!attributesChanged && additions.Value.Count == 0 && toRemove.Count == 0)
@@ -293,25 +297,12 @@ public static class ScimGroupEndpoints
             var after = membersOnly
                 ? before with { LastModified = now, MembersRevision = DirectoryGroup.NewMembersRevision() }
                 : before with { Resource = attributes.Value, Version = before.Version + 1, LastModified = now, MembersRevision = null };
-            List<EventRecord> events = attributesChanged
-                ? [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupUpdated, now, DirectoryEvents.GroupData(after))]
-                : [];
-            var units = new List<DirectoryStore.WriteUnit>();
-            units.AddRange(toRemove.Select(m => DirectoryStore.MembershipRemoval(scim.Directory.Id, m,
-                DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserRemoved, now, after, m.MemberId, m.MemberUserName))));
-            units.AddRange(additions.Value.Select(m => DirectoryStore.MembershipAddition(scim.Directory.Id, m,
-                DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserAdded, now, after, m.MemberId, m.MemberUserName))));
+            var (events, units) = await Changes(context).GroupChangeAsync(scim.Directory, settings, before, after, toRemove, additions.Value, null,
+                cancellationToken);
             var renamed = before.DisplayName != after.DisplayName;
-            var unchanged = renamed
-                ? (await store.ListMembersAsync(scim.Directory.Id, groupId, cancellationToken)).Select(m => m.MemberId)
-                    .Except(toRemove.Select(m => m.MemberId)).ToList()
-                : [];
-            var roleChanges = await RoleChanges.ForGroupChangeAsync(store, scim.Directory, settings, groupId, before.DisplayName, after.DisplayName,
-                additions.Value.Select(m => m.MemberId).ToList(), toRemove.Select(m => m.MemberId).ToList(), unchanged, now, cancellationToken);
-            AttachRoleChanges(roleChanges, [.. toRemove, .. additions.Value], units, events);
             // A nested group's display in its parent groups is its displayName.
             var parentMemberships = renamed ? await store.ListMembershipsOfMemberAsync(scim.Directory.Id, groupId, cancellationToken) : [];
-            units.AddRange(parentMemberships.Select(m => DirectoryStore.MemberDisplayChange(scim.Directory.Id, m, after.DisplayName)));
+            units.AddRange(parentMemberships.Select(m => DirectoryGroupStore.MemberDisplayChange(scim.Directory.Id, m, after.DisplayName)));
 
             if (membersOnly)
             {
@@ -320,7 +311,7 @@ public static class ScimGroupEndpoints
                 if (change.Outcome == SaveOutcome.Saved)
                 {
                     var applied = additions.Value.Where((_, i) => change.Applied.Contains(units[toRemove.Count + i])).ToList();
-                    await RefreshAddedMemberDisplaysAsync(store, scim, applied, cancellationToken);
+                    await Changes(context).RefreshAddedMemberDisplaysAsync(scim.Directory, applied, cancellationToken);
                     var saved = change.Applied.Count > 0 ? after : before;
                     return respondWith is { } memberView
                         ? await RespondAsync(store, saved with { ETag = default }, scim, memberView, 200, cancellationToken)
@@ -331,7 +322,7 @@ public static class ScimGroupEndpoints
             }
             else if (await store.SaveGroupAsync(before, after, events, units, cancellationToken) == SaveOutcome.Saved)
             {
-                await RefreshAddedMemberDisplaysAsync(store, scim, additions.Value, cancellationToken);
+                await Changes(context).RefreshAddedMemberDisplaysAsync(scim.Directory, additions.Value, cancellationToken);
                 if (renamed)
                     await store.RefreshMemberDisplaysAsync(scim.Directory.Id, groupId, parentMemberships.Select(m => m.GroupId).ToHashSet(), cancellationToken);
                 return respondWith is { } view
@@ -344,23 +335,6 @@ public static class ScimGroupEndpoints
         return ScimResults.Error(ScimError.Conflict("The group kept changing while the request was applied; retry it."));
     }
 
-    /// <summary>A member renamed after <see cref="ResolveMembersAsync"/> read its name: see DirectoryStore.RefreshAddedMemberDisplayAsync.</summary>
-    private static Task RefreshAddedMemberDisplaysAsync(DirectoryStore store, ScimRequestContext scim, IReadOnlyList<Membership> added,
-        CancellationToken cancellationToken) =>
-        Task.WhenAll(added.Select(m => store.RefreshAddedMemberDisplayAsync(scim.Directory.Id, m, cancellationToken)));
-
-    /// <summary>A role change rides in the unit of the membership row that caused it, else with the group row.</summary>
-    private static void AttachRoleChanges(Dictionary<string, EventRecord> roleChanges, IReadOnlyList<Membership> memberships,
-        List<DirectoryStore.WriteUnit> units, List<EventRecord> groupEvents)
-    {
-        foreach (var (userId, roleChanged) in roleChanges)
-        {
-            var index = memberships.ToList().FindIndex(m => m.MemberId == userId);
-            if (index >= 0 && index < units.Count) units[index].Events.Add(roleChanged);
-            else groupEvents.Add(roleChanged);
-        }
-    }
-
     /// <summary>
     /// 204 at once: the group is tombstoned and <c>dsync.group.deleted</c> commits with it; the
     /// deleted event fans its membership removals (with their events and role changes) out as
@@ -368,19 +342,14 @@ public static class ScimGroupEndpoints
     /// </summary>
     private static async Task<IResult> DeleteAsync(HttpContext context, ScimRequestContext scim)
     {
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
-        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var groupId = context.RouteString("groupId");
-        for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
-        {
-            if (await store.FindGroupAsync(scim.Directory.Id, groupId, context.RequestAborted) is not { } group)
-                return ScimResults.Error(ScimError.NotFound(groupId));
-            if (ScimRequests.FailsIfMatch(context, ETag(group))) return ScimResults.Error(ScimError.PreconditionFailed());
-            var now = clock.GetUtcNow();
-            List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.GroupDeleted, now, DirectoryEvents.GroupData(group))];
-            if (await store.DeleteGroupAsync(group, events, now, context.RequestAborted) == SaveOutcome.Saved) return ScimResults.NoContent();
-            await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
-        }
-        return ScimResults.Error(ScimError.Conflict("The group kept changing while it was deleted; retry the request."));
+        return await Changes(context).DeleteGroupAsync(scim.Directory, groupId, group => !ScimRequests.FailsIfMatch(context, ETag(group)),
+                ScimRequests.Retry, context.RequestAborted) switch
+            {
+                DirectoryChanges.ChangeStatus.Done => ScimResults.NoContent(),
+                DirectoryChanges.ChangeStatus.NotFound => ScimResults.Error(ScimError.NotFound(groupId)),
+                DirectoryChanges.ChangeStatus.PreconditionFailed => ScimResults.Error(ScimError.PreconditionFailed()),
+                _ => ScimResults.Error(ScimError.Conflict("The group kept changing while it was deleted; retry the request.")),
+            };
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Sso.Functions.DirectorySync;
 using Sso.Functions.Hosting;
 using Sso.Protocols;
 using Sso.Protocols.Scim;
@@ -26,8 +27,10 @@ public static class ScimRequests
     }
 
     /// <summary>A random, growing pause before retrying a write that lost an ETag race.</summary>
-    public static Task BackoffAsync(int attempt, CancellationToken cancellationToken) =>
-        Task.Delay(Random.Shared.Next(1, Math.Min(100, 5 + attempt * 5)), cancellationToken);
+    public static Task BackoffAsync(int attempt, CancellationToken cancellationToken) => DirectoryChanges.Retry.BackOffAsync(attempt, cancellationToken);
+
+    /// <summary>An IdP's request retries a change up to <see cref="MaxAttempts"/> times, backing off in between.</summary>
+    public static readonly DirectoryChanges.Retry Retry = new(MaxAttempts, BackOff: true);
 
     /// <summary>RFC 7644 §3.14: a client that sends If-Match with another version gets 412.</summary>
     public static bool FailsIfMatch(HttpContext context, string currentETag) =>

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Sso.Functions.DirectorySync;
-using Sso.Functions.Outbox;
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
 using Sso.Functions.Tenants;
@@ -37,13 +36,15 @@ public static class ScimUserEndpoints
         return json;
     }
 
+    private static DirectoryGroupStore Groups(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryGroupStore>();
+
     private static string ETag(DirectoryUser user) => ScimETag.Format(user.Version);
 
     /// <summary>
     /// The user as a response, with its groups unless the projection leaves them out; a user just
     /// created is in no group yet (nobody knew its id), so that read is skipped.
     /// </summary>
-    private static async Task<IResult> RespondAsync(DirectoryStore store, DirectoryUser user, ScimRequestContext scim, ScimAttributeProjection projection,
+    private static async Task<IResult> RespondAsync(DirectoryGroupStore store, DirectoryUser user, ScimRequestContext scim, ScimAttributeProjection projection,
         CancellationToken cancellationToken, int status = 200)
     {
         JsonArray? groups = null;
@@ -57,22 +58,24 @@ public static class ScimUserEndpoints
     private static Sso.Protocols.Result<ScimAttributeProjection, ScimError> Projection(HttpContext context) =>
         ScimAttributeProjection.Parse(context.Request.Query["attributes"], context.Request.Query["excludedAttributes"]);
 
-    private static async Task<DirectoryUser?> FindLiveAsync(DirectoryStore store, ScimRequestContext scim, string userId, CancellationToken cancellationToken) =>
+    private static async Task<DirectoryUser?> FindLiveAsync(DirectoryUserStore store, ScimRequestContext scim, string userId, CancellationToken cancellationToken) =>
         await store.FindUserAsync(scim.Directory.Id, userId, cancellationToken) is { Deleted: false } user ? user : null;
 
     private static ScimError? Validate(JsonObject resource) =>
         ScimRequests.CheckLength(resource, "userName", 256) ?? ScimRequests.CheckLength(resource, "externalId", 256) ?? ScimRequests.CheckSize(resource)
-        ?? (TableKey.FitsInKey(DirectoryStore.UserNameKey(resource["userName"]!.GetValue<string>()))
-            && (resource["externalId"] is not JsonValue externalId || TableKey.FitsInKey(DirectoryStore.ExternalIdKey(externalId.GetValue<string>())))
+        ?? (TableKey.FitsInKey(DirectoryUserStore.UserNameKey(resource["userName"]!.GetValue<string>()))
+            && (resource["externalId"] is not JsonValue externalId || TableKey.FitsInKey(DirectoryUserStore.ExternalIdKey(externalId.GetValue<string>())))
                 ? null
                 : ScimError.InvalidValue("'userName' or 'externalId' is too long once encoded; use at most 256 plain characters."));
 
-    private static async Task<ScimError> UniquenessAsync(DirectoryStore store, ScimRequestContext scim, DirectoryUser user, CancellationToken cancellationToken) =>
-        user.ExternalId is { Length: > 0 } externalId
-        && !await store.IndexExistsAsync(scim.Directory.Id, DirectoryStore.UserNameKey(user.UserName), cancellationToken)
-        && await store.IndexExistsAsync(scim.Directory.Id, DirectoryStore.ExternalIdKey(externalId), cancellationToken)
-            ? ScimError.Uniqueness("externalId")
-            : ScimError.Uniqueness("userName");
+    private static Sso.Protocols.Result<JsonObject, ScimError> ChangedAndValid(Func<JsonObject, Sso.Protocols.Result<JsonObject, ScimError>> change,
+        JsonObject current)
+    {
+        var changed = change(current);
+        return changed.IsSuccess && Validate(changed.Value) is { } invalid ? invalid : changed;
+    }
+
+    private static DirectoryChanges Changes(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryChanges>();
 
     private static async Task<IResult> CreateAsync(HttpContext context, ScimRequestContext scim)
     {
@@ -84,26 +87,21 @@ public static class ScimUserEndpoints
         if (!resource.IsSuccess) return ScimResults.Error(resource.Error);
         if (Validate(resource.Value) is { } invalid) return ScimResults.Error(invalid);
 
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
-        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        var user = new DirectoryUser(scim.Directory.Id, Ids.New(DirectoryUser.IdPrefix), resource.Value, 1, now, now);
-        List<EventRecord> events = [DirectoryEvents.Create(scim.Directory, DirectoryEvents.UserCreated, now, DirectoryEvents.UserData(user))];
-        return await store.CreateUserAsync(user, events, context.RequestAborted) switch
-        {
-            SaveOutcome.Saved => await RespondAsync(store, user, scim, projection.Value, context.RequestAborted, 201),
-            _ => ScimResults.Error(await UniquenessAsync(store, scim, user, context.RequestAborted)),
-        };
+        var created = await Changes(context).CreateUserAsync(scim.Directory, resource.Value, context.RequestAborted);
+        return created.IsSuccess
+            ? await RespondAsync(Groups(context), created.Value, scim, projection.Value, context.RequestAborted, 201)
+            : ScimResults.Error(ScimError.Uniqueness(created.Error));
     }
 
     private static async Task<IResult> GetAsync(HttpContext context, ScimRequestContext scim)
     {
         var projection = Projection(context);
         if (!projection.IsSuccess) return ScimResults.Error(projection.Error);
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryUserStore>();
         var userId = context.RouteString("userId");
         if (await FindLiveAsync(store, scim, userId, context.RequestAborted) is not { } user) return ScimResults.Error(ScimError.NotFound(userId));
         if (ScimRequests.MatchesIfNoneMatch(context, ETag(user))) return ScimResults.NotModified(ETag(user));
-        return await RespondAsync(store, user, scim, projection.Value, context.RequestAborted);
+        return await RespondAsync(Groups(context), user, scim, projection.Value, context.RequestAborted);
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, ScimRequestContext scim)
@@ -111,11 +109,11 @@ public static class ScimUserEndpoints
         var query = ScimListQuery.Parse(context.Request.Query["filter"], context.Request.Query["startIndex"], context.Request.Query["count"],
             context.Request.Query["attributes"], context.Request.Query["excludedAttributes"], MaxResults);
         if (!query.IsSuccess) return ScimResults.Error(query.Error);
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
+        var store = context.RequestServices.GetRequiredService<DirectoryUserStore>();
         var filter = query.Value.Filter;
         var type = ScimSchemas.UserResource;
 
-        var userGroups = new ScimUserGroups(store, scim.Directory.Id, scim.BaseUrl);
+        var userGroups = new ScimUserGroups(Groups(context), scim.Directory.Id, scim.BaseUrl);
         IAsyncEnumerable<DirectoryUser> candidates;
         var scansUsers = true;
         if (filter is not null && ScimPointLookup.Find(filter, type) is { AttributeName: not "displayName" } lookup)
@@ -132,7 +130,7 @@ public static class ScimUserEndpoints
             else
             {
                 found = lookup.AttributeName == "externalId"
-                    ? await store.FindUserByIndexAsync(scim.Directory.Id, DirectoryStore.ExternalIdKey(lookup.Value), context.RequestAborted)
+                    ? await store.FindUserByIndexAsync(scim.Directory.Id, DirectoryUserStore.ExternalIdKey(lookup.Value), context.RequestAborted)
                     : await store.FindUserAsync(scim.Directory.Id, lookup.Value, context.RequestAborted);
             }
             candidates = found is { Deleted: false } ? One(found) : None<DirectoryUser>();
@@ -211,69 +209,34 @@ public static class ScimUserEndpoints
         if (!projection.IsSuccess) return ScimResults.Error(projection.Error);
         var change = await prepare();
         if (!change.IsSuccess) return ScimResults.Error(change.Error);
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
-        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var userId = context.RouteString("userId");
         var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted, cached: true);
-        for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
+        var result = await Changes(context).UpdateUserAsync(scim.Directory, settings, userId, before => !ScimRequests.FailsIfMatch(context, ETag(before)),
+            current => ChangedAndValid(change.Value, current),
+            ScimRequests.Retry, context.RequestAborted);
+        return result.Status switch
         {
-            if (await FindLiveAsync(store, scim, userId, context.RequestAborted) is not { } before) return ScimResults.Error(ScimError.NotFound(userId));
-            if (ScimRequests.FailsIfMatch(context, ETag(before))) return ScimResults.Error(ScimError.PreconditionFailed());
-            var changed = change.Value(before.Resource);
-            if (!changed.IsSuccess) return ScimResults.Error(changed.Error);
-            if (Validate(changed.Value) is { } invalid) return ScimResults.Error(invalid);
-            // Okta and Entra ID repeat unchanged values; nothing changes, nothing is written.
-            if (JsonNode.DeepEquals(changed.Value, before.Resource))
-                return await RespondAsync(store, before, scim, projection.Value, context.RequestAborted);
-
-            var now = clock.GetUtcNow();
-            var after = before with { Resource = changed.Value, Version = before.Version + 1, LastModified = now };
-            var events = DirectoryEvents.UserChanged(scim.Directory, before, after, now);
-            if (await RoleChanges.ForUserChangeAsync(store, scim.Directory, settings, before, after, now, context.RequestAborted) is { } roleChanged)
-                events.Add(roleChanged);
-            // A group member's display is its userName: a rename changes the user's member rows in the
-            // user's transaction (while they fit in its 100 actions).
-            var renamed = before.UserName != after.UserName;
-            var memberships = renamed ? await store.ListMembershipsOfMemberAsync(scim.Directory.Id, userId, context.RequestAborted) : [];
-            var displayChanges = memberships.Select(m => DirectoryStore.MemberDisplayChange(scim.Directory.Id, m, after.UserName)).ToList();
-            switch (await store.ReplaceUserAsync(before, after, events, displayChanges, context.RequestAborted))
-            {
-                case SaveOutcome.Saved:
-                    if (renamed)
-                        await store.RefreshMemberDisplaysAsync(scim.Directory.Id, userId, memberships.Select(m => m.GroupId).ToHashSet(), context.RequestAborted);
-                    return await RespondAsync(store, after with { ETag = default }, scim, projection.Value, context.RequestAborted);
-                case SaveOutcome.AlreadyExists: return ScimResults.Error(await UniquenessAsync(store, scim, after, context.RequestAborted));
-            }
-            await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
-        }
-        return ScimResults.Error(ScimError.Conflict("The user kept changing while the request was applied; retry it."));
+            DirectoryChanges.ChangeStatus.Done or DirectoryChanges.ChangeStatus.Unchanged =>
+                await RespondAsync(Groups(context), result.User!, scim, projection.Value, context.RequestAborted),
+            DirectoryChanges.ChangeStatus.NotFound => ScimResults.Error(ScimError.NotFound(userId)),
+            DirectoryChanges.ChangeStatus.PreconditionFailed => ScimResults.Error(ScimError.PreconditionFailed()),
+            DirectoryChanges.ChangeStatus.Invalid => ScimResults.Error(result.Error!),
+            DirectoryChanges.ChangeStatus.Taken => ScimResults.Error(ScimError.Uniqueness(result.TakenAttribute!)),
+            _ => ScimResults.Error(ScimError.Conflict("The user kept changing while the request was applied; retry it.")),
+        };
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext context, ScimRequestContext scim)
     {
-        var store = context.RequestServices.GetRequiredService<DirectoryStore>();
-        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var userId = context.RouteString("userId");
-        for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
-        {
-            if (await FindLiveAsync(store, scim, userId, context.RequestAborted) is not { } before) return ScimResults.Error(ScimError.NotFound(userId));
-            if (ScimRequests.FailsIfMatch(context, ETag(before))) return ScimResults.Error(ScimError.PreconditionFailed());
-            var now = clock.GetUtcNow();
-            var after = before with { Deleted = true, Version = before.Version + 1, LastModified = now };
-            // OneLogin can be set to DELETE users instead of deactivating them; both paths deprovision.
-            List<EventRecord> events = [DirectoryEvents.Deprovisioned(scim.Directory, after, "deleted", now)];
-            var memberships = new List<(Membership, EventRecord)>();
-            foreach (var groupId in await store.ListGroupIdsOfMemberAsync(scim.Directory.Id, userId, context.RequestAborted))
+        // OneLogin can be set to DELETE users instead of deactivating them; both paths deprovision.
+        return await Changes(context).DeprovisionUserAsync(scim.Directory, userId, "deleted", before => !ScimRequests.FailsIfMatch(context, ETag(before)),
+                ScimRequests.Retry, context.RequestAborted) switch
             {
-                var membership = await store.FindMembershipAsync(scim.Directory.Id, groupId, userId, context.RequestAborted);
-                var group = await store.FindGroupAsync(scim.Directory.Id, groupId, context.RequestAborted);
-                if (membership is null || group is null) continue;
-                memberships.Add((membership, DirectoryEvents.Membership(scim.Directory, DirectoryEvents.GroupUserRemoved, now, group, userId, before.UserName)));
-            }
-            if (await store.DeleteUserAsync(before, after, events, memberships, context.RequestAborted) == SaveOutcome.Saved)
-                return ScimResults.NoContent();
-            await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
-        }
-        return ScimResults.Error(ScimError.Conflict("The user kept changing while it was deleted; retry the request."));
+                DirectoryChanges.ChangeStatus.Done => ScimResults.NoContent(),
+                DirectoryChanges.ChangeStatus.NotFound => ScimResults.Error(ScimError.NotFound(userId)),
+                DirectoryChanges.ChangeStatus.PreconditionFailed => ScimResults.Error(ScimError.PreconditionFailed()),
+                _ => ScimResults.Error(ScimError.Conflict("The user kept changing while it was deleted; retry the request.")),
+            };
     }
 }

@@ -8,7 +8,7 @@ namespace Sso.Functions.Scim;
 /// user's <c>memberOf|</c> rows (one range read of the directory's partition), each group's name read
 /// from its row, once per request, so a group rename shows at once. Nested groups are not expanded.
 /// </summary>
-public sealed class ScimUserGroups(DirectoryStore store, DirectoryId directoryId, string baseUrl)
+public sealed class ScimUserGroups(DirectoryGroupStore store, DirectoryId directoryId, string baseUrl)
 {
     private readonly Dictionary<string, DirectoryGroup?> _groups = new(StringComparer.Ordinal);
     private IReadOnlyDictionary<string, List<string>>? _groupIdsByMember;

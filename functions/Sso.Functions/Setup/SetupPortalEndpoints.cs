@@ -242,7 +242,7 @@ public static class SetupPortalEndpoints
         var services = context.RequestServices;
         var provisioning = services.GetRequiredService<DirectoryProvisioning>();
         var directory = session.Link.DirectoryId is { } existingId
-            ? await services.GetRequiredService<DirectoryStore>().FindDirectoryAsync(existingId, context.RequestAborted)
+            ? await services.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(existingId, context.RequestAborted)
             : null;
         var link = session.Link;
         string plaintext;
@@ -287,8 +287,8 @@ public static class SetupPortalEndpoints
         var services = context.RequestServices;
         if (services.GetServices<IDirectoryAuthorization>().FirstOrDefault(a => a.Provider == DirectoryProviders.GoogleDirectory) is not { Unavailable: null } authorization)
             return RenderDirectoryPage(context, session, 422, null, "Google Workspace sync is not set up by your vendor; use SCIM, or ask them.");
-        var store = services.GetRequiredService<DirectoryStore>();
-        var directory = session.Link.DirectoryId is { } existingId ? await store.FindDirectoryAsync(existingId, context.RequestAborted) : null;
+        var store = services.GetRequiredService<DirectorySyncStore>();
+        var directory = session.Link.DirectoryId is { } existingId ? await services.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(existingId, context.RequestAborted) : null;
         var link = session.Link;
         if (directory is null || directory.TenantId != session.Tenant.Id || directory.Provider != DirectoryProviders.GoogleDirectory)
         {
@@ -320,13 +320,13 @@ public static class SetupPortalEndpoints
             connections = await services.GetRequiredService<ConnectionStore>().ListAsync(session.Tenant.Id, context.RequestAborted);
         if (session.Link.Has(SetupFeatures.DirectorySync))
         {
-            var store = services.GetRequiredService<DirectoryStore>();
+            var store = services.GetRequiredService<DirectoryRecordStore>();
             directories = [];
             foreach (var directory in await store.ListDirectoriesOfTenantAsync(session.Tenant.Id, context.RequestAborted))
             {
                 var tokens = await store.ListTokensAsync(directory.Id, context.RequestAborted);
-                var users = await CountAsync(store.QueryUsersAsync(directory.Id, includeDeleted: false, context.RequestAborted));
-                var groups = await CountAsync(store.QueryGroupsAsync(directory.Id, context.RequestAborted));
+                var users = await CountAsync(services.GetRequiredService<DirectoryUserStore>().QueryUsersAsync(directory.Id, includeDeleted: false, context.RequestAborted));
+                var groups = await CountAsync(services.GetRequiredService<DirectoryGroupStore>().QueryGroupsAsync(directory.Id, context.RequestAborted));
                 directories.Add(new SetupPages.DirectoryStatus(directory, tokens.Count, tokens.Max(t => t.LastUsedAt), users, groups));
             }
         }

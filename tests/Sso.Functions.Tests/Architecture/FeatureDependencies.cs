@@ -51,6 +51,18 @@ public static class FeatureDependencies
         return edges;
     }
 
+    /// <summary>The types (outermost, by full name) of folders other than <paramref name="owner"/> that use <paramref name="target"/>.</summary>
+    public static SortedSet<string> UsersOutside(Assembly assembly, string root, string owner, Type target, Func<Type, bool> isExempt)
+    {
+        var users = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var type in assembly.GetTypes())
+        {
+            if (FolderOf(type, root) is not { } from || from == owner || isExempt(Outer(type))) continue;
+            if (UsedTypes(type).SelectMany(u => Flatten(u.Used)).Any(leaf => Outer(leaf) == target)) users.Add(Outer(type).FullName!);
+        }
+        return users;
+    }
+
     /// <summary>The cycles among <paramref name="edges"/>, each as its strongly connected set of folders.</summary>
     public static List<SortedSet<string>> Cycles(IEnumerable<(string From, string To)> edges)
     {

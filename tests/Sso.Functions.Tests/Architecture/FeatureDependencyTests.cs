@@ -127,6 +127,19 @@ public class FeatureDependencyTests
     }
 
     [Fact]
+    public void Only_the_directory_stores_write_the_directory_table()
+    {
+        // A SCIM write stays one transaction (state, index rows, outbox row) only while every write
+        // to the directory table goes through DirectoryPartitionWriter, which no other folder holds.
+        var users = FeatureDependencies.UsersOutside(Functions, "Sso.Functions", "Directory",
+            typeof(Sso.Functions.DirectorySync.DirectoryPartitionWriter), type => CompositionRoot.Contains(type.FullName!));
+        Assert.True(users.Count == 0, "Outside Directory/, only the stores may be used:\n" + string.Join("\n", users));
+        // The reader finds the stores' own use, so the check above is not vacuous.
+        Assert.NotEmpty(FeatureDependencies.UsersOutside(Functions, "Sso.Functions", "Scim",
+            typeof(Sso.Functions.DirectorySync.DirectoryPartitionWriter), _ => false));
+    }
+
+    [Fact]
     public void Tables_are_named_only_through_TableNames()
     {
         // A raw name beside a store's constant is how a renamed table silently stops a sweep.

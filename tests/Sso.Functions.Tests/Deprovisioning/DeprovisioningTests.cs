@@ -75,7 +75,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
         await App.DrainQueuesAsync();
 
         Assert.Equal(HttpStatusCode.Unauthorized, await App.UserInfoStatusAsync(accessToken));
-        var store = App.Get<DirectoryStore>();
+        var store = App.Get<DirectoryGroupStore>();
         Assert.Empty(await store.ListGroupIdsOfMemberAsync(new DirectoryId(directory.DirectoryId), userId, default));
         foreach (var groupId in groupIds)
             Assert.Empty(await store.ListMembersAsync(new DirectoryId(directory.DirectoryId), groupId, default));
@@ -167,7 +167,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
         app.Clock.Advance(TimeSpan.FromSeconds(5));
         var feed = await app.CreateAdminClient().GetFromJsonAsync<JsonObject>($"/api/v1/events?tenantId={directory.TenantId}&limit=1000");
         Assert.Equal(3, feed!["data"]!.AsArray().Count(e => e!["type"]!.GetValue<string>() == "dsync.group.user_removed"));
-        Assert.Empty(await app.Get<DirectoryStore>().ListGroupIdsOfMemberAsync(new DirectoryId(directory.DirectoryId), userId, default));
+        Assert.Empty(await app.Get<DirectoryGroupStore>().ListGroupIdsOfMemberAsync(new DirectoryId(directory.DirectoryId), userId, default));
         Assert.Empty((await app.CreateAdminClient().GetFromJsonAsync<JsonObject>("/api/v1/deadletters"))!["data"]!.AsArray());
     }
 
@@ -180,7 +180,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
 
         await App.DrainQueuesAsync();
 
-        var memberships = await App.Get<DirectoryStore>().ListGroupIdsOfMemberAsync(new DirectoryId(directory.DirectoryId), userId, default);
+        var memberships = await App.Get<DirectoryGroupStore>().ListGroupIdsOfMemberAsync(new DirectoryId(directory.DirectoryId), userId, default);
         Assert.Equal(groupIds.Order(), memberships.Order());
     }
 
@@ -188,12 +188,11 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
     public async Task An_event_left_in_the_outbox_by_a_crash_is_delivered_by_the_sweep()
     {
         var (directory, userId, _, _) = await ProvisionAsync();
-        var store = App.Get<DirectoryStore>();
-        var directoryRecord = (await store.FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default))!;
-        var user = (await store.FindUserAsync(directoryRecord.Id, userId, default))!;
+        var directoryRecord = (await App.Get<DirectoryRecordStore>().FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default))!;
+        var user = (await App.Get<DirectoryUserStore>().FindUserAsync(directoryRecord.Id, userId, default))!;
         // The commit happened, the publish did not: only the outbox row exists.
         var stranded = DirectoryEvents.Deprovisioned(directoryRecord, user, "deactivated", App.Clock.GetUtcNow().AddMinutes(-5));
-        var table = await store.TableAsync(default);
+        var table = await App.Get<TableStorage>().GetTableAsync(DirectoryPartitionWriter.TableName, default);
         await table.AddEntityAsync(stranded.ToOutboxEntity(directory.DirectoryId));
         await App.DrainQueuesAsync();
         Assert.Empty(WebhooksOfType("dsync.user.deprovisioned"));
@@ -238,7 +237,7 @@ public sealed class DeprovisioningTests(DeprovisioningFixture fixture) : IClassF
         Assert.Equal(HttpStatusCode.NoContent, (await directory.Admin.DeleteAsync($"/api/v1/tenants/{directory.TenantId}")).StatusCode);
         await App.DrainQueuesAsync();
 
-        Assert.Null(await App.Get<DirectoryStore>().FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default));
+        Assert.Null(await App.Get<DirectoryRecordStore>().FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default));
         Assert.Empty(await App.Get<ConnectionStore>().ListAsync(tenantId, default));
         Assert.Equal(HttpStatusCode.Unauthorized, (await directory.GetAsync("/Users")).StatusCode);
     }

@@ -48,7 +48,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         var members = await CreateUsersAsync(directory, 250);
         var groupId = (await directory.CreateGroupAsync(name, [.. members]))["id"]!.GetValue<string>();
         await App.DrainQueuesAsync();
-        var store = App.Get<DirectoryStore>();
+        var store = App.Get<DirectoryGroupStore>();
         var directoryId = new DirectoryId(directory.DirectoryId);
         Assert.Equal(250, (await store.ListMembersAsync(directoryId, groupId, default)).Count);
 
@@ -59,7 +59,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         Assert.DoesNotContain(await ManagementGroupsAsync(directory), g => g["id"]!.GetValue<string>() == groupId);
         Assert.Equal(250, (await store.ListMembersAsync(directoryId, groupId, default)).Count);
         var signIn = await App.Get<SignInDirectory>().FindUserByEmailAsync(new TenantId(directory.TenantId),
-            (await store.FindUserAsync(directoryId, members[0], default))!.UserName, default);
+            (await App.Get<DirectoryUserStore>().FindUserAsync(directoryId, members[0], default))!.UserName, default);
         Assert.Equal("member", signIn!.Role);
         Assert.Empty(signIn.Groups);
 
@@ -104,7 +104,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         Assert.Equal(HttpStatusCode.NoContent, (await directory.DeleteAsync($"/Groups/{groupId}")).StatusCode);
         var dispatcher = app.Get<LocalQueueDispatcher>();
         for (var round = 0; round < 3; round++) await dispatcher.DrainOnceAsync(default);
-        var store = app.Get<DirectoryStore>();
+        var store = app.Get<DirectoryGroupStore>();
         var directoryId = new DirectoryId(directory.DirectoryId);
         Assert.Equal(120, (await store.ListMembersAsync(directoryId, groupId, default)).Count);
 
@@ -137,7 +137,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         // The same event dispatched and its tasks delivered again before the first run (redelivery).
         var deleted = (await directory.EventsAsync(App)).Single(e => e["type"]!.GetValue<string>() == DirectoryEvents.GroupDeleted);
         var record = EventDispatcher.Read(deleted.ToJsonString())!;
-        var tasks = await GroupMembershipRemoval.TasksAsync(record, App.Get<DirectoryStore>(), default);
+        var tasks = await GroupMembershipRemoval.TasksAsync(record, App.Get<DirectoryGroupStore>(), default);
         var queue = App.Get<IWorkQueue>();
         await queue.SendAsync(DeprovisionWorker.QueueName, tasks, default);
         await queue.SendAsync(EventDispatcher.QueueName, [EventDispatcher.Envelope(record)], default);
@@ -161,7 +161,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         await directory.DeleteAsync($"/Users/{members[1]}");
         await App.DrainQueuesAsync();
 
-        var store = App.Get<DirectoryStore>();
+        var store = App.Get<DirectoryGroupStore>();
         Assert.Empty(await store.ListMembersAsync(new DirectoryId(directory.DirectoryId), groupId, default));
         var removed = (await directory.EventsAsync(App)).Where(e => e["type"]!.GetValue<string>() == DirectoryEvents.GroupUserRemoved).ToList();
         Assert.Equal(members.Order(StringComparer.Ordinal), removed.Select(e => e["data"]!["user"]!["id"]!.GetValue<string>()).Order(StringComparer.Ordinal));
@@ -186,7 +186,7 @@ public sealed class GroupDeletionTests(SsoAppFixture fixture) : IClassFixture<Ss
         var newId = created["id"]!.GetValue<string>();
         await App.DrainQueuesAsync();
 
-        var store = App.Get<DirectoryStore>();
+        var store = App.Get<DirectoryGroupStore>();
         var directoryId = new DirectoryId(directory.DirectoryId);
         Assert.Empty(await store.ListMembersAsync(directoryId, oldId, default));
         Assert.Equal(members.Take(2).Order(StringComparer.Ordinal),

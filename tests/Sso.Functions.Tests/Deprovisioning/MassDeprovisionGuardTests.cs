@@ -142,10 +142,10 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
         Assert.True(triggered["data"]!["held"]!.GetValue<bool>());
         foreach (var token in tokens) Assert.Equal(HttpStatusCode.OK, await App.UserInfoStatusAsync(token));
         Assert.Equal(0, DeliveriesOf(DirectoryEvents.UserDeprovisioned));
-        var store = App.Get<DirectoryStore>();
+        var store = App.Get<DirectoryGroupStore>();
         var directoryId = new DirectoryId(directory.DirectoryId);
         Assert.Equal(60, (await store.ListMembersAsync(directoryId, groupId, default)).Count);
-        var leaver = (await store.FindUserAsync(directoryId, leavers[0], default))!;
+        var leaver = (await App.Get<DirectoryUserStore>().FindUserAsync(directoryId, leavers[0], default))!;
         Assert.Equal("suspended", (await App.Get<SignInDirectory>().FindUserByEmailAsync(new TenantId(directory.TenantId), leaver.UserName, default))!.State);
 
         var hold = await SingleHoldAsync(directory);
@@ -215,7 +215,7 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
         foreach (var token in tokens) Assert.Equal(HttpStatusCode.OK, await App.UserInfoStatusAsync(token));
         Assert.Equal(0, DeliveriesOf(DirectoryEvents.UserDeprovisioned));
         // The deactivated keep their groups for the IdP's next sync; the directory still says what the IdP did.
-        var members = (await App.Get<DirectoryStore>().ListMembersAsync(new DirectoryId(directory.DirectoryId), groupId, default)).Select(m => m.MemberId).ToList();
+        var members = (await App.Get<DirectoryGroupStore>().ListMembersAsync(new DirectoryId(directory.DirectoryId), groupId, default)).Select(m => m.MemberId).ToList();
         Assert.All(leavers.Skip(10), id => Assert.Contains(id, members));
         Assert.Equal("deprovisioned", (await directory.DirectoryUserAsync(leavers[0]))["state"]!.GetValue<string>());
         Assert.Equal("suspended", (await directory.DirectoryUserAsync(leavers[15]))["state"]!.GetValue<string>());
@@ -268,7 +268,7 @@ public sealed class MassDeprovisionGuardTests(DeprovisioningFixture fixture) : I
         await App.DrainQueuesAsync();
         var hold = await SingleHoldAsync(directory);
         var guard = App.Get<MassDeprovisionGuard>();
-        var record = (await App.Get<DirectoryStore>().FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default))!;
+        var record = (await App.Get<DirectoryRecordStore>().FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default))!;
 
         // Parkers race the release; each item must end up released or run (not parked).
         // All start together at the gate and stagger by yielding, not by sleeping.

@@ -194,7 +194,7 @@ public class SignInStateTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixtu
     {
         var directory = await ScimTestDirectory.CreateAsync(App, "entra");
         var other = await ScimTestDirectory.CreateAsync(App, "okta");
-        var store = App.Get<DirectoryStore>();
+        var store = App.Get<DirectoryUserStore>();
         var tenant = new TenantId(directory.TenantId);
         async Task<string> StateAsync(TenantId t, string email) =>
             (await store.FindSignInCandidatesAsync(t, email, default)).Select(u => DirectoryViews.StateName(u.State)).SingleOrDefault() ?? "none";

@@ -25,11 +25,11 @@ public class DirectoryProvisioningTests(SsoAppFixture fixture) : IClassFixture<S
         Assert.True(created.IsSuccess, created.ToString());
         var (directory, token, plaintext) = created.Value;
         Assert.Equal(("Okta", "okta"), (directory.Name, directory.Provider));
-        var stored = await App.Get<DirectoryStore>().FindDirectoryAsync(directory.Id, default);
+        var stored = await App.Get<DirectoryRecordStore>().FindDirectoryAsync(directory.Id, default);
         Assert.Equal(tenant.TenantId, stored!.TenantId.Value);
-        var match = await App.Get<DirectoryStore>().FindTokenByHashAsync(directory.Id, SHA256.HashData(Encoding.UTF8.GetBytes(plaintext)), default);
+        var match = await App.Get<DirectoryRecordStore>().FindTokenByHashAsync(directory.Id, SHA256.HashData(Encoding.UTF8.GetBytes(plaintext)), default);
         Assert.NotNull(match);
-        var listed = Assert.Single(await App.Get<DirectoryStore>().ListTokensAsync(directory.Id, default));
+        var listed = Assert.Single(await App.Get<DirectoryRecordStore>().ListTokensAsync(directory.Id, default));
         Assert.Equal((token.Id, "first", "setup_link:stl_x"), (listed.Id, listed.Name, listed.CreatedBy));
     }
 
@@ -48,7 +48,7 @@ public class DirectoryProvisioningTests(SsoAppFixture fixture) : IClassFixture<S
         Assert.Equal("generic", directory.Provider);
         Assert.Equal((400, "'name' must be at most 100 characters."), (longName.Error.Status, longName.Error.Detail));
         Assert.Equal((404, "not-found"), (missing.Error.Status, missing.Error.Code));
-        Assert.Single(await App.Get<DirectoryStore>().ListTokensAsync(directory.Id, default));
+        Assert.Single(await App.Get<DirectoryRecordStore>().ListTokensAsync(directory.Id, default));
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class DirectoryProvisioningTests(SsoAppFixture fixture) : IClassFixture<S
             Assert.True((await provisioning.CreateTokenAsync(directory.Id, "t" + i, null, null, default)).IsSuccess);
 
         var refused = await provisioning.CreateTokenAsync(directory.Id, "one too many", null, null, default);
-        var revoked = await provisioning.RevokeTokenAsync(directory.Id, (await App.Get<DirectoryStore>().ListTokensAsync(directory.Id, default))[0].Id, default);
+        var revoked = await provisioning.RevokeTokenAsync(directory.Id, (await App.Get<DirectoryRecordStore>().ListTokensAsync(directory.Id, default))[0].Id, default);
         var afterRevoke = await provisioning.CreateTokenAsync(directory.Id, "room again", null, null, default);
 
         Assert.Equal($"A directory may have at most {DirectoryProvisioning.MaxTokensPerDirectory} tokens; revoke one first.", refused.Error.Detail);

@@ -153,7 +153,7 @@ public class DirectoryTokenLifecycleTests
         Assert.Equal(HttpStatusCode.OK, (await timer.PostAsync("/" + TokenExpiryNotice.Function.FunctionName, JsonContent.Create(new { }))).StatusCode);
         app.Clock.Advance(TimeSpan.FromHours(1));
         Assert.Equal(HttpStatusCode.OK, (await timer.PostAsync("/" + TokenExpiryNotice.Function.FunctionName, JsonContent.Create(new { }))).StatusCode);
-        Assert.Equal(0, await TokenExpiryNotice.NotifyAsync(app.Get<DirectoryStore>(), app.Clock.GetUtcNow(), default));
+        Assert.Equal(0, await TokenExpiryNotice.NotifyAsync(app.Get<DirectoryRecordStore>(), app.Clock.GetUtcNow(), default));
         app.Clock.Advance(TimeSpan.FromSeconds(3));
 
         var events = await ExpiringEventsAsync(directory);

@@ -121,7 +121,7 @@ public sealed class GoogleDirectorySyncTests(GoogleDirectoryFixture fixture) : I
             // The refresh token is in the secret store, and in no row of the directory table.
             var secret = await App.Get<ISecretStore>().GetAsync(GoogleAuthorization.RefreshTokenSecretName(new Sso.Functions.DirectorySync.DirectoryId(c.DirectoryId)), default);
             Assert.Contains(secret, Google.IssuedRefreshTokens);
-            var table = await App.Get<Sso.Functions.DirectorySync.DirectoryStore>().TableAsync(default);
+            var table = await App.Get<TableStorage>().GetTableAsync(Sso.Functions.DirectorySync.DirectoryPartitionWriter.TableName, default);
             await foreach (var row in table.QueryAsync<Azure.Data.Tables.TableEntity>($"PartitionKey eq '{c.DirectoryId}'"))
                 Assert.DoesNotContain(row, kv => kv.Value is string s && s.Contains(secret!, StringComparison.Ordinal));
 
@@ -320,7 +320,7 @@ public sealed class GoogleDirectorySyncTests(GoogleDirectoryFixture fixture) : I
             var url = System.Net.WebUtility.HtmlDecode(href);
             Assert.StartsWith(Google.BaseUrl + "/o/oauth2/v2/auth?", url);
 
-            var directory = Assert.Single(await App.Get<Sso.Functions.DirectorySync.DirectoryStore>()
+            var directory = Assert.Single(await App.Get<Sso.Functions.DirectorySync.DirectoryRecordStore>()
                 .ListDirectoriesOfTenantAsync(new TenantId(tenant.TenantId), default));
             Assert.Equal("google-directory", directory.Provider);
             var state = QueryHelpers.ParseQuery(new Uri(url).Query)["state"].ToString();
@@ -347,17 +347,17 @@ public sealed class GoogleDirectorySyncTests(GoogleDirectoryFixture fixture) : I
             var directoryId = new Sso.Functions.DirectorySync.DirectoryId(c.DirectoryId);
             var secrets = App.Get<ISecretStore>();
             Assert.NotNull(await secrets.GetAsync(GoogleAuthorization.RefreshTokenSecretName(directoryId), default));
-            var store = App.Get<Sso.Functions.DirectorySync.DirectoryStore>();
+            var store = App.Get<Sso.Functions.DirectorySync.DirectorySyncStore>();
             Assert.Contains(await store.QuerySyncStatesAsync(default).ToListAsync(), s => s.DirectoryId == directoryId);
 
             Assert.Equal(HttpStatusCode.NoContent, (await c.Tenant.Admin.DeleteAsync($"/api/v1/tenants/{c.Tenant.TenantId}")).StatusCode);
             await App.DrainQueuesAsync();
-            Assert.Null(await store.FindDirectoryAsync(directoryId, default));
+            Assert.Null(await App.Get<Sso.Functions.DirectorySync.DirectoryRecordStore>().FindDirectoryAsync(directoryId, default));
             Assert.Null(await secrets.GetAsync(GoogleAuthorization.RefreshTokenSecretName(directoryId), default));
             Assert.DoesNotContain(await store.QuerySyncStatesAsync(default).ToListAsync(), s => s.DirectoryId == directoryId);
-            var table = await store.TableAsync(default);
+            var table = await App.Get<TableStorage>().GetTableAsync(Sso.Functions.DirectorySync.DirectoryPartitionWriter.TableName, default);
             Assert.False((await table.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(
-                Sso.Functions.DirectorySync.DirectoryStore.PulledIndexPartition, c.DirectoryId)).HasValue);
+                Sso.Functions.DirectorySync.DirectorySyncStore.PulledIndexPartition, c.DirectoryId)).HasValue);
         }
         finally
         {

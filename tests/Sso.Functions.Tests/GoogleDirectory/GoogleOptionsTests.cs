@@ -53,7 +53,7 @@ public sealed class GoogleUnconfiguredTests(SsoAppFixture fixture) : IClassFixtu
             $"/api/v1/tenants/{tenant.TenantId}/directories", new { name = "Google", provider = "google-directory" });
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("Google:ClientId", await response.Content.ReadAsStringAsync());
-        Assert.Empty(await fixture.App.Get<Sso.Functions.DirectorySync.DirectoryStore>()
+        Assert.Empty(await fixture.App.Get<Sso.Functions.DirectorySync.DirectoryRecordStore>()
             .ListDirectoryIdsAsync(new Sso.Functions.Storage.TenantId(tenant.TenantId), default));
     }
 }

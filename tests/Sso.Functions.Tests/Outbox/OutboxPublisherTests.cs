@@ -50,7 +50,7 @@ public class OutboxPublisherTests(SlowWritersFixture fixture) : IClassFixture<Sl
 
     private async Task<List<TableEntity>> OutboxRowsAsync(string directoryId)
     {
-        var table = await App.Get<TableStorage>().GetTableAsync(DirectoryStore.TableName, default);
+        var table = await App.Get<TableStorage>().GetTableAsync(DirectoryPartitionWriter.TableName, default);
         var rows = new List<TableEntity>();
         await foreach (var row in table.QueryAsync<TableEntity>(
                            $"PartitionKey eq '{directoryId}' and RowKey ge 'event|' and RowKey lt 'event}}'"))

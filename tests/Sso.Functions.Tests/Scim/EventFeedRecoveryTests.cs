@@ -52,11 +52,11 @@ public class EventFeedRecoveryTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         var sweep = App.Get<OutboxSweep>();
         var olderThan = App.Clock.GetUtcNow() - TimeSpan.FromSeconds(30);
 
-        publisher.Post(DirectoryStore.TableName, a.DirectoryId, stranded);
+        publisher.Post(DirectoryPartitionWriter.TableName, a.DirectoryId, stranded);
         await Task.WhenAll(
             sweep.SweepAsync(olderThan, default),
             sweep.SweepAsync(olderThan, default),
-            publisher.PublishAsync([new CommittedEvents(DirectoryStore.TableName, a.DirectoryId, stranded)], default),
+            publisher.PublishAsync([new CommittedEvents(DirectoryPartitionWriter.TableName, a.DirectoryId, stranded)], default),
             publisher.FlushAsync(default));
         await App.Get<OutboxSweep>().SweepAsync(olderThan, default);
 
@@ -93,7 +93,7 @@ public class EventFeedRecoveryTests(SsoAppFixture fixture) : IClassFixture<SsoAp
 
     private async Task<EventRecord> StrandAsync(ScimTestDirectory directory, DateTimeOffset occurredAt)
     {
-        var table = await App.Get<TableStorage>().GetTableAsync(DirectoryStore.TableName, default);
+        var table = await App.Get<TableStorage>().GetTableAsync(DirectoryPartitionWriter.TableName, default);
         var stranded = new EventRecord(EventRecord.NewId(occurredAt), "dsync.user.updated", directory.TenantId, directory.DirectoryId, null,
             occurredAt, new JsonObject { ["id"] = "usr_stranded" });
         await table.AddEntityAsync(stranded.ToOutboxEntity(directory.DirectoryId));

@@ -210,10 +210,10 @@ public class ScimGroupEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoA
         // Each add named its own version of the group: none was a retry of another's.
         Assert.Equal(16, responses.Select(r => r.Headers.ETag!.Tag).Distinct().Count());
         Assert.Equal(users.Order(StringComparer.Ordinal), await MemberIdsAsync(directory, groupId));
-        var group = await App.Get<Sso.Functions.DirectorySync.DirectoryStore>()
+        var group = await App.Get<Sso.Functions.DirectorySync.DirectoryGroupStore>()
             .FindGroupAsync(new Sso.Functions.DirectorySync.DirectoryId(directory.DirectoryId), groupId, default);
         Assert.Equal(1, group!.Version);
-        var groupsByMember = await App.Get<Sso.Functions.DirectorySync.DirectoryStore>()
+        var groupsByMember = await App.Get<Sso.Functions.DirectorySync.DirectoryGroupStore>()
             .ListGroupIdsByMemberAsync(new Sso.Functions.DirectorySync.DirectoryId(directory.DirectoryId), default);
         Assert.All(users, user => Assert.Equal([groupId], groupsByMember[user]));
         var events = await directory.EventsAsync(App);
@@ -306,7 +306,7 @@ public class ScimGroupEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoA
         Assert.DoesNotContain(initial[0], final);
         Assert.DoesNotContain(initial[1], final);
         // The mirror rows and the events agree with the member rows, for every user.
-        var groupsByMember = await App.Get<Sso.Functions.DirectorySync.DirectoryStore>()
+        var groupsByMember = await App.Get<Sso.Functions.DirectorySync.DirectoryGroupStore>()
             .ListGroupIdsByMemberAsync(new Sso.Functions.DirectorySync.DirectoryId(directory.DirectoryId), default);
         var events = await directory.EventsAsync(App);
         Assert.All(users, user =>

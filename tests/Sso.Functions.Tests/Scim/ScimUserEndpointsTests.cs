@@ -335,7 +335,7 @@ public class ScimUserEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         var directory = await CreateAsync(App);
         var userName = UniqueName("lookup");
         var id = (await directory.CreateUserAsync(userName))["id"]!.GetValue<string>();
-        var store = App.Get<Sso.Functions.DirectorySync.DirectoryStore>();
+        var store = App.Get<Sso.Functions.DirectorySync.DirectoryUserStore>();
         var directoryId = new Sso.Functions.DirectorySync.DirectoryId(directory.DirectoryId);
         Assert.False((await store.FindUserByUserNameAsync(directoryId, userName, default))!.InGroups);
 

@@ -279,7 +279,7 @@ public class SetupPortalBrowserTests(ChromiumFixture chromium) : IClassFixture<C
         Assert.Equal(403, forgedIdp.Status);
         await page.SetContentAsync(await forged.TextAsync());
         await ScreenshotAsync(page, "10-forged-post-refused");
-        Assert.Empty(await portal.App.Get<DirectoryStore>().ListDirectoriesOfTenantAsync(new TenantId(tenantId), default));
+        Assert.Empty(await portal.App.Get<DirectoryRecordStore>().ListDirectoriesOfTenantAsync(new TenantId(tenantId), default));
         await page.GotoAsync(linkUrl, new() { WaitUntil = WaitUntilState.Commit });
         await page.WaitForURLAsync("**/setup/idp");
         Assert.False(await page.GetByLabel("Okta", new() { Exact = true }).IsCheckedAsync());

@@ -187,13 +187,13 @@ public class SetupPortalPageTests(SetupPortalPageTests.Fixture fixture) : IClass
                 Assert.Contains("Request refused", await response.Content.ReadAsStringAsync());
             }
         }
-        Assert.Empty(await App.Get<DirectoryStore>().ListDirectoriesOfTenantAsync(new TenantId(tenant.TenantId), default));
+        Assert.Empty(await App.Get<DirectoryRecordStore>().ListDirectoriesOfTenantAsync(new TenantId(tenant.TenantId), default));
         Assert.Contains("value=\"okta\" required", await browser.GetStringAsync(link.Path + "/idp")); // not checked: the choice was not saved
 
         // The same post with the page's own token goes through.
         var accepted = await browser.PostAsync(link.Path + "/dsync/token", new FormUrlEncodedContent(new Dictionary<string, string> { ["csrf"] = field }));
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
-        Assert.Single(await App.Get<DirectoryStore>().ListDirectoriesOfTenantAsync(new TenantId(tenant.TenantId), default));
+        Assert.Single(await App.Get<DirectoryRecordStore>().ListDirectoriesOfTenantAsync(new TenantId(tenant.TenantId), default));
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public sealed class RevocationAcrossInstancesTests : IAsyncLifetime
 
     [Fact]
     public void Caches_SCIM_credentials_for_at_most_the_revocation_bound() =>
-        Assert.InRange(DirectoryStore.CredentialCacheFor, TimeSpan.FromSeconds(1), Bound);
+        Assert.InRange(DirectoryRecordStore.CredentialCacheFor, TimeSpan.FromSeconds(1), Bound);
 
     [Fact]
     public async Task Refuses_a_revoked_SCIM_token_at_once_where_it_was_revoked_and_within_the_bound_elsewhere()
@@ -64,7 +64,7 @@ public sealed class RevocationAcrossInstancesTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Unauthorized, await UsersStatusAsync(_a, directory));
         Assert.Equal(HttpStatusCode.OK, await UsersStatusAsync(_b, directory));
-        _a.Clock.Advance(DirectoryStore.CredentialCacheFor);
+        _a.Clock.Advance(DirectoryRecordStore.CredentialCacheFor);
         Assert.Equal(HttpStatusCode.Unauthorized, await UsersStatusAsync(_b, directory));
     }
 
@@ -96,11 +96,11 @@ public sealed class RevocationAcrossInstancesTests : IAsyncLifetime
         // Deleting the tenant queues the purge of its directories; A runs it.
         Assert.Equal(HttpStatusCode.NoContent, (await directory.Admin.DeleteAsync($"/api/v1/tenants/{directory.TenantId}")).StatusCode);
         await _a.DrainQueuesAsync();
-        Assert.Null(await _a.Get<DirectoryStore>().FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default));
+        Assert.Null(await _a.Get<DirectoryRecordStore>().FindDirectoryAsync(new DirectoryId(directory.DirectoryId), default));
 
         Assert.Equal(HttpStatusCode.Unauthorized, await UsersStatusAsync(_a, directory));
         Assert.Equal(HttpStatusCode.OK, (await ScimClient(_b, directory.Token).GetAsync(directory.Base + "/ServiceProviderConfig")).StatusCode);
-        _a.Clock.Advance(DirectoryStore.CredentialCacheFor);
+        _a.Clock.Advance(DirectoryRecordStore.CredentialCacheFor);
         Assert.Equal(HttpStatusCode.Unauthorized, await UsersStatusAsync(_b, directory));
     }
 
@@ -252,7 +252,7 @@ public sealed class RevocationAcrossInstancesTests : IAsyncLifetime
 
         Assert.True((await SignInAsync(flowA)).ContainsKey("code"));
         Assert.Equal("user_not_provisioned", (await SignInAsync(flowB))["error_description"]);   // B's list is cached
-        _a.Clock.Advance(DirectoryStore.DirectoryListCacheFor);
+        _a.Clock.Advance(DirectoryRecordStore.DirectoryListCacheFor);
         Assert.True((await SignInAsync(flowB)).ContainsKey("code"));
     }
 }

@@ -7,11 +7,12 @@ using Sso.Functions.Storage;
 namespace Sso.Functions.DirectorySync;
 
 /// <summary>
-/// The rows of a pulled directory (<see cref="DirectorySyncState"/>) and of its sync runs: every
-/// user and group a run listed is marked <c>seen|run|kind|id</c>, so the run's end knows who is
-/// absent from a complete listing without listing again.
+/// The rows of a pulled directory: the index of pulled directories, its sync row
+/// (<see cref="DirectorySyncState"/>), its pending authorizations and the marks of its sync runs:
+/// every user and group a run listed is marked <c>seen|run|kind|id</c>, so the run's end knows who
+/// is absent from a complete listing without listing again.
 /// </summary>
-public sealed partial class DirectoryStore
+public sealed class DirectorySyncStore(DirectoryPartitionWriter writer, DirectoryRecordStore directories)
 {
     public const string SeenKind = "seen";
 
@@ -28,12 +29,9 @@ public sealed partial class DirectoryStore
     /// </summary>
     public async Task CreatePulledDirectoryAsync(DirectoryRecord directory, DirectorySyncState state, CancellationToken cancellationToken)
     {
-        var table = await TableAsync(cancellationToken);
+        var table = await writer.TableAsync(cancellationToken);
         await table.UpsertEntityAsync(new TableEntity(PulledIndexPartition, directory.Id.Value), TableUpdateMode.Replace, cancellationToken);
-        await table.UpsertEntityAsync(new TableEntity(directory.TenantId.Value, TableKey.Row(TenantDirectoryKind, directory.Id.Value))
-        {
-            ["DirectoryId"] = directory.Id.Value,
-        }, TableUpdateMode.Replace, cancellationToken);
+        await table.UpsertEntityAsync(DirectoryRecordStore.TenantIndexEntity(directory), TableUpdateMode.Replace, cancellationToken);
         await table.SubmitTransactionAsync(
         [
             new(TableTransactionActionType.Add, directory.ToEntity()),
@@ -43,7 +41,7 @@ public sealed partial class DirectoryStore
 
     public async Task<DirectorySyncState?> FindSyncStateAsync(DirectoryId id, CancellationToken cancellationToken)
     {
-        var table = await TableAsync(cancellationToken);
+        var table = await writer.TableAsync(cancellationToken);
         var row = await table.GetEntityIfExistsAsync<TableEntity>(id.Value, DirectorySyncState.RowKey, cancellationToken: cancellationToken);
         return row.HasValue ? DirectorySyncState.FromEntity(row.Value!) : null;
     }
@@ -51,13 +49,13 @@ public sealed partial class DirectoryStore
     /// <summary>Saves the sync row under its ETag, with the events the change causes in the same transaction.</summary>
     public Task<SaveOutcome> SaveSyncStateAsync(DirectorySyncState before, DirectorySyncState after, IReadOnlyList<EventRecord> events,
         CancellationToken cancellationToken) =>
-        CommitAsync(after.DirectoryId, [new WriteUnit([new(TableTransactionActionType.UpdateReplace, after.ToEntity(), before.ETag)], events.ToList())],
-            cancellationToken);
+        writer.CommitAsync(after.DirectoryId,
+            [new WriteUnit([new(TableTransactionActionType.UpdateReplace, after.ToEntity(), before.ETag)], events.ToList())], cancellationToken);
 
     /// <summary>Every pulled directory's sync row: the index partition, then a point read each.</summary>
     public async IAsyncEnumerable<DirectorySyncState> QuerySyncStatesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var table = await TableAsync(cancellationToken);
+        var table = await writer.TableAsync(cancellationToken);
         var ids = new List<string>();
         await foreach (var row in table.QueryAsync<TableEntity>($"PartitionKey eq '{PulledIndexPartition}'", select: ["RowKey"],
                            cancellationToken: cancellationToken))
@@ -70,7 +68,7 @@ public sealed partial class DirectoryStore
                 continue;
             }
             // Created just now (the index row comes first) or purged: only a purged one stays gone.
-            if (await FindDirectoryAsync(new DirectoryId(id), cancellationToken) is null)
+            if (await directories.FindDirectoryAsync(new DirectoryId(id), cancellationToken) is null)
             {
                 try
                 {
@@ -83,25 +81,54 @@ public sealed partial class DirectoryStore
         }
     }
 
-    /// <summary>
-    /// Gives a deprovisioned (deleted) user back its place: the row un-deleted and its index rows
-    /// added again, with its events. <see cref="SaveOutcome.AlreadyExists"/> when another user took
-    /// its userName meanwhile.
-    /// </summary>
-    public async Task<SaveOutcome> RestoreUserAsync(DirectoryUser before, DirectoryUser after, IReadOnlyList<EventRecord> events,
-        CancellationToken cancellationToken)
+    /// <summary>True when the pulled directories' index still lists the directory.</summary>
+    public async Task<bool> IsIndexedAsync(DirectoryId id, CancellationToken cancellationToken)
     {
-        var unit = new WriteUnit([new(TableTransactionActionType.UpdateReplace, after.ToEntity(), before.ETag), .. UserIndexAdds(after),
-            .. SignInChanges(before, after)], events.ToList());
-        return await CommitAsync(after.DirectoryId, [unit], cancellationToken);
+        var table = await writer.TableAsync(cancellationToken);
+        return (await table.GetEntityIfExistsAsync<TableEntity>(PulledIndexPartition, id.Value, select: ["RowKey"], cancellationToken: cancellationToken))
+            .HasValue;
     }
+
+    // ---- pending authorizations ----
+
+    /// <summary>An authorization started and not yet completed: the PKCE verifier and until when it may complete.</summary>
+    public sealed record PendingAuthorization(string Verifier, DateTimeOffset? ExpiresAt);
+
+    public async Task AddPendingAuthorizationAsync(DirectoryId id, string rowKey, PendingAuthorization pending, CancellationToken cancellationToken)
+    {
+        var table = await writer.TableAsync(cancellationToken);
+        await table.AddEntityAsync(new TableEntity(id.Value, rowKey)
+        {
+            ["Verifier"] = pending.Verifier,
+            ["ExpiresAt"] = pending.ExpiresAt,
+        }, cancellationToken);
+    }
+
+    /// <summary>The pending authorization, consumed: the row is deleted under its ETag, so a second use finds nothing.</summary>
+    public async Task<PendingAuthorization?> TakePendingAuthorizationAsync(DirectoryId id, string rowKey, CancellationToken cancellationToken)
+    {
+        var table = await writer.TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(id.Value, rowKey, cancellationToken: cancellationToken);
+        if (!row.HasValue) return null;
+        try
+        {
+            await table.DeleteEntityAsync(id.Value, rowKey, row.Value!.ETag, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return null;
+        }
+        return new PendingAuthorization(row.Value.GetString("Verifier"), row.Value.GetDateTimeOffset("ExpiresAt"));
+    }
+
+    // ---- the marks of a run ----
 
     private static string SeenPrefix(string runId, string kind) => $"{SeenKind}|{TableKey.Escape(runId)}|{kind}|";
 
     /// <summary>Marks what a run listed, 100 rows per transaction; marking twice is no change.</summary>
     public async Task MarkSeenAsync(DirectoryId id, string runId, string kind, IEnumerable<string> ids, CancellationToken cancellationToken)
     {
-        var table = await TableAsync(cancellationToken);
+        var table = await writer.TableAsync(cancellationToken);
         foreach (var chunk in ids.Distinct().Chunk(100))
             await table.SubmitTransactionAsync(chunk.Select(seen => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
                 new TableEntity(id.Value, SeenPrefix(runId, kind) + TableKey.Escape(seen)) { ["Id"] = seen })), cancellationToken);
@@ -109,7 +136,7 @@ public sealed partial class DirectoryStore
 
     public async Task<HashSet<string>> ListSeenAsync(DirectoryId id, string runId, string kind, CancellationToken cancellationToken)
     {
-        var table = await TableAsync(cancellationToken);
+        var table = await writer.TableAsync(cancellationToken);
         var prefix = SeenPrefix(runId, kind);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var row in table.QueryAsync<TableEntity>(
@@ -122,22 +149,12 @@ public sealed partial class DirectoryStore
     /// <summary>Deletes the marks of every run but <paramref name="keepRunId"/> (null: of every run).</summary>
     public async Task DeleteSeenAsync(DirectoryId id, string? keepRunId, CancellationToken cancellationToken)
     {
-        var table = await TableAsync(cancellationToken);
+        var table = await writer.TableAsync(cancellationToken);
         var keys = new List<string>();
         await foreach (var row in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, SeenKind), select: ["RowKey"], cancellationToken: cancellationToken))
             if (keepRunId is null || !row.RowKey.StartsWith($"{SeenKind}|{TableKey.Escape(keepRunId)}|", StringComparison.Ordinal))
                 keys.Add(row.RowKey);
-        foreach (var chunk in keys.Chunk(100))
-        {
-            try
-            {
-                await table.SubmitTransactionAsync(chunk.Select(k =>
-                    new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(id.Value, k), ETag.All)), cancellationToken);
-            }
-            catch (TableTransactionFailedException e) when (e.Status == 404)
-            {
-                // Another delivery of the same end removed some first; the next sync removes the rest.
-            }
-        }
+        // A 404: another delivery of the same end removed some first; the next sync removes the rest.
+        await writer.DeleteRowsAsync(id, keys, _ => null, cancellationToken);
     }
 }
