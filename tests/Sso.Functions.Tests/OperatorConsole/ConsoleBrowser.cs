@@ -56,7 +56,10 @@ public static class ConsoleBrowser
     public static async Task<IPage> NewPageAsync(IBrowser browser, int width = 1280, int height = 800)
     {
         var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height } });
-        context.SetDefaultTimeout(20_000);
+        // The shared 2-core machine runs several suites at once (load averages over 20 were seen):
+        // waits are for conditions, with deadlines long enough for a loaded machine.
+        context.SetDefaultTimeout(30_000);
+        Assertions.SetDefaultExpectTimeout(20_000);
         return await context.NewPageAsync();
     }
 

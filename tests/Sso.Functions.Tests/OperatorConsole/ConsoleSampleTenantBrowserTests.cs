@@ -64,6 +64,12 @@ public class ConsoleSampleTenantBrowserTests(ChromiumFixture chromium) : IClassF
         await Assertions.Expect(directorySection).ToContainTextAsync("1 active");
         await Assertions.Expect(directorySection).ToContainTextAsync($"POST /scim/v2/{directoryId}/Users");
         await ConsoleBrowser.ScreenshotAsync(page, "tenant");
+        // Down to a small laptop screen the page reflows instead of scrolling sideways.
+        await page.SetViewportSizeAsync(1024, 700);
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
+            "the tenant page scrolls sideways at 1024 px");
+        await ConsoleBrowser.ScreenshotAsync(page, "tenant-1024");
+        await page.SetViewportSizeAsync(1280, 800);
 
         // Settings: the API's validation decides, and a refused form changes nothing.
         await page.GetByLabel("Role mappings").FillAsync("Engineering = owner");
