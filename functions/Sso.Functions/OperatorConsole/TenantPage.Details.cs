@@ -49,7 +49,10 @@ public static partial class TenantPage
     private static async Task<IReadOnlyList<DirectorySummary>> DirectoriesAsync(IServiceProvider services, Tenant tenant,
         CancellationToken cancellationToken)
     {
-        var store = services.GetRequiredService<DirectoryStore>();
+        var store = services.GetRequiredService<DirectoryRecordStore>();
+        var users = services.GetRequiredService<DirectoryUserStore>();
+        var groups = services.GetRequiredService<DirectoryGroupStore>();
+        var syncStates = services.GetRequiredService<DirectorySyncStore>();
         var ids = await store.ListDirectoryIdsAsync(tenant.Id, cancellationToken);
         if (ids.Count == 0) return [];
         var (requests, _) = await services.GetRequiredService<AuditStore>()
@@ -59,10 +62,10 @@ public static partial class TenantPage
         {
             if (await store.FindDirectoryAsync(id, cancellationToken) is not { } directory) continue;
             var tokens = await store.ListTokensAsync(id, cancellationToken);
-            var users = await store.CountActiveUsersAsync(id, cancellationToken);
-            var (groups, moreGroups) = await store.ListGroupsPageAsync(id, null, 200, cancellationToken);
-            var sync = directory.Provider == DirectoryProviders.GoogleDirectory ? await store.FindSyncStateAsync(id, cancellationToken) : null;
-            summaries.Add(new DirectorySummary(directory, tokens, users, groups.Count + (moreGroups is null ? "" : "+"),
+            var activeUsers = await users.CountActiveUsersAsync(id, cancellationToken);
+            var (groupPage, moreGroups) = await groups.ListGroupsPageAsync(id, null, 200, cancellationToken);
+            var sync = directory.Provider == DirectoryProviders.GoogleDirectory ? await syncStates.FindSyncStateAsync(id, cancellationToken) : null;
+            summaries.Add(new DirectorySummary(directory, tokens, activeUsers, groupPage.Count + (moreGroups is null ? "" : "+"),
                 requests.FirstOrDefault(r => r["directoryId"]?.GetValue<string>() == id.Value), sync));
         }
         return summaries;
@@ -149,7 +152,7 @@ public static partial class TenantPage
     private static async Task<DirectoryRecord?> FindOwnedDirectoryAsync(HttpContext context, Tenant tenant)
     {
         if (!DirectoryId.TryParse(context.RouteString("directoryId"), out var id)) return null;
-        var directory = await context.RequestServices.GetRequiredService<DirectoryStore>().FindDirectoryAsync(id, context.RequestAborted);
+        var directory = await context.RequestServices.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(id, context.RequestAborted);
         return directory is not null && directory.TenantId == tenant.Id ? directory : null;
     }
 
