@@ -278,6 +278,18 @@ public sealed partial class MassDeprovisionGuard(
             : null;
     }
 
+    /// <summary>Every hold not yet decided, in any directory, oldest first (see <see cref="MassDeprovisionHoldStore.ListUndecidedGuardsAsync"/>).</summary>
+    public async Task<IReadOnlyList<JsonObject>> ListUndecidedAsync(CancellationToken cancellationToken)
+    {
+        var table = await store.TableAsync(cancellationToken);
+        var holds = new List<(DateTimeOffset At, JsonObject View)>();
+        foreach (var guard in await MassDeprovisionHoldStore.ListUndecidedGuardsAsync(table, cancellationToken))
+            if (guard.HoldId is { } holdId
+                && await MassDeprovisionHoldStore.FindHoldAsync(table, guard.DirectoryId, holdId, cancellationToken) is { } hold)
+                holds.Add((hold.TriggeredAt ?? guard.TriggeredAt, await ViewAsync(table, hold, cancellationToken)));
+        return holds.OrderBy(h => h.At).Select(h => h.View).ToList();
+    }
+
     private async Task<JsonObject> ViewAsync(TableClient table, HoldRow hold, CancellationToken cancellationToken)
     {
         var items = await MassDeprovisionHoldStore.ParkedItemsAsync(table, hold.DirectoryId, hold.HoldId, cancellationToken);

@@ -95,6 +95,8 @@ public static class ServiceRegistration
         services.AddSingleton<WebhookFanOut>();
         services.AddSingleton<MassDeprovisionHoldStore>();
         services.AddSingleton<MassDeprovisionGuard>();
+        services.AddSingleton<DeprovisionHolds>();
+        services.AddSingleton<DeadLetters>();
         services.AddSingleton<ITenantPurge, TenantPurgeQueue>();
         services.AddSingleton<IDeliveryHold>(provider => provider.GetRequiredService<MassDeprovisionGuard>());
         services.AddSingleton<WebhookRedelivery>();
