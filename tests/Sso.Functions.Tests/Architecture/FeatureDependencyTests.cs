@@ -38,6 +38,8 @@ public class FeatureDependencyTests
         ["Deprovisioning"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "OAuth", "Webhooks"],
         ["Setup"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "OAuth", "Saml", "Oidc"],
         ["GoogleDirectory"] = ["Storage", "Hosting", "Outbox", "Tenants", "Directory"],
+        ["OperatorConsole"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "OAuth", "Saml", "Oidc",
+            "Scim", "Webhooks", "Deprovisioning", "Setup", "GoogleDirectory"],
     };
 
     // Edges that close a cycle and are tolerated until removed. Issue 19 item 1 removed the last
