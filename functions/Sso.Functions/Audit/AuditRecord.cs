@@ -15,13 +15,17 @@ public static class AuditTypes
     public static readonly IReadOnlyList<string> All = [ManagementChange, SignInAttempt, ScimRequest];
 }
 
-/// <summary>Who did it: <c>admin_key</c> (a key id, a hash prefix), <c>setup_link</c>, <c>idp</c> or <c>system</c>.</summary>
+/// <summary>
+/// Who did it: <c>admin_key</c> (a key id, a hash prefix), <c>setup_link</c>, <c>idp</c>, <c>system</c>, or
+/// <c>operator</c> (someone signed in to the operator console: the admin key id they signed in with, or their OpenID Connect email).
+/// </summary>
 public sealed record AuditActor(string Kind, string Id)
 {
     public static AuditActor AdminKey(string keyId) => new("admin_key", keyId);
     public static AuditActor SetupLink(string setupLinkId) => new("setup_link", setupLinkId);
     public static AuditActor Idp(string id) => new("idp", id);
     public static AuditActor System(string id) => new("system", id);
+    public static AuditActor Operator(string id) => new("operator", id);
 }
 
 public sealed record AuditTarget(string Kind, string Id);

@@ -36,7 +36,13 @@ public sealed class AdminKeys
     {
         var header = request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return null;
-        var presented = header["Bearer ".Length..].Trim();
+        return AuthenticateKey(header["Bearer ".Length..]);
+    }
+
+    /// <summary>The id of the key <paramref name="presented"/> is (pasted into the console's sign-in form), or null.</summary>
+    public string? AuthenticateKey(string presented)
+    {
+        presented = presented.Trim();
         if (presented.Length is 0 or > 512) return null;
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
         string? match = null;

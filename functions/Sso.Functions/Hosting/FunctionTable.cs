@@ -44,6 +44,7 @@ public static class FunctionTable
         .. Setup.SetupPortalEndpoints.Endpoints,
         .. GoogleDirectory.GoogleAuthorization.Endpoints,
         .. GoogleDirectory.GoogleSync.Endpoints,
+        .. OperatorConsole.ConsoleEndpoints.Endpoints,
     ];
 
     public static IReadOnlyList<QueueFunction> Queues { get; } =

@@ -75,6 +75,8 @@ public static class ServiceRegistration
         services.AddHostedService(provider => provider.GetRequiredService<LocalQueueDispatcher>());
 
         services.AddSingleton<TenantStore>();
+        services.AddSingleton<TenantAdministration>();
+        services.AddSingleton<DomainVerification>();
         services.AddSingleton<DnsTxtResolver>();
         services.AddSingleton<ClientStore>();
         services.AddSingleton<DirectoryStore>();
@@ -112,7 +114,11 @@ public static class ServiceRegistration
         services.AddSingleton<Connections.ConnectionViews>();
         GoogleDirectory.GoogleServiceRegistration.AddGoogleDirectory(services, configuration);
         services.AddSingleton<Setup.SetupLinkStore>();
+        services.AddSingleton<Setup.SetupLinkIssuer>();
         services.AddSingleton(new RouteErrorPage("/setup", Setup.SetupHtml.Unusable));
+        services.AddSingleton<OperatorConsole.ConsoleSessionStore>();
+        services.AddSingleton(OperatorConsole.ConsoleOidcOptions.From(configuration));
+        services.AddSingleton(new RouteErrorPage("/console", OperatorConsole.ConsoleEndpoints.ErrorPage));
         return services;
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Sso.Functions.Hosting;
 using Sso.Functions.OAuth;
 
 namespace Sso.Functions.Setup;
@@ -12,22 +13,12 @@ namespace Sso.Functions.Setup;
 /// </summary>
 public static class SetupHtml
 {
-    public const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-        + "frame-ancestors 'none'; base-uri 'none'";
+    public const string ContentSecurityPolicy = BrowserPages.ContentSecurityPolicy;
 
     public static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
 
     /// <summary>The headers of every portal response, pages and assets alike.</summary>
-    public static void SecurityHeaders(HttpResponse response, bool cacheable = false)
-    {
-        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
-        response.Headers.XContentTypeOptions = "nosniff";
-        response.Headers["Referrer-Policy"] = "no-referrer";
-        response.Headers.XFrameOptions = "DENY";
-        response.Headers.CacheControl = cacheable ? "public, max-age=300" : "no-store";
-        if (!cacheable) response.Headers.Pragma = "no-cache";
-    }
+    public static void SecurityHeaders(HttpResponse response, bool cacheable = false) => BrowserPages.SecurityHeaders(response, cacheable);
 
     public sealed record Nav(SetupLink Link, string Current);
 
@@ -153,22 +144,7 @@ public static class SetupCsrf
     }
 
     /// <summary>Whether a post came from this service's own pages (or was typed, for Sec-Fetch-Site: none).</summary>
-    public static bool IsSameOrigin(HttpRequest request, Uri publicBaseUrl)
-    {
-        // Under Referrer-Policy: no-referrer browsers send "Origin: null" even for our own forms;
-        // then the Fetch Metadata header says whether the post came from this origin.
-        if (request.Headers["Sec-Fetch-Site"].ToString() is { Length: > 0 } site && site is not ("same-origin" or "none"))
-            return false;
-        if (request.Headers.Origin.ToString() is { Length: > 0 } origin && origin != "null")
-        {
-            var own = publicBaseUrl.GetLeftPart(UriPartial.Authority);
-            var requested = request.Scheme + "://" + request.Host.Value;
-            if (!string.Equals(origin, own, StringComparison.OrdinalIgnoreCase)
-                && !string.Equals(origin, requested, StringComparison.OrdinalIgnoreCase))
-                return false;
-        }
-        return true;
-    }
+    public static bool IsSameOrigin(HttpRequest request, Uri publicBaseUrl) => BrowserPages.IsSameOrigin(request, publicBaseUrl);
 }
 
 /// <summary>

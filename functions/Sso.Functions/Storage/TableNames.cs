@@ -21,6 +21,7 @@ public static class TableNames
     public const string WebhookDeliveries = "webhookdeliveries";
     public const string EventFeed = "eventfeed";
     public const string DeprovisionHolds = "deprovisionholds";
+    public const string ConsoleSessions = "consolesessions";
 
     /// <summary>The default of <c>Audit:TableName</c>.</summary>
     public const string Audit = "audit";

@@ -7,7 +7,7 @@ namespace Sso.Functions.Tenants;
 
 public static class TenantEndpoints
 {
-    public const int MaxDomains = 50;
+    public const int MaxDomains = TenantAdministration.MaxDomains;
 
     public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
     [
@@ -18,28 +18,13 @@ public static class TenantEndpoints
         new("DeleteTenant", "/api/v1/tenants/{tenantId}", ["DELETE"], AdminApi.Require(DeleteAsync)),
     ];
 
-    private static readonly HashSet<string> PatchMembers = ["name", "domains", "settings"];
-
-    private static readonly HashSet<string> SettingsMembers =
-        ["jitProvisioning", "enforceSso", "defaultRole", "roles", "groupRoleMappings", "roleAttribute", "requireVerifiedDomains",
-        "auditRetentionDays", "massDeprovisionThreshold", "massDeprovisionMinUsers", "holdMassDeprovision"];
-
     private static async Task<IResult> CreateAsync(HttpContext context)
     {
         var request = await JsonResults.ReadAsync(context.Request, SsoJsonContext.Default.CreateTenantRequest);
         if (!request.IsSuccess) return ProblemResults.Write(request.Error);
-
-        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
-        var candidate = Validate(request.Value.Name, request.Value.Domains ?? [], request.Value.Settings ?? TenantSettings.Default,
-            context.RequestServices.GetRequiredService<SsoOptions>());
-        if (!candidate.IsSuccess) return ProblemResults.Write(candidate.Error);
-
-        var now = clock.GetUtcNow();
-        var (name, domains, settings) = candidate.Value;
-        var tenant = new Tenant(TenantId.New(), name, domains, settings, now, now);
-        var store = context.RequestServices.GetRequiredService<TenantStore>();
-        var saved = await store.CreateAsync(tenant, context.RequestAborted);
-        if (saved.Outcome == SaveOutcome.AlreadyExists) return ProblemResults.Write(Problem.DomainTaken(saved.TakenDomain!));
+        var created = await context.RequestServices.GetRequiredService<TenantAdministration>().CreateAsync(request.Value, context.RequestAborted);
+        if (!created.IsSuccess) return ProblemResults.Write(created.Error);
+        var tenant = created.Value;
         context.Items[RequestPipeline.TenantItem] = tenant.Id.Value;
         return JsonResults.Created($"/api/v1/tenants/{tenant.Id}", tenant.ToView(), SsoJsonContext.Default.TenantView);
     }
@@ -76,49 +61,13 @@ public static class TenantEndpoints
         {
             return ProblemResults.Write(JsonResults.DescribeJsonException(e));
         }
-        if (JsonMergePatch.FirstUnknownMember(patch, PatchMembers) is { } unknown)
-            return ProblemResults.Write(Problem.UnknownField(unknown));
-        if (patch["settings"] is JsonObject settingsPatch
-            && JsonMergePatch.FirstUnknownMember(settingsPatch, SettingsMembers, "settings.") is { } unknownSetting)
-            return ProblemResults.Write(Problem.UnknownField(unknownSetting));
-
-        var store = context.RequestServices.GetRequiredService<TenantStore>();
-        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            if (await FindAsync(context) is not { } before) return NotFound(context);
-            var current = JsonSerializer.SerializeToNode(
-                new TenantPatchTarget { Name = before.Name, Domains = before.Domains.ToArray(), Settings = before.Settings },
-                SsoJsonContext.Default.TenantPatchTarget);
-            TenantPatchTarget? target;
-            try
-            {
-                target = JsonMergePatch.Apply(current, patch).Deserialize(SsoJsonContext.Default.TenantPatchTarget);
-            }
-            catch (JsonException e)
-            {
-                return ProblemResults.Write(JsonResults.DescribeJsonException(e));
-            }
-            if (target is null) return ProblemResults.Write(Problem.InvalidJson("The patched tenant is empty."));
-
-            var candidate = Validate(target.Name, target.Domains ?? [], target.Settings ?? TenantSettings.Default,
-                context.RequestServices.GetRequiredService<SsoOptions>());
-            if (!candidate.IsSuccess) return ProblemResults.Write(candidate.Error);
-            var (name, domains, settings) = candidate.Value;
-            var after = before with { Name = name, Domains = domains, Settings = settings, UpdatedAt = clock.GetUtcNow() };
-
-            var saved = await store.ReplaceAsync(before, after, context.RequestAborted);
-            switch (saved.Outcome)
-            {
-                case SaveOutcome.Saved:
-                    return JsonResults.Ok(after.ToView(), SsoJsonContext.Default.TenantView);
-                case SaveOutcome.AlreadyExists:
-                    return ProblemResults.Write(Problem.DomainTaken(saved.TakenDomain!));
-                case SaveOutcome.NotFound:
-                    return NotFound(context);
-            }   // Stale: another writer won the ETag race; read again and re-apply the patch.
-        }
-        return ProblemResults.Write(Problem.Conflict("The tenant kept changing while the patch was applied; retry the request."));
+        if (!TenantId.TryParse(context.RouteString("tenantId"), out var tenantId))
+            return TenantAdministration.UnknownMember(patch) is { } unknown ? ProblemResults.Write(unknown) : NotFound(context);
+        context.Items[RequestPipeline.TenantItem] = tenantId.Value;
+        var updated = await context.RequestServices.GetRequiredService<TenantAdministration>().UpdateAsync(tenantId, patch, context.RequestAborted);
+        return updated.IsSuccess
+            ? JsonResults.Ok(updated.Value.ToView(), SsoJsonContext.Default.TenantView)
+            : ProblemResults.Write(updated.Error);
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext context)
@@ -150,25 +99,4 @@ public static class TenantEndpoints
 
     private static IResult NotFound(HttpContext context) =>
         ProblemResults.Write(Problem.NotFound("tenant", context.RouteString("tenantId")));
-
-    private static Result<(string Name, string[] Domains, TenantSettings Settings), Problem> Validate(
-        string? name, string[] domains, TenantSettings settings, SsoOptions options)
-    {
-        if (string.IsNullOrWhiteSpace(name)) return Problem.Validation("'name' is required.");
-        if (name.Length > 200) return Problem.Validation("'name' must be at most 200 characters.");
-        if (domains.Length > MaxDomains) return Problem.Validation($"A tenant may claim at most {MaxDomains} domains.");
-        var normalized = new List<string>();
-        foreach (var domain in domains)
-        {
-            var parsed = DomainName.Normalize(domain);
-            if (!parsed.IsSuccess) return Problem.Validation($"domains: {parsed.Error.Message}.");
-            if (!normalized.Contains(parsed.Value)) normalized.Add(parsed.Value);
-        }
-        var checkedSettings = settings.Validate();
-        if (!checkedSettings.IsSuccess) return Problem.Validation(checkedSettings.Error + ".");
-        var resolved = checkedSettings.Value.RequireVerifiedDomains is null
-            ? checkedSettings.Value with { RequireVerifiedDomains = !options.IsDevelopment }
-            : checkedSettings.Value;
-        return (name.Trim(), normalized.ToArray(), resolved);
-    }
 }

@@ -39,7 +39,7 @@ public class FeatureDependencyTests
         ["Setup"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "OAuth", "Saml", "Oidc"],
         ["GoogleDirectory"] = ["Storage", "Hosting", "Outbox", "Tenants", "Directory"],
         ["OperatorConsole"] = ["Storage", "Hosting", "Outbox", "Tenants", "Connections", "Directory", "Audit", "OAuth", "Saml", "Oidc",
-            "Scim", "Webhooks", "Deprovisioning", "Setup", "GoogleDirectory"],
+            "Scim", "Webhooks", "Deprovisioning", "GoogleDirectory", "Setup"],
     };
 
     // Edges that close a cycle and are tolerated until removed. Issue 19 item 1 removed the last
