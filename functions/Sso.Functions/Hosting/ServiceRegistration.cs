@@ -119,6 +119,7 @@ public static class ServiceRegistration
         services.AddSingleton<OperatorConsole.ConsoleSessionStore>();
         services.AddSingleton(OperatorConsole.ConsoleOidcOptions.From(configuration));
         services.AddSingleton(new RouteErrorPage("/console", OperatorConsole.ConsoleEndpoints.ErrorPage));
+        services.AddSingleton<OperatorConsole.TenantProblems>();
         return services;
     }
 }
