@@ -295,8 +295,12 @@ public sealed partial class MassDeprovisionGuard(
         var items = await MassDeprovisionHoldStore.ParkedItemsAsync(table, hold.DirectoryId, hold.HoldId, cancellationToken);
         var users = MassDeprovisionHoldViews.Users(items);
         // Tasks carry no userName (a webhook delivery's payload does): read it from the directory.
-        foreach (var userId in users.Where(u => u.Value is null).Select(u => u.Key).ToList())
-            users[userId] = (await directories.FindUserAsync(new DirectoryId(hold.DirectoryId), userId, cancellationToken))?.UserName;
+        // 25 side by side: a hold of many users does not read them one round trip after another.
+        foreach (var chunk in users.Where(u => u.Value is null).Select(u => u.Key).Chunk(25).ToList())
+        {
+            var found = await Task.WhenAll(chunk.Select(userId => directories.FindUserAsync(new DirectoryId(hold.DirectoryId), userId, cancellationToken)));
+            for (var i = 0; i < chunk.Length; i++) users[chunk[i]] = found[i]?.UserName;
+        }
         var status = hold.Status;
         // A decision under way shows as such (releasing, cancelling) until it completes.
         if (status == HoldStatus.Held && await MassDeprovisionHoldStore.ReadGuardAsync(table, hold.DirectoryId, cancellationToken) is { } guard

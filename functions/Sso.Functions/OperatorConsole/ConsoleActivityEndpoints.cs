@@ -158,8 +158,13 @@ public static class ConsoleActivityEndpoints
     private static async Task<IResult> HoldsPageAsync(HttpContext context, SignedInOperator signedIn, int status, string? flashHtml)
     {
         var holds = await context.RequestServices.GetRequiredService<DeprovisionHolds>().ListUndecidedAsync(context.RequestAborted);
+        var tenants = context.RequestServices.GetRequiredService<TenantStore>();
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tenantId in holds.Select(h => h["tenantId"]?.GetValue<string>()).OfType<string>().Distinct())
+            if (TenantId.TryParse(tenantId, out var id) && await tenants.FindCachedAsync(id, context.RequestAborted) is { } tenant)
+                names[tenantId] = tenant.Name;
         return ConsoleResults.Page(signedIn, status, "Mass-deprovisioning holds", ConsoleSection.Holds,
-            ConsoleActivityPages.Holds(holds, signedIn.CsrfToken), flashHtml);
+            ConsoleActivityPages.Holds(holds, names, signedIn.CsrfToken), flashHtml);
     }
 
     private static async Task<IResult> DecideAsync(HttpContext context, MassDeprovisionGuard.Decision decision)

@@ -221,7 +221,7 @@ public static class ConsoleActivityPages
 
     // ---- holds ----
 
-    public static string Holds(IReadOnlyList<JsonObject> holds, string csrfToken)
+    public static string Holds(IReadOnlyList<JsonObject> holds, IReadOnlyDictionary<string, string> tenantNames, string csrfToken)
     {
         if (holds.Count == 0) return "<p class=\"muted\" id=\"no-holds\">No deprovisioning is held.</p>";
         var html = new StringBuilder("<p class=\"muted\">A directory deprovisioned more of its users at once than its tenant allows, ")
@@ -233,7 +233,8 @@ public static class ConsoleActivityPages
             var holdId = Str(hold["id"]);
             var users = hold["users"]?.AsArray() ?? [];
             html.Append("<tr class=\"hold\" data-id=\"").Append(E(holdId)).Append("\"><td><a href=\"").Append(Base).Append("/tenants/")
-                .Append(Q(Str(hold["tenantId"]))).Append("\">").Append(E(Str(hold["tenantId"]))).Append("</a></td><td><code>").Append(E(directoryId))
+                .Append(Q(Str(hold["tenantId"]))).Append("\">").Append(E(tenantNames.GetValueOrDefault(Str(hold["tenantId"])) ?? Str(hold["tenantId"])))
+                .Append("</a></td><td><code>").Append(E(directoryId))
                 .Append("</code></td><td><strong>").Append(E(Str(hold["deprovisionedUsers"]))).Append("</strong> of ").Append(E(Str(hold["directoryUsers"])))
                 .Append("<div class=\"hint\">").Append(E(string.Join(", ", users.Take(5).Select(u => Str(u?["userName"]) is { Length: > 0 } name ? name : Str(u?["id"])))))
                 .Append(users.Count > 5 ? $" and {users.Count - 5} more" : "").Append("</div></td><td>").Append(Time(At(hold["triggeredAt"])))

@@ -31,6 +31,15 @@ public class ConsoleActivityBrowserTests(ChromiumFixture chromium) : IClassFixtu
         return console;
     }
 
+    /// <summary>A laptop-sized page whose waits allow for a loaded machine: a deadline turns a hang into a failure, nothing more.</summary>
+    private async Task<IPage> NewPageAsync()
+    {
+        var page = await ConsoleBrowser.NewPageAsync(chromium.Browser);
+        page.SetDefaultTimeout(90_000);
+        page.SetDefaultNavigationTimeout(90_000);
+        return page;
+    }
+
     private static string Today(ConsoleApp console) => console.App.Clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd");
 
     private static async Task<string?> CountAsync(IPage page, string chart, string date, string kind) =>
@@ -65,7 +74,7 @@ public class ConsoleActivityBrowserTests(ChromiumFixture chromium) : IClassFixtu
         await console.App.DrainQueuesAsync();
         await console.App.FlushAsync();
 
-        var page = await ConsoleBrowser.NewPageAsync(chromium.Browser);
+        var page = await NewPageAsync();
         await ConsoleBrowser.SignInAsync(page, console, path: "/console");
         await page.GotoAsync(console.Url("/console"));
         var today = Today(console);
@@ -101,7 +110,7 @@ public class ConsoleActivityBrowserTests(ChromiumFixture chromium) : IClassFixtu
         await RefuseOneAsync(flow);
         await console.App.FlushAsync();
 
-        var page = await ConsoleBrowser.NewPageAsync(chromium.Browser);
+        var page = await NewPageAsync();
         await ConsoleBrowser.SignInAsync(page, console, path: "/console/activity");
         await page.Locator("select[name=tenant]").SelectOptionAsync(flow.TenantId);
         await page.Locator("select[name=type]").SelectOptionAsync(AuditTypes.SignInAttempt);
@@ -148,7 +157,7 @@ public class ConsoleActivityBrowserTests(ChromiumFixture chromium) : IClassFixtu
         await console.App.Get<LocalQueueDispatcher>().DrainOnceAsync(default);
         Assert.Empty(receiver.Requests);
 
-        var page = await ConsoleBrowser.NewPageAsync(chromium.Browser);
+        var page = await NewPageAsync();
         await ConsoleBrowser.SignInAsync(page, console, path: "/console/dead-letters");
         var row = page.Locator("#dead-letters tr.dead-letter").Filter(new() { HasText = "evt_console_dead_letter" });
         Assert.Equal(1, await row.CountAsync());
@@ -206,7 +215,7 @@ public class ConsoleActivityBrowserTests(ChromiumFixture chromium) : IClassFixtu
         var (released, releasedTokens) = await HoldAsync();
         var (cancelled, keptTokens) = await HoldAsync();
 
-        var page = await ConsoleBrowser.NewPageAsync(chromium.Browser);
+        var page = await NewPageAsync();
         await ConsoleBrowser.SignInAsync(page, console, path: "/console/holds");
         var rows = page.Locator("#holds tr.hold");
         Assert.Equal(2, await rows.CountAsync());
@@ -214,6 +223,16 @@ public class ConsoleActivityBrowserTests(ChromiumFixture chromium) : IClassFixtu
         Assert.Contains("20", await releasedRow.Locator("strong").TextContentAsync());
         await ConsoleBrowser.ScreenshotAsync(page, "holds");
 
+        // A forged Release: the 403 page, and the hold still holds.
+        await page.EvalOnSelectorAllAsync("input[name=csrf]", "inputs => inputs.forEach(i => i.value = 'forged')");
+        var forged = await page.RunAndWaitForResponseAsync(() => releasedRow.GetByRole(AriaRole.Button, new() { Name = "Release" }).ClickAsync(),
+            response => response.Url.EndsWith("/release", StringComparison.Ordinal));
+        Assert.Equal(403, forged.Status);
+        await app.DrainQueuesAsync();
+        foreach (var token in releasedTokens) Assert.Equal(HttpStatusCode.OK, await app.UserInfoStatusAsync(token));
+        Assert.Empty(await OperatorRowsAsync(console, released.TenantId, "deprovision_hold.release"));
+
+        await page.GotoAsync(console.Url("/console/holds"));
         await releasedRow.GetByRole(AriaRole.Button, new() { Name = "Release" }).ClickAsync();
         await page.WaitForURLAsync(url => url.EndsWith("?done=released", StringComparison.Ordinal));
         await page.Locator("#holds tr.hold").Filter(new() { HasText = cancelled.DirectoryId })
