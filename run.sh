@@ -39,6 +39,7 @@ for _ in $(seq 1 120); do
     echo
     echo "Serverless.Sso is running at http://127.0.0.1:7071"
     echo "Admin key: $SSO_ADMIN_KEY"
+    echo "Console:   http://127.0.0.1:7071/console (sign in with the admin key)"
     echo "Try: curl -H \"Authorization: Bearer \$SSO_ADMIN_KEY\" http://127.0.0.1:7071/api/v1/tenants"
     echo "Ctrl-C stops the service and Azurite."
     break

@@ -79,7 +79,8 @@ public sealed class OidcSignInVerifier(OidcProviderCache cache, ISecretStore sec
         if (secret is null)
             return Rejected(OidcFailure.Of(OidcFailureKind.TokenEndpointError, "The connection's client secret is missing from the secret store."));
 
-        var tokens = await ExchangeCodeAsync(provider, config, code, codeVerifier, secret, cancellationToken);
+        var tokens = await ExchangeCodeAsync(provider, config.ClientId, secret, options.Url(OidcCallbackEndpoints.Route), code, codeVerifier,
+            cancellationToken);
         if (!tokens.IsSuccess) return Rejected(tokens.Error);
 
         var expectations = new IdTokenExpectations(provider.Issuer, config.ClientId, nonce, config.ClockSkew, config.ExpectedEntraTenantIds,
@@ -88,17 +89,9 @@ public sealed class OidcSignInVerifier(OidcProviderCache cache, ISecretStore sec
         if (!validated.IsSuccess) return Rejected(validated.Error);
         var token = validated.Value;
 
-        if (OidcUserInfoReader.NeedsUserInfo(token) && provider.UserInfoEndpoint is { } userInfoEndpoint
-            && tokens.Value.AccessToken is { } accessToken)
-        {
-            var userInfo = await idp.GetAsync(userInfoEndpoint, OidcUserInfoReader.MaxResponseBytes, accessToken, cancellationToken);
-            if (!userInfo.IsSuccess) return Rejected(userInfo.Error);
-            if (userInfo.Value.Status != 200)
-                return Rejected(new OidcFailure(OidcFailureKind.IdpHttpError, $"The IdP's UserInfo endpoint answered {userInfo.Value.Status}."));
-            var claims = OidcUserInfoReader.Read(userInfo.Value.Body, token.Subject);
-            if (!claims.IsSuccess) return Rejected(claims.Error);
-            token = OidcUserInfoReader.Merge(token, claims.Value);
-        }
+        var completed = await AddUserInfoAsync(provider, token, tokens.Value.AccessToken, cancellationToken);
+        if (!completed.IsSuccess) return Rejected(completed.Error);
+        token = completed.Value;
         if (OidcEmailVerification.Check(token, config.AllowUnverifiedEmail) is { } unverified) return Rejected(unverified);
         var identity = ToIdentity(token);
         if (AuthenticationFreshness.Check(pending.StepUp, identity.AuthenticatedAt, pending.CreatedAt, clock.GetUtcNow(), config.ClockSkew) is { } stale)
@@ -107,7 +100,25 @@ public sealed class OidcSignInVerifier(OidcProviderCache cache, ISecretStore sec
         return identity;
     }
 
-    private static OidcFailure? CheckIssParameter(IReadOnlyList<string> iss, OidcProviderMetadata provider)
+    /// <summary>
+    /// The token's claims completed from the IdP's UserInfo endpoint when the ID token leaves out
+    /// email or name (Core §5.3); the token as it is otherwise. Also used by the operator console's sign-in.
+    /// </summary>
+    public async Task<Result<ValidatedIdToken, OidcFailure>> AddUserInfoAsync(OidcProviderMetadata provider, ValidatedIdToken token,
+        string? accessToken, CancellationToken cancellationToken)
+    {
+        if (!OidcUserInfoReader.NeedsUserInfo(token) || provider.UserInfoEndpoint is not { } userInfoEndpoint || accessToken is null) return token;
+        var userInfo = await idp.GetAsync(userInfoEndpoint, OidcUserInfoReader.MaxResponseBytes, accessToken, cancellationToken);
+        if (!userInfo.IsSuccess) return userInfo.Error;
+        if (userInfo.Value.Status != 200)
+            return new OidcFailure(OidcFailureKind.IdpHttpError, $"The IdP's UserInfo endpoint answered {userInfo.Value.Status}.");
+        var claims = OidcUserInfoReader.Read(userInfo.Value.Body, token.Subject);
+        if (!claims.IsSuccess) return claims.Error;
+        return OidcUserInfoReader.Merge(token, claims.Value);
+    }
+
+    /// <summary>RFC 9207: the authorization response's <c>iss</c> names the IdP that answered (null when it is right or legitimately absent).</summary>
+    public static OidcFailure? CheckIssParameter(IReadOnlyList<string> iss, OidcProviderMetadata provider)
     {
         if (iss.Count == 0)
             return provider.SendsIssInAuthorizationResponse
@@ -120,27 +131,31 @@ public sealed class OidcSignInVerifier(OidcProviderCache cache, ISecretStore sec
         return OidcFailure.Mismatch(OidcFailureKind.CallbackIssuerMismatch, "The authorization response's 'iss'", provider.Issuer, Printable(actual));
     }
 
-    private async Task<Result<OidcTokenResponse, OidcFailure>> ExchangeCodeAsync(
-        OidcProviderMetadata provider, OidcConnectionConfig config, string code, string codeVerifier, string secret,
+    /// <summary>
+    /// Redeems an authorization code at the IdP's token endpoint (with PKCE), authenticating as the
+    /// provider's discovery document says. Also used by the operator console's own sign-in.
+    /// </summary>
+    public async Task<Result<OidcTokenResponse, OidcFailure>> ExchangeCodeAsync(
+        OidcProviderMetadata provider, string clientId, string secret, string redirectUri, string code, string codeVerifier,
         CancellationToken cancellationToken)
     {
         var form = new List<KeyValuePair<string, string>>
         {
             new("grant_type", "authorization_code"),
             new("code", code),
-            new("redirect_uri", options.Url(OidcCallbackEndpoints.Route)),
+            new("redirect_uri", redirectUri),
             new("code_verifier", codeVerifier),
         };
         AuthenticationHeaderValue? authorization = null;
         if (provider.TokenEndpointAuthMethod == OidcClientAuthMethod.ClientSecretBasic)
         {
             // RFC 6749 §2.3.1: client id and secret are form-urlencoded before they are joined and base64-encoded.
-            var credentials = Uri.EscapeDataString(config.ClientId) + ":" + Uri.EscapeDataString(secret);
+            var credentials = Uri.EscapeDataString(clientId) + ":" + Uri.EscapeDataString(secret);
             authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
         }
         else
         {
-            form.Add(new("client_id", config.ClientId));
+            form.Add(new("client_id", clientId));
             form.Add(new("client_secret", secret));
         }
         var answer = await idp.PostFormAsync(provider.TokenEndpoint, form, authorization, OidcTokenResponseReader.MaxResponseBytes, cancellationToken);
@@ -148,7 +163,8 @@ public sealed class OidcSignInVerifier(OidcProviderCache cache, ISecretStore sec
         return OidcTokenResponseReader.Read(answer.Value.Status, answer.Value.Body);
     }
 
-    private static async Task<Result<ValidatedIdToken, OidcFailure>> ValidateWithKeyRefreshAsync(OidcProviderCache cache,
+    /// <summary>Validates an ID token against the provider's keys, refetching them once (rate-limited) for an unknown key id.</summary>
+    public static async Task<Result<ValidatedIdToken, OidcFailure>> ValidateWithKeyRefreshAsync(OidcProviderCache cache,
         OidcProviderMetadata provider, string idToken, IdTokenExpectations expectations, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var keys = await cache.GetKeysAsync(provider, unknownKid: null, cancellationToken);

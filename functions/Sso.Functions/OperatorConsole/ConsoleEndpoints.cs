@@ -12,6 +12,7 @@ public static class ConsoleEndpoints
     public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
     [
         .. ConsoleSignIn.Endpoints,
+        .. ConsoleOidcSignIn.Endpoints,
         .. TenantListPage.Endpoints,
         .. TenantCreatePage.Endpoints,
         .. TenantPage.Endpoints,

@@ -12,7 +12,8 @@ public sealed record ConsoleOidcOptions(
     IReadOnlyList<string> AllowedEmails,
     string? GroupClaim,
     IReadOnlyList<string> AllowedGroups,
-    string DisplayName)
+    string DisplayName,
+    IReadOnlyList<string> Scopes)
 {
     public bool IsConfigured => Issuer is { Length: > 0 } && ClientId is { Length: > 0 }
                                 && (AllowedEmails.Count > 0 || (GroupClaim is { Length: > 0 } && AllowedGroups.Count > 0));
@@ -24,7 +25,10 @@ public sealed record ConsoleOidcOptions(
         List(configuration["Console:Oidc:AllowedEmails"]).Select(e => e.ToLowerInvariant()).ToArray(),
         Blank(configuration["Console:Oidc:GroupClaim"]),
         List(configuration["Console:Oidc:AllowedGroups"]),
-        Blank(configuration["Console:Oidc:DisplayName"]) ?? "your identity provider");
+        Blank(configuration["Console:Oidc:DisplayName"]) ?? "your identity provider",
+        Sso.Protocols.Oidc.OidcAuthorizationRequest.NormalizeScopes(List(configuration["Console:Oidc:Scopes"]) is { Length: > 0 } scopes
+            ? scopes
+            : null));
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 

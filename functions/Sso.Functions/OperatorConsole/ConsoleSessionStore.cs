@@ -3,7 +3,10 @@ using Sso.Functions.Storage;
 
 namespace Sso.Functions.OperatorConsole;
 
-/// <summary>Console sessions (table "consolesessions", PartitionKey = the hash of the session id, one row each).</summary>
+/// <summary>
+/// Console sessions (table "consolesessions", PartitionKey = the hash of the session id, one row each)
+/// and OpenID Connect sign-ins under way (PartitionKey = the hash of their state, row <c>oidc</c>).
+/// </summary>
 public sealed class ConsoleSessionStore(TableStorage storage)
 {
     private const string Row = "session";
@@ -28,5 +31,20 @@ public sealed class ConsoleSessionStore(TableStorage storage)
     {
         var table = await TableAsync(cancellationToken);
         await table.DeleteEntityAsync(idHash, Row, cancellationToken: cancellationToken);
+    }
+
+    public async Task CreatePendingAsync(ConsolePendingSignIn pending, CancellationToken cancellationToken) =>
+        await (await TableAsync(cancellationToken)).AddEntityAsync(pending.ToEntity(), cancellationToken);
+
+    /// <summary>Reads and deletes the pending sign-in of a state: a state is good for one callback.</summary>
+    public async Task<ConsolePendingSignIn?> TakePendingAsync(string stateHash, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(stateHash, ConsolePendingSignIn.Row, cancellationToken: cancellationToken);
+        if (!row.HasValue) return null;
+        // Only the request whose delete wins may use it (a replayed callback loses).
+        return await table.DeleteIfMatchAsync(stateHash, ConsolePendingSignIn.Row, row.Value!.ETag, cancellationToken) == SaveOutcome.Saved
+            ? ConsolePendingSignIn.FromEntity(row.Value!)
+            : null;
     }
 }

@@ -47,9 +47,8 @@ public static partial class ConsoleSignIn
             .Append("<input type=\"password\" id=\"admin-key\" name=\"").Append(KeyFieldName).Append("\" autocomplete=\"off\" required maxlength=\"512\">")
             .Append("<button type=\"submit\">Sign in</button></form>");
         if (oidc is { IsConfigured: true })
-            main.Append("<h2>Or</h2><form method=\"post\" action=\"").Append(ConsoleOidcSignIn.StartPath).Append("\" class=\"stack\">")
-                .Append("<input type=\"hidden\" name=\"return\" value=\"").Append(E(returnPath)).Append("\">")
-                .Append("<button type=\"submit\" class=\"secondary\">Sign in with ").Append(E(oidc.DisplayName)).Append("</button></form>");
+            main.Append("<h2>Or</h2><p><a class=\"button secondary\" href=\"").Append(ConsoleOidcSignIn.StartPath).Append("?return=")
+                .Append(Q(returnPath)).Append("\">Sign in with ").Append(E(oidc.DisplayName)).Append("</a></p>");
         main.Append("</div>");
         return BrowserPages.Page(status, Page("Sign in", ConsoleSection.None, null, main.ToString()));
     }

@@ -10,8 +10,8 @@ using static Sso.Functions.OperatorConsole.ConsoleLayout;
 namespace Sso.Functions.OperatorConsole;
 
 /// <summary>
-/// <c>/console/tenants/{tenantId}</c>: one tenant, its domains and their verification, its setup
-/// links. Each form posts to its own function, which calls the same operation as the management
+/// <c>/console/tenants/{tenantId}</c>: one tenant, its domains and their verification, its settings,
+/// connections, directories and setup links. Each form posts to its own function, which calls the same operation as the management
 /// API (<see cref="TenantAdministration"/>, <see cref="DomainVerification"/>, <see cref="SetupLinkIssuer"/>)
 /// and comes back here.
 /// </summary>
@@ -26,6 +26,9 @@ public static partial class TenantPage
         new("ConsoleVerifyTenantDomain", Route + "/domains/verify", ["POST"], VerifyDomainAsync),
         new("ConsoleCreateSetupLink", Route + "/setup-links", ["POST"], CreateSetupLinkAsync),
         new("ConsoleRevokeSetupLink", Route + "/setup-links/{linkId}/revoke", ["POST"], RevokeSetupLinkAsync),
+        new("ConsoleSaveTenantSettings", Route + "/settings", ["POST"], SaveSettingsAsync),
+        new("ConsoleRevokeDirectoryToken", Route + "/directories/{directoryId}/tokens/{tokenId}/revoke", ["POST"], RevokeTokenAsync),
+        new("ConsoleAuthorizeDirectory", Route + "/directories/{directoryId}/authorize", ["POST"], ReauthorizeDirectoryAsync),
     ];
 
     public static string PathOf(TenantId tenantId) => TenantListPage.Path + "/" + Uri.EscapeDataString(tenantId.Value);
@@ -46,6 +49,8 @@ public static partial class TenantPage
         Tenant Tenant,
         IReadOnlyList<DomainClaim> Domains,
         IReadOnlyList<SetupLink> SetupLinks,
+        IReadOnlyList<ConnectionSummary> Connections,
+        IReadOnlyList<DirectorySummary> Directories,
         DateTimeOffset Now);
 
     private static async Task<IResult> ShowAsync(HttpContext context)
@@ -60,7 +65,9 @@ public static partial class TenantPage
         var services = context.RequestServices;
         var claims = await services.GetRequiredService<TenantStore>().ListClaimsAsync(tenant, context.RequestAborted);
         var links = await services.GetRequiredService<SetupLinkStore>().ListAsync(tenant.Id, context.RequestAborted);
-        var model = new Model(tenant, claims, links, services.GetRequiredService<TimeProvider>().GetUtcNow());
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var model = new Model(tenant, claims, links, await ConnectionsAsync(services, tenant, now, context.RequestAborted),
+            await DirectoriesAsync(services, tenant, context.RequestAborted), now);
         return ConsoleResults.Page(signedIn, status, tenant.Name, ConsoleSection.Tenants, Render(model, signedIn.Viewer), flashHtml);
     }
 
@@ -185,6 +192,10 @@ public static partial class TenantPage
                 "<label class=\"field\" for=\"new-domain\">Add a domain</label><input type=\"text\" id=\"new-domain\" name=\"domain\" required placeholder=\"example.com\"> "
                 + "<button type=\"submit\" class=\"secondary\">Add domain</button>", "stack"))
             .Append("</section>");
+
+        html.Append(RenderSettings(tenant, basePath, viewer))
+            .Append(RenderConnections(model.Connections))
+            .Append(RenderDirectories(model.Directories, basePath, viewer, model.Now));
 
         html.Append("<section class=\"panel\" id=\"setup-links\"><h2>Setup links</h2>")
             .Append("<p class=\"hint\">A setup link lets the customer's IT admin configure SSO and/or directory sync without an account here.</p>");

@@ -25,14 +25,15 @@ public sealed class ConsoleApp : IAsyncDisposable
     /// <summary>The management API with the admin key, for arranging state and checking what the console changed.</summary>
     public HttpClient Admin { get; }
 
-    public static async Task<ConsoleApp> StartAsync(IDictionary<string, string?>? settings = null)
+    /// <param name="port">A free loopback port chosen beforehand (when a peer must know the app's URL first).</param>
+    public static async Task<ConsoleApp> StartAsync(IDictionary<string, string?>? settings = null, int? port = null)
     {
-        var port = AzuriteServer.FreePort();
+        port ??= AzuriteServer.FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
         var all = new Dictionary<string, string?> { ["Sso:PublicBaseUrl"] = baseUrl };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
         var app = new SsoAppFactory(await AzuriteServer.Shared, all);
-        app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port.Value));
         app.StartServer();
         return new ConsoleApp(app, baseUrl);
     }
