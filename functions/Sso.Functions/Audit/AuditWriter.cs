@@ -111,8 +111,9 @@ public sealed partial class AuditWriter(AuditStore store, AuditOptions options, 
         {
             await dailyActivity.WriteAsync(stoppingToken);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
+            // Shutting down: the counts of this batch go with the process, as unwritten rows would.
         }
     }
 

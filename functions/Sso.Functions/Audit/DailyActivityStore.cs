@@ -78,11 +78,13 @@ public sealed class DailyActivityStore(TableStorage storage, AuditOptions option
 
 /// <summary>
 /// This instance's running daily totals, kept by the <see cref="AuditWriter"/>'s single reader:
-/// each batch is counted, then the totals it changed are written. A day that is over and written
-/// is dropped from memory (its rows hold the final counts).
+/// each batch is counted, then the totals it changed are written. A day more than two days before
+/// the latest one counted, and written, is dropped from memory (its rows hold the final counts).
 /// </summary>
 public sealed partial class DailyActivityCounter(DailyActivityStore store, ILogger<DailyActivityCounter> logger)
 {
+    private static readonly TimeSpan WriteDeadline = TimeSpan.FromSeconds(5);
+
     private readonly string _instance = Guid.NewGuid().ToString("N")[..12];
     private readonly Dictionary<(string Partition, string Day, string Type), (long Success, long Failure)> _totals = new();
     private readonly HashSet<(string Partition, string Day, string Type)> _changed = new();
@@ -109,20 +111,28 @@ public sealed partial class DailyActivityCounter(DailyActivityStore store, ILogg
     {
         if (_changed.Count == 0) return;
         var latestDay = _changed.Max(k => k.Day)!;
+        // A hung storage must not hold up the audit writer behind it.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(WriteDeadline);
         await Task.WhenAll(_changed.ToList().Select(async key =>
         {
             var (success, failure) = _totals[key];
             try
             {
-                await store.WriteAsync(key.Partition, key.Day, key.Type, _instance, success, failure, cancellationToken);
+                await store.WriteAsync(key.Partition, key.Day, key.Type, _instance, success, failure, deadline.Token);
                 lock (_changed) _changed.Remove(key);
             }
-            catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or IOException or TimeoutException)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
+                // Counts are a convenience of the overview: a failure is logged, never thrown into the audit writer.
                 LogWriteFailed(logger, key.Partition, e.GetType().Name);
             }
         }));
-        foreach (var key in _totals.Keys.Where(k => string.CompareOrdinal(k.Day, latestDay) < 0 && !_changed.Contains(k)).ToList())
+        // A row of yesterday can still come in just after midnight (its request began before): a
+        // total restarted from zero would overwrite this instance's row, so two days are kept.
+        var keepFrom = DateOnly.ParseExact(latestDay, "yyyy-MM-dd", CultureInfo.InvariantCulture).AddDays(-2)
+            .ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        foreach (var key in _totals.Keys.Where(k => string.CompareOrdinal(k.Day, keepFrom) < 0 && !_changed.Contains(k)).ToList())
             _totals.Remove(key);
     }
 

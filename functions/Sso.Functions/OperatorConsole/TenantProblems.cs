@@ -48,7 +48,7 @@ public sealed class TenantProblems(ConnectionStore connections, TenantStore tena
         found.AddRange(certificates.Result);
         found.AddRange(pending.Result.Select(claim => ((string?)claim.TenantId.Value, UnverifiedDomain, "warn",
             $"{claim.Domain} is not verified: publish TXT {claim.ChallengeRecordName}", (string?)$"{ConsoleLayout.Base}/tenants/{claim.TenantId.Value}")));
-        foreach (var webhook in hooks.Result.Where(w => !w.Enabled && w.DisabledReason is not null || w.ConsecutiveFailures > 0))
+        foreach (var webhook in hooks.Result.Where(w => (!w.Enabled && w.DisabledReason is not null) || w.ConsecutiveFailures > 0))
             found.Add((webhook.TenantId, FailingWebhook, webhook.Enabled ? "warn" : "bad",
                 webhook.Enabled
                     ? $"{webhook.Url}: {webhook.ConsecutiveFailures} failed deliveries in a row"
