@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Azure.Data.Tables;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
+using Microsoft.Extensions.Configuration;
 using Sso.Functions.OperatorConsole;
 using Sso.Functions.Storage;
 
@@ -220,4 +221,36 @@ public partial class ConsoleSessionTests(SsoAppFixture fixture) : IClassFixture<
     [InlineData("/console\\..\\x", "/console")]
     public void Returns_only_to_console_paths(string requested, string expected) =>
         Assert.Equal(expected, ConsoleSignIn.ReturnPath(requested));
+}
+
+/// <summary>Who the team's OpenID Connect provider admits to the console: listed emails, or a listed value of the group claim.</summary>
+public class ConsoleOidcAdmissionTests
+{
+    private static ConsoleOidcOptions Options(string? emails, string? groupClaim, string? groups) =>
+        ConsoleOidcOptions.From(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Console:Oidc:Issuer"] = "https://login.example.test/v2.0",
+            ["Console:Oidc:ClientId"] = "console",
+            ["Console:Oidc:AllowedEmails"] = emails,
+            ["Console:Oidc:GroupClaim"] = groupClaim,
+            ["Console:Oidc:AllowedGroups"] = groups,
+        }).Build());
+
+    [Theory]
+    [InlineData("ops@example.test", null, null, "OPS@example.test", "[]", true)]
+    [InlineData("ops@example.test", null, null, "eve@example.test", "[]", false)]
+    [InlineData(null, "groups", "g-ops, g-sre", "eve@example.test", """["g-sales","g-sre"]""", true)]
+    [InlineData(null, "groups", "g-ops", "eve@example.test", """["g-sales"]""", false)]
+    [InlineData(null, "groups", "g-ops", "eve@example.test", "\"g-ops\"", true)]
+    [InlineData(null, "roles", "g-ops", "eve@example.test", """["g-ops"]""", false)]
+    public void Admits_a_listed_email_or_a_listed_group(string? emails, string? groupClaim, string? groups, string email, string groupsJson, bool admitted)
+    {
+        var options = Options(emails, groupClaim, groups);
+        Assert.True(options.IsConfigured);
+        var claims = new JsonObject { ["groups"] = JsonNode.Parse(groupsJson) };
+        Assert.Equal(admitted, ConsoleOidcSignIn.IsAllowed(options, email, claims));
+    }
+
+    [Fact]
+    public void Stays_off_without_anyone_to_admit() => Assert.False(Options(null, "groups", null).IsConfigured);
 }
