@@ -79,16 +79,23 @@ public class SsoAppFactory : WebApplicationFactory<Program>
         });
     }
 
+    /// <summary>
+    /// The app's address when it listens on a real socket (<c>UseKestrel</c>): the clients below then
+    /// go there, through a plain handler that does not follow redirects, as they do in memory.
+    /// </summary>
+    public Uri? SocketBaseAddress { get; set; }
+
     /// <summary>A client that sends the admin key.</summary>
     public HttpClient CreateAdminClient()
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = CreateAnonymousClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         return client;
     }
 
-    public HttpClient CreateAnonymousClient() =>
-        CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+    public HttpClient CreateAnonymousClient() => SocketBaseAddress is { } socket
+        ? new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = socket }
+        : CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 

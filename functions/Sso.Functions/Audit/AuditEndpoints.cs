@@ -12,7 +12,7 @@ namespace Sso.Functions.Audit;
 /// </summary>
 public static class AuditEndpoints
 {
-    public const int DefaultLimit = 50;
+    public const int DefaultLimit = AuditTrail.DefaultLimit;
 
     public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
     [
@@ -58,36 +58,29 @@ public static class AuditEndpoints
 
     private static async Task<IResult> ListTenantAsync(HttpContext context)
     {
-        var raw = context.RouteString("tenantId");
-        if (!TenantId.TryParse(raw, out var tenantId)
-            || await context.RequestServices.GetRequiredService<TenantStore>().FindAsync(tenantId, context.RequestAborted) is null)
-            return ProblemResults.Write(Problem.NotFound("tenant", raw));
+        var trail = context.RequestServices.GetRequiredService<AuditTrail>();
+        if (!(await trail.FindTenantAsync(context.RouteString("tenantId"), context.RequestAborted)).TryGetValue(out var tenantId, out var problem))
+            return ProblemResults.Write(problem);
         context.Items[RequestPipeline.TenantItem] = tenantId.Value;
-        return await ListAsync(context, tenantId.Value);
+        if (!ParseQuery(context).TryGetValue(out var query, out problem)) return ProblemResults.Write(problem);
+        return Write(await trail.ReadAsync(tenantId, query, context.RequestAborted));
     }
 
-    private static Task<IResult> ListGlobalAsync(HttpContext context) => ListAsync(context, AuditRecord.GlobalPartition);
+    private static async Task<IResult> ListGlobalAsync(HttpContext context)
+    {
+        if (!ParseQuery(context).TryGetValue(out var query, out var problem)) return ProblemResults.Write(problem);
+        return Write(await context.RequestServices.GetRequiredService<AuditTrail>().ReadGlobalAsync(query, context.RequestAborted));
+    }
 
-    private static async Task<IResult> ListAsync(HttpContext context, string partition)
+    private static Result<AuditQuery, Problem> ParseQuery(HttpContext context)
     {
         var query = context.Request.Query;
-        var limit = DefaultLimit;
-        if (query["limit"].ToString() is { Length: > 0 } rawLimit
-            && (!int.TryParse(rawLimit, out limit) || limit < 1 || limit > AuditStore.MaxPageSize))
-            return ProblemResults.Write(Problem.Validation($"'limit' must be an integer from 1 to {AuditStore.MaxPageSize}."));
-        var type = query["type"].ToString() is { Length: > 0 } rawType ? rawType : null;
-        if (type is not null && !AuditTypes.All.Contains(type))
-            return ProblemResults.Write(Problem.Validation($"'type' must be one of {string.Join(", ", AuditTypes.All)}."));
-        var after = query["after"].ToString() is { Length: > 0 } cursor ? cursor : null;
-        if (after is not null && !AuditRecord.IsId(after))
-            return ProblemResults.Write(Problem.Validation("'after' must be a cursor (nextCursor) returned by this endpoint."));
-
-        var (rows, next) = await context.RequestServices.GetRequiredService<AuditStore>()
-            .ReadAsync(partition, type, after, limit, context.RequestAborted);
-        return DirectoryEndpoints.Json(new JsonObject
-        {
-            ["data"] = new JsonArray(rows.Select(r => (JsonNode)r).ToArray()),
-            ["nextCursor"] = next,
-        });
+        return AuditTrail.ParseQuery(query["type"].ToString(), query["after"].ToString(), query["limit"].ToString());
     }
+
+    private static IResult Write(AuditPage page) => DirectoryEndpoints.Json(new JsonObject
+    {
+        ["data"] = new JsonArray(page.Rows.Select(r => (JsonNode)r).ToArray()),
+        ["nextCursor"] = page.NextCursor,
+    });
 }

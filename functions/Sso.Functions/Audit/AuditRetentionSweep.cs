@@ -37,6 +37,7 @@ public static partial class AuditRetentionSweep
         var deleted = await services.GetRequiredService<AuditStore>().DeleteExpiredAsync(now, shortest,
             partition => retention.TryGetValue(partition, out var own) ? own : options.Retention, cancellationToken);
         // Refusal counts name no person: they follow the service-wide retention.
+        deleted += await services.GetRequiredService<DailyActivityStore>().DeleteBeforeAsync(now - options.Retention, cancellationToken);
         return deleted + await services.GetRequiredService<RefusalCountStore>().DeleteBeforeAsync(now - options.Retention, cancellationToken);
     }
 

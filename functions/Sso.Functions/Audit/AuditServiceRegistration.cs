@@ -6,6 +6,9 @@ public static class AuditServiceRegistration
     {
         services.AddSingleton(AuditOptions.From(configuration));
         services.AddSingleton<AuditStore>();
+        services.AddSingleton<AuditTrail>();
+        services.AddSingleton<DailyActivityStore>();
+        services.AddSingleton<DailyActivityCounter>();
         services.AddSingleton<AuditWriter>();
         services.AddHostedService(provider => provider.GetRequiredService<AuditWriter>());
         services.AddSingleton<AuditLog>();

@@ -41,26 +41,48 @@ public sealed class AuditStore(TableStorage storage, AuditOptions options)
     /// of the last row of the previous page; rows written since then sort before it, so paging on
     /// never repeats or skips a row. The next cursor is null once the partition is exhausted.
     /// </summary>
+    public Task<(IReadOnlyList<JsonObject> Rows, string? NextCursor)> ReadAsync(
+        string partition, string? type, string? after, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(partition, new AuditQuery(type, null, null, null, after, limit), cancellationToken);
+
+    /// <summary>The most rows one page reads while looking for rows of a <see cref="AuditQuery.Result"/>.</summary>
+    public const int MaxRowsScannedPerPage = 1000;
+
+    /// <summary>
+    /// A page as above, within a time range (a RowKey range: ids sort by time) and optionally of one
+    /// result. The result is not a column, so it is matched on the rows read, at most
+    /// <see cref="MaxRowsScannedPerPage"/> of them per page; a page cut short there still has a next
+    /// cursor (the last row read), so paging on goes further back.
+    /// </summary>
     public async Task<(IReadOnlyList<JsonObject> Rows, string? NextCursor)> ReadAsync(
-        string partition, string? type, string? after, int limit, CancellationToken cancellationToken)
+        string partition, AuditQuery query, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
         var filter = $"PartitionKey eq '{TableKey.Quote(partition)}'";
-        if (after is not null) filter += $" and RowKey gt '{TableKey.Quote(after[AuditRecord.IdPrefix.Length..])}'";
-        if (type is not null) filter += $" and Type eq '{TableKey.Quote(type)}'";
-        var rows = new List<JsonObject>(limit);
+        if (query.After is not null) filter += $" and RowKey gt '{TableKey.Quote(query.After[AuditRecord.IdPrefix.Length..])}'";
+        if (query.Until is { } until) filter += $" and RowKey gt '{AuditRecord.RowKeyBefore(until)}'";
+        if (query.Since is { } since) filter += $" and RowKey lt '{AuditRecord.RowKeyBefore(since)}'";
+        if (query.Type is not null) filter += $" and Type eq '{TableKey.Quote(query.Type)}'";
+        var rows = new List<JsonObject>(query.Limit);
         var more = false;
-        await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(limit + 1, 1000),
+        string? lastRead = null;
+        var scanned = 0;
+        var pageSize = query.Result is null ? Math.Min(query.Limit + 1, 1000) : 1000;
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: pageSize,
                            select: ["Record"], cancellationToken: cancellationToken))
         {
-            if (rows.Count == limit)
+            if (rows.Count == query.Limit || (query.Result is not null && scanned == MaxRowsScannedPerPage))
             {
                 more = true;
                 break;
             }
-            rows.Add(AuditRecord.ReadJson(entity));
+            var row = AuditRecord.ReadJson(entity);
+            scanned++;
+            lastRead = row["id"]?.GetValue<string>();
+            if (query.Result is null || row["result"]?.GetValue<string>() == query.Result) rows.Add(row);
         }
-        return (rows, more ? rows[^1]["id"]?.GetValue<string>() : null);
+        if (!more) return (rows, null);
+        return (rows, rows.Count == query.Limit ? rows[^1]["id"]?.GetValue<string>() : lastRead);
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ namespace Sso.Functions.Audit;
 /// What a crash can lose: the rows still in memory, at most one batch window's worth (plus the
 /// batch being written), and the rows of a write that failed after its retries.
 /// </summary>
-public sealed partial class AuditWriter(AuditStore store, AuditOptions options, ILogger<AuditWriter> logger)
+public sealed partial class AuditWriter(AuditStore store, AuditOptions options, DailyActivityCounter dailyActivity, ILogger<AuditWriter> logger)
     : BatchingWriter<AuditRecord>(options.BatchWindow, MaxBatchSize)
 {
     public const int Attempts = 3;
@@ -34,6 +34,16 @@ public sealed partial class AuditWriter(AuditStore store, AuditOptions options, 
     {
         if (batch.Count == 0) return;
         await Task.WhenAll(batch.GroupBy(r => r.Partition).SelectMany(p => p.Chunk(100)).Select(chunk => WriteChunkAsync(chunk, stoppingToken)));
+        // The overview's per-day counts, kept here so no page view scans the trail.
+        dailyActivity.Count(batch);
+        try
+        {
+            await dailyActivity.WriteAsync(stoppingToken);
+        }
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: the counts of this batch go with the process, as unwritten rows would.
+        }
     }
 
     private async Task WriteChunkAsync(AuditRecord[] chunk, CancellationToken stoppingToken)

@@ -2,13 +2,12 @@ using System.Text.Json.Nodes;
 using Sso.Functions.DirectorySync;
 using Sso.Functions.Hosting;
 
-using Sso.Functions.Outbox;
-
 namespace Sso.Functions.Deprovisioning;
 
 /// <summary>
 /// The administrator's side of the mass-deprovisioning guard: the holds of a directory, and the
 /// decision on one (release: run everything parked, in order; cancel: run none of it).
+/// The operations are <see cref="DeprovisionHolds"/>'s.
 /// </summary>
 public static class DeprovisionHoldEndpoints
 {
@@ -22,46 +21,35 @@ public static class DeprovisionHoldEndpoints
         new("CancelDeprovisionHold", Base + "/{holdId}/cancel", ["POST"], AdminApi.Require(context => DecideAsync(context, MassDeprovisionGuard.Decision.Cancel))),
     ];
 
-    private static async Task<DirectoryRecord?> FindDirectoryAsync(HttpContext context)
+    private static async Task<Result<DirectoryRecord, Problem>> FindDirectoryAsync(HttpContext context, DeprovisionHolds holds)
     {
-        if (!DirectoryId.TryParse(context.RouteString("directoryId"), out var id)) return null;
-        var directory = await context.RequestServices.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(id, context.RequestAborted);
-        if (directory is not null) context.Items[RequestPipeline.TenantItem] = directory.TenantId.Value;
-        return directory;
+        var found = await holds.FindDirectoryAsync(context.RouteString("directoryId"), context.RequestAborted);
+        if (found.IsSuccess) context.Items[RequestPipeline.TenantItem] = found.Value.TenantId.Value;
+        return found;
     }
 
-    private static IResult DirectoryNotFound(HttpContext context) =>
-        ProblemResults.Write(Problem.NotFound("directory", context.RouteString("directoryId")));
-
-    private static IResult HoldNotFound(HttpContext context) => ProblemResults.Write(Problem.NotFound("hold", context.RouteString("holdId")));
+    private static IResult Write(Result<JsonObject, Problem> result) =>
+        result.IsSuccess ? DirectoryEndpoints.Json(result.Value) : ProblemResults.Write(result.Error);
 
     private static async Task<IResult> ListAsync(HttpContext context)
     {
-        if (await FindDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
-        var holds = await context.RequestServices.GetRequiredService<MassDeprovisionGuard>().ListAsync(directory.Id, context.RequestAborted);
-        return DirectoryEndpoints.Json(new JsonObject { ["data"] = new JsonArray(holds.Select(h => (JsonNode)h).ToArray()) });
+        var holds = context.RequestServices.GetRequiredService<DeprovisionHolds>();
+        if (!(await FindDirectoryAsync(context, holds)).TryGetValue(out var directory, out var problem)) return ProblemResults.Write(problem);
+        var list = await holds.ListAsync(directory, context.RequestAborted);
+        return DirectoryEndpoints.Json(new JsonObject { ["data"] = new JsonArray(list.Select(h => (JsonNode)h).ToArray()) });
     }
 
     private static async Task<IResult> GetAsync(HttpContext context)
     {
-        if (await FindDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
-        var hold = await context.RequestServices.GetRequiredService<MassDeprovisionGuard>()
-            .FindAsync(directory.Id, context.RouteString("holdId"), context.RequestAborted);
-        return hold is null ? HoldNotFound(context) : DirectoryEndpoints.Json(hold);
+        var holds = context.RequestServices.GetRequiredService<DeprovisionHolds>();
+        if (!(await FindDirectoryAsync(context, holds)).TryGetValue(out var directory, out var problem)) return ProblemResults.Write(problem);
+        return Write(await holds.FindAsync(directory, context.RouteString("holdId"), context.RequestAborted));
     }
 
     private static async Task<IResult> DecideAsync(HttpContext context, MassDeprovisionGuard.Decision decision)
     {
-        if (await FindDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
-        var (outcome, hold) = await context.RequestServices.GetRequiredService<MassDeprovisionGuard>()
-            .DecideAsync(directory, context.RouteString("holdId"), decision, context.RequestAborted);
-        return outcome switch
-        {
-            MassDeprovisionGuard.DecisionOutcome.Done => DirectoryEndpoints.Json(hold!),
-            MassDeprovisionGuard.DecisionOutcome.NotFound => HoldNotFound(context),
-            _ => ProblemResults.Write(Problem.Conflict(hold?["status"]?.GetValue<string>() is { } status
-                ? $"The hold is {status}; it cannot be {(decision == MassDeprovisionGuard.Decision.Release ? "released" : "cancelled")} now."
-                : "The hold kept changing; retry the request.")),
-        };
+        var holds = context.RequestServices.GetRequiredService<DeprovisionHolds>();
+        if (!(await FindDirectoryAsync(context, holds)).TryGetValue(out var directory, out var problem)) return ProblemResults.Write(problem);
+        return Write(await holds.DecideAsync(directory, context.RouteString("holdId"), decision, context.RequestAborted));
     }
 }

@@ -278,13 +278,29 @@ public sealed partial class MassDeprovisionGuard(
             : null;
     }
 
+    /// <summary>Every hold not yet decided, in any directory, oldest first (see <see cref="MassDeprovisionHoldStore.ListUndecidedGuardsAsync"/>).</summary>
+    public async Task<IReadOnlyList<JsonObject>> ListUndecidedAsync(CancellationToken cancellationToken)
+    {
+        var table = await store.TableAsync(cancellationToken);
+        var holds = new List<(DateTimeOffset At, JsonObject View)>();
+        foreach (var guard in await MassDeprovisionHoldStore.ListUndecidedGuardsAsync(table, cancellationToken))
+            if (guard.HoldId is { } holdId
+                && await MassDeprovisionHoldStore.FindHoldAsync(table, guard.DirectoryId, holdId, cancellationToken) is { } hold)
+                holds.Add((hold.TriggeredAt ?? guard.TriggeredAt, await ViewAsync(table, hold, cancellationToken)));
+        return holds.OrderBy(h => h.At).Select(h => h.View).ToList();
+    }
+
     private async Task<JsonObject> ViewAsync(TableClient table, HoldRow hold, CancellationToken cancellationToken)
     {
         var items = await MassDeprovisionHoldStore.ParkedItemsAsync(table, hold.DirectoryId, hold.HoldId, cancellationToken);
         var users = MassDeprovisionHoldViews.Users(items);
         // Tasks carry no userName (a webhook delivery's payload does): read it from the directory.
-        foreach (var userId in users.Where(u => u.Value is null).Select(u => u.Key).ToList())
-            users[userId] = (await directories.FindUserAsync(new DirectoryId(hold.DirectoryId), userId, cancellationToken))?.UserName;
+        // 25 side by side: a hold of many users does not read them one round trip after another.
+        foreach (var chunk in users.Where(u => u.Value is null).Select(u => u.Key).Chunk(25).ToList())
+        {
+            var found = await Task.WhenAll(chunk.Select(userId => directories.FindUserAsync(new DirectoryId(hold.DirectoryId), userId, cancellationToken)));
+            for (var i = 0; i < chunk.Length; i++) users[chunk[i]] = found[i]?.UserName;
+        }
         var status = hold.Status;
         // A decision under way shows as such (releasing, cancelling) until it completes.
         if (status == HoldStatus.Held && await MassDeprovisionHoldStore.ReadGuardAsync(table, hold.DirectoryId, cancellationToken) is { } guard

@@ -54,6 +54,22 @@ public sealed class MassDeprovisionHoldStore(TableStorage storage)
         return holds;
     }
 
+    /// <summary>
+    /// The guard rows of every directory whose hold is not yet decided (held, releasing, cancelling).
+    /// A cross-partition query on RowKey: it reads the whole table's keys server-side, so it is for
+    /// an operator's page, never for the request path.
+    /// </summary>
+    public static async Task<List<GuardRow>> ListUndecidedGuardsAsync(TableClient table, CancellationToken cancellationToken)
+    {
+        var guards = new List<GuardRow>();
+        var statuses = string.Join(" or ", new[] { HoldStatus.Held, HoldStatus.Releasing, HoldStatus.Cancelling }
+            .Select(s => $"Status eq '{s.Name()}'"));
+        await foreach (var row in table.QueryAsync<TableEntity>($"RowKey eq '{GuardRow.RowKey}' and ({statuses})",
+                           cancellationToken: cancellationToken))
+            guards.Add(GuardRow.FromEntity(row));
+        return guards;
+    }
+
     private static string Ticks(DateTimeOffset at) => at.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
 
     public static Task RecordDeprovisionedAsync(TableClient table, string directoryId, DateTimeOffset at, string userId, string eventId,

@@ -102,6 +102,8 @@ public static class ServiceRegistration
         services.AddSingleton<WebhookFanOut>();
         services.AddSingleton<MassDeprovisionHoldStore>();
         services.AddSingleton<MassDeprovisionGuard>();
+        services.AddSingleton<DeprovisionHolds>();
+        services.AddSingleton<DeadLetters>();
         services.AddSingleton<ITenantPurge, TenantPurgeQueue>();
         services.AddSingleton<IDeliveryHold>(provider => provider.GetRequiredService<MassDeprovisionGuard>());
         services.AddSingleton<WebhookRedelivery>();
@@ -122,6 +124,7 @@ public static class ServiceRegistration
         services.AddSingleton<OperatorConsole.ConsoleSessionStore>();
         services.AddSingleton(OperatorConsole.ConsoleOidcOptions.From(configuration));
         services.AddSingleton(new RouteErrorPage("/console", OperatorConsole.ConsoleEndpoints.ErrorPage));
+        services.AddSingleton<OperatorConsole.TenantProblems>();
         return services;
     }
 }

@@ -16,19 +16,12 @@ public static class ConsoleEndpoints
         .. TenantListPage.Endpoints,
         .. TenantCreatePage.Endpoints,
         .. TenantPage.Endpoints,
-        // The overview page (console-b) takes this route; until then /console opens the tenants.
-        new("ConsoleHome", ConsoleLayout.Base, ["GET"], HomeAsync),
+        .. ConsoleActivityEndpoints.Endpoints,
         new("ConsoleStyles", ConsoleAssets.StylePath, ["GET"],
             _ => Task.FromResult(BrowserPages.Asset(ConsoleAssets.StyleBytes, "text/css; charset=utf-8"))),
         new("ConsoleScript", ConsoleAssets.ScriptPath, ["GET"],
             _ => Task.FromResult(BrowserPages.Asset(ConsoleAssets.ScriptBytes, "text/javascript; charset=utf-8"))),
     ];
-
-    private static async Task<IResult> HomeAsync(HttpContext context)
-    {
-        if (!(await ConsoleSessionGate.OpenAsync(context)).TryGetValue(out _, out var refusal)) return refusal;
-        return ConsoleResults.SeeOther(ConsoleLayout.Base + "/tenants");
-    }
 
     /// <summary>The console's page for a failure the pipeline answers (a 500 or 503): the console's shell, no details.</summary>
     public static IResult ErrorPage(int status, string title, string message) => ConsoleResults.Refused(status, title, message);

@@ -7,6 +7,7 @@ public static class OutboxServiceRegistration
     {
         services.AddSingleton(OutboxOptions.From(configuration));
         services.AddSingleton<EventFeedStore>();
+        services.AddSingleton<EventFeed>();
         services.AddSingleton<EventDispatcher>();
         services.AddSingleton<OutboxPublisher>();
         services.AddHostedService(provider => provider.GetRequiredService<OutboxPublisher>());

@@ -84,6 +84,17 @@ public sealed class TenantStore(TableStorage storage, TimeProvider clock)
         return claims;
     }
 
+    /// <summary>Every claim still waiting for its DNS proof, of any tenant (one partition, filtered on the server).</summary>
+    public async Task<IReadOnlyList<DomainClaim>> ListPendingClaimsAsync(CancellationToken cancellationToken)
+    {
+        var table = await DomainsAsync(cancellationToken);
+        var claims = new List<DomainClaim>();
+        await foreach (var row in table.QueryAsync<TableEntity>(
+                           $"PartitionKey eq '{DomainPartition}' and Status eq '{DomainStatus.Pending}'", cancellationToken: cancellationToken))
+            claims.Add(DomainClaim.FromEntity(row));
+        return claims;
+    }
+
     public async Task<SaveOutcome> SaveClaimAsync(DomainClaim before, DomainClaim after, CancellationToken cancellationToken)
     {
         var table = await DomainsAsync(cancellationToken);
