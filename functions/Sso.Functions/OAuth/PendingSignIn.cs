@@ -73,7 +73,10 @@ public sealed record PendingSignIn
     public string? IdpString(string name) =>
         IdpState[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
-    public TableEntity ToEntity() => new(Handle, RowKey)
+    public TableEntity ToEntity() => ToEntity(Handle, RowKey);
+
+    /// <summary>The row under other keys (a SAML sign-in's pending row lives in its connection's partition, <see cref="ConnectionSignInStore"/>).</summary>
+    public TableEntity ToEntity(string partitionKey, string rowKey) => new(partitionKey, rowKey)
     {
         ["ClientId"] = ClientId.Value,
         ["RedirectUri"] = RedirectUri,
@@ -92,9 +95,11 @@ public sealed record PendingSignIn
         ["MaxAge"] = StepUp.MaxAgeSeconds,
     };
 
-    public static PendingSignIn FromEntity(TableEntity entity) => new()
+    public static PendingSignIn FromEntity(TableEntity entity) => FromEntity(entity, entity.PartitionKey);
+
+    public static PendingSignIn FromEntity(TableEntity entity, string handle) => new()
     {
-        Handle = entity.PartitionKey,
+        Handle = handle,
         ClientId = new ClientId(entity.GetString("ClientId")),
         RedirectUri = entity.GetString("RedirectUri"),
         State = entity.GetString("State"),

@@ -73,8 +73,8 @@ public static partial class SamlEndpoints
                 ? await issuer.FailAsync(context, expired, OAuthErrorCodes.AccessDenied, SignInRefusals.SignInExpired, cancellationToken)
                 : NoRedirectPage(pendingResult.Error.Message);
         }
-        var (pending, stored) = pendingResult.Value;
-        var pendingStore = services.GetRequiredService<PendingSignInStore>();
+        var (pending, location) = pendingResult.Value;
+        var stored = location != PendingLocation.None;
 
         var options = services.GetRequiredService<SsoOptions>();
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
@@ -102,7 +102,7 @@ public static partial class SamlEndpoints
         {
             LogRejected(logger, connection.Id.Value, validated.Error.Kind.ToString());
             // A rejected answer uses the pending sign-in up as well: the next attempt starts again.
-            if (stored) await pendingStore.RemoveAsync(pending, cancellationToken);
+            if (stored) await RemovePendingAsync(services, pending, location, cancellationToken);
             // Unsolicited and not even signed by the IdP: anyone could have posted it.
             else if (!IsSignedByIdp(samlResponse, connection, spCertificates))
             {
@@ -118,36 +118,61 @@ public static partial class SamlEndpoints
         if (AuthenticationFreshness.Check(pending.StepUp, assertion.AuthnInstant, pending.CreatedAt, now, clockSkew) is { } stale)
         {
             LogRejected(logger, connection.Id.Value, stale.Kind.ToString());
-            if (stored) await pendingStore.RemoveAsync(pending, cancellationToken);
+            if (stored) await RemovePendingAsync(services, pending, location, cancellationToken);
             return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.StaleAuthentication,
                 cancellationToken, stale.Kind.ToString());
         }
 
-        // The writes that make this sign-in single use, side by side with the policy's reads (which
-        // write nothing); the code is issued only once all of them succeeded. The pending sign-in is
-        // removed under the ETag it was read with, so of two posts with one RelayState one wins.
-        // Profiles §4.1.4.5: each assertion is used once; kept until it would be refused as expired.
+        // The policy's reads (which write nothing) first; then everything this sign-in writes in one
+        // transaction in the connection's partition: the pending sign-in removed under the ETag it was
+        // read with (of two posts with one RelayState one wins), the assertion ID recorded (Profiles
+        // §4.1.4.5: each assertion is used once; kept until it would be refused as expired) and, when
+        // the policy admits the user, the session, the code and its event. If either single-use write
+        // loses, nothing is written and no code exists.
         var identity = ToIdentity(connection, assertion);
-        var consumed = stored ? pendingStore.RemoveAsync(pending, cancellationToken) : Task.FromResult(true);
-        var recorded = services.GetRequiredService<AssertionReplayStore>().TryRecordAsync(connection.Id, assertion.Id,
-            assertion.ReplayCacheUntil, stored ? HandleOwner(pending.Handle) : null, cancellationToken);
+        // A pending sign-in stored before this layout is removed on its own first; an unsolicited
+        // response is also checked against assertion IDs recorded before it (both only until those rows expire).
+        var legacyTaken = location == PendingLocation.Legacy
+            ? services.GetRequiredService<PendingSignInStore>().RemoveAsync(pending, cancellationToken)
+            : Task.FromResult(true);
+        var legacyReplay = location == PendingLocation.None
+            ? services.GetRequiredService<AssertionReplayStore>().WasRecordedAsync(connection.Id, assertion.Id, cancellationToken)
+            : Task.FromResult(false);
         var decided = issuer.DecideAsync(context, pending, connection, identity, cancellationToken);
-        await Task.WhenAll(consumed, recorded, decided);
-        if (!consumed.Result)
+        await Task.WhenAll(legacyTaken, legacyReplay, decided);
+        var issued = issuer.Prepare(pending, connection, identity, decided.Result);
+        var outcome = !legacyTaken.Result ? new SignInCommitOutcome.PendingTaken()
+            : legacyReplay.Result ? new SignInCommitOutcome.AssertionReplayed()
+            : await services.GetRequiredService<ConnectionSignInStore>().CommitAsync(new SignInCommit(connection.Id,
+                location == PendingLocation.Connection ? pending : null, assertion.Id, assertion.ReplayCacheUntil,
+                stored ? HandleOwner(pending.Handle) : null, issued), cancellationToken);
+        switch (outcome)
         {
-            LogRejected(logger, connection.Id.Value, "RelayStateUnknown");
-            await services.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, connection.TenantId, connection.Id, null,
-                "failure", SignInRefusals.IdpResponseRejected, "RelayStateUnknown");
-            return NoRedirectPage(AlreadyCompleted);
+            case SignInCommitOutcome.PendingTaken:
+                LogRejected(logger, connection.Id.Value, "RelayStateUnknown");
+                await services.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, connection.TenantId, connection.Id, null,
+                    "failure", SignInRefusals.IdpResponseRejected, "RelayStateUnknown");
+                return NoRedirectPage(AlreadyCompleted);
+            case SignInCommitOutcome.AssertionReplayed:
+                LogRejected(logger, connection.Id.Value, nameof(SamlFailureKind.Replayed));
+                return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected,
+                    cancellationToken, nameof(SamlFailureKind.Replayed));
+            case SignInCommitOutcome.Committed { Code: { } code }:
+                return await issuer.SucceededAsync(context, pending, connection, code);
+            default:
+                return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied,
+                    decided.Result.Refusal ?? SignInRefusals.ConnectionUnavailable, cancellationToken);
         }
-        if (!recorded.Result)
-        {
-            LogRejected(logger, connection.Id.Value, nameof(SamlFailureKind.Replayed));
-            return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected,
-                cancellationToken, nameof(SamlFailureKind.Replayed));
-        }
-        return await issuer.IssueAsync(context, pending, connection, identity, decided.Result, cancellationToken);
     }
+
+    /// <summary>Where the pending sign-in a RelayState named was found: none (unsolicited), its connection's partition, or the table of the layout before.</summary>
+    private enum PendingLocation { None, Connection, Legacy }
+
+    private static Task<bool> RemovePendingAsync(IServiceProvider services, PendingSignIn pending, PendingLocation location,
+        CancellationToken cancellationToken) =>
+        location == PendingLocation.Legacy
+            ? services.GetRequiredService<PendingSignInStore>().RemoveAsync(pending, cancellationToken)
+            : services.GetRequiredService<ConnectionSignInStore>().RemovePendingAsync(pending, cancellationToken);
 
     /// <summary>
     /// A refusal with no pending sign-in of ours behind it (issue 18.10): audited only when the IdP
@@ -195,7 +220,7 @@ public static partial class SamlEndpoints
     /// connection that allows IdP-initiated sign-in, one made from its default client and
     /// redirect URI. Any other case has no redirect URI that can be trusted.
     /// </summary>
-    private static async Task<Result<(PendingSignIn Pending, bool Stored), AcsRefusal>> ResolvePendingSignInAsync(HttpContext context,
+    private static async Task<Result<(PendingSignIn Pending, PendingLocation Location), AcsRefusal>> ResolvePendingSignInAsync(HttpContext context,
         Connection connection, string? relayState, CancellationToken cancellationToken)
     {
         var services = context.RequestServices;
@@ -205,19 +230,28 @@ public static partial class SamlEndpoints
             if (relayConnection != connection.Id)
                 return new AcsRefusal("RelayStateOfAnotherConnection",
                     "The RelayState belongs to another SAML connection. Start the sign-in again from the application.");
-            // Read, not yet removed: the removal is one of the single-use writes after the checks.
-            var pendingStore = services.GetRequiredService<PendingSignInStore>();
-            var read = await pendingStore.FindAsync(relayState!, cancellationToken);
-            if (read is not { } found || found.PendingSignIn.ConnectionId != connection.Id || found.PendingSignIn.TenantId != connection.TenantId)
+            // Read, not yet removed: the removal is one of the single-use writes after the checks. A
+            // pending sign-in started before the connection's partition held them is in the old table.
+            var location = PendingLocation.Connection;
+            var read = await services.GetRequiredService<ConnectionSignInStore>().FindPendingAsync(relayState!, cancellationToken);
+            if (read is null)
+            {
+                location = PendingLocation.Legacy;
+                read = await services.GetRequiredService<PendingSignInStore>().FindAsync(relayState!, cancellationToken) is { } legacy
+                    ? legacy.PendingSignIn
+                    : null;
+            }
+            var readAt = services.GetRequiredService<TimeProvider>().GetUtcNow();
+            if (read is not { } found || found.ConnectionId != connection.Id || found.TenantId != connection.TenantId)
                 return new AcsRefusal("RelayStateUnknown", AlreadyCompleted);
-            if (found.Expired)
+            if (readAt >= found.ExpiresAt)
             {
                 // Used up even so; only the request that removes it sends the browser back.
-                return await pendingStore.RemoveAsync(found.PendingSignIn, cancellationToken)
-                    ? new AcsRefusal("SignInExpired", "The sign-in took too long.", found.PendingSignIn)
+                return await RemovePendingAsync(services, found, location, cancellationToken)
+                    ? new AcsRefusal("SignInExpired", "The sign-in took too long.", found)
                     : new AcsRefusal("RelayStateUnknown", AlreadyCompleted);
             }
-            return (found.PendingSignIn, true);
+            return (found, location);
         }
 
         if (connection.Config["idpInitiated"] is not JsonObject idpInitiated
@@ -242,7 +276,7 @@ public static partial class SamlEndpoints
             ConnectionId = connection.Id,
             CreatedAt = now,
             ExpiresAt = now + PendingSignIn.Lifetime,
-        }, false);
+        }, PendingLocation.None);
     }
 
     private static VerifiedIdentity ToIdentity(Connection connection, SamlAssertion assertion)
