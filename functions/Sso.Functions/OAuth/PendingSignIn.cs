@@ -51,6 +51,12 @@ public sealed record PendingSignIn
 
     public ETag ETag { get; init; }
 
+    /// <summary>
+    /// Where the row was read: a SAML sign-in's pending row lives in its connection's partition of
+    /// "signins" (<see cref="ConnectionSignInStore"/>), any other in its own partition of "pendingsignins".
+    /// </summary>
+    public bool InConnectionPartition { get; init; }
+
     public const string RowKey = "pending";
 
     /// <summary>A new handle for a sign-in through <paramref name="connectionId"/>: <c>con_….</c> plus 128 random bits (63 bytes).</summary>
@@ -100,6 +106,7 @@ public sealed record PendingSignIn
     public static PendingSignIn FromEntity(TableEntity entity, string handle) => new()
     {
         Handle = handle,
+        InConnectionPartition = entity.PartitionKey != handle,
         ClientId = new ClientId(entity.GetString("ClientId")),
         RedirectUri = entity.GetString("RedirectUri"),
         State = entity.GetString("State"),

@@ -73,8 +73,8 @@ public static partial class SamlEndpoints
                 ? await issuer.FailAsync(context, expired, OAuthErrorCodes.AccessDenied, SignInRefusals.SignInExpired, cancellationToken)
                 : NoRedirectPage(pendingResult.Error.Message);
         }
-        var (pending, location) = pendingResult.Value;
-        var stored = location != PendingLocation.None;
+        var (pending, stored) = pendingResult.Value;
+        var pendingStore = services.GetRequiredService<PendingSignInStore>();
 
         var options = services.GetRequiredService<SsoOptions>();
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
@@ -102,7 +102,7 @@ public static partial class SamlEndpoints
         {
             LogRejected(logger, connection.Id.Value, validated.Error.Kind.ToString());
             // A rejected answer uses the pending sign-in up as well: the next attempt starts again.
-            if (stored) await RemovePendingAsync(services, pending, location, cancellationToken);
+            if (stored) await pendingStore.RemoveAsync(pending, cancellationToken);
             // Unsolicited and not even signed by the IdP: anyone could have posted it.
             else if (!IsSignedByIdp(samlResponse, connection, spCertificates))
             {
@@ -118,7 +118,7 @@ public static partial class SamlEndpoints
         if (AuthenticationFreshness.Check(pending.StepUp, assertion.AuthnInstant, pending.CreatedAt, now, clockSkew) is { } stale)
         {
             LogRejected(logger, connection.Id.Value, stale.Kind.ToString());
-            if (stored) await RemovePendingAsync(services, pending, location, cancellationToken);
+            if (stored) await pendingStore.RemoveAsync(pending, cancellationToken);
             return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.StaleAuthentication,
                 cancellationToken, stale.Kind.ToString());
         }
@@ -132,10 +132,8 @@ public static partial class SamlEndpoints
         var identity = ToIdentity(connection, assertion);
         // A pending sign-in stored before this layout is removed on its own first; an unsolicited
         // response is also checked against assertion IDs recorded before it (both only until those rows expire).
-        var legacyTaken = location == PendingLocation.Legacy
-            ? services.GetRequiredService<PendingSignInStore>().RemoveAsync(pending, cancellationToken)
-            : Task.FromResult(true);
-        var legacyReplay = location == PendingLocation.None
+        var legacyTaken = stored && !pending.InConnectionPartition ? pendingStore.RemoveAsync(pending, cancellationToken) : Task.FromResult(true);
+        var legacyReplay = !stored
             ? services.GetRequiredService<AssertionReplayStore>().WasRecordedAsync(connection.Id, assertion.Id, cancellationToken)
             : Task.FromResult(false);
         var decided = issuer.DecideAsync(context, pending, connection, identity, cancellationToken);
@@ -144,7 +142,7 @@ public static partial class SamlEndpoints
         var outcome = !legacyTaken.Result ? new SignInCommitOutcome.PendingTaken()
             : legacyReplay.Result ? new SignInCommitOutcome.AssertionReplayed()
             : await services.GetRequiredService<ConnectionSignInStore>().CommitAsync(new SignInCommit(connection.Id,
-                location == PendingLocation.Connection ? pending : null, assertion.Id, assertion.ReplayCacheUntil,
+                pending.InConnectionPartition ? pending : null, assertion.Id, assertion.ReplayCacheUntil,
                 stored ? HandleOwner(pending.Handle) : null, issued), cancellationToken);
         switch (outcome)
         {
@@ -155,6 +153,8 @@ public static partial class SamlEndpoints
                 return NoRedirectPage(AlreadyCompleted);
             case SignInCommitOutcome.AssertionReplayed:
                 LogRejected(logger, connection.Id.Value, nameof(SamlFailureKind.Replayed));
+                // The transaction left the pending sign-in in place; a refused answer uses it up all the same.
+                if (stored && pending.InConnectionPartition) await pendingStore.RemoveAsync(pending, cancellationToken);
                 return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected,
                     cancellationToken, nameof(SamlFailureKind.Replayed));
             case SignInCommitOutcome.Committed { Code: { } code }:
@@ -164,15 +164,6 @@ public static partial class SamlEndpoints
                     decided.Result.Refusal ?? SignInRefusals.ConnectionUnavailable, cancellationToken);
         }
     }
-
-    /// <summary>Where the pending sign-in a RelayState named was found: none (unsolicited), its connection's partition, or the table of the layout before.</summary>
-    private enum PendingLocation { None, Connection, Legacy }
-
-    private static Task<bool> RemovePendingAsync(IServiceProvider services, PendingSignIn pending, PendingLocation location,
-        CancellationToken cancellationToken) =>
-        location == PendingLocation.Legacy
-            ? services.GetRequiredService<PendingSignInStore>().RemoveAsync(pending, cancellationToken)
-            : services.GetRequiredService<ConnectionSignInStore>().RemovePendingAsync(pending, cancellationToken);
 
     /// <summary>
     /// A refusal with no pending sign-in of ours behind it (issue 18.10): audited only when the IdP
@@ -220,7 +211,7 @@ public static partial class SamlEndpoints
     /// connection that allows IdP-initiated sign-in, one made from its default client and
     /// redirect URI. Any other case has no redirect URI that can be trusted.
     /// </summary>
-    private static async Task<Result<(PendingSignIn Pending, PendingLocation Location), AcsRefusal>> ResolvePendingSignInAsync(HttpContext context,
+    private static async Task<Result<(PendingSignIn Pending, bool Stored), AcsRefusal>> ResolvePendingSignInAsync(HttpContext context,
         Connection connection, string? relayState, CancellationToken cancellationToken)
     {
         var services = context.RequestServices;
@@ -230,28 +221,19 @@ public static partial class SamlEndpoints
             if (relayConnection != connection.Id)
                 return new AcsRefusal("RelayStateOfAnotherConnection",
                     "The RelayState belongs to another SAML connection. Start the sign-in again from the application.");
-            // Read, not yet removed: the removal is one of the single-use writes after the checks. A
-            // pending sign-in started before the connection's partition held them is in the old table.
-            var location = PendingLocation.Connection;
-            var read = await services.GetRequiredService<ConnectionSignInStore>().FindPendingAsync(relayState!, cancellationToken);
-            if (read is null)
-            {
-                location = PendingLocation.Legacy;
-                read = await services.GetRequiredService<PendingSignInStore>().FindAsync(relayState!, cancellationToken) is { } legacy
-                    ? legacy.PendingSignIn
-                    : null;
-            }
-            var readAt = services.GetRequiredService<TimeProvider>().GetUtcNow();
-            if (read is not { } found || found.ConnectionId != connection.Id || found.TenantId != connection.TenantId)
+            // Read, not yet removed: the removal is one of the single-use writes after the checks.
+            var pendingStore = services.GetRequiredService<PendingSignInStore>();
+            var read = await pendingStore.FindAsync(relayState!, cancellationToken);
+            if (read is not { } found || found.PendingSignIn.ConnectionId != connection.Id || found.PendingSignIn.TenantId != connection.TenantId)
                 return new AcsRefusal("RelayStateUnknown", AlreadyCompleted);
-            if (readAt >= found.ExpiresAt)
+            if (found.Expired)
             {
                 // Used up even so; only the request that removes it sends the browser back.
-                return await RemovePendingAsync(services, found, location, cancellationToken)
-                    ? new AcsRefusal("SignInExpired", "The sign-in took too long.", found)
+                return await pendingStore.RemoveAsync(found.PendingSignIn, cancellationToken)
+                    ? new AcsRefusal("SignInExpired", "The sign-in took too long.", found.PendingSignIn)
                     : new AcsRefusal("RelayStateUnknown", AlreadyCompleted);
             }
-            return (found, location);
+            return (found.PendingSignIn, true);
         }
 
         if (connection.Config["idpInitiated"] is not JsonObject idpInitiated
@@ -276,7 +258,7 @@ public static partial class SamlEndpoints
             ConnectionId = connection.Id,
             CreatedAt = now,
             ExpiresAt = now + PendingSignIn.Lifetime,
-        }, PendingLocation.None);
+        }, false);
     }
 
     private static VerifiedIdentity ToIdentity(Connection connection, SamlAssertion assertion)

@@ -10,11 +10,11 @@ namespace Sso.Functions.Tests.OAuth;
 
 public class SignInMaintenanceTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
 {
-    private int Count(string table, string partitionKey)
+    private int Count(string table, string partitionKey, string rowKeyPrefix = "")
     {
         var client = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + table);
         client.CreateIfNotExists();
-        return client.Query<TableEntity>(e => e.PartitionKey == partitionKey).Count();
+        return client.Query<TableEntity>(e => e.PartitionKey == partitionKey).Count(e => e.RowKey.StartsWith(rowKeyPrefix, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -24,15 +24,18 @@ public class SignInMaintenanceTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         var (_, abandoned) = await flow.StartAsync("abandoned", null);
         var (requestId, relayState) = await flow.StartAsync("used", null);
         SignInFlow.CallbackParameters(await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(requestId)), relayState));
-        Assert.Equal(1, Count("pendingsignins", abandoned));
-        Assert.Equal(1, Count("samlassertions", flow.ConnectionId));
+        // A SAML sign-in's rows live in its connection's partition of "signins" (issue 14).
+        Assert.Equal(1, Count("signins", flow.ConnectionId, "pending|" + abandoned));
+        Assert.Equal(1, Count("signins", flow.ConnectionId, "assertion|"));
+        Assert.Equal(1, Count("signins", flow.ConnectionId, "code|"));
 
         fixture.App.Clock.Advance(TimeSpan.FromMinutes(15));
         var removed = await SignInMaintenance.CleanUpAsync(fixture.App.Services, default);
 
         Assert.True(removed >= 3, $"removed {removed}");
-        Assert.Equal(0, Count("pendingsignins", abandoned));
-        Assert.Equal(0, Count("samlassertions", flow.ConnectionId));
+        Assert.Equal(0, Count("signins", flow.ConnectionId, "pending|" + abandoned));
+        Assert.Equal(0, Count("signins", flow.ConnectionId, "assertion|"));
+        Assert.Equal(0, Count("signins", flow.ConnectionId, "code|"));
         var codes = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "authorizationcodes");
         Assert.DoesNotContain(codes.Query<TableEntity>($"PartitionKey ge '{flow.ClientId}|' and PartitionKey lt '{flow.ClientId}}}'"),
             r => r.RowKey.StartsWith("code|"));
