@@ -63,7 +63,8 @@ public sealed class AuthorizationCodeStore(TableStorage storage, Outbox.OutboxPu
     {
         var hash = AuthorizationCode.HashOf(code);
         return AuthorizationCode.TryReadConnection(code, out var connectionId)
-            ? (await storage.GetTableAsync(ConnectionSignInStore.TableName, cancellationToken), connectionId.Value, TableKey.Row("code", hash))
+            ? (await storage.GetTableAsync(ConnectionSignInStore.TableName, cancellationToken), ConnectionSignInStore.PartitionOf(connectionId, code),
+                TableKey.Row("code", hash))
             : (await TableAsync(cancellationToken), PartitionOf(clientId, hash), TableKey.Row("code", hash));
     }
 

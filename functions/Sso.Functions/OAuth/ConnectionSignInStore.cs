@@ -7,18 +7,23 @@ using Sso.Functions.Storage;
 namespace Sso.Functions.OAuth;
 
 /// <summary>
-/// A SAML connection's sign-in rows, all in the connection's partition of table "signins", so that
-/// everything one sign-in writes commits in one transaction (<see cref="CommitAsync"/>):
+/// A SAML connection's sign-in rows in the connection's 16 partitions of table "signins"
+/// (<see cref="PartitionOf"/>: the connection id and one hex digit of a hash of the pending sign-in's
+/// handle), so that everything one sign-in writes commits in one transaction (<see cref="CommitAsync"/>):
 /// <list type="bullet">
 /// <item><c>pending|&lt;handle&gt;</c>: the pending sign-in (the RelayState), removed under its ETag;</item>
 /// <item><c>assertion|&lt;escaped id&gt;</c>: an assertion ID already used, inserted (kept until the assertion expires);</item>
 /// <item><c>session|&lt;sid&gt;</c> and <c>samlname|…</c>: the session for Single Logout (<see cref="SignInSessionStore"/>);</item>
-/// <item><c>code|sha256(code)</c>: the authorization code (the code value names this partition, <see cref="AuthorizationCode.TryReadConnection"/>);</item>
+/// <item><c>code|sha256(code)</c>: the authorization code (the code names its connection, <see cref="AuthorizationCode.TryReadConnection"/>,
+/// and is drawn so that its own hash picks the sign-in's partition: the token endpoint finds it with one point read);</item>
 /// <item>the outbox row of its <c>sso.login</c> event.</item>
 /// </list>
 /// The transaction fails as a whole when the pending sign-in was already taken or the assertion ID
 /// already recorded, so a code exists, and its event commits, only when every single-use write won.
-/// One connection's sign-ins share one partition: about 2,000 entities/s, some 250 sign-ins/s per connection.
+/// An assertion ID is recorded in its sign-in's partition: a replayed response carries the same
+/// InResponseTo, so it names the same pending sign-in and lands on the same row (and is refused
+/// anyway once that sign-in is taken); an unsolicited response, which may carry no InResponseTo,
+/// records its ID in the partition a hash of the ID picks, so its replays meet there too.
 /// </summary>
 public sealed class ConnectionSignInStore(TableStorage storage, OutboxPublisher publisher) : ISignInRowSweep
 {
@@ -28,10 +33,23 @@ public sealed class ConnectionSignInStore(TableStorage storage, OutboxPublisher 
 
     private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableName, cancellationToken);
 
+    /// <summary>
+    /// One of a connection's 16 partitions, picked by the first hex digit of the SHA-256 of
+    /// <paramref name="key"/> (a pending sign-in's handle, a code, or an unsolicited assertion's ID).
+    /// Spreading a connection's sign-ins keeps each partition small and busy connections within the
+    /// per-partition limit (about 2,000 entities/s each).
+    /// </summary>
+    public static string PartitionOf(ConnectionId connectionId, string key) =>
+        connectionId.Value + "|" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[0];
+
+    /// <summary>A filter for all of a connection's partitions.</summary>
+    public static string PartitionsFilter(ConnectionId connectionId) =>
+        $"PartitionKey ge '{TableKey.Quote(connectionId.Value)}|' and PartitionKey lt '{TableKey.Quote(connectionId.Value)}}}'";
+
     public async Task CreatePendingAsync(PendingSignIn pending, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
-        await table.AddEntityAsync(pending.ToEntity(pending.ConnectionId.Value, PendingRowKey(pending.Handle)), cancellationToken);
+        await table.AddEntityAsync(pending.ToEntity(PartitionOf(pending.ConnectionId, pending.Handle), PendingRowKey(pending.Handle)), cancellationToken);
     }
 
     /// <summary>The pending sign-in a handle names, as stored (not removed); null when it is not here.</summary>
@@ -39,7 +57,7 @@ public sealed class ConnectionSignInStore(TableStorage storage, OutboxPublisher 
     {
         if (!PendingSignIn.TryReadConnection(handle, out var connectionId)) return null;
         var table = await TableAsync(cancellationToken);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(connectionId.Value, PendingRowKey(handle), cancellationToken: cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(PartitionOf(connectionId, handle), PendingRowKey(handle), cancellationToken: cancellationToken);
         return row.HasValue ? PendingSignIn.FromEntity(row.Value!, handle) : null;
     }
 
@@ -47,7 +65,7 @@ public sealed class ConnectionSignInStore(TableStorage storage, OutboxPublisher 
     public async Task<bool> RemovePendingAsync(PendingSignIn pending, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
-        return await table.DeleteIfMatchAsync(pending.ConnectionId.Value, PendingRowKey(pending.Handle), pending.ETag, cancellationToken)
+        return await table.DeleteIfMatchAsync(PartitionOf(pending.ConnectionId, pending.Handle), PendingRowKey(pending.Handle), pending.ETag, cancellationToken)
             == SaveOutcome.Saved;
     }
 
@@ -58,7 +76,7 @@ public sealed class ConnectionSignInStore(TableStorage storage, OutboxPublisher 
     /// </summary>
     public async Task<SignInCommitOutcome> CommitAsync(SignInCommit commit, CancellationToken cancellationToken)
     {
-        var partition = commit.ConnectionId.Value;
+        var partition = PartitionOf(commit);
         var actions = new List<TableTransactionAction>();
         if (commit.Pending is { } pending)
             actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, PendingRowKey(pending.Handle)) { ETag = pending.ETag },
@@ -76,7 +94,9 @@ public sealed class ConnectionSignInStore(TableStorage storage, OutboxPublisher 
         {
             if (success.Session is { } session)
                 actions.AddRange(SignInSessionStore.ToEntities(partition, session).Select(e => new TableTransactionAction(TableTransactionActionType.Add, e)));
-            codeValue = AuthorizationCode.NewValue(commit.ConnectionId);
+            // Drawn until its hash picks this partition (16 draws on average): the code alone then names its row.
+            do codeValue = AuthorizationCode.NewValue(commit.ConnectionId);
+            while (PartitionOf(commit.ConnectionId, codeValue) != partition);
             actions.Add(new(TableTransactionActionType.Add, success.Code.ToEntity(partition, AuthorizationCode.HashOf(codeValue))));
             actions.Add(new(TableTransactionActionType.Add, success.Login.ToOutboxEntity(partition)));
         }
@@ -101,7 +121,7 @@ public sealed class ConnectionSignInStore(TableStorage storage, OutboxPublisher 
     private static async Task<SignInCommitOutcome> WhichLostAsync(TableClient table, SignInCommit commit, int? failedIndex,
         CancellationToken cancellationToken)
     {
-        var partition = commit.ConnectionId.Value;
+        var partition = PartitionOf(commit);
         if (commit.Pending is { } pending)
         {
             if (failedIndex == 0) return new SignInCommitOutcome.PendingTaken();
@@ -133,6 +153,10 @@ public sealed class ConnectionSignInStore(TableStorage storage, OutboxPublisher 
         }
         return removed;
     }
+
+    private static string PartitionOf(SignInCommit commit) => commit.Pending is { } pending
+        ? PartitionOf(commit.ConnectionId, pending.Handle)
+        : PartitionOf(commit.ConnectionId, AssertionKind + "|" + commit.AssertionId);
 
     private static string PendingRowKey(string handle) => PendingKind + "|" + handle;
 

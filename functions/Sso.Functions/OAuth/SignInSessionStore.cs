@@ -93,18 +93,23 @@ public sealed class SignInSessionStore(TableStorage storage, ConnectionStore con
 
     public async Task<SamlSession?> FindAsync(TenantId tenantId, string sessionId, CancellationToken cancellationToken)
     {
-        // The sid names no connection: its row is in the partition of one of the tenant's SAML connections (or, older, the tenant's).
+        // The sid names no connection: its row is in a partition of one of the tenant's SAML connections (or, older, the tenant's).
         var signIns = await storage.GetTableAsync(ConnectionSignInStore.TableName, cancellationToken);
         var legacy = await TableAsync(cancellationToken);
+        var key = TableKey.Quote(SessionKey(sessionId));
         var reads = (await connections.ListAsync(tenantId, cancellationToken))
             .Where(c => c.Type == ConnectionTypes.Saml)
-            .Select(c => signIns.GetEntityIfExistsAsync<TableEntity>(c.Id.Value, SessionKey(sessionId), cancellationToken: cancellationToken))
-            .Append(legacy.GetEntityIfExistsAsync<TableEntity>(tenantId.Value, SessionKey(sessionId), cancellationToken: cancellationToken))
+            .Select(c => FirstAsync(signIns, $"{ConnectionSignInStore.PartitionsFilter(c.Id)} and RowKey eq '{key}'"))
+            .Append(FirstAsync(legacy, $"PartitionKey eq '{TableKey.Quote(tenantId.Value)}' and RowKey eq '{key}'"))
             .ToList();
         await Task.WhenAll(reads);
-        return reads.Select(r => r.Result).FirstOrDefault(r => r.HasValue) is { } row
-            ? FromEntity(sessionId, row.Value!)
-            : null;
+        return reads.Select(r => r.Result).FirstOrDefault(r => r is not null) is { } row ? FromEntity(sessionId, row) : null;
+
+        async Task<TableEntity?> FirstAsync(TableClient table, string filter)
+        {
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken)) return row;
+            return null;
+        }
     }
 
     /// <summary>Every live session that <paramref name="nameId"/> signed in with through this connection.</summary>
@@ -115,7 +120,7 @@ public sealed class SignInSessionStore(TableStorage storage, ConnectionStore con
         var range = $"RowKey ge '{prefix}' and RowKey lt '{prefix[..^1]}}}'";
         var found = await Task.WhenAll(
             QueryAsync(await storage.GetTableAsync(ConnectionSignInStore.TableName, cancellationToken),
-                $"PartitionKey eq '{TableKey.Quote(connectionId.Value)}' and {range}"),
+                $"{ConnectionSignInStore.PartitionsFilter(connectionId)} and {range}"),
             QueryAsync(await TableAsync(cancellationToken), $"PartitionKey eq '{TableKey.Quote(tenantId.Value)}' and {range}"));
         return found.SelectMany(f => f).ToList();
 

@@ -97,7 +97,8 @@ public class CodeReplayTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixtur
         Assert.Equal(HttpStatusCode.OK, (await flow.RedeemAsync(code, verifier)).StatusCode);
         // A SAML sign-in's code is in its connection's partition (issue 14).
         var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + ConnectionSignInStore.TableName);
-        var row = table.GetEntity<TableEntity>(flow.ConnectionId, "code|" + AuthorizationCode.HashOf(code)).Value;
+        var row = table.GetEntity<TableEntity>(ConnectionSignInStore.PartitionOf(new Sso.Functions.Connections.ConnectionId(flow.ConnectionId), code),
+            "code|" + AuthorizationCode.HashOf(code)).Value;
 
         Assert.NotNull(row.GetDateTimeOffset("RedeemedAt"));
         Assert.Null(row.GetString("User"));

@@ -10,11 +10,20 @@ namespace Sso.Functions.Tests.OAuth;
 
 public class SignInMaintenanceTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
 {
-    private int Count(string table, string partitionKey, string rowKeyPrefix = "")
+    private int Count(string table, string partitionKey)
     {
         var client = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + table);
         client.CreateIfNotExists();
-        return client.Query<TableEntity>(e => e.PartitionKey == partitionKey).Count(e => e.RowKey.StartsWith(rowKeyPrefix, StringComparison.Ordinal));
+        return client.Query<TableEntity>(e => e.PartitionKey == partitionKey).Count();
+    }
+
+    /// <summary>Rows of one kind in a connection's partitions of "signins".</summary>
+    private int CountSignInRows(string connectionId, string rowKeyPrefix)
+    {
+        var client = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + ConnectionSignInStore.TableName);
+        client.CreateIfNotExists();
+        return client.Query<TableEntity>(ConnectionSignInStore.PartitionsFilter(new Sso.Functions.Connections.ConnectionId(connectionId)))
+            .Count(e => e.RowKey.StartsWith(rowKeyPrefix, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -25,17 +34,17 @@ public class SignInMaintenanceTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         var (requestId, relayState) = await flow.StartAsync("used", null);
         SignInFlow.CallbackParameters(await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(requestId)), relayState));
         // A SAML sign-in's rows live in its connection's partition of "signins" (issue 14).
-        Assert.Equal(1, Count("signins", flow.ConnectionId, "pending|" + abandoned));
-        Assert.Equal(1, Count("signins", flow.ConnectionId, "assertion|"));
-        Assert.Equal(1, Count("signins", flow.ConnectionId, "code|"));
+        Assert.Equal(1, CountSignInRows(flow.ConnectionId, "pending|" + abandoned));
+        Assert.Equal(1, CountSignInRows(flow.ConnectionId, "assertion|"));
+        Assert.Equal(1, CountSignInRows(flow.ConnectionId, "code|"));
 
         fixture.App.Clock.Advance(TimeSpan.FromMinutes(15));
         var removed = await SignInMaintenance.CleanUpAsync(fixture.App.Services, default);
 
         Assert.True(removed >= 3, $"removed {removed}");
-        Assert.Equal(0, Count("signins", flow.ConnectionId, "pending|" + abandoned));
-        Assert.Equal(0, Count("signins", flow.ConnectionId, "assertion|"));
-        Assert.Equal(0, Count("signins", flow.ConnectionId, "code|"));
+        Assert.Equal(0, CountSignInRows(flow.ConnectionId, "pending|" + abandoned));
+        Assert.Equal(0, CountSignInRows(flow.ConnectionId, "assertion|"));
+        Assert.Equal(0, CountSignInRows(flow.ConnectionId, "code|"));
         var codes = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "authorizationcodes");
         Assert.DoesNotContain(codes.Query<TableEntity>($"PartitionKey ge '{flow.ClientId}|' and PartitionKey lt '{flow.ClientId}}}'"),
             r => r.RowKey.StartsWith("code|"));

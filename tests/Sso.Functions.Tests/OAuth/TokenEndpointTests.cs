@@ -63,23 +63,25 @@ public class TokenEndpointTests(SsoAppFixture fixture) : IClassFixture<SsoAppFix
         var (code, _) = await flow.SignInAsync();
         // A SAML sign-in's code is in its connection's partition (issue 14).
         var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "signins");
-        var rows = table.Query<TableEntity>($"PartitionKey eq '{flow.ConnectionId}'").ToList();
+        var rows = table.Query<TableEntity>(Sso.Functions.OAuth.ConnectionSignInStore.PartitionsFilter(new Sso.Functions.Connections.ConnectionId(flow.ConnectionId))).ToList();
         Assert.Contains(rows, r => r.RowKey.StartsWith("code|"));
         Assert.DoesNotContain(rows, r => r.RowKey.Contains(code) || r.Any(v => v.Value?.ToString()?.Contains(code) == true));
     }
 
     [Fact]
-    public async Task Keeps_each_connections_codes_in_its_own_partition_and_redeems_them_from_there()
+    public async Task Keeps_each_connections_codes_in_its_own_partitions_and_redeems_them_from_there()
     {
         // With one client every tenant's sign-ins are written: a partition per client would cap the
-        // fleet. A SAML sign-in's code lives in its connection's partition, which the code names.
+        // fleet. A SAML sign-in's code lives in one of its connection's partitions, which the code names.
         var flows = new[] { await SignInFlow.CreateAsync(fixture.App, Jit), await SignInFlow.CreateAsync(fixture.App, Jit) };
         var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "signins");
         foreach (var flow in flows)
         {
             var (code, verifier) = await flow.SignInAsync();
             Assert.StartsWith("sso_ac_" + flow.ConnectionId + ".", code);
-            Assert.True((await table.GetEntityIfExistsAsync<TableEntity>(flow.ConnectionId, "code|" + Sso.Functions.OAuth.AuthorizationCode.HashOf(code))).HasValue);
+            Assert.True((await table.GetEntityIfExistsAsync<TableEntity>(
+                Sso.Functions.OAuth.ConnectionSignInStore.PartitionOf(new Sso.Functions.Connections.ConnectionId(flow.ConnectionId), code),
+                "code|" + Sso.Functions.OAuth.AuthorizationCode.HashOf(code))).HasValue);
             Assert.Equal(HttpStatusCode.OK, (await flow.RedeemAsync(code, verifier)).StatusCode);
             await ErrorAsync(await flow.RedeemAsync(code, verifier), HttpStatusCode.BadRequest, "invalid_grant");
         }

@@ -23,7 +23,7 @@ public class SignInCommitTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixt
     {
         var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + ConnectionSignInStore.TableName);
         table.CreateIfNotExists();
-        return table.Query<TableEntity>(e => e.PartitionKey == flow.ConnectionId).ToList();
+        return table.Query<TableEntity>(ConnectionSignInStore.PartitionsFilter(new ConnectionId(flow.ConnectionId))).ToList();
     }
 
     private static int Count(List<TableEntity> rows, string kind) => rows.Count(r => r.RowKey.StartsWith(kind + "|", StringComparison.Ordinal));
@@ -33,12 +33,15 @@ public class SignInCommitTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixt
     {
         var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
         var (requestId, relayState) = await flow.StartAsync("s", SignInFlow.NewPkce().Challenge);
-        Assert.Equal(1, Count(Rows(flow), "pending"));
+        var partition = ConnectionSignInStore.PartitionOf(new ConnectionId(flow.ConnectionId), relayState);
+        Assert.Equal(partition, Assert.Single(Rows(flow), r => r.RowKey.StartsWith("pending|")).PartitionKey);
 
         var callback = SignInFlow.CallbackParameters(await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(requestId)), relayState));
 
         Assert.StartsWith("sso_ac_" + flow.ConnectionId + ".", callback["code"]);
+        Assert.Equal(partition, ConnectionSignInStore.PartitionOf(new ConnectionId(flow.ConnectionId), callback["code"]));
         var rows = Rows(flow);
+        Assert.All(rows, r => Assert.Equal(partition, r.PartitionKey));
         Assert.Equal(0, Count(rows, "pending"));
         Assert.Equal(1, Count(rows, "assertion"));
         Assert.Equal(1, Count(rows, "session"));
@@ -67,11 +70,10 @@ public class SignInCommitTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixt
         Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
         Assert.Equal(after, Rows(flow).Where(r => !r.RowKey.StartsWith("outbox|")).Select(r => r.RowKey).Order().ToList());
 
-        // The same assertion ID in an answer to a new, live sign-in: refused, no second code or session,
-        // and that sign-in is used up (the next answer to it is refused too).
+        // The captured response posted with a new, live sign-in's RelayState: refused, no second code or
+        // session, and that sign-in is used up (the next answer to it is refused too).
         var (secondRequest, secondRelayState) = await flow.StartAsync("second", SignInFlow.NewPkce().Challenge);
-        var replayed = SignInFlow.CallbackParameters(await flow.PostAcsAsync(
-            flow.Idp.SignedResponse(flow.Assertion(secondRequest) with { AssertionId = assertion.AssertionId }), secondRelayState));
+        var replayed = SignInFlow.CallbackParameters(await flow.PostAcsAsync(flow.Idp.SignedResponse(assertion), secondRelayState));
         Assert.Equal("access_denied", replayed["error"]);
         Assert.False(replayed.ContainsKey("code"));
         var rows = Rows(flow);
@@ -81,6 +83,27 @@ public class SignInCommitTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixt
         Assert.Equal(0, Count(rows, "pending"));
         Assert.Equal(HttpStatusCode.BadRequest,
             (await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(secondRequest)), secondRelayState)).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_unsolicited_response_posted_twice_is_refused_the_second_time_and_writes_nothing()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var patch = await flow.Admin.PatchAsync($"/api/v1/tenants/{flow.TenantId}/connections/{flow.ConnectionId}",
+            JsonContent.Create(new JsonObject
+            {
+                ["idpInitiated"] = new JsonObject { ["enabled"] = true, ["clientId"] = flow.ClientId, ["redirectUri"] = SignInFlow.RedirectUri },
+            }));
+        Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+        var response = flow.Idp.SignedResponse(flow.Assertion(null));
+        Assert.True(SignInFlow.CallbackParameters(await flow.PostAcsAsync(response, null)).ContainsKey("code"));
+        var after = Rows(flow).Where(r => !r.RowKey.StartsWith("outbox|")).Select(r => r.RowKey).Order().ToList();
+
+        var again = SignInFlow.CallbackParameters(await flow.PostAcsAsync(response, null));
+
+        Assert.Equal("access_denied", again["error"]);
+        Assert.False(again.ContainsKey("code"));
+        Assert.Equal(after, Rows(flow).Where(r => !r.RowKey.StartsWith("outbox|")).Select(r => r.RowKey).Order().ToList());
     }
 
     [Fact]
