@@ -7,7 +7,9 @@ namespace Sso.Functions.OAuth;
 /// <summary>
 /// Authorization codes (table "authorizationcodes", PartitionKey = the client the code was issued
 /// to and the first byte of the code's hash (<see cref="PartitionOf"/>), RowKey <c>code|sha256(code)</c>). Only the hash is stored; a code is redeemed
-/// once: read, then delete under the ETag, so of two concurrent redemptions one wins.
+/// once: read, then delete under the ETag, so of two concurrent redemptions one wins. A SAML
+/// sign-in's code is written by <see cref="ConnectionSignInStore"/> in its connection's partitions
+/// of "signins" instead; its value says so, and the lookups here read it there.
 /// </summary>
 public sealed class AuthorizationCodeStore(TableStorage storage, Outbox.OutboxPublisher publisher)
 {

@@ -7,10 +7,11 @@ using Sso.Functions.Storage;
 namespace Sso.Functions.Saml;
 
 /// <summary>
-/// Assertion IDs already used to sign in (table "samlassertions", PartitionKey = connection id,
-/// RowKey = the escaped assertion ID). Profiles §4.1.4.5: an assertion is used once. Recording
-/// is an insert, so of two posts of one assertion exactly one succeeds; rows are kept until the
-/// assertion would be refused as expired anyway.
+/// IDs of SAML messages already acted on (table "samlassertions", PartitionKey = connection id,
+/// RowKey = the escaped ID): LogoutRequests, and assertions accepted before the ACS recorded them
+/// in its sign-in transaction (<see cref="ConnectionSignInStore"/>). Profiles §4.1.4.5: a message is
+/// used once. Recording is an insert, so of two posts of one message exactly one succeeds; rows are
+/// kept until the message would be refused as expired anyway.
 /// </summary>
 public sealed class AssertionReplayStore(TableStorage storage) : ISignInRowSweep
 {

@@ -124,7 +124,7 @@ public static partial class SamlEndpoints
         }
 
         // The policy's reads (which write nothing) first; then everything this sign-in writes in one
-        // transaction in the connection's partition: the pending sign-in removed under the ETag it was
+        // transaction in one of the connection's partitions: the pending sign-in removed under the ETag it was
         // read with (of two posts with one RelayState one wins), the assertion ID recorded (Profiles
         // §4.1.4.5: each assertion is used once; kept until it would be refused as expired) and, when
         // the policy admits the user, the session, the code and its event. If either single-use write
