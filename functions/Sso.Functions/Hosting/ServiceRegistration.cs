@@ -91,6 +91,7 @@ public static class ServiceRegistration
         services.AddSingleton(new OutboxTable(AuthorizationCodeStore.TableName));
         services.AddSingleton(new OutboxTable(Connections.ConnectionStore.TableName));
         services.AddSingleton(new OutboxTable(MassDeprovisionGuard.TableName));
+        services.AddSingleton(new OutboxTable(ConnectionSignInStore.TableName));
         services.AddSingleton<TokenSigningKeys>();
         services.AddHostedService<TokenSigningKeyInitializer>();
         services.AddSignIn();

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
+using Sso.Functions.Connections;
 using Sso.Functions.Storage;
 
 namespace Sso.Functions.OAuth;
@@ -23,12 +24,33 @@ public sealed record AuthorizationCode
     public required DateTimeOffset ExpiresAt { get; init; }
     public ETag ETag { get; init; }
 
-    public static string NewValue() => "sso_ac_" + Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
+    private const string Prefix = "sso_ac_";
+
+    public static string NewValue() => Prefix + Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>
+    /// A code stored in its connection's partition (<see cref="ConnectionSignInStore"/>): <c>sso_ac_&lt;connection id&gt;.</c>
+    /// plus 256 random bits, so the token endpoint finds it with one point read.
+    /// </summary>
+    public static string NewValue(ConnectionId connectionId) => Prefix + connectionId.Value + "." + Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>The connection whose partition holds the code, read from its shape; false for a code of the client's partitions.</summary>
+    public static bool TryReadConnection(string code, out ConnectionId connectionId)
+    {
+        connectionId = default;
+        if (!code.StartsWith(Prefix, StringComparison.Ordinal)) return false;
+        var dot = code.IndexOf('.', Prefix.Length);
+        return dot > 0 && ConnectionId.TryParse(code[Prefix.Length..dot], out connectionId);
+    }
 
     public static string HashOf(string code) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(code)));
 
-    public TableEntity ToEntity(string codeHash) => new(AuthorizationCodeStore.PartitionOf(ClientId, codeHash), TableKey.Row("code", codeHash))
+    public TableEntity ToEntity(string codeHash) => ToEntity(AuthorizationCodeStore.PartitionOf(ClientId, codeHash), codeHash);
+
+    /// <summary>The row in any partition: it names its client, which a partition of the client's own also does.</summary>
+    public TableEntity ToEntity(string partitionKey, string codeHash) => new(partitionKey, TableKey.Row("code", codeHash))
     {
+        ["ClientId"] = ClientId.Value,
         ["RedirectUri"] = RedirectUri,
         ["CodeChallenge"] = CodeChallenge,
         ["CodeChallengeMethod"] = CodeChallengeMethod,
@@ -42,7 +64,7 @@ public sealed record AuthorizationCode
 
     public static AuthorizationCode FromEntity(TableEntity entity) => new()
     {
-        ClientId = new ClientId(entity.PartitionKey.Split('|')[0]),
+        ClientId = new ClientId(entity.GetString("ClientId") ?? entity.PartitionKey.Split('|')[0]),
         RedirectUri = entity.GetString("RedirectUri"),
         CodeChallenge = entity.GetString("CodeChallenge"),
         CodeChallengeMethod = entity.GetString("CodeChallengeMethod"),

@@ -75,9 +75,23 @@ public sealed partial class AuthorizationCodeIssuer(
     public async Task<IResult> IssueAsync(HttpContext context, PendingSignIn pending, Connection connection,
         VerifiedIdentity identity, SignInDecision decided, CancellationToken cancellationToken)
     {
-        if (decided is not { Refusal: null, Tenant: { } tenant, Grant: { } grant })
+        if (Prepare(pending, connection, identity, decided) is not { } issued)
             return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, decided.Refusal ?? SignInRefusals.ConnectionUnavailable, cancellationToken);
+        var session = issued.Session is { } samlSession
+            ? sessions.RecordAsync(issued.Code.User.TenantId, samlSession, cancellationToken)
+            : Task.CompletedTask;
+        var created = codes.CreateAsync(issued.Code, issued.Login, cancellationToken);
+        await Task.WhenAll(session, created);
+        return await SucceededAsync(context, pending, connection, created.Result);
+    }
 
+    /// <summary>
+    /// What an admitted sign-in writes, not yet written: the code (with the signed-in user), the
+    /// SAML session for Single Logout and the <c>sso.login</c> event. Null when the decision refused.
+    /// </summary>
+    public IssuedSignIn? Prepare(PendingSignIn pending, Connection connection, VerifiedIdentity identity, SignInDecision decided)
+    {
+        if (decided is not { Refusal: null, Tenant: { } tenant, Grant: { } grant }) return null;
         var now = clock.GetUtcNow();
         var user = new SignedInUser
         {
@@ -97,9 +111,8 @@ public sealed partial class AuthorizationCodeIssuer(
             IdpAttributes = identity.RawAttributes,
             SessionId = Ids.New("ses_"),
         };
-        // The session (for Single Logout) and the code are independent rows: written side by side.
         var session = identity.SamlSession is { } saml
-            ? sessions.RecordAsync(tenant.Id, new SamlSession
+            ? new SamlSession
             {
                 SessionId = user.SessionId,
                 ConnectionId = connection.Id,
@@ -110,8 +123,8 @@ public sealed partial class AuthorizationCodeIssuer(
                 SessionIndex = saml.SessionIndex,
                 CreatedAt = now,
                 ExpiresAt = now + SamlSession.Lifetime,
-            }, cancellationToken)
-            : Task.CompletedTask;
+            }
+            : null;
         var login = events.NewLogin(tenant.Id, connection.Id, new JsonObject
         {
             ["outcome"] = "success",
@@ -120,7 +133,7 @@ public sealed partial class AuthorizationCodeIssuer(
             ["directoryUserId"] = user.DirectoryUserId,
             ["role"] = user.Role,
         });
-        var created = codes.CreateAsync(new AuthorizationCode
+        var code = new AuthorizationCode
         {
             ClientId = pending.ClientId,
             RedirectUri = pending.RedirectUri,
@@ -131,11 +144,15 @@ public sealed partial class AuthorizationCodeIssuer(
             User = user,
             IssuedAt = now,
             ExpiresAt = now + AuthorizationCode.Lifetime,
-        }, login, cancellationToken);
-        await Task.WhenAll(session, created);
-        var code = created.Result;
-        await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, tenant.Id, connection.Id, pending.ClientId, "success", null);
-        LogSignedIn(logger, tenant.Id.Value, connection.Id.Value, pending.ClientId.Value);
+        };
+        return new IssuedSignIn(code, session, login);
+    }
+
+    /// <summary>A sign-in whose code is stored: audited, and the browser sent back to the client with the code.</summary>
+    public async Task<IResult> SucceededAsync(HttpContext context, PendingSignIn pending, Connection connection, string code)
+    {
+        await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, connection.TenantId, connection.Id, pending.ClientId, "success", null);
+        LogSignedIn(logger, connection.TenantId.Value, connection.Id.Value, pending.ClientId.Value);
 
         return OAuthResults.Redirect(pending.RedirectUri, pending.ResponseMode,
         [
@@ -181,3 +198,6 @@ public sealed partial class AuthorizationCodeIssuer(
     [LoggerMessage(Level = LogLevel.Information, Message = "Sign-in refused: {Outcome} (tenant {TenantId}, connection {ConnectionId})")]
     private static partial void LogRefused(ILogger logger, string tenantId, string connectionId, string outcome);
 }
+
+/// <summary>What an admitted sign-in writes: its code, its SAML session (SAML only) and its <c>sso.login</c> event.</summary>
+public sealed record IssuedSignIn(AuthorizationCode Code, SamlSession? Session, Outbox.EventRecord Login);

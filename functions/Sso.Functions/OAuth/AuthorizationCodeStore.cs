@@ -7,7 +7,9 @@ namespace Sso.Functions.OAuth;
 /// <summary>
 /// Authorization codes (table "authorizationcodes", PartitionKey = the client the code was issued
 /// to and the first byte of the code's hash (<see cref="PartitionOf"/>), RowKey <c>code|sha256(code)</c>). Only the hash is stored; a code is redeemed
-/// once: read, then delete under the ETag, so of two concurrent redemptions one wins.
+/// once: read, then delete under the ETag, so of two concurrent redemptions one wins. A SAML
+/// sign-in's code is written by <see cref="ConnectionSignInStore"/> in its connection's partitions
+/// of "signins" instead; its value says so, and the lookups here read it there.
 /// </summary>
 public sealed class AuthorizationCodeStore(TableStorage storage, Outbox.OutboxPublisher publisher)
 {
@@ -46,14 +48,31 @@ public sealed class AuthorizationCodeStore(TableStorage storage, Outbox.OutboxPu
     public async Task<CodeLookup?> FindAsync(ClientId clientId, string code, CancellationToken cancellationToken)
     {
         if (code.Length is 0 or > 256) return null;
-        var table = await TableAsync(cancellationToken);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(PartitionOf(clientId, AuthorizationCode.HashOf(code)), TableKey.Row("code", AuthorizationCode.HashOf(code)),
-            cancellationToken: cancellationToken);
-        if (!row.HasValue) return null;
+        var (table, partition, rowKey) = await LocateAsync(clientId, code, cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(partition, rowKey, cancellationToken: cancellationToken);
+        if (!row.HasValue || !IsOf(row.Value!, clientId)) return null;
         return RedeemedCode.IsTombstone(row.Value!)
             ? new CodeLookup(null, RedeemedCode.FromEntity(row.Value!))
             : new CodeLookup(AuthorizationCode.FromEntity(row.Value!), null);
     }
+
+    /// <summary>
+    /// Where a code lives: a SAML sign-in's code in its connection's partition (the code names it,
+    /// <see cref="ConnectionSignInStore"/>), any other in one of the client's partitions here.
+    /// </summary>
+    private async Task<(TableClient Table, string Partition, string RowKey)> LocateAsync(ClientId clientId, string code,
+        CancellationToken cancellationToken)
+    {
+        var hash = AuthorizationCode.HashOf(code);
+        return AuthorizationCode.TryReadConnection(code, out var connectionId)
+            ? (await storage.GetTableAsync(ConnectionSignInStore.TableName, cancellationToken), ConnectionSignInStore.PartitionOf(connectionId, code),
+                TableKey.Row("code", hash))
+            : (await TableAsync(cancellationToken), PartitionOf(clientId, hash), TableKey.Row("code", hash));
+    }
+
+    // A connection's partition holds the codes of every client: the row must name the one asking.
+    private static bool IsOf(TableEntity row, ClientId clientId) =>
+        row.GetString("ClientId") is not { } stored || stored == clientId.Value;
 
     /// <summary>
     /// Marks a code read by <see cref="FindAsync"/> as redeemed, under its ETag: of two redemptions,
@@ -62,12 +81,12 @@ public sealed class AuthorizationCodeStore(TableStorage storage, Outbox.OutboxPu
     /// </summary>
     public async Task<bool> RedeemAsync(AuthorizationCode found, string code, RedeemedCode tombstone, CancellationToken cancellationToken)
     {
-        var table = await TableAsync(cancellationToken);
-        var hash = AuthorizationCode.HashOf(code);
+        var (table, partition, rowKey) = await LocateAsync(found.ClientId, code, cancellationToken);
+        var entity = tombstone.ToEntity(partition, rowKey);
+        entity["ClientId"] = found.ClientId.Value;
         try
         {
-            await table.UpdateEntityAsync(tombstone.ToEntity(PartitionOf(found.ClientId, hash), TableKey.Row("code", hash)),
-                found.ETag, TableUpdateMode.Replace, cancellationToken);
+            await table.UpdateEntityAsync(entity, found.ETag, TableUpdateMode.Replace, cancellationToken);
             return true;
         }
         catch (RequestFailedException e) when (e.Status is 404 or 412)
@@ -80,11 +99,9 @@ public sealed class AuthorizationCodeStore(TableStorage storage, Outbox.OutboxPu
     public async Task<AuthorizationCode?> TakeAsync(ClientId clientId, string code, CancellationToken cancellationToken)
     {
         if (code.Length is 0 or > 256) return null;
-        var table = await TableAsync(cancellationToken);
-        var rowKey = TableKey.Row("code", AuthorizationCode.HashOf(code));
-        var partition = PartitionOf(clientId, AuthorizationCode.HashOf(code));
+        var (table, partition, rowKey) = await LocateAsync(clientId, code, cancellationToken);
         var row = await table.GetEntityIfExistsAsync<TableEntity>(partition, rowKey, cancellationToken: cancellationToken);
-        if (!row.HasValue || RedeemedCode.IsTombstone(row.Value!)) return null;
+        if (!row.HasValue || RedeemedCode.IsTombstone(row.Value!) || !IsOf(row.Value!, clientId)) return null;
         try
         {
             // The SDK answers a delete of a row that is gone with a 404 response, not an exception.

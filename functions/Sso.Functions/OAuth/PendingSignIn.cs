@@ -51,6 +51,12 @@ public sealed record PendingSignIn
 
     public ETag ETag { get; init; }
 
+    /// <summary>
+    /// Where the row was read: a SAML sign-in's pending row lives in its connection's partition of
+    /// "signins" (<see cref="ConnectionSignInStore"/>), any other in its own partition of "pendingsignins".
+    /// </summary>
+    public bool InConnectionPartition { get; init; }
+
     public const string RowKey = "pending";
 
     /// <summary>A new handle for a sign-in through <paramref name="connectionId"/>: <c>con_….</c> plus 128 random bits (63 bytes).</summary>
@@ -73,7 +79,10 @@ public sealed record PendingSignIn
     public string? IdpString(string name) =>
         IdpState[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
-    public TableEntity ToEntity() => new(Handle, RowKey)
+    public TableEntity ToEntity() => ToEntity(Handle, RowKey);
+
+    /// <summary>The row under other keys (a SAML sign-in's pending row lives in its connection's partition, <see cref="ConnectionSignInStore"/>).</summary>
+    public TableEntity ToEntity(string partitionKey, string rowKey) => new(partitionKey, rowKey)
     {
         ["ClientId"] = ClientId.Value,
         ["RedirectUri"] = RedirectUri,
@@ -92,9 +101,12 @@ public sealed record PendingSignIn
         ["MaxAge"] = StepUp.MaxAgeSeconds,
     };
 
-    public static PendingSignIn FromEntity(TableEntity entity) => new()
+    public static PendingSignIn FromEntity(TableEntity entity) => FromEntity(entity, entity.PartitionKey);
+
+    public static PendingSignIn FromEntity(TableEntity entity, string handle) => new()
     {
-        Handle = entity.PartitionKey,
+        Handle = handle,
+        InConnectionPartition = entity.PartitionKey != handle,
         ClientId = new ClientId(entity.GetString("ClientId")),
         RedirectUri = entity.GetString("RedirectUri"),
         State = entity.GetString("State"),

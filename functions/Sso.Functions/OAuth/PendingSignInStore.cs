@@ -12,8 +12,11 @@ namespace Sso.Functions.OAuth;
 /// Pending sign-ins (table "pendingsignins"; PartitionKey = the handle, which starts with the
 /// connection id it belongs to). A pending sign-in is consumed once: the read is followed by a
 /// delete under its ETag, so of two concurrent ACS posts with one RelayState only one wins.
+/// A SAML sign-in's pending row is in its connection's partition of "signins" instead
+/// (<see cref="ConnectionSignInStore"/>), where the ACS removes it in the transaction that issues
+/// the code; <see cref="FindAsync"/> and <see cref="RemoveAsync"/> handle either place.
 /// </summary>
-public sealed class PendingSignInStore(TableStorage storage, TimeProvider clock)
+public sealed class PendingSignInStore(TableStorage storage, TimeProvider clock, ConnectionSignInStore signIns)
 {
     private Task<TableClient> TableAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableNames.PendingSignIns, cancellationToken);
 
@@ -48,6 +51,9 @@ public sealed class PendingSignInStore(TableStorage storage, TimeProvider clock)
     public async Task<(PendingSignIn PendingSignIn, bool Expired)?> FindAsync(string handle, CancellationToken cancellationToken)
     {
         if (!PendingSignIn.TryReadConnection(handle, out _)) return null;
+        // The connection's partition first; the handle's own partition holds one started before that layout.
+        if (await signIns.FindPendingAsync(handle, cancellationToken) is { } inConnection)
+            return (inConnection, clock.GetUtcNow() >= inConnection.ExpiresAt);
         var table = await TableAsync(cancellationToken);
         var row = await table.GetEntityIfExistsAsync<TableEntity>(handle, PendingSignIn.RowKey, cancellationToken: cancellationToken);
         if (!row.HasValue) return null;
@@ -58,6 +64,7 @@ public sealed class PendingSignInStore(TableStorage storage, TimeProvider clock)
     /// <summary>Removes a pending sign-in under the ETag it was read with: of two requests that read it, one wins (true).</summary>
     public async Task<bool> RemoveAsync(PendingSignIn pending, CancellationToken cancellationToken)
     {
+        if (pending.InConnectionPartition) return await signIns.RemovePendingAsync(pending, cancellationToken);
         var table = await TableAsync(cancellationToken);
         try
         {

@@ -17,6 +17,8 @@ public static class SignInServiceRegistration
                 provider.GetRequiredService<OutboundConnectGuard>().CreateHandler(IdpMetadataFetcher.Timeout));
         services.AddSingleton<PendingSignInStore>();
         services.AddSingleton<AuthorizationCodeStore>();
+        services.AddSingleton<ConnectionSignInStore>();
+        services.AddSingleton<ISignInRowSweep>(provider => provider.GetRequiredService<ConnectionSignInStore>());
         services.AddSingleton<AccessTokenStore>();
         services.AddSingleton<SignInSessionStore>();
         services.AddSingleton<SignInEvents>();

@@ -47,12 +47,14 @@ public sealed record PendingLogout
 }
 
 /// <summary>
-/// Sign-in sessions of SAML connections and pending logouts (table "signinsessions",
-/// PartitionKey = tenant id). A session is two rows written in one transaction:
+/// Sign-in sessions of SAML connections and pending logouts. A session is two rows:
 /// <c>session|&lt;sid&gt;</c> (found from the id_token_hint's <c>sid</c>) and
 /// <c>samlname|&lt;connection&gt;|&lt;sha256(NameID)&gt;|&lt;sid&gt;</c> (found from the IdP's LogoutRequest).
+/// The ACS commits them with the rest of its sign-in in the connection's partition of table "signins"
+/// (<see cref="ConnectionSignInStore"/>); sessions recorded before that layout (and pending logouts)
+/// are in table "signinsessions", PartitionKey = tenant id, and lookups read both until those expire.
 /// </summary>
-public sealed class SignInSessionStore(TableStorage storage)
+public sealed class SignInSessionStore(TableStorage storage, ConnectionStore connections)
 {
     public const string TableName = TableNames.SignInSessions;
 
@@ -68,7 +70,16 @@ public sealed class SignInSessionStore(TableStorage storage)
         ], cancellationToken);
     }
 
-    private static TableEntity ToEntity(TenantId tenantId, string rowKey, SamlSession session) => new(tenantId.Value, rowKey)
+    /// <summary>The two rows of a session in <paramref name="partitionKey"/>, for a caller's transaction.</summary>
+    public static IEnumerable<TableEntity> ToEntities(string partitionKey, SamlSession session) =>
+    [
+        ToEntity(partitionKey, SessionKey(session.SessionId), session),
+        ToEntity(partitionKey, NamePrefix(session.ConnectionId, session.NameId) + session.SessionId, session),
+    ];
+
+    private static TableEntity ToEntity(TenantId tenantId, string rowKey, SamlSession session) => ToEntity(tenantId.Value, rowKey, session);
+
+    private static TableEntity ToEntity(string partitionKey, string rowKey, SamlSession session) => new(partitionKey, rowKey)
     {
         ["ConnectionId"] = session.ConnectionId.Value,
         ["Subject"] = session.Subject,
@@ -82,26 +93,48 @@ public sealed class SignInSessionStore(TableStorage storage)
 
     public async Task<SamlSession?> FindAsync(TenantId tenantId, string sessionId, CancellationToken cancellationToken)
     {
-        var table = await TableAsync(cancellationToken);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(tenantId.Value, SessionKey(sessionId), cancellationToken: cancellationToken);
-        return row.HasValue ? FromEntity(sessionId, row.Value!) : null;
+        // The sid names no connection: its row is in a partition of one of the tenant's SAML connections (or, older, the tenant's).
+        var signIns = await storage.GetTableAsync(ConnectionSignInStore.TableName, cancellationToken);
+        var legacy = await TableAsync(cancellationToken);
+        var key = TableKey.Quote(SessionKey(sessionId));
+        var reads = (await connections.ListAsync(tenantId, cancellationToken))
+            .Where(c => c.Type == ConnectionTypes.Saml)
+            .Select(c => FirstAsync(signIns, $"{ConnectionSignInStore.PartitionsFilter(c.Id)} and RowKey eq '{key}'"))
+            .Append(FirstAsync(legacy, $"PartitionKey eq '{TableKey.Quote(tenantId.Value)}' and RowKey eq '{key}'"))
+            .ToList();
+        await Task.WhenAll(reads);
+        return reads.Select(r => r.Result).FirstOrDefault(r => r is not null) is { } row ? FromEntity(sessionId, row) : null;
+
+        async Task<TableEntity?> FirstAsync(TableClient table, string filter)
+        {
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken)) return row;
+            return null;
+        }
     }
 
     /// <summary>Every live session that <paramref name="nameId"/> signed in with through this connection.</summary>
     public async Task<IReadOnlyList<SamlSession>> FindByNameIdAsync(TenantId tenantId, ConnectionId connectionId, string nameId,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var table = await TableAsync(cancellationToken);
         var prefix = NamePrefix(connectionId, nameId);
-        var filter = $"PartitionKey eq '{TableKey.Quote(tenantId.Value)}' and RowKey ge '{prefix}' and RowKey lt '{prefix[..^1]}}}'";
-        var sessions = new List<SamlSession>();
-        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        var range = $"RowKey ge '{prefix}' and RowKey lt '{prefix[..^1]}}}'";
+        var found = await Task.WhenAll(
+            QueryAsync(await storage.GetTableAsync(ConnectionSignInStore.TableName, cancellationToken),
+                $"{ConnectionSignInStore.PartitionsFilter(connectionId)} and {range}"),
+            QueryAsync(await TableAsync(cancellationToken), $"PartitionKey eq '{TableKey.Quote(tenantId.Value)}' and {range}"));
+        return found.SelectMany(f => f).ToList();
+
+        async Task<List<SamlSession>> QueryAsync(TableClient table, string filter)
         {
-            var session = FromEntity(row.RowKey[prefix.Length..], row);
-            // The IdP says who; the row must agree, not just share a hash.
-            if (session.NameId == nameId && session.ExpiresAt > now) sessions.Add(session);
+            var sessions = new List<SamlSession>();
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+            {
+                var session = FromEntity(row.RowKey[prefix.Length..], row);
+                // The IdP says who; the row must agree, not just share a hash.
+                if (session.NameId == nameId && session.ExpiresAt > now) sessions.Add(session);
+            }
+            return sessions;
         }
-        return sessions;
     }
 
     public async Task CreateLogoutAsync(TenantId tenantId, PendingLogout logout, CancellationToken cancellationToken)

@@ -7,10 +7,11 @@ using Sso.Functions.Storage;
 namespace Sso.Functions.Saml;
 
 /// <summary>
-/// Assertion IDs already used to sign in (table "samlassertions", PartitionKey = connection id,
-/// RowKey = the escaped assertion ID). Profiles §4.1.4.5: an assertion is used once. Recording
-/// is an insert, so of two posts of one assertion exactly one succeeds; rows are kept until the
-/// assertion would be refused as expired anyway.
+/// IDs of SAML messages already acted on (table "samlassertions", PartitionKey = connection id,
+/// RowKey = the escaped ID): LogoutRequests, and assertions accepted before the ACS recorded them
+/// in its sign-in transaction (<see cref="ConnectionSignInStore"/>). Profiles §4.1.4.5: a message is
+/// used once. Recording is an insert, so of two posts of one message exactly one succeeds; rows are
+/// kept until the message would be refused as expired anyway.
 /// </summary>
 public sealed class AssertionReplayStore(TableStorage storage) : ISignInRowSweep
 {
@@ -31,9 +32,7 @@ public sealed class AssertionReplayStore(TableStorage storage) : ISignInRowSweep
     public async Task<bool> TryRecordAsync(ConnectionId connectionId, string assertionId, DateTimeOffset keepUntil, string? owner,
         CancellationToken cancellationToken)
     {
-        var rowKey = TableKey.Escape(assertionId);
-        if (!TableKey.FitsInKey(rowKey)) rowKey = "sha256|" + Convert.ToHexStringLower(
-            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(assertionId)));
+        var rowKey = RowKeyOf(assertionId);
         var table = await TableAsync(cancellationToken);
         try
         {
@@ -46,6 +45,27 @@ public sealed class AssertionReplayStore(TableStorage storage) : ISignInRowSweep
             var recorded = await table.GetEntityIfExistsAsync<TableEntity>(connectionId.Value, rowKey, select: ["Owner"], cancellationToken: cancellationToken);
             return recorded.HasValue && recorded.Value!.GetString("Owner") == owner;
         }
+    }
+
+    /// <summary>
+    /// Whether an assertion ID was recorded here. The ACS records assertion IDs in the connection's
+    /// partition of "signins" (<see cref="ConnectionSignInStore"/>); an unsolicited response is also
+    /// checked here, against assertions accepted before that layout, until they have expired.
+    /// </summary>
+    public async Task<bool> WasRecordedAsync(ConnectionId connectionId, string assertionId, CancellationToken cancellationToken)
+    {
+        var table = await TableAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(connectionId.Value, RowKeyOf(assertionId), select: ["PartitionKey"],
+            cancellationToken: cancellationToken);
+        return row.HasValue;
+    }
+
+    private static string RowKeyOf(string assertionId)
+    {
+        var rowKey = TableKey.Escape(assertionId);
+        return TableKey.FitsInKey(rowKey)
+            ? rowKey
+            : "sha256|" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(assertionId)));
     }
 
     /// <summary>Removes entries whose assertions have expired; returns how many.</summary>

@@ -123,30 +123,46 @@ public static partial class SamlEndpoints
                 cancellationToken, stale.Kind.ToString());
         }
 
-        // The writes that make this sign-in single use, side by side with the policy's reads (which
-        // write nothing); the code is issued only once all of them succeeded. The pending sign-in is
-        // removed under the ETag it was read with, so of two posts with one RelayState one wins.
-        // Profiles §4.1.4.5: each assertion is used once; kept until it would be refused as expired.
+        // The policy's reads (which write nothing) first; then everything this sign-in writes in one
+        // transaction in one of the connection's partitions: the pending sign-in removed under the ETag it was
+        // read with (of two posts with one RelayState one wins), the assertion ID recorded (Profiles
+        // §4.1.4.5: each assertion is used once; kept until it would be refused as expired) and, when
+        // the policy admits the user, the session, the code and its event. If either single-use write
+        // loses, nothing is written and no code exists.
         var identity = ToIdentity(connection, assertion);
-        var consumed = stored ? pendingStore.RemoveAsync(pending, cancellationToken) : Task.FromResult(true);
-        var recorded = services.GetRequiredService<AssertionReplayStore>().TryRecordAsync(connection.Id, assertion.Id,
-            assertion.ReplayCacheUntil, stored ? HandleOwner(pending.Handle) : null, cancellationToken);
+        // A pending sign-in stored before this layout is removed on its own first; an unsolicited
+        // response is also checked against assertion IDs recorded before it (both only until those rows expire).
+        var legacyTaken = stored && !pending.InConnectionPartition ? pendingStore.RemoveAsync(pending, cancellationToken) : Task.FromResult(true);
+        var legacyReplay = !stored
+            ? services.GetRequiredService<AssertionReplayStore>().WasRecordedAsync(connection.Id, assertion.Id, cancellationToken)
+            : Task.FromResult(false);
         var decided = issuer.DecideAsync(context, pending, connection, identity, cancellationToken);
-        await Task.WhenAll(consumed, recorded, decided);
-        if (!consumed.Result)
+        await Task.WhenAll(legacyTaken, legacyReplay, decided);
+        var issued = issuer.Prepare(pending, connection, identity, decided.Result);
+        var outcome = !legacyTaken.Result ? new SignInCommitOutcome.PendingTaken()
+            : legacyReplay.Result ? new SignInCommitOutcome.AssertionReplayed()
+            : await services.GetRequiredService<ConnectionSignInStore>().CommitAsync(new SignInCommit(connection.Id,
+                pending.InConnectionPartition ? pending : null, assertion.Id, assertion.ReplayCacheUntil,
+                stored ? HandleOwner(pending.Handle) : null, issued), cancellationToken);
+        switch (outcome)
         {
-            LogRejected(logger, connection.Id.Value, "RelayStateUnknown");
-            await services.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, connection.TenantId, connection.Id, null,
-                "failure", SignInRefusals.IdpResponseRejected, "RelayStateUnknown");
-            return NoRedirectPage(AlreadyCompleted);
+            case SignInCommitOutcome.PendingTaken:
+                LogRejected(logger, connection.Id.Value, "RelayStateUnknown");
+                await services.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, connection.TenantId, connection.Id, null,
+                    "failure", SignInRefusals.IdpResponseRejected, "RelayStateUnknown");
+                return NoRedirectPage(AlreadyCompleted);
+            case SignInCommitOutcome.AssertionReplayed:
+                LogRejected(logger, connection.Id.Value, nameof(SamlFailureKind.Replayed));
+                // The transaction left the pending sign-in in place; a refused answer uses it up all the same.
+                if (stored && pending.InConnectionPartition) await pendingStore.RemoveAsync(pending, cancellationToken);
+                return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected,
+                    cancellationToken, nameof(SamlFailureKind.Replayed));
+            case SignInCommitOutcome.Committed { Code: { } code }:
+                return await issuer.SucceededAsync(context, pending, connection, code);
+            default:
+                return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied,
+                    decided.Result.Refusal ?? SignInRefusals.ConnectionUnavailable, cancellationToken);
         }
-        if (!recorded.Result)
-        {
-            LogRejected(logger, connection.Id.Value, nameof(SamlFailureKind.Replayed));
-            return await issuer.FailAsync(context, pending, OAuthErrorCodes.AccessDenied, SignInRefusals.IdpResponseRejected,
-                cancellationToken, nameof(SamlFailureKind.Replayed));
-        }
-        return await issuer.IssueAsync(context, pending, connection, identity, decided.Result, cancellationToken);
     }
 
     /// <summary>

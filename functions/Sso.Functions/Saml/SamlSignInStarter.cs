@@ -11,7 +11,7 @@ namespace Sso.Functions.Saml;
 /// as RelayState, over HTTP-Redirect (deflated, optionally signed) or, when the IdP's metadata
 /// offers only that, HTTP-POST.
 /// </summary>
-public sealed class SamlSignInStarter(SsoOptions options, TimeProvider clock, PendingSignInStore pendingSignIns,
+public sealed class SamlSignInStarter(SsoOptions options, TimeProvider clock, ConnectionSignInStore pendingSignIns,
     SamlServiceProviderKeys keys) : ISignInStarter
 {
     public const string AuthnRequestIdKey = "authnRequestId";
@@ -33,7 +33,8 @@ public sealed class SamlSignInStarter(SsoOptions options, TimeProvider clock, Pe
         };
         var idpState = pending.IdpState.DeepClone().AsObject();
         idpState[AuthnRequestIdKey] = request.Id;
-        await pendingSignIns.CreateAsync(pending with { IdpState = idpState }, cancellationToken);
+        // In the connection's partition, where the ACS commits the whole sign-in in one transaction.
+        await pendingSignIns.CreatePendingAsync(pending with { IdpState = idpState }, cancellationToken);
 
         var signingCertificate = connection.ConfigBool("signAuthnRequests")
             ? await keys.GetOrCreateAsync(connection.Id, cancellationToken)

@@ -16,6 +16,7 @@ public static class TableNames
     public const string AccessTokens = "accesstokens";
     public const string SignInSessions = "signinsessions";
     public const string SamlAssertions = "samlassertions";
+    public const string SignIns = "signins";
     public const string SetupLinks = "setuplinks";
     public const string Webhooks = "webhooks";
     public const string WebhookDeliveries = "webhookdeliveries";

@@ -95,8 +95,9 @@ public class CodeReplayTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixtur
         var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
         var (code, verifier) = await flow.SignInAsync();
         Assert.Equal(HttpStatusCode.OK, (await flow.RedeemAsync(code, verifier)).StatusCode);
-        var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + AuthorizationCodeStore.TableName);
-        var row = table.GetEntity<TableEntity>(AuthorizationCodeStore.PartitionOf(new ClientId(flow.ClientId), AuthorizationCode.HashOf(code)),
+        // A SAML sign-in's code is in its connection's partition (issue 14).
+        var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + ConnectionSignInStore.TableName);
+        var row = table.GetEntity<TableEntity>(ConnectionSignInStore.PartitionOf(new Sso.Functions.Connections.ConnectionId(flow.ConnectionId), code),
             "code|" + AuthorizationCode.HashOf(code)).Value;
 
         Assert.NotNull(row.GetDateTimeOffset("RedeemedAt"));

@@ -17,6 +17,15 @@ public class SignInMaintenanceTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         return client.Query<TableEntity>(e => e.PartitionKey == partitionKey).Count();
     }
 
+    /// <summary>Rows of one kind in a connection's partitions of "signins".</summary>
+    private int CountSignInRows(string connectionId, string rowKeyPrefix)
+    {
+        var client = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + ConnectionSignInStore.TableName);
+        client.CreateIfNotExists();
+        return client.Query<TableEntity>(ConnectionSignInStore.PartitionsFilter(new Sso.Functions.Connections.ConnectionId(connectionId)))
+            .Count(e => e.RowKey.StartsWith(rowKeyPrefix, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Removes_expired_pending_sign_ins_codes_and_replay_entries()
     {
@@ -24,15 +33,18 @@ public class SignInMaintenanceTests(SsoAppFixture fixture) : IClassFixture<SsoAp
         var (_, abandoned) = await flow.StartAsync("abandoned", null);
         var (requestId, relayState) = await flow.StartAsync("used", null);
         SignInFlow.CallbackParameters(await flow.PostAcsAsync(flow.Idp.SignedResponse(flow.Assertion(requestId)), relayState));
-        Assert.Equal(1, Count("pendingsignins", abandoned));
-        Assert.Equal(1, Count("samlassertions", flow.ConnectionId));
+        // A SAML sign-in's rows live in its connection's partition of "signins" (issue 14).
+        Assert.Equal(1, CountSignInRows(flow.ConnectionId, "pending|" + abandoned));
+        Assert.Equal(1, CountSignInRows(flow.ConnectionId, "assertion|"));
+        Assert.Equal(1, CountSignInRows(flow.ConnectionId, "code|"));
 
         fixture.App.Clock.Advance(TimeSpan.FromMinutes(15));
         var removed = await SignInMaintenance.CleanUpAsync(fixture.App.Services, default);
 
         Assert.True(removed >= 3, $"removed {removed}");
-        Assert.Equal(0, Count("pendingsignins", abandoned));
-        Assert.Equal(0, Count("samlassertions", flow.ConnectionId));
+        Assert.Equal(0, CountSignInRows(flow.ConnectionId, "pending|" + abandoned));
+        Assert.Equal(0, CountSignInRows(flow.ConnectionId, "assertion|"));
+        Assert.Equal(0, CountSignInRows(flow.ConnectionId, "code|"));
         var codes = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "authorizationcodes");
         Assert.DoesNotContain(codes.Query<TableEntity>($"PartitionKey ge '{flow.ClientId}|' and PartitionKey lt '{flow.ClientId}}}'"),
             r => r.RowKey.StartsWith("code|"));

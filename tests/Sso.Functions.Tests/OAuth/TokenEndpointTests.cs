@@ -61,32 +61,31 @@ public class TokenEndpointTests(SsoAppFixture fixture) : IClassFixture<SsoAppFix
     {
         var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
         var (code, _) = await flow.SignInAsync();
-        var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "authorizationcodes");
-        var rows = table.Query<TableEntity>($"PartitionKey ge '{flow.ClientId}|' and PartitionKey lt '{flow.ClientId}}}'").ToList();
-        Assert.NotEmpty(rows);
+        // A SAML sign-in's code is in its connection's partition (issue 14).
+        var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "signins");
+        var rows = table.Query<TableEntity>(Sso.Functions.OAuth.ConnectionSignInStore.PartitionsFilter(new Sso.Functions.Connections.ConnectionId(flow.ConnectionId))).ToList();
+        Assert.Contains(rows, r => r.RowKey.StartsWith("code|"));
         Assert.DoesNotContain(rows, r => r.RowKey.Contains(code) || r.Any(v => v.Value?.ToString()?.Contains(code) == true));
     }
 
     [Fact]
-    public async Task Spreads_one_clients_codes_over_partitions_by_the_code_hash()
+    public async Task Keeps_each_connections_codes_in_its_own_partitions_and_redeems_them_from_there()
     {
-        // With one client every tenant's sign-ins write here: one partition would cap the fleet.
-        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
-        var signIns = new List<(string Code, string Verifier)>();
-        for (var i = 0; i < 6; i++) signIns.Add(await flow.SignInAsync());
-        var codes = signIns.Select(s => s.Code).ToList();
-        var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "authorizationcodes");
-
-        foreach (var code in codes)
+        // With one client every tenant's sign-ins are written: a partition per client would cap the
+        // fleet. A SAML sign-in's code lives in one of its connection's partitions, which the code names.
+        var flows = new[] { await SignInFlow.CreateAsync(fixture.App, Jit), await SignInFlow.CreateAsync(fixture.App, Jit) };
+        var table = new TableClient(fixture.App.Azurite.ConnectionString, fixture.App.TablePrefix + "signins");
+        foreach (var flow in flows)
         {
-            var hash = Sso.Functions.OAuth.AuthorizationCode.HashOf(code);
-            Assert.True((await table.GetEntityIfExistsAsync<TableEntity>(flow.ClientId + "|" + hash[..2], "code|" + hash)).HasValue);
+            var (code, verifier) = await flow.SignInAsync();
+            Assert.StartsWith("sso_ac_" + flow.ConnectionId + ".", code);
+            Assert.True((await table.GetEntityIfExistsAsync<TableEntity>(
+                Sso.Functions.OAuth.ConnectionSignInStore.PartitionOf(new Sso.Functions.Connections.ConnectionId(flow.ConnectionId), code),
+                "code|" + Sso.Functions.OAuth.AuthorizationCode.HashOf(code))).HasValue);
+            Assert.Equal(HttpStatusCode.OK, (await flow.RedeemAsync(code, verifier)).StatusCode);
+            await ErrorAsync(await flow.RedeemAsync(code, verifier), HttpStatusCode.BadRequest, "invalid_grant");
         }
-        var partitions = table.Query<TableEntity>($"PartitionKey ge '{flow.ClientId}|' and PartitionKey lt '{flow.ClientId}}}'")
-            .Select(r => r.PartitionKey).Distinct().ToList();
-        Assert.True(partitions.Count > 1, string.Join(", ", partitions));
-        // Each code still redeems once, from its own partition.
-        Assert.Equal(HttpStatusCode.OK, (await flow.RedeemAsync(signIns[0].Code, signIns[0].Verifier)).StatusCode);
+        Assert.NotEqual(flows[0].ConnectionId, flows[1].ConnectionId);
     }
 
     [Fact]
