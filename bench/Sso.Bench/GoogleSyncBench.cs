@@ -41,6 +41,8 @@ public static class GoogleSyncBench
             // does not renew, so a step slower than its visibility timeout on a loaded machine would be
             // delivered again and run twice side by side.
             ["Queues:LocalDispatcher:VisibilitySeconds"] = "900",
+            // A failed step is received again at once, as Service Bus redelivers an abandoned message.
+            ["Queues:LocalDispatcher:RetryImmediately"] = "true",
         };
         await using var app = new SsoAppFactory(azurite, settings);
 

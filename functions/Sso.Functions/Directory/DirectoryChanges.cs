@@ -128,7 +128,9 @@ public static class DirectoryChanges
                 : await store.SaveGroupAsync(before, after, events, units, cancellationToken);
             if (saved == SaveOutcome.Saved)
             {
-                await Task.WhenAll(toAdd.Select(m => store.RefreshAddedMemberDisplayAsync(directory.Id, m, cancellationToken)));
+                // A few at a time: a group of thousands must not put thousands of reads in flight at once.
+                await Parallel.ForEachAsync(toAdd, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+                    async (m, token) => await store.RefreshAddedMemberDisplayAsync(directory.Id, m, token));
                 return before is null ? Outcome.Created : Outcome.Updated;
             }
             // Stale, or a member renamed or deprovisioned between its read and the commit: read again.
