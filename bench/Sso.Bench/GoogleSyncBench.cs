@@ -12,7 +12,7 @@ namespace Sso.Bench;
 // --members-per-group direct members) from the loopback fake of Google's Directory API, through the
 // real app in-process over a fresh Azurite, with the local dispatcher running the google-sync
 // queue (and the events queue) as the Functions host would.
-//   dotnet run -c Release --project bench/Sso.Bench -- google [--users 10000] [--groups 100] [--members-per-group 100]
+//   dotnet run -c Release --project bench/Sso.Bench -- google [--users 10000] [--groups 100] [--members-per-group 100] [--profile]
 // Reports the wall time from POST /sync to lastSyncResult "succeeded", the number of google-sync
 // messages (pages), and the HTTP requests the process made to Azurite's table and queue ports and
 // to the fake (from the System.Net.Http request-duration metric, tagged with the server port).
@@ -58,7 +58,7 @@ public static class GoogleSyncBench
                 if (tag.Key == "server.port" && tag.Value is int port) requests.AddOrUpdate(port, 1, (_, n) => n + 1);
         });
         meter.Start();
-        using var profile = BenchArgs.String(args, "--profile") is null ? null : new RequestProfile();
+        using var profile = args.Contains("--profile") ? new RequestProfile() : null;
 
         var admin = app.CreateAdminClient();
         var tenant = await (await admin.PostAsJsonAsync("/api/v1/tenants", new { name = "Bench", domains = new[] { $"bench{Guid.NewGuid():N}"[..20] + ".test" } }))
@@ -93,6 +93,7 @@ public static class GoogleSyncBench
             Console.WriteLine($"  HTTP requests: Azurite tables {requests.GetValueOrDefault(azurite.TablePort)}, queues {requests.GetValueOrDefault(azurite.QueuePort)}, "
                               + $"Google {requests.GetValueOrDefault(new Uri(google.BaseUrl).Port)}");
             profile?.Print(azurite.TablePort, azurite.QueuePort);
+            if (File.Exists("/proc/loadavg")) Console.WriteLine($"  load average (1, 5, 15 min): {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3])}");
         }
         return 0;
     }
