@@ -12,7 +12,7 @@ namespace Sso.Bench;
 // --members-per-group direct members) from the loopback fake of Google's Directory API, through the
 // real app in-process over a fresh Azurite, with the local dispatcher running the google-sync
 // queue (and the events queue) as the Functions host would.
-//   dotnet run -c Release --project bench/Sso.Bench -- google [--users 10000] [--groups 100] [--members-per-group 100]
+//   dotnet run -c Release --project bench/Sso.Bench -- google [--users 10000] [--groups 100] [--members-per-group 100] [--profile]
 // Reports the wall time from POST /sync to lastSyncResult "succeeded", the number of google-sync
 // messages (pages), and the HTTP requests the process made to Azurite's table and queue ports and
 // to the fake (from the System.Net.Http request-duration metric, tagged with the server port).
@@ -36,7 +36,15 @@ public static class GoogleSyncBench
         {
             ["Logging:LogLevel:Default"] = "Warning",
             ["Queues:LocalDispatcher:Enabled"] = "true",
-            ["Queues:LocalDispatcher:PollMilliseconds"] = "50",
+            // Azurite scans every message it holds on each receive, of any queue: an idle queue is asked
+            // twice a second (the dispatcher's default), not twenty times, while the events backlog is large.
+            ["Queues:LocalDispatcher:PollMilliseconds"] = "500",
+            // The Functions host keeps a message locked while its invocation runs; the local dispatcher
+            // does not renew, so a step slower than its visibility timeout on a loaded machine would be
+            // delivered again and run twice side by side.
+            ["Queues:LocalDispatcher:VisibilitySeconds"] = "900",
+            // A failed step is received again at once, as Service Bus redelivers an abandoned message.
+            ["Queues:LocalDispatcher:RetryImmediately"] = "true",
         };
         await using var app = new SsoAppFactory(azurite, settings);
 
@@ -52,6 +60,7 @@ public static class GoogleSyncBench
                 if (tag.Key == "server.port" && tag.Value is int port) requests.AddOrUpdate(port, 1, (_, n) => n + 1);
         });
         meter.Start();
+        using var profile = args.Contains("--profile") ? new RequestProfile() : null;
 
         var admin = app.CreateAdminClient();
         var tenant = await (await admin.PostAsJsonAsync("/api/v1/tenants", new { name = "Bench", domains = new[] { $"bench{Guid.NewGuid():N}"[..20] + ".test" } }))
@@ -63,10 +72,11 @@ public static class GoogleSyncBench
         var url = created["authorizeUrl"]!.GetValue<string>();
         var state = QueryHelpers.ParseQuery(new Uri(url).Query)["state"].ToString();
 
-        Console.WriteLine($"google sync: {users} users, {groups} groups x {membersPerGroup} members, pages of 500 users / 500 groups");
+        Console.WriteLine($"google sync: {users} users, {groups} groups x {membersPerGroup} members, pages of 500 users / {Sso.Functions.GoogleDirectory.GoogleSync.GroupsPerPage} groups");
         foreach (var run in new[] { "first sync (everything created)", "second sync (nothing changed)" })
         {
             requests.Clear();
+            profile?.Clear();
             var started = Stopwatch.GetTimestamp();
             if (run.StartsWith("first", StringComparison.Ordinal))
                 await app.CreateAnonymousClient().GetAsync($"/google/callback?code={Uri.EscapeDataString(google.Consent(url))}&state={Uri.EscapeDataString(state)}");
@@ -76,13 +86,81 @@ public static class GoogleSyncBench
             do
             {
                 await Task.Delay(250);
-                view = (await admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{tenantId}/directories/{directoryId}"))!;
+                // A loaded Azurite may answer the view late (503 after the request deadline): ask again.
+                try
+                {
+                    var answer = await admin.GetAsync($"/api/v1/tenants/{tenantId}/directories/{directoryId}");
+                    view = answer.IsSuccessStatusCode ? (await answer.Content.ReadFromJsonAsync<JsonObject>())! : new JsonObject { ["syncing"] = true };
+                }
+                catch (TaskCanceledException)
+                {
+                    view = new JsonObject { ["syncing"] = true };   // the client's own timeout
+                }
             } while (view["syncing"]!.GetValue<bool>() || view["lastSyncResult"] is null);
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             Console.WriteLine($"{run}: {view["lastSyncResult"]} in {seconds:F1} s ({users / seconds:F0} users/s); counts {view["counts"]!.ToJsonString()}");
             Console.WriteLine($"  HTTP requests: Azurite tables {requests.GetValueOrDefault(azurite.TablePort)}, queues {requests.GetValueOrDefault(azurite.QueuePort)}, "
                               + $"Google {requests.GetValueOrDefault(new Uri(google.BaseUrl).Port)}");
+            profile?.Print(azurite.TablePort, azurite.QueuePort);
+            if (File.Exists("/proc/loadavg")) Console.WriteLine($"  load average (1, 5, 15 min): {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3])}");
         }
         return 0;
     }
+}
+
+/// <summary>
+/// With <c>--profile</c>: the process's HTTP requests by kind (table point read, query by the row
+/// kind it filters on, batch, queue call), with count and summed duration, to see where a run's time goes.
+/// </summary>
+internal sealed class RequestProfile : IDisposable
+{
+    private readonly ConcurrentDictionary<string, (int Count, double Seconds)> _kinds = new();
+    private readonly ActivityListener _listener;
+
+    public RequestProfile()
+    {
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "System.Net.Http",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = activity =>
+            {
+                var kind = Kind(activity);
+                _kinds.AddOrUpdate(kind, (1, activity.Duration.TotalSeconds), (_, v) => (v.Count + 1, v.Seconds + activity.Duration.TotalSeconds));
+            },
+        };
+        ActivitySource.AddActivityListener(_listener);
+    }
+
+    public void Clear() => _kinds.Clear();
+
+    public void Print(int tablePort, int queuePort)
+    {
+        foreach (var (kind, (count, seconds)) in _kinds.OrderByDescending(k => k.Value.Seconds).Take(25))
+            Console.WriteLine($"    {count,7} {seconds,9:F1} s  {seconds / count * 1000,7:F1} ms  {kind}");
+    }
+
+    private static string Kind(Activity activity)
+    {
+        var method = activity.GetTagItem("http.request.method") as string ?? "?";
+        var url = activity.GetTagItem("url.full") as string ?? "";
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)) return method + " ?";
+        var path = Uri.UnescapeDataString(uri.AbsolutePath);
+        var query = Uri.UnescapeDataString(uri.Query);
+        var port = uri.Port;
+        if (path.Contains("$batch", StringComparison.Ordinal)) return $"{port} batch";
+        var filter = System.Text.RegularExpressions.Regex.Match(query, "\\$filter=([^&]*)");
+        if (filter.Success)
+        {
+            // The filter with each quoted value cut to its row kind (the text before the first '|').
+            var shape = System.Text.RegularExpressions.Regex.Replace(filter.Groups[1].Value, "'([^'|]*)\\|?[^']*'",
+                m => m.Groups[1].Value.Length < 20 ? $"'{m.Groups[1].Value}|…'" : "'…'");
+            return $"{port} {method} {path.Split('/')[^1]} query {shape}";
+        }
+        var point = System.Text.RegularExpressions.Regex.Match(path, "/([^/(]+)\\(PartitionKey='[^']*',\\s*RowKey='([^'|]*)");
+        if (point.Success) return $"{port} {method} {point.Groups[1].Value} point {point.Groups[2].Value}|…";
+        return $"{port} {method} {System.Text.RegularExpressions.Regex.Replace(path, "[0-9a-f-]{16,}|\\d{3,}", "…")}";
+    }
+
+    public void Dispose() => _listener.Dispose();
 }

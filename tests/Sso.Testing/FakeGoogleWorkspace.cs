@@ -26,11 +26,12 @@ public sealed class FakeGoogleWorkspace : IDisposable
     private readonly List<JsonObject> _users = new();
     private readonly List<(JsonObject Group, List<JsonObject> Members)> _groups = new();
 
-    private sealed class Failure(Func<string, bool> matches, int status, int times)
+    private sealed class Failure(Func<string, bool> matches, int status, int times, string? retryAfter)
     {
         public Func<string, bool> Matches { get; } = matches;
         public int Status { get; } = status;
         public int Left { get; set; } = times;
+        public string? RetryAfter { get; } = retryAfter;
     }
 
     public FakeGoogleWorkspace()
@@ -109,10 +110,13 @@ public sealed class FakeGoogleWorkspace : IDisposable
         return group;
     }
 
-    /// <summary>The next <paramref name="times"/> requests whose path and query contain <paramref name="pathContains"/> answer <paramref name="status"/> (-1: every one).</summary>
-    public void Fail(string pathContains, int status, int times = 1)
+    /// <summary>
+    /// The next <paramref name="times"/> requests whose path and query contain <paramref name="pathContains"/> answer
+    /// <paramref name="status"/> (-1: every one), with a <c>Retry-After</c> header when <paramref name="retryAfter"/> is given.
+    /// </summary>
+    public void Fail(string pathContains, int status, int times = 1, string? retryAfter = null)
     {
-        lock (_lock) _failures.Add(new Failure(path => path.Contains(pathContains, StringComparison.Ordinal), status, times));
+        lock (_lock) _failures.Add(new Failure(path => path.Contains(pathContains, StringComparison.Ordinal), status, times, retryAfter));
     }
 
     public void ClearFailures()
@@ -149,7 +153,9 @@ public sealed class FakeGoogleWorkspace : IDisposable
             if (_failures.FirstOrDefault(f => f.Left != 0 && f.Matches(request.PathAndQuery)) is { } failure)
             {
                 if (failure.Left > 0) failure.Left--;
-                return Json(failure.Status, new JsonObject { ["error"] = new JsonObject { ["code"] = failure.Status, ["message"] = "scripted failure" } });
+                var failed = Json(failure.Status, new JsonObject { ["error"] = new JsonObject { ["code"] = failure.Status, ["message"] = "scripted failure" } });
+                if (failure.RetryAfter is not null) failed.Headers!["Retry-After"] = failure.RetryAfter;
+                return failed;
             }
             var path = request.PathAndQuery.Split('?')[0];
             var query = QueryHelpers.ParseQuery(request.PathAndQuery.Contains('?') ? request.PathAndQuery[request.PathAndQuery.IndexOf('?')..] : "");
@@ -177,8 +183,10 @@ public sealed class FakeGoogleWorkspace : IDisposable
         var offset = query.TryGetValue("pageToken", out var token) && token.ToString().StartsWith("p", StringComparison.Ordinal)
             ? int.Parse(token.ToString()[1..], System.Globalization.CultureInfo.InvariantCulture)
             : 0;
-        var body = new JsonObject { [name] = new JsonArray(all.Skip(offset).Take(PageSize).Select(x => (JsonNode)x.DeepClone()).ToArray()) };
-        if (offset + PageSize < all.Count) body["nextPageToken"] = "p" + (offset + PageSize);
+        // Google's maxResults, when it asks for fewer than the fake's page size.
+        var size = query.TryGetValue("maxResults", out var max) && int.TryParse(max, out var asked) && asked > 0 ? Math.Min(asked, PageSize) : PageSize;
+        var body = new JsonObject { [name] = new JsonArray(all.Skip(offset).Take(size).Select(x => (JsonNode)x.DeepClone()).ToArray()) };
+        if (offset + size < all.Count) body["nextPageToken"] = "p" + (offset + size);
         return Json(200, body);
     }
 

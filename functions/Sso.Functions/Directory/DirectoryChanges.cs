@@ -298,8 +298,10 @@ public sealed class DirectoryChanges(DirectoryUserStore users, DirectoryGroupSto
     }
 
     /// <summary>Members added after their names were read and renamed meanwhile: see <see cref="DirectoryGroupStore.RefreshAddedMemberDisplayAsync"/>.</summary>
+    /// <summary>A few at a time: a group of thousands must not put thousands of reads in flight at once.</summary>
     public Task RefreshAddedMemberDisplaysAsync(DirectoryRecord directory, IReadOnlyList<Membership> added, CancellationToken cancellationToken) =>
-        Task.WhenAll(added.Select(m => groups.RefreshAddedMemberDisplayAsync(directory.Id, m, cancellationToken)));
+        Parallel.ForEachAsync(added, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (m, token) => await groups.RefreshAddedMemberDisplayAsync(directory.Id, m, token));
 
     /// <summary>A role change rides in the unit of the membership row that caused it, else with the group row.</summary>
     private static void AttachRoleChanges(Dictionary<string, EventRecord> roleChanges, IReadOnlyList<Membership> memberships,

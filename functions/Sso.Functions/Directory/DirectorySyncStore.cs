@@ -94,14 +94,64 @@ public sealed class DirectorySyncStore(DirectoryPartitionWriter writer, Director
     /// <summary>An authorization started and not yet completed: the PKCE verifier and until when it may complete.</summary>
     public sealed record PendingAuthorization(string Verifier, DateTimeOffset? ExpiresAt);
 
+    /// <summary>One row per pending authorization, <c>expiresAt|directoryId|rowKey</c>: the sweep reads the expired ones as one range.</summary>
+    public const string PendingAuthorizationExpiryPartition = "~googleAuthExpiry";
+
+    private static string ExpiryPrefix(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+
     public async Task AddPendingAuthorizationAsync(DirectoryId id, string rowKey, PendingAuthorization pending, CancellationToken cancellationToken)
     {
         var table = await writer.TableAsync(cancellationToken);
+        if (pending.ExpiresAt is { } expiresAt)
+        {
+            // The index row first: a crash in between leaves only an index row, which the sweep removes.
+            await table.AddEntityAsync(new TableEntity(PendingAuthorizationExpiryPartition, $"{ExpiryPrefix(expiresAt)}|{id.Value}|{rowKey}")
+            {
+                ["DirectoryId"] = id.Value,
+                ["PendingRowKey"] = rowKey,
+            }, cancellationToken);
+        }
         await table.AddEntityAsync(new TableEntity(id.Value, rowKey)
         {
             ["Verifier"] = pending.Verifier,
             ["ExpiresAt"] = pending.ExpiresAt,
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes the pending authorizations that expired before <paramref name="now"/> unredeemed (the
+    /// admin closed the tab), found through their expiry index rows; returns how many were still there.
+    /// </summary>
+    public async Task<int> SweepExpiredPendingAuthorizationsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var table = await writer.TableAsync(cancellationToken);
+        var expired = new List<TableEntity>();
+        await foreach (var row in table.QueryAsync<TableEntity>(
+                           $"PartitionKey eq '{PendingAuthorizationExpiryPartition}' and RowKey lt '{ExpiryPrefix(now)}'", cancellationToken: cancellationToken))
+            expired.Add(row);
+        var removed = 0;
+        foreach (var row in expired)
+        {
+            if (row.GetString("DirectoryId") is { } directoryId && row.GetString("PendingRowKey") is { } pendingKey
+                && await DeleteIfPresentAsync(table, directoryId, pendingKey, cancellationToken))
+                removed++;
+            await DeleteIfPresentAsync(table, PendingAuthorizationExpiryPartition, row.RowKey, cancellationToken);
+        }
+        return removed;
+    }
+
+    private static async Task<bool> DeleteIfPresentAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await table.DeleteEntityAsync(partitionKey, rowKey, ETag.All, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false;   // redeemed, purged with its directory, or removed by another sweep
+        }
     }
 
     /// <summary>The pending authorization, consumed: the row is deleted under its ETag, so a second use finds nothing.</summary>

@@ -9,7 +9,8 @@ namespace Sso.Functions.GoogleDirectory;
 /// <summary>What a call to Google came to.</summary>
 public enum GoogleOutcome { Ok, Retry, InvalidGrant, Failed }
 
-public sealed record GoogleAnswer(GoogleOutcome Outcome, JsonObject? Body, string Detail)
+/// <summary>What a call to Google answered; <paramref name="RetryAfter"/>: how long Google asked to wait before a retry.</summary>
+public sealed record GoogleAnswer(GoogleOutcome Outcome, JsonObject? Body, string Detail, TimeSpan? RetryAfter = null)
 {
     public static GoogleAnswer Ok(JsonObject body) => new(GoogleOutcome.Ok, body, "ok");
 }
@@ -18,9 +19,9 @@ public sealed record GoogleAnswer(GoogleOutcome Outcome, JsonObject? Body, strin
 /// Every call to Google: the token endpoint (code and refresh-token grants) and the Directory API's
 /// list pages. Sockets open only where <see cref="OutboundConnectGuard"/> allows; no redirect is
 /// followed; 429, 5xx and network failures come back as <see cref="GoogleOutcome.Retry"/> for the
-/// caller's backoff. Nothing secret is logged or put in a detail.
+/// caller's backoff, with Google's <c>Retry-After</c> when it sent one. Nothing secret is logged or put in a detail.
 /// </summary>
-public sealed class GoogleApi(IHttpClientFactory factory, GoogleOptions options)
+public sealed class GoogleApi(IHttpClientFactory factory, GoogleOptions options, TimeProvider clock)
 {
     public const string ClientName = "google";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
@@ -87,7 +88,7 @@ public sealed class GoogleApi(IHttpClientFactory factory, GoogleOptions options)
             }
             var status = (int)response.StatusCode;
             if (response.StatusCode == HttpStatusCode.TooManyRequests || status >= 500)
-                return new GoogleAnswer(GoogleOutcome.Retry, body, $"{what} answered {status}.");
+                return new GoogleAnswer(GoogleOutcome.Retry, body, $"{what} answered {status}.", RetryAfter(response.Headers.RetryAfter));
             if (status != 200 || body is null)
                 return new GoogleAnswer(GoogleOutcome.Failed, body, bytes is null
                     ? $"{what} sent more than {MaxResponseBytes} bytes."
@@ -99,6 +100,12 @@ public sealed class GoogleApi(IHttpClientFactory factory, GoogleOptions options)
             return new GoogleAnswer(GoogleOutcome.Retry, null, $"{what} could not be reached.");
         }
     }
+
+    /// <summary>RFC 9110 §10.2.3: seconds, or an HTTP date read against the service's clock; null when absent or already past.</summary>
+    private TimeSpan? RetryAfter(RetryConditionHeaderValue? header) =>
+        header?.Delta is { } seconds ? seconds
+        : header?.Date is { } date && date - clock.GetUtcNow() is var left && left > TimeSpan.Zero ? left
+        : null;
 
     private static async Task<byte[]?> ReadLimitedAsync(HttpContent content, CancellationToken cancellationToken)
     {

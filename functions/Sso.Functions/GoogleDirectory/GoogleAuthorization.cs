@@ -10,6 +10,7 @@ using Sso.Functions.Hosting;
 using Sso.Functions.Outbox;
 using Sso.Functions.Storage;
 using Sso.Functions.Storage.Secrets;
+using Sso.Protocols;
 using Sso.Protocols.OAuth;
 
 namespace Sso.Functions.GoogleDirectory;
@@ -19,7 +20,9 @@ namespace Sso.Functions.GoogleDirectory;
 /// S256, offline access, a single-use <c>state</c>) and <c>GET /google/callback</c>, which redeems the
 /// code and keeps the refresh token in the secret store only. The <c>state</c> is
 /// <c>directoryId.random</c>; the directory's partition holds only its hash, with the PKCE verifier,
-/// for <see cref="Lifetime"/>.
+/// for <see cref="Lifetime"/>. A state never redeemed (the admin closed the tab) is deleted after it
+/// expires by <see cref="SweepExpiredAsync"/>, which finds it through its row in
+/// <see cref="ExpiryIndexPartition"/> (ordered by expiry) instead of scanning the directories.
 /// </summary>
 public sealed partial class GoogleAuthorization(
     GoogleOptions options, SsoOptions sso, DirectoryRecordStore directories, DirectorySyncStore store, ISecretStore secrets, GoogleApi google, TimeProvider clock,
@@ -29,6 +32,9 @@ public sealed partial class GoogleAuthorization(
     public const string PendingKind = "googleAuth";
     public const string AuthorizationRequiredEvent = "dsync.directory.authorization_required";
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(30);
+
+    /// <summary>One row per issued state, <c>expiresAt|directoryId|hash</c>: the sweep reads the expired ones as one range.</summary>
+    public const string ExpiryIndexPartition = DirectorySyncStore.PendingAuthorizationExpiryPartition;
 
     public string Provider => DirectoryProviders.GoogleDirectory;
 
@@ -48,6 +54,10 @@ public sealed partial class GoogleAuthorization(
 
     private static string Hash(string state) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(state)));
 
+    /// <summary>The row key of a state's row in its directory's partition (only the state's hash is stored).</summary>
+    public static string PendingRowKey(string state) => TableKey.Row(PendingKind, Hash(state));
+
+
     private static string Random() => Base64Url(RandomNumberGenerator.GetBytes(32));
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -56,7 +66,7 @@ public sealed partial class GoogleAuthorization(
     {
         var state = directory.Id.Value + "." + Random();
         var verifier = Random();
-        await store.AddPendingAuthorizationAsync(directory.Id, TableKey.Row(PendingKind, Hash(state)),
+        await store.AddPendingAuthorizationAsync(directory.Id, PendingRowKey(state),
             new DirectorySyncStore.PendingAuthorization(verifier, clock.GetUtcNow() + Lifetime), cancellationToken);
         return QueryHelpers.AddQueryString(options.AuthorizeUrl.ToString(), new Dictionary<string, string?>
         {
@@ -78,7 +88,7 @@ public sealed partial class GoogleAuthorization(
     {
         var dot = state.IndexOf('.');
         if (dot <= 0 || !DirectoryId.TryParse(state[..dot], out var directoryId) || state.Length > 200) return null;
-        if (await store.TakePendingAuthorizationAsync(directoryId, TableKey.Row(PendingKind, Hash(state)), cancellationToken) is not { } pending)
+        if (await store.TakePendingAuthorizationAsync(directoryId, PendingRowKey(state), cancellationToken) is not { } pending)
             return null;
         return pending.ExpiresAt is { } expiresAt && clock.GetUtcNow() < expiresAt ? (directoryId, pending.Verifier) : null;
     }
@@ -113,6 +123,24 @@ public sealed partial class GoogleAuthorization(
             "<p>The application now reads your users and groups from Google Workspace (read only). You can close this page.</p>"));
     }
 
+    /// <summary>
+    /// Deletes the states that expired unredeemed (and the index rows of those redeemed): one range
+    /// read of <see cref="ExpiryIndexPartition"/> up to now, then the rows. Run by the sync timer.
+    /// </summary>
+    public Task<int> SweepExpiredAsync(CancellationToken cancellationToken) =>
+        store.SweepExpiredPendingAuthorizationsAsync(clock.GetUtcNow(), cancellationToken);
+
+    /// <summary>
+    /// The re-authorize operation, for the management API and the console alike (no HTTP): a fresh
+    /// authorization URL for a Google Workspace directory, whatever its state.
+    /// </summary>
+    public async Task<Result<Reauthorization, Problem>> ReauthorizeAsync(DirectoryId directoryId, CancellationToken cancellationToken)
+    {
+        if (await directories.FindDirectoryAsync(directoryId, cancellationToken) is not { } directory || directory.Provider != DirectoryProviders.GoogleDirectory)
+            return Problem.NotFound("directory", directoryId.Value);
+        return new Reauthorization(directory, await StartAsync(directory, cancellationToken));
+    }
+
     /// <summary>Moves the directory's state; <paramref name="authorizationRequired"/> is the event that commits with it.</summary>
     public async Task<bool> SetStateAsync(DirectoryId directoryId, string state, EventRecord? authorizationRequired, CancellationToken cancellationToken,
         Func<DirectorySyncState, DirectorySyncState>? also = null)
@@ -133,15 +161,16 @@ public sealed partial class GoogleAuthorization(
     private static async Task<IResult> ReauthorizeAsync(HttpContext context)
     {
         var directoryId = context.RouteString("directoryId");
-        var store = context.RequestServices.GetRequiredService<DirectoryRecordStore>();
-        if (!DirectoryId.TryParse(directoryId, out var id) || await store.FindDirectoryAsync(id, context.RequestAborted) is not { } directory
-            || directory.Provider != DirectoryProviders.GoogleDirectory)
-            return ProblemResults.Write(Problem.NotFound("directory", directoryId));
-        context.Items[RequestPipeline.TenantItem] = directory.TenantId.Value;
-        var url = await context.RequestServices.GetRequiredService<GoogleAuthorization>().StartAsync(directory, context.RequestAborted);
-        return DirectoryEndpoints.Json(new JsonObject { ["authorizeUrl"] = url });
+        if (!DirectoryId.TryParse(directoryId, out var id)) return ProblemResults.Write(Problem.NotFound("directory", directoryId));
+        var started = await context.RequestServices.GetRequiredService<GoogleAuthorization>().ReauthorizeAsync(id, context.RequestAborted);
+        if (!started.TryGetValue(out var reauthorization, out var problem)) return ProblemResults.Write(problem);
+        context.Items[RequestPipeline.TenantItem] = reauthorization.Directory.TenantId.Value;
+        return DirectoryEndpoints.Json(new JsonObject { ["authorizeUrl"] = reauthorization.AuthorizeUrl });
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Google refused the authorization code of directory {DirectoryId}: {Detail}")]
     private static partial void LogRedeemFailed(ILogger logger, string directoryId, string detail);
 }
+
+/// <summary>A fresh authorization of a Google Workspace directory: the URL its Google admin opens.</summary>
+public sealed record Reauthorization(DirectoryRecord Directory, string AuthorizeUrl);

@@ -38,14 +38,30 @@ public sealed partial class GoogleSync(
     /// <summary>A run that made no progress for this long is taken as lost (its message dead-lettered); a new one may start.</summary>
     public static readonly TimeSpan RunLostAfter = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// The longest a page waits before its retry, whatever Google's <c>Retry-After</c> says: well
+    /// within <see cref="RunLostAfter"/>, so a waiting run is never taken as lost.
+    /// </summary>
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(30);
+
     /// <summary>How many users or groups of one page are written at once.</summary>
     private const int Parallelism = 8;
+
+    /// <summary>
+    /// Groups asked for per page. A groups step lists every member page of each of its groups and
+    /// writes them all, so it holds far fewer groups than a users step holds users (500): a step
+    /// stays a short invocation however many groups the directory has.
+    /// </summary>
+    public const int GroupsPerPage = 20;
 
     public static QueueFunction Function { get; } = new("GoogleDirectorySyncWorker", QueueName,
         (item, services, cancellationToken) => services.GetRequiredService<GoogleSync>().HandleAsync(item, cancellationToken));
 
-    public static TimerFunction Timer { get; } = new("GoogleDirectorySyncTimer", "0 * * * * *",
-        (services, cancellationToken) => services.GetRequiredService<GoogleSync>().StartDueAsync(cancellationToken));
+    public static TimerFunction Timer { get; } = new("GoogleDirectorySyncTimer", "0 * * * * *", async (services, cancellationToken) =>
+    {
+        await services.GetRequiredService<GoogleSync>().StartDueAsync(cancellationToken);
+        await services.GetRequiredService<GoogleAuthorization>().SweepExpiredAsync(cancellationToken);
+    });
 
     public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
     [
@@ -175,7 +191,7 @@ public sealed partial class GoogleSync(
             return;
         }
 
-        var groups = await google.ListAsync("/admin/directory/v1/groups?customer=my_customer&maxResults=200" + pageToken, accessToken, cancellationToken);
+        var groups = await google.ListAsync($"/admin/directory/v1/groups?customer=my_customer&maxResults={GroupsPerPage}" + pageToken, accessToken, cancellationToken);
         if (!await AcceptAsync(directory, task, groups, cancellationToken)) return;
         var listed = new List<(string Id, JsonObject Resource, List<string> Members)>();
         foreach (var raw in (groups.Body!["groups"] as JsonArray ?? []).OfType<JsonObject>())
@@ -259,14 +275,22 @@ public sealed partial class GoogleSync(
                 await RequireAuthorizationAsync(directory, task, answer.Detail, cancellationToken);
                 return false;
             case GoogleOutcome.Retry when task.Attempt + 1 < GoogleOptions.MaxAttempts:
-                LogRetry(logger, directory.Id.Value, answer.Detail, task.Attempt + 2);
+                var delay = RetryDelay(answer.RetryAfter, options.DelayBefore(task.Attempt + 2));
+                LogRetry(logger, directory.Id.Value, answer.Detail, task.Attempt + 2, delay.TotalSeconds);
                 if (await ProgressAsync(directory.Id, task.RunId, s => s, cancellationToken))
-                    await SendAsync(task with { Attempt = task.Attempt + 1 }, options.DelayBefore(task.Attempt + 2), cancellationToken);
+                    await SendAsync(task with { Attempt = task.Attempt + 1 }, delay, cancellationToken);
                 return false;
             default:
                 await FailAsync(directory, task, answer.Detail, cancellationToken);
                 return false;
         }
+    }
+
+    /// <summary>At least what Google asked for (<c>Retry-After</c>) and at least the backoff, at most <see cref="MaxRetryDelay"/>.</summary>
+    public static TimeSpan RetryDelay(TimeSpan? retryAfter, TimeSpan backoff)
+    {
+        var delay = retryAfter is { } asked && asked > backoff ? asked : backoff;
+        return delay < MaxRetryDelay ? delay : MaxRetryDelay;
     }
 
     /// <summary>Ends the run as failed: nothing is deprovisioned, the marks of the run go.</summary>
@@ -314,8 +338,8 @@ public sealed partial class GoogleSync(
         Message = "Google directory {DirectoryId}: sync {RunId} complete, {Users} users, {Groups} groups, {Deprovisioned} deprovisioned")]
     private static partial void LogFinished(ILogger logger, string directoryId, string runId, int users, int groups, int deprovisioned);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Google directory {DirectoryId}: {Detail}; attempt {Attempt} queued")]
-    private static partial void LogRetry(ILogger logger, string directoryId, string detail, int attempt);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Google directory {DirectoryId}: {Detail}; attempt {Attempt} queued in {DelaySeconds} s")]
+    private static partial void LogRetry(ILogger logger, string directoryId, string detail, int attempt, double delaySeconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Google directory {DirectoryId}: sync {RunId} failed ({Detail}); nobody was deprovisioned")]
     private static partial void LogFailed(ILogger logger, string directoryId, string runId, string detail);

@@ -1,10 +1,15 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Sso.Functions.DirectorySync;
 using Sso.Functions.GoogleDirectory;
 using Sso.Functions.Outbox;
+using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
+using Sso.Functions.Storage.Queues;
 using Sso.Functions.Storage.Secrets;
 using Sso.Functions.Tests.Deprovisioning;
 using Sso.Testing;
@@ -379,5 +384,171 @@ public sealed class GoogleDirectorySyncTests(GoogleDirectoryFixture fixture) : I
         var badState = await App.CreateAnonymousClient().GetAsync("/google/callback?code=x&state=nonsense");
         Assert.Equal(HttpStatusCode.BadRequest, badState.StatusCode);
         Assert.Equal("text/html", badState.Content.Headers.ContentType!.MediaType);
+    }
+
+    /// <summary>Records what a <see cref="GoogleSync"/> queues, delays included, instead of sending it: the test runs each message itself.</summary>
+    private sealed class RecordingQueue : IWorkQueue
+    {
+        public List<(WorkEnvelope Message, TimeSpan Delay)> Sent { get; } = [];
+
+        public Task SendAsync(string queueName, IReadOnlyList<WorkEnvelope> messages, CancellationToken cancellationToken)
+        {
+            lock (Sent) Sent.AddRange(messages.Select(m => (m, TimeSpan.Zero)));
+            return Task.CompletedTask;
+        }
+
+        public Task SendLaterAsync(string queueName, WorkEnvelope message, TimeSpan delay, CancellationToken cancellationToken)
+        {
+            lock (Sent) Sent.Add((message, delay));
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task A_429_with_Retry_After_requeues_the_page_at_least_that_late_by_the_service_clock()
+    {
+        await OneAtATime.WaitAsync();
+        try
+        {
+            var c = await ConnectAsync();
+            await App.DrainQueuesAsync();
+            var queue = new RecordingQueue();
+            var sync = ActivatorUtilities.CreateInstance<GoogleSync>(App.Services, (IWorkQueue)queue);
+            var directoryId = new DirectoryId(c.DirectoryId);
+
+            // A sync whose first users page answers 429 with this Retry-After: the delay the page is queued again with.
+            async Task<TimeSpan> RetryDelayAsync(string retryAfter)
+            {
+                Google.Fail("/admin/directory/v1/users?customer=my_customer", 429, retryAfter: retryAfter);
+                queue.Sent.Clear();
+                Assert.Equal(SyncStart.Started, await sync.StartAsync(directoryId, default));
+                var first = Assert.Single(queue.Sent);
+                queue.Sent.Clear();
+                await sync.HandleAsync(new WorkItem(first.Message.MessageId, first.Message.Kind, first.Message.Body, 1), default);
+                var retry = Assert.Single(queue.Sent);
+                Assert.Contains("attempt\":1", retry.Message.Body, StringComparison.OrdinalIgnoreCase);
+                // The rest of the run (Google answers now), so the next sync may start.
+                while (queue.Sent.Count > 0)
+                {
+                    var next = queue.Sent[0];
+                    queue.Sent.RemoveAt(0);
+                    await sync.HandleAsync(new WorkItem(next.Message.MessageId, next.Message.Kind, next.Message.Body, 1), default);
+                }
+                Assert.Equal("succeeded", (await DirectoryAsync(c))["lastSyncResult"]!.GetValue<string>());
+                return retry.Delay;
+            }
+
+            // Seconds: exactly that (the tests' own backoff is 0 s).
+            Assert.Equal(TimeSpan.FromSeconds(120), await RetryDelayAsync("120"));
+            // An HTTP date: read against the service's clock, not the machine's (the date has whole seconds).
+            var at = App.Clock.GetUtcNow().AddMinutes(5);
+            var delay = await RetryDelayAsync(at.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+            Assert.InRange(delay, TimeSpan.FromSeconds(299), TimeSpan.FromSeconds(300));
+            // Capped: a page never waits past the cap, whatever Google asks.
+            Assert.Equal(GoogleSync.MaxRetryDelay, await RetryDelayAsync("86400"));
+        }
+        finally
+        {
+            Google.ClearFailures();
+            OneAtATime.Release();
+        }
+    }
+
+    [Fact]
+    public async Task A_groups_page_asks_Google_for_a_few_groups_so_each_step_stays_short()
+    {
+        await OneAtATime.WaitAsync();
+        var pageSize = Google.PageSize;
+        try
+        {
+            var member = Google.AddUser(Unique("gina"), "Gina", "Gray");
+            var names = Enumerable.Range(0, GoogleSync.GroupsPerPage + 1).Select(i => $"Team {i} {Guid.NewGuid():N}").ToList();
+            foreach (var name in names) Google.AddGroup(name, (member["id"]!.GetValue<string>(), "USER"));
+            Google.PageSize = 500;
+            var before = Google.Requests.Count;
+            var c = await ConnectAsync();
+            await App.DrainQueuesAsync();
+
+            Assert.Equal("succeeded", (await DirectoryAsync(c))["lastSyncResult"]!.GetValue<string>());
+            var listings = Google.Requests.Skip(before).Where(r => r.PathAndQuery.StartsWith("/admin/directory/v1/groups?", StringComparison.Ordinal)).ToList();
+            Assert.All(listings, r => Assert.Contains($"maxResults={GoogleSync.GroupsPerPage}", r.PathAndQuery));
+            Assert.True(listings.Count >= 2, $"{listings.Count} group pages");
+            var groups = (await GroupsAsync(c)).Select(g => g["displayName"]!.GetValue<string>()).ToHashSet();
+            Assert.Subset(groups, names.ToHashSet());
+        }
+        finally
+        {
+            Google.PageSize = pageSize;
+            OneAtATime.Release();
+        }
+    }
+
+    [Fact]
+    public async Task An_authorization_never_redeemed_is_swept_once_expired_and_a_fresh_one_is_kept()
+    {
+        await OneAtATime.WaitAsync();
+        try
+        {
+            var tenant = await TestTenant.CreateAsync(App);
+            var created = (await (await tenant.Admin.PostAsJsonAsync($"/api/v1/tenants/{tenant.TenantId}/directories",
+                new { name = "Google Workspace", provider = "google-directory" })).Content.ReadFromJsonAsync<JsonObject>())!;
+            var directoryId = created["id"]!.GetValue<string>();
+            async Task<string> AuthorizeUrlAsync() =>
+                (await (await tenant.Admin.PostAsync($"/api/v1/directories/{directoryId}/authorize", null)).Content.ReadFromJsonAsync<JsonObject>())!
+                ["authorizeUrl"]!.GetValue<string>();
+            static string State(string url) => QueryHelpers.ParseQuery(new Uri(url).Query)["state"].ToString();
+            var table = await App.Get<TableStorage>().GetTableAsync(DirectoryPartitionWriter.TableName, default);
+            async Task<bool> StoredAsync(string url) =>
+                (await table.GetEntityIfExistsAsync<TableEntity>(directoryId, GoogleAuthorization.PendingRowKey(State(url)))).HasValue;
+            async Task<HttpResponseMessage> CallbackAsync(string url) => await App.CreateAnonymousClient()
+                .GetAsync($"/google/callback?code={Uri.EscapeDataString(Google.Consent(url))}&state={Uri.EscapeDataString(State(url))}");
+
+            var openedThenExpired = created["authorizeUrl"]!.GetValue<string>();
+            var neverOpened = await AuthorizeUrlAsync();
+            App.Clock.Advance(GoogleAuthorization.Lifetime + TimeSpan.FromMinutes(1));
+            var fresh = await AuthorizeUrlAsync();
+            Assert.True(await StoredAsync(neverOpened));
+
+            // Expired is refused at the callback, swept or not.
+            Assert.Equal(HttpStatusCode.BadRequest, (await CallbackAsync(openedThenExpired)).StatusCode);
+            await GoogleSync.Timer.Handler(App.Services, default);
+            Assert.False(await StoredAsync(neverOpened));
+            Assert.True(await StoredAsync(fresh));
+            Assert.Equal(HttpStatusCode.BadRequest, (await CallbackAsync(neverOpened)).StatusCode);
+            var now = App.Clock.GetUtcNow().UtcDateTime.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+            await foreach (var row in table.QueryAsync<TableEntity>($"PartitionKey eq '{GoogleAuthorization.ExpiryIndexPartition}'"))
+                Assert.True(string.CompareOrdinal(row.RowKey, now) > 0, $"an expired index row is left: {row.RowKey}");
+
+            // The fresh one still connects the directory.
+            Assert.Equal(HttpStatusCode.OK, (await CallbackAsync(fresh)).StatusCode);
+            await App.DrainQueuesAsync();
+            Assert.Equal("connected", (await tenant.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{tenant.TenantId}/directories/{directoryId}"))!
+                ["state"]!.GetValue<string>());
+        }
+        finally
+        {
+            OneAtATime.Release();
+        }
+    }
+
+    [Fact]
+    public async Task Reauthorizing_is_an_operation_without_HTTP_and_refuses_a_directory_that_is_not_Googles()
+    {
+        var tenant = await TestTenant.CreateAsync(App);
+        var scim = (await (await tenant.Admin.PostAsJsonAsync($"/api/v1/tenants/{tenant.TenantId}/directories", new { name = "Okta" }))
+            .Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        var google = (await (await tenant.Admin.PostAsJsonAsync($"/api/v1/tenants/{tenant.TenantId}/directories",
+            new { name = "Google Workspace", provider = "google-directory" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        var authorization = App.Get<GoogleAuthorization>();
+
+        var refused = await authorization.ReauthorizeAsync(new DirectoryId(scim), default);
+        Assert.False(refused.IsSuccess);
+        Assert.Equal(404, refused.Error.Status);
+        var started = await authorization.ReauthorizeAsync(new DirectoryId(google), default);
+        Assert.True(started.IsSuccess);
+        var state = QueryHelpers.ParseQuery(new Uri(started.Value.AuthorizeUrl).Query)["state"].ToString();
+        Assert.StartsWith(google + ".", state);
+        var table = await App.Get<TableStorage>().GetTableAsync(DirectoryPartitionWriter.TableName, default);
+        Assert.True((await table.GetEntityIfExistsAsync<TableEntity>(google, GoogleAuthorization.PendingRowKey(state))).HasValue);
     }
 }
