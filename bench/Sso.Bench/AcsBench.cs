@@ -168,8 +168,11 @@ public static class AcsBench
         var floorTable = new Azure.Data.Tables.TableServiceClient(azurite.ConnectionString).GetTableClient(app.TablePrefix.ToLowerInvariant() + "benchfloor");
         await floorTable.CreateIfNotExistsAsync();
         var floor = new StorageFloor(floorTable, "floor", parallel);
+        var floorCpuBefore = CpuTimes.Read(azurite);
         var floorBefore = await floor.ThreeRowTransactionsPerSecondAsync(Math.Max(200, count));
+        var floorCpu = CpuTimes.Read(azurite) - floorCpuBefore;
 
+        var cpuBefore = CpuTimes.Read(azurite);
         var latencies = new double[count];
         var errors = 0;
         var next = -1;
@@ -186,12 +189,14 @@ public static class AcsBench
             }
         }));
         total.Stop();
+        var cpu = CpuTimes.Read(azurite) - cpuBefore;
         var floorMean = (floorBefore + await floor.ThreeRowTransactionsPerSecondAsync(Math.Max(200, count))) / 2;
         Array.Sort(latencies);
         var rate = count / total.Elapsed.TotalSeconds;
         Console.WriteLine($"{$"POST /saml/acs (signed; HTTP, Azurite, {parallel} in flight)",-44} {count,7} {Encoding.UTF8.GetByteCount(prepared[0].Response),7} " +
                           $"{rate,9:0.0} {Percentile(latencies, 0.50),8:0.000} {Percentile(latencies, 0.99),8:0.000} {errors,7}");
         Console.WriteLine($"  floor: 3-row transaction on the same Azurite, {parallel} in flight: {floorMean:0.0}/s; ACS end to end = {rate / floorMean:0.00}x the floor");
+        Console.WriteLine($"  CPU per sign-in: app (and its in-process HTTP client) {cpu.App.TotalMilliseconds / count:0.00} ms, Azurite {cpu.Azurite.TotalMilliseconds / count:0.00} ms; a floor transaction: Azurite {floorCpu.Azurite.TotalMilliseconds / Math.Max(200, count):0.00} ms");
         Console.WriteLine("  the HTTP row: app in-process (test host, no socket) over Azurite; pending sign-in read, replay-cache write and code issue included");
         return errors;
     }

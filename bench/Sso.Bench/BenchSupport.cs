@@ -19,3 +19,37 @@ public static class Latency
     public static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 }
+
+/// <summary>
+/// CPU time spent by this process (the app, in-process, and its HTTP client) and by Azurite. On a
+/// shared machine the rate of a path moves with the load; the CPU it costs per operation moves far less.
+/// </summary>
+public readonly record struct CpuTimes(TimeSpan App, TimeSpan Azurite)
+{
+    public static CpuTimes Read(Sso.Testing.AzuriteServer azurite)
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        var azuriteTime = TimeSpan.Zero;
+        if (azurite.ProcessId is { } pid)
+        {
+            // Azurite runs as node under a launcher; count the whole process tree below it.
+            foreach (var id in ProcessTree(pid))
+                try { using var process = System.Diagnostics.Process.GetProcessById(id); azuriteTime += process.TotalProcessorTime; }
+                catch (ArgumentException) { }
+                catch (InvalidOperationException) { }
+        }
+        return new(self.TotalProcessorTime, azuriteTime);
+    }
+
+    public static CpuTimes operator -(CpuTimes a, CpuTimes b) => new(a.App - b.App, a.Azurite - b.Azurite);
+
+    private static IEnumerable<int> ProcessTree(int root)
+    {
+        yield return root;
+        var children = $"/proc/{root}/task/{root}/children";
+        if (!File.Exists(children)) yield break;
+        foreach (var child in File.ReadAllText(children).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            foreach (var id in ProcessTree(int.Parse(child)))
+                yield return id;
+    }
+}
