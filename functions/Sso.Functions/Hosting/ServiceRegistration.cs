@@ -108,6 +108,7 @@ public static class ServiceRegistration
         services.AddSingleton<ITenantPurge, TenantPurgeQueue>();
         services.AddSingleton<IDeliveryHold>(provider => provider.GetRequiredService<MassDeprovisionGuard>());
         services.AddSingleton<WebhookRedelivery>();
+        services.AddSingleton<WebhookSetup>();
         // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
         services.AddHttpClient(WebhookEndpoints.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
