@@ -85,6 +85,7 @@ public static class ServiceRegistration
         services.AddSingleton<DirectoryGroupStore>();
         services.AddSingleton<DirectorySyncStore>();
         services.AddSingleton<DirectoryChanges>();
+        services.AddSingleton<DirectoryGroupChanges>();
         services.AddSingleton<DirectoryProvisioning>();
         services.AddOutbox(configuration);
         services.AddSingleton(new OutboxTable(DirectoryPartitionWriter.TableName));
