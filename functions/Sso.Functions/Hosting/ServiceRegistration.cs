@@ -104,6 +104,7 @@ public static class ServiceRegistration
         services.AddSingleton<WebhookFanOut>();
         services.AddSingleton<MassDeprovisionHoldStore>();
         services.AddSingleton<MassDeprovisionGuard>();
+        services.AddSingleton<DeprovisionWorker>();
         services.AddSingleton<DeprovisionHolds>();
         services.AddSingleton<DeadLetters>();
         services.AddSingleton<ITenantPurge, TenantPurgeQueue>();
