@@ -40,9 +40,9 @@ public static class SetupPortalEndpoints
         new("SetupPortalTestCallback", "/setup/test-callback", ["GET"], SetupTestSignIn.CallbackAsync),
         new("SetupPortalTestResult", Base + "/test-result", ["GET"], SetupTestSignIn.ResultPageAsync),
         new("SetupPortalScript", "/setup/assets/portal.js", ["GET"],
-            context => Task.FromResult(SetupAssets.Serve(context, SetupAssets.ScriptBytes, "text/javascript; charset=utf-8"))),
+            _ => Task.FromResult(BrowserPages.Asset(SetupAssets.ScriptBytes, "text/javascript; charset=utf-8"))),
         new("SetupPortalStyles", "/setup/assets/portal.css", ["GET"],
-            context => Task.FromResult(SetupAssets.Serve(context, SetupAssets.StyleBytes, "text/css; charset=utf-8"))),
+            _ => Task.FromResult(BrowserPages.Asset(SetupAssets.StyleBytes, "text/css; charset=utf-8"))),
     ];
 
     private static Task<SetupLink?> SaveLinkAsync(HttpContext context, SetupLink before, Func<SetupLink, SetupLink> change) =>
