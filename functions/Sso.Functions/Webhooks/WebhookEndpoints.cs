@@ -1,8 +1,5 @@
-using System.Text.Json;
 using Sso.Functions.Hosting;
-using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
-using Sso.Functions.Tenants;
 
 namespace Sso.Functions.Webhooks;
 
@@ -101,23 +98,17 @@ public static class WebhookEndpoints
     private static async Task<IResult> RedeliverAsync(HttpContext context)
     {
         if (await FindAsync(context) is not { } webhook) return NotFound(context);
-        if (!webhook.Enabled)
-            return ProblemResults.Write(Problem.Conflict("The webhook is disabled; enable it (PATCH {\"enabled\":true}) to send what it kept."));
-        var queued = await context.RequestServices.GetRequiredService<WebhookRedelivery>().RequeueAllAsync(webhook.Id, context.RequestAborted);
-        return Results.Json(new HeldDeliveriesQueued(queued), SsoJsonContext.Default.HeldDeliveriesQueued, statusCode: 202);
+        var queued = await Setup(context).RedeliverAsync(webhook, context.RequestAborted);
+        return queued.IsSuccess
+            ? Results.Json(new HeldDeliveriesQueued(queued.Value), SsoJsonContext.Default.HeldDeliveriesQueued, statusCode: 202)
+            : ProblemResults.Write(queued.Error);
     }
 
     /// <summary>Queues a <c>webhook.test</c> event for this endpoint only, so an integrator can check signature handling.</summary>
     private static async Task<IResult> SendTestAsync(HttpContext context)
     {
         if (await FindAsync(context) is not { } webhook) return NotFound(context);
-        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
-        var eventId = Ids.New("evt_");
-        var payload = JsonSerializer.Serialize(new WebhookTestEvent(eventId, "webhook.test", webhook.TenantId, clock.GetUtcNow()),
-            SsoJsonContext.Default.WebhookTestEvent);
-        var message = new WebhookDeliveryMessage(webhook.Id.Value, eventId, "webhook.test", webhook.TenantId, payload, 1);
-        await context.RequestServices.GetRequiredService<Storage.Queues.IWorkQueue>()
-            .SendAsync(WebhookDeliveryWorker.QueueName, [WebhookDeliveryWorker.Envelope(message)], context.RequestAborted);
+        var eventId = await Setup(context).SendTestAsync(webhook, context.RequestAborted);
         return Results.Json(new WebhookTestQueued(eventId), SsoJsonContext.Default.WebhookTestQueued, statusCode: 202);
     }
 

@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using Sso.Functions.Hosting;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
+using Sso.Functions.Storage.Queues;
 using Sso.Functions.Storage.Secrets;
 using Sso.Functions.Tenants;
 using Sso.Protocols.OAuth;
@@ -14,7 +16,7 @@ namespace Sso.Functions.Webhooks;
 /// <see cref="WebhookId.SecretName"/> and is shown once, by <see cref="CreateAsync"/>.
 /// </summary>
 public sealed class WebhookSetup(WebhookStore store, TenantStore tenants, ISecretStore secrets, WebhookRedelivery redelivery,
-    SsoOptions options, TimeProvider clock)
+    IWorkQueue queue, SsoOptions options, TimeProvider clock)
 {
     public const int MaxEventTypes = 50;
 
@@ -86,6 +88,27 @@ public sealed class WebhookSetup(WebhookStore store, TenantStore tenants, ISecre
         // Order: the row first (no more deliveries are started), then its secret.
         await secrets.DeleteAsync(webhook.Id.SecretName, cancellationToken);
         return webhook;
+    }
+
+    /// <summary>Sends every kept delivery again, each with a fresh set of attempts; a disabled webhook keeps them.</summary>
+    /// <returns>How many deliveries were queued.</returns>
+    public async Task<Result<int, Problem>> RedeliverAsync(Webhook webhook, CancellationToken cancellationToken)
+    {
+        if (!webhook.Enabled)
+            return Problem.Conflict("The webhook is disabled; enable it (PATCH {\"enabled\":true}) to send what it kept.");
+        return await redelivery.RequeueAllAsync(webhook.Id, cancellationToken);
+    }
+
+    /// <summary>Queues a <c>webhook.test</c> event for this webhook only, so an integrator can check signature handling.</summary>
+    /// <returns>The test event's id.</returns>
+    public async Task<string> SendTestAsync(Webhook webhook, CancellationToken cancellationToken)
+    {
+        var eventId = Ids.New("evt_");
+        var payload = JsonSerializer.Serialize(new WebhookTestEvent(eventId, "webhook.test", webhook.TenantId, clock.GetUtcNow()),
+            SsoJsonContext.Default.WebhookTestEvent);
+        var message = new WebhookDeliveryMessage(webhook.Id.Value, eventId, "webhook.test", webhook.TenantId, payload, 1);
+        await queue.SendAsync(WebhookDeliveryWorker.QueueName, [WebhookDeliveryWorker.Envelope(message)], cancellationToken);
+        return eventId;
     }
 
     private static Problem NotFound(WebhookId id) => Problem.NotFound("webhook", id.Value);

@@ -1,3 +1,4 @@
+using Sso.Functions.Storage.Queues;
 using Sso.Functions.Storage.Secrets;
 using Sso.Functions.Webhooks;
 using Sso.Testing;
@@ -90,5 +91,41 @@ public sealed class WebhookSetupTests(SsoAppFixture fixture) : IClassFixture<Sso
         var deleteGone = await Setup.DeleteAsync(current, default);
         Assert.Equal((404, "not-found"), (updateGone.Error.Status, updateGone.Error.Code));
         Assert.Equal((404, "There is no webhook '" + webhook.Id + "'."), (deleteGone.Error.Status, deleteGone.Error.Detail));
+    }
+
+    [Fact]
+    public async Task Queues_a_test_event_for_the_webhook_alone()
+    {
+        var webhook = (await Setup.CreateAsync(new CreateWebhookRequest { Url = "https://hooks.example.test/in" }, default)).Value.Webhook;
+
+        var eventId = await Setup.SendTestAsync(webhook, default);
+
+        var queue = await App.Get<StorageWorkQueue>().GetQueueAsync(WebhookDeliveryWorker.QueueName, default);
+        var queued = (await queue.PeekMessagesAsync(32)).Value.Select(m => WorkEnvelope.Read(m.Body.ToString()))
+            .Single(e => e is not null && e.Body.Contains(eventId, StringComparison.Ordinal))!;
+        Assert.StartsWith("evt_", eventId);
+        Assert.Contains(webhook.Id.Value, queued.Body);
+        Assert.Contains("webhook.test", queued.Body);
+    }
+
+    [Fact]
+    public async Task Redelivers_what_an_enabled_webhook_kept_and_refuses_while_it_is_disabled()
+    {
+        var store = App.Get<WebhookStore>();
+        var webhook = (await Setup.CreateAsync(new CreateWebhookRequest { Url = "https://hooks.example.test/in" }, default)).Value.Webhook;
+        await store.HoldAsync(webhook.Id, new WebhookDeliveryMessage(webhook.Id.Value, "evt_kept", "dsync.user.created", null, "{}", 1),
+            HeldDelivery.DeadLettered, "attempts spent", webhook.CreatedAt, default);
+        var disabled = (await Setup.UpdateAsync((await store.FindAsync(webhook.Id, default))!, new UpdateWebhookRequest { Enabled = false }, default)).Value;
+
+        var refused = await Setup.RedeliverAsync(disabled, default);
+        Assert.Equal((409, "conflict"), (refused.Error.Status, refused.Error.Code));
+        Assert.Single(await store.ListHeldAsync(webhook.Id, default));
+
+        // Enabling sends the parked deliveries only; the dead-lettered one waits for a redelivery.
+        var enabled = (await Setup.UpdateAsync((await store.FindAsync(webhook.Id, default))!, new UpdateWebhookRequest { Enabled = true }, default)).Value;
+        Assert.Single(await store.ListHeldAsync(webhook.Id, default));
+        var redelivered = await Setup.RedeliverAsync(enabled, default);
+        Assert.Equal(1, redelivered.Value);
+        Assert.Empty(await store.ListHeldAsync(webhook.Id, default));
     }
 }
