@@ -13,6 +13,7 @@ public static class SamlServiceRegistration
         services.AddSingleton<ISignInStarter, SamlSignInStarter>();
         services.AddSingleton<SamlSignInCompletion>();
         services.AddSingleton<ISingleLogout, SamlSingleLogout>();
+        services.AddSingleton<SamlIdpLogout>();
         services.AddSingleton<Connections.IConnectionTypeSetup, SamlConnectionSetup>();
         return services;
     }
