@@ -13,9 +13,6 @@ namespace Sso.Functions.Audit;
 /// </summary>
 public sealed class AuditLog(AuditWriter writer, TimeProvider clock)
 {
-    /// <summary>The asserted email's domain, set by the sign-in as soon as it knows the identity.</summary>
-    public const string EmailDomainItem = "AuditEmailDomain";
-
     /// <summary>The id (never the value) of the SCIM token that authenticated the request.</summary>
     public const string ScimTokenIdItem = "AuditScimTokenId";
 
@@ -31,15 +28,18 @@ public sealed class AuditLog(AuditWriter writer, TimeProvider clock)
         return WriteAsync(AuditTypes.ManagementChange, tenantId ?? AuditRecord.GlobalPartition, actor, action, target, result, reason, details);
     }
 
-    /// <summary>A sign-in attempt through a connection: <paramref name="result"/> is "success" or "failure".</summary>
-    public Task RecordSignInAsync(HttpContext context, TenantId tenantId, ConnectionId connectionId, ClientId? clientId,
-        string result, string? reason, string? failureKind = null)
+    /// <summary>
+    /// A sign-in attempt through a connection: <paramref name="result"/> is "success" or "failure";
+    /// <paramref name="emailDomain"/> is the asserted email's domain, once the sign-in knows the identity.
+    /// </summary>
+    public Task RecordSignInAsync(TenantId tenantId, ConnectionId connectionId, ClientId? clientId,
+        string result, string? reason, string? failureKind = null, string? emailDomain = null)
     {
         var details = new JsonObject
         {
             ["connectionId"] = connectionId.Value,
             ["clientId"] = clientId?.Value,
-            ["emailDomain"] = context.Items[EmailDomainItem] as string,
+            ["emailDomain"] = emailDomain,
             ["failureKind"] = failureKind,
         };
         return WriteAsync(AuditTypes.SignInAttempt, tenantId.Value, AuditActor.Idp(connectionId.Value), "signin",

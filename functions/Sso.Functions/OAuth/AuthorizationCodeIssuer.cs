@@ -10,7 +10,8 @@ namespace Sso.Functions.OAuth;
 /// <summary>
 /// Where every sign-in ends: the SAML ACS and the OIDC callback hand over a verified identity
 /// (or a refusal), and this applies the tenant's sign-in policy, issues the authorization code,
-/// records the <c>sso.login</c> event and sends the browser back to the client.
+/// records the <c>sso.login</c> event and says how the browser goes back to the client
+/// (<see cref="SignInCompletion"/>). It never sees the HTTP request.
 /// </summary>
 public sealed partial class AuthorizationCodeIssuer(
     TenantStore tenants,
@@ -20,17 +21,18 @@ public sealed partial class AuthorizationCodeIssuer(
     SignInEvents events,
     SignInSessionStore sessions,
     SsoOptions options,
+    Audit.AuditLog audit,
     TimeProvider clock,
     ILogger<AuthorizationCodeIssuer> logger)
 {
     /// <summary>What the tenant's policy decided: a refusal code, or the tenant and the grant.</summary>
     public sealed record SignInDecision(string? Refusal, Tenant? Tenant = null, SignInGrant? Grant = null, bool EmailDomainVerified = false);
 
-    public async Task<IResult> CompleteAsync(HttpContext context, PendingSignIn pending, Connection connection,
+    public async Task<SignInCompletion> CompleteAsync(PendingSignIn pending, Connection connection,
         VerifiedIdentity identity, CancellationToken cancellationToken)
     {
-        var decision = await DecideAsync(context, pending, connection, identity, cancellationToken);
-        return await IssueAsync(context, pending, connection, identity, decision, cancellationToken);
+        var decision = await DecideAsync(pending, connection, identity, cancellationToken);
+        return await IssueAsync(pending, connection, identity, decision, cancellationToken);
     }
 
     /// <summary>
@@ -38,11 +40,9 @@ public sealed partial class AuthorizationCodeIssuer(
     /// and the directory user. Writes nothing, so a caller may run it beside the writes that make the
     /// sign-in single use and pass the decision to <see cref="IssueAsync"/> once those succeeded.
     /// </summary>
-    public async Task<SignInDecision> DecideAsync(HttpContext context, PendingSignIn pending, Connection connection,
+    public async Task<SignInDecision> DecideAsync(PendingSignIn pending, Connection connection,
         VerifiedIdentity identity, CancellationToken cancellationToken)
     {
-        context.Items[RequestPipeline.TenantItem] = pending.TenantId.Value;
-        context.Items[Audit.AuditLog.EmailDomainItem] = DomainName.OfEmail(identity.Email);
         if (connection.Id != pending.ConnectionId || connection.TenantId != pending.TenantId)
             return new SignInDecision(SignInRefusals.ConnectionUnavailable);
         if (!connection.Enabled) return new SignInDecision(SignInRefusals.ConnectionDisabled);
@@ -72,17 +72,18 @@ public sealed partial class AuthorizationCodeIssuer(
     }
 
     /// <summary>Issues the code for a decided sign-in (or sends the refusal back): the session and the code are written side by side.</summary>
-    public async Task<IResult> IssueAsync(HttpContext context, PendingSignIn pending, Connection connection,
+    public async Task<SignInCompletion> IssueAsync(PendingSignIn pending, Connection connection,
         VerifiedIdentity identity, SignInDecision decided, CancellationToken cancellationToken)
     {
         if (Prepare(pending, connection, identity, decided) is not { } issued)
-            return await FailAsync(context, pending, OAuthErrorCodes.AccessDenied, decided.Refusal ?? SignInRefusals.ConnectionUnavailable, cancellationToken);
+            return await FailAsync(pending, OAuthErrorCodes.AccessDenied, decided.Refusal ?? SignInRefusals.ConnectionUnavailable,
+                cancellationToken, identity: identity);
         var session = issued.Session is { } samlSession
             ? sessions.RecordAsync(issued.Code.User.TenantId, samlSession, cancellationToken)
             : Task.CompletedTask;
         var created = codes.CreateAsync(issued.Code, issued.Login, cancellationToken);
         await Task.WhenAll(session, created);
-        return await SucceededAsync(context, pending, connection, created.Result);
+        return await SucceededAsync(pending, connection, identity, created.Result);
     }
 
     /// <summary>
@@ -149,28 +150,22 @@ public sealed partial class AuthorizationCodeIssuer(
     }
 
     /// <summary>A sign-in whose code is stored: audited, and the browser sent back to the client with the code.</summary>
-    public async Task<IResult> SucceededAsync(HttpContext context, PendingSignIn pending, Connection connection, string code)
+    public async Task<SignInCompletion> SucceededAsync(PendingSignIn pending, Connection connection, VerifiedIdentity identity, string code)
     {
-        await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, connection.TenantId, connection.Id, pending.ClientId, "success", null);
+        await audit.RecordSignInAsync(connection.TenantId, connection.Id, pending.ClientId, "success", null, emailDomain: EmailDomainOf(identity));
         LogSignedIn(logger, connection.TenantId.Value, connection.Id.Value, pending.ClientId.Value);
-
-        return OAuthResults.Redirect(pending.RedirectUri, pending.ResponseMode,
-        [
-            new("code", code),
-            new("state", pending.State),
-            new("iss", options.Issuer),
-        ]);
+        return new SignInCompletion.CodeIssued(pending.TenantId, pending.RedirectUri, pending.ResponseMode, code, pending.State, options.Issuer);
     }
 
     /// <summary>
     /// Sends the browser back to the (already validated) redirect URI with an OAuth error and the
     /// client's state, and records the failed <c>sso.login</c>. <paramref name="errorDescriptionCode"/>
-    /// is one of <see cref="SignInRefusals"/> (or a short, secret-free sentence).
+    /// is one of <see cref="SignInRefusals"/> (or a short, secret-free sentence). <paramref name="identity"/>:
+    /// the verified identity when the refusal came after it (its email's domain goes into the audit row).
     /// </summary>
-    public async Task<IResult> FailAsync(HttpContext context, PendingSignIn pending, string error, string errorDescriptionCode,
-        CancellationToken cancellationToken, string? failureKind = null)
+    public async Task<SignInCompletion> FailAsync(PendingSignIn pending, string error, string errorDescriptionCode,
+        CancellationToken cancellationToken, string? failureKind = null, VerifiedIdentity? identity = null)
     {
-        context.Items[RequestPipeline.TenantItem] = pending.TenantId.Value;
         await events.RecordAsync(pending.ClientId, events.NewLogin(pending.TenantId, pending.ConnectionId, new JsonObject
         {
             ["outcome"] = "failure",
@@ -179,15 +174,18 @@ public sealed partial class AuthorizationCodeIssuer(
             ["reason"] = errorDescriptionCode,
             ["failureKind"] = failureKind,
         }), cancellationToken);
-        await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordSignInAsync(context, pending.TenantId, pending.ConnectionId,
-            pending.ClientId, "failure", errorDescriptionCode, failureKind);
+        await audit.RecordSignInAsync(pending.TenantId, pending.ConnectionId, pending.ClientId, "failure", errorDescriptionCode, failureKind,
+            EmailDomainOf(identity));
         LogRefused(logger, pending.TenantId.Value, pending.ConnectionId.Value, errorDescriptionCode);
         return ErrorRedirect(pending, error, errorDescriptionCode);
     }
 
     /// <summary>The error redirect alone, for failures before a sign-in exists (no event).</summary>
-    public IResult ErrorRedirect(PendingSignIn pending, string error, string errorDescription) =>
-        OAuthResults.ErrorRedirect(pending.RedirectUri, pending.ResponseMode, error, errorDescription, pending.State, options.Issuer);
+    public SignInCompletion.Refused ErrorRedirect(PendingSignIn pending, string error, string errorDescription) =>
+        new(pending.TenantId, pending.RedirectUri, pending.ResponseMode, error, errorDescription, pending.State, options.Issuer);
+
+    /// <summary>The audit row's email domain: the asserted email's, once the identity is known.</summary>
+    public static string? EmailDomainOf(VerifiedIdentity? identity) => identity is null ? null : DomainName.OfEmail(identity.Email);
 
     private static string? JoinName(string? given, string? family) =>
         string.Join(" ", new[] { given, family }.Where(s => !string.IsNullOrWhiteSpace(s))) is { Length: > 0 } joined ? joined : null;

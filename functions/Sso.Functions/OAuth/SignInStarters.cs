@@ -18,10 +18,11 @@ public sealed class SignInStarters(IEnumerable<ISignInStarter> starters, Authori
     public async Task<IResult> StartAsync(HttpContext context, PendingSignIn pending, Connection connection, CancellationToken cancellationToken)
     {
         if (For(connection.Type) is not { } starter)
-            return codes.ErrorRedirect(pending, Protocols.OAuth.OAuthErrorCodes.ServerError, "The connection has an unknown type.");
+            return SignInCompletion.ToResult(context,
+                codes.ErrorRedirect(pending, Protocols.OAuth.OAuthErrorCodes.ServerError, "The connection has an unknown type."));
         var started = await starter.StartAsync(pending, connection, cancellationToken);
         return started.IsSuccess
             ? OAuthResults.ToIdp(started.Value)
-            : await codes.FailAsync(context, pending, started.Error.Error, started.Error.Reason, cancellationToken);
+            : SignInCompletion.ToResult(context, await codes.FailAsync(pending, started.Error.Error, started.Error.Reason, cancellationToken));
     }
 }

@@ -9,6 +9,7 @@ public static class OidcServiceRegistration
         services.AddSingleton<OidcProviderCache>();
         services.AddSingleton<OAuth.ISignInStarter, OidcSignInStarter>();
         services.AddSingleton<OidcSignInVerifier>();
+        services.AddSingleton<OidcSignInCompletion>();
         services.AddSingleton<Connections.IConnectionTypeSetup, OidcConnectionSetup>();
         return services;
     }

@@ -9,7 +9,7 @@ namespace Sso.Functions.Saml;
 /// <summary>
 /// SP-initiated Single Logout, first half (Profiles §4.4.3.1): a signed LogoutRequest with the
 /// NameID and SessionIndex of the session, to the IdP's SingleLogoutService. Its answer comes
-/// back to <see cref="SamlLogoutEndpoints"/>, which finishes at the post_logout_redirect_uri.
+/// back to <see cref="SamlIdpLogout"/>, which finishes at the post_logout_redirect_uri.
 /// </summary>
 public sealed class SamlSingleLogout(SsoOptions options, SignInSessionStore sessions, SamlServiceProviderKeys keys) : ISingleLogout
 {

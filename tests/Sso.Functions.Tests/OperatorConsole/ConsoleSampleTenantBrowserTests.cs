@@ -49,7 +49,7 @@ public class ConsoleSampleTenantBrowserTests(ChromiumFixture chromium) : IClassF
             System.Text.Encoding.UTF8, "application/scim+json"));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         // A refused sign-in through the connection, as the ACS records it.
-        await console.App.Get<AuditLog>().RecordSignInAsync(new DefaultHttpContext(), new TenantId(tenant.TenantId),
+        await console.App.Get<AuditLog>().RecordSignInAsync(new TenantId(tenant.TenantId),
             new ConnectionId(connectionId), null, "failure", "audience_mismatch");
         await console.App.FlushAsync();
 

@@ -43,6 +43,10 @@ public class SamlPostBindingBrowserTests(ChromiumFixture chromium) : IClassFixtu
         var tokens = await setup.RedeemAsync(callback["code"], page.CodeVerifier);
         Assert.True(tokens.StatusCode == HttpStatusCode.OK, await tokens.Content.ReadAsStringAsync());
         var idToken = (await tokens.Content.ReadFromJsonAsync<JsonObject>())!["id_token"]!.GetValue<string>();
+        // The callback was requested, but a navigation started before its page commits can be dropped
+        // by the browser: let the callback page commit first.
+        await page.Page.WaitForURLAsync(url => url.StartsWith(setup.RedirectUri, StringComparison.Ordinal),
+            new() { WaitUntil = WaitUntilState.Commit, Timeout = 90_000 });
 
         await page.Page.GotoAsync(setup.BaseUrl + $"/oauth/logout?id_token_hint={idToken}"
             + $"&post_logout_redirect_uri={Uri.EscapeDataString(setup.SignedOutUri)}&state=bye", new() { WaitUntil = WaitUntilState.Commit });
