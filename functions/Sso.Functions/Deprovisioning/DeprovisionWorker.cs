@@ -5,8 +5,8 @@ using Sso.Functions.Hosting;
 using Sso.Functions.OAuth;
 using Sso.Functions.Storage;
 using Sso.Functions.Storage.Queues;
+using Sso.Functions.Storage.Secrets;
 using Sso.Functions.Tenants;
-
 using Sso.Functions.Outbox;
 
 namespace Sso.Functions.Deprovisioning;
@@ -15,7 +15,9 @@ namespace Sso.Functions.Deprovisioning;
 /// The deprovisioning tasks, one kind per message. Every task is idempotent: run twice, it
 /// changes nothing the second time, so redeliveries and replays are safe.
 /// </summary>
-public static partial class DeprovisionWorker
+public sealed partial class DeprovisionWorker(MassDeprovisionGuard guard, AccessTokenStore accessTokens, TenantStore tenants,
+    ConnectionStore connections, DirectoryRecordStore directories, DirectoryUserStore users, DirectoryGroupStore groups,
+    IWorkQueue queue, ISecretStore secrets, TimeProvider clock, ILoggerFactory loggers)
 {
     public const string QueueName = "deprovision";
     public const string RevokeAccess = "user.revoke-access";
@@ -24,15 +26,19 @@ public static partial class DeprovisionWorker
     public const string PurgeDirectory = "directory.purge";
     public const string RemoveGroupMemberships = "group.remove-memberships";
 
-    public static QueueFunction Function { get; } = new("DeprovisionWorker", QueueName, HandleAsync);
+    public static QueueFunction Function { get; } = new("DeprovisionWorker", QueueName,
+        (item, services, cancellationToken) => services.GetRequiredService<DeprovisionWorker>().HandleAsync(item, cancellationToken));
 
-    private static Task HandleAsync(WorkItem item, IServiceProvider services, CancellationToken cancellationToken) => item.Kind switch
+    private readonly ILogger _logger = loggers.CreateLogger("Sso.Functions.Deprovisioning");
+
+    public Task HandleAsync(WorkItem item, CancellationToken cancellationToken) => item.Kind switch
     {
-        RevokeAccess => UnlessHeldAsync(item, services, RevokeAccessAsync, cancellationToken),
-        RemoveMemberships => UnlessHeldAsync(item, services, RemoveMembershipsAsync, cancellationToken),
-        PurgeTenant => PurgeTenantAsync(Read(item, SsoJsonContext.Default.TenantPurgeTask), services, cancellationToken),
-        PurgeDirectory => PurgeDirectoryAsync(Read(item, SsoJsonContext.Default.TenantPurgeTask), services, cancellationToken),
-        RemoveGroupMemberships => GroupMembershipRemoval.RunAsync(Read(item, SsoJsonContext.Default.GroupMembershipTask), services, cancellationToken),
+        RevokeAccess => UnlessHeldAsync(item, RevokeAccessAsync, cancellationToken),
+        RemoveMemberships => UnlessHeldAsync(item, RemoveMembershipsAsync, cancellationToken),
+        PurgeTenant => PurgeTenantAsync(Read(item, SsoJsonContext.Default.TenantPurgeTask), cancellationToken),
+        PurgeDirectory => PurgeDirectoryAsync(Read(item, SsoJsonContext.Default.TenantPurgeTask), cancellationToken),
+        RemoveGroupMemberships => GroupMembershipRemoval.RunAsync(Read(item, SsoJsonContext.Default.GroupMembershipTask),
+            directories, users, groups, tenants, clock, cancellationToken),
         _ => throw new InvalidDataException($"Unknown deprovisioning task '{item.Kind}'."),
     };
 
@@ -49,44 +55,37 @@ public static partial class DeprovisionWorker
     }
 
     /// <summary>A user's task runs unless a mass deprovisioning holds the directory; then it is parked in the hold.</summary>
-    private static async Task UnlessHeldAsync(WorkItem item, IServiceProvider services,
-        Func<DeprovisionTask, IServiceProvider, CancellationToken, Task> run, CancellationToken cancellationToken)
+    private async Task UnlessHeldAsync(WorkItem item, Func<DeprovisionTask, CancellationToken, Task> run, CancellationToken cancellationToken)
     {
         var task = Read(item, SsoJsonContext.Default.DeprovisionTask);
-        if (await services.GetRequiredService<MassDeprovisionGuard>()
-                .TryParkAsync(task.DirectoryId, QueueName, item, task.UserId, null, cancellationToken))
-            return;
-        await run(task, services, cancellationToken);
+        if (await guard.TryParkAsync(task.DirectoryId, QueueName, item, task.UserId, null, cancellationToken)) return;
+        await run(task, cancellationToken);
     }
 
     /// <summary>Every access token and pending code issued to the user up to now stops working.</summary>
-    private static async Task RevokeAccessAsync(DeprovisionTask task, IServiceProvider services, CancellationToken cancellationToken)
+    private async Task RevokeAccessAsync(DeprovisionTask task, CancellationToken cancellationToken)
     {
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        await services.GetRequiredService<AccessTokenStore>()
-            .RevokeDirectoryUserAsync(new TenantId(task.TenantId), task.UserId, now, cancellationToken);
-        LogRevoked(Logger(services), task.TenantId, task.DirectoryId);
+        await accessTokens.RevokeDirectoryUserAsync(new TenantId(task.TenantId), task.UserId, clock.GetUtcNow(), cancellationToken);
+        LogRevoked(_logger, task.TenantId, task.DirectoryId);
     }
 
     /// <summary>Removes the user from every group of the directory, each removal with its event.</summary>
-    private static async Task RemoveMembershipsAsync(DeprovisionTask task, IServiceProvider services, CancellationToken cancellationToken)
+    private async Task RemoveMembershipsAsync(DeprovisionTask task, CancellationToken cancellationToken)
     {
-        var store = services.GetRequiredService<DirectoryGroupStore>();
         var directoryId = new DirectoryId(task.DirectoryId);
-        if (await services.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(directoryId, cancellationToken) is not { } directory) return;
+        if (await directories.FindDirectoryAsync(directoryId, cancellationToken) is not { } directory) return;
         // Reactivated since the event: the IdP gave access back, so the groups stay.
-        if (await services.GetRequiredService<DirectoryUserStore>().FindUserAsync(directoryId, task.UserId, cancellationToken) is { State: UserState.Active }) return;
+        if (await users.FindUserAsync(directoryId, task.UserId, cancellationToken) is { State: UserState.Active }) return;
 
-        var clock = services.GetRequiredService<TimeProvider>();
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var removals = new List<(Membership, EventRecord?)>();
-            foreach (var groupId in await store.ListGroupIdsOfMemberAsync(directoryId, task.UserId, cancellationToken))
+            foreach (var groupId in await groups.ListGroupIdsOfMemberAsync(directoryId, task.UserId, cancellationToken))
             {
-                if (await store.FindMembershipAsync(directoryId, groupId, task.UserId, cancellationToken) is not { } membership) continue;
+                if (await groups.FindMembershipAsync(directoryId, groupId, task.UserId, cancellationToken) is not { } membership) continue;
                 // A group deleted but not yet emptied by its own fan-out still names the removal.
-                var group = await store.FindGroupAsync(directoryId, groupId, cancellationToken)
-                            ?? await store.FindDeletedGroupAsync(directoryId, groupId, cancellationToken);
+                var group = await groups.FindGroupAsync(directoryId, groupId, cancellationToken)
+                            ?? await groups.FindDeletedGroupAsync(directoryId, groupId, cancellationToken);
                 var removed = group is null
                     ? null
                     : DirectoryEvents.Membership(directory, DirectoryEvents.GroupUserRemoved, clock.GetUtcNow(), group, task.UserId,
@@ -94,50 +93,44 @@ public static partial class DeprovisionWorker
                 removals.Add((membership, removed));
             }
             if (removals.Count == 0) return;
-            var outcome = await store.RemoveMembershipsAsync(directoryId, removals, cancellationToken);
+            var outcome = await groups.RemoveMembershipsAsync(directoryId, removals, cancellationToken);
             if (outcome is SaveOutcome.Saved or SaveOutcome.NotFound) return;
         }
         throw new InvalidOperationException("The user's memberships kept changing while they were removed; retry.");
     }
 
-    private static async Task PurgeTenantAsync(TenantPurgeTask task, IServiceProvider services, CancellationToken cancellationToken)
+    private async Task PurgeTenantAsync(TenantPurgeTask task, CancellationToken cancellationToken)
     {
         var tenantId = new TenantId(task.TenantId);
         // The purge is queued before the tenant row is deleted; a tenant that still exists means
         // that delete failed, and the administrator's retry queues a new purge.
-        if (await services.GetRequiredService<TenantStore>().FindAsync(tenantId, cancellationToken) is not null) return;
+        if (await tenants.FindAsync(tenantId, cancellationToken) is not null) return;
 
-        var connections = services.GetRequiredService<ConnectionStore>();
         foreach (var connection in await connections.ListAsync(tenantId, cancellationToken))
-            await connections.DeleteAsync(connection, cancellationToken,
-                [ConnectionEvents.DeletedEvent(connection, services.GetRequiredService<TimeProvider>().GetUtcNow())]);
+            await connections.DeleteAsync(connection, cancellationToken, [ConnectionEvents.DeletedEvent(connection, clock.GetUtcNow())]);
 
-        var directories = await services.GetRequiredService<DirectoryRecordStore>().ListDirectoriesOfTenantAsync(tenantId, cancellationToken);
-        var tasks = directories.Select(d => new WorkEnvelope($"{task.TenantId}.purge.{d.Id.Value}", PurgeDirectory,
+        var ofTenant = await directories.ListDirectoriesOfTenantAsync(tenantId, cancellationToken);
+        var tasks = ofTenant.Select(d => new WorkEnvelope($"{task.TenantId}.purge.{d.Id.Value}", PurgeDirectory,
             JsonSerializer.Serialize(new TenantPurgeTask(task.TenantId, d.Id.Value), SsoJsonContext.Default.TenantPurgeTask))).ToList();
-        if (tasks.Count > 0) await services.GetRequiredService<IWorkQueue>().SendAsync(QueueName, tasks, cancellationToken);
-        LogTenantPurged(Logger(services), task.TenantId, tasks.Count);
+        if (tasks.Count > 0) await queue.SendAsync(QueueName, tasks, cancellationToken);
+        LogTenantPurged(_logger, task.TenantId, tasks.Count);
     }
 
-    private static async Task PurgeDirectoryAsync(TenantPurgeTask task, IServiceProvider services, CancellationToken cancellationToken)
+    private async Task PurgeDirectoryAsync(TenantPurgeTask task, CancellationToken cancellationToken)
     {
         if (task.DirectoryId is null) return;
-        var store = services.GetRequiredService<DirectoryRecordStore>();
         var directoryId = new DirectoryId(task.DirectoryId);
         // Only a directory of the deleted tenant: the task names both, and both must agree.
-        if (await store.FindDirectoryAsync(directoryId, cancellationToken) is { } directory && directory.TenantId.Value != task.TenantId)
+        if (await directories.FindDirectoryAsync(directoryId, cancellationToken) is { } directory && directory.TenantId.Value != task.TenantId)
             return;
-        await services.GetRequiredService<MassDeprovisionGuard>().PurgeAsync(directoryId, cancellationToken);
+        await guard.PurgeAsync(directoryId, cancellationToken);
         // A pulled directory's refresh token reads the customer's directory: it goes before the rows that name it.
-        await services.GetRequiredService<Storage.Secrets.ISecretStore>().DeleteAsync(DirectorySyncState.RefreshTokenSecretName(directoryId), cancellationToken);
-        await store.PurgeDirectoryAsync(directoryId, cancellationToken);
+        await secrets.DeleteAsync(DirectorySyncState.RefreshTokenSecretName(directoryId), cancellationToken);
+        await directories.PurgeDirectoryAsync(directoryId, cancellationToken);
     }
 
     public static WorkEnvelope TenantPurge(TenantId tenantId) => new($"{tenantId.Value}.purge", PurgeTenant,
         JsonSerializer.Serialize(new TenantPurgeTask(tenantId.Value, null), SsoJsonContext.Default.TenantPurgeTask));
-
-    private static ILogger Logger(IServiceProvider services) =>
-        services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Deprovisioning");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Revoked the access of a deprovisioned user (tenant {TenantId}, directory {DirectoryId})")]
     private static partial void LogRevoked(ILogger logger, string tenantId, string directoryId);

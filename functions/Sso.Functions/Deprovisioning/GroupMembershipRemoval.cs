@@ -51,16 +51,15 @@ public static class GroupMembershipRemoval
     /// <c>dsync.group.user_removed</c> event and, where the member's role changes, its
     /// <c>dsync.user.role_changed</c>; then removes the tombstone when no member is left.
     /// </summary>
-    public static async Task RunAsync(GroupMembershipTask task, IServiceProvider services, CancellationToken cancellationToken)
+    public static async Task RunAsync(GroupMembershipTask task, DirectoryRecordStore directories, DirectoryUserStore users, DirectoryGroupStore store,
+        TenantStore tenants, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var store = services.GetRequiredService<DirectoryGroupStore>();
         var directoryId = new DirectoryId(task.DirectoryId);
-        if (await services.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(directoryId, cancellationToken) is not { } directory || directory.TenantId.Value != task.TenantId) return;
+        if (await directories.FindDirectoryAsync(directoryId, cancellationToken) is not { } directory || directory.TenantId.Value != task.TenantId) return;
         // No tombstone: every chunk is done (the last one removed it), so this is a redelivery.
         if (await store.FindDeletedGroupAsync(directoryId, task.GroupId, cancellationToken) is not { } group) return;
 
-        var clock = services.GetRequiredService<TimeProvider>();
-        var settings = await RoleChanges.SettingsAsync(services.GetRequiredService<TenantStore>(), directory, cancellationToken);
+        var settings = await RoleChanges.SettingsAsync(tenants, directory, cancellationToken);
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var found = await Task.WhenAll(task.MemberIds.Distinct(StringComparer.Ordinal)
@@ -70,7 +69,7 @@ public static class GroupMembershipRemoval
 
             var now = clock.GetUtcNow();
             // Roles as the member had them with the group and has them now without it.
-            var roleChanges = await RoleChanges.ForGroupChangeAsync(services.GetRequiredService<DirectoryUserStore>(), store, directory, settings, group.Id, group.DisplayName, null,
+            var roleChanges = await RoleChanges.ForGroupChangeAsync(users, store, directory, settings, group.Id, group.DisplayName, null,
                 [], memberships.Select(m => m.MemberId).ToList(), [], now, cancellationToken);
             var units = memberships.Select(m =>
             {

@@ -28,16 +28,8 @@ public static class DirectoryEndpoints
         var request = await JsonResults.ReadAsync(context.Request, SsoJsonContext.Default.CreateDirectoryRequest);
         if (!request.IsSuccess) return ProblemResults.Write(request.Error);
         var provider = request.Value.Provider?.Trim().ToLowerInvariant();
-        if (provider == DirectoryProviders.GoogleDirectory
-            && context.RequestServices.GetServices<IDirectoryAuthorization>().FirstOrDefault(a => a.Provider == provider) is { } authorization)
-        {
-            var name = request.Value.Name?.Trim();
-            if (string.IsNullOrEmpty(name) || name.Length > 200)
-                return ProblemResults.Write(Problem.Validation("'name' is required and must be at most 200 characters."));
-            return authorization.Unavailable is { } reason
-                ? ProblemResults.Write(Problem.Validation(reason))
-                : await CreatePulledAsync(context, tenant, name, authorization, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow());
-        }
+        if (provider == DirectoryProviders.GoogleDirectory && Provisioning(context).AuthorizationOf(provider) is { } authorization)
+            return await CreatePulledAsync(context, tenant, request.Value.Name, authorization);
         var created = await Provisioning(context).CreateWithTokenAsync(tenant.Id, request.Value.Name, request.Value.Provider,
             DefaultTokenName, CreatorOf(context), context.RequestAborted);
         if (!created.IsSuccess) return ProblemResults.Write(created.Error);
@@ -52,17 +44,15 @@ public static class DirectoryEndpoints
     private static DirectoryProvisioning Provisioning(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryProvisioning>();
 
     /// <summary>A directory this service pulls (no SCIM token): created waiting for the customer's admin to authorize it.</summary>
-    private static async Task<IResult> CreatePulledAsync(HttpContext context, Tenant tenant, string name, IDirectoryAuthorization authorization,
-        DateTimeOffset now)
+    private static async Task<IResult> CreatePulledAsync(HttpContext context, Tenant tenant, string? name, IDirectoryAuthorization authorization)
     {
-        var directory = new DirectoryRecord(DirectoryId.New(), tenant.Id, name, authorization.Provider, now);
-        var state = new DirectorySyncState(directory.Id, DirectorySyncState.NeedsAuthorization);
-        await context.RequestServices.GetRequiredService<DirectorySyncStore>().CreatePulledDirectoryAsync(directory, state, context.RequestAborted);
+        var created = await Provisioning(context).CreatePulledAsync(tenant.Id, name, authorization, context.RequestAborted);
+        if (!created.IsSuccess) return ProblemResults.Write(created.Error);
+        var (directory, state) = created.Value;
         var view = PulledView(directory, state);
         view["authorizeUrl"] = await authorization.StartAsync(directory, context.RequestAborted);
-        var created = Json(view, StatusCodes.Status201Created);
         context.Response.Headers.Location = $"/api/v1/tenants/{tenant.Id}/directories/{directory.Id}";
-        return created;
+        return Json(view, StatusCodes.Status201Created);
     }
 
     public static JsonObject PulledView(DirectoryRecord directory, DirectorySyncState state)

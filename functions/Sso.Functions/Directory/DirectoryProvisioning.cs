@@ -7,7 +7,8 @@ namespace Sso.Functions.DirectorySync;
 /// Directories and their SCIM tokens, for the management API and the setup portal alike: typed
 /// inputs, a <see cref="Problem"/> for what the caller got wrong, no HTTP.
 /// </summary>
-public sealed class DirectoryProvisioning(DirectoryRecordStore store, TimeProvider clock)
+public sealed class DirectoryProvisioning(DirectoryRecordStore store, DirectorySyncStore syncStore, IEnumerable<IDirectoryAuthorization> authorizations,
+    TimeProvider clock)
 {
     public const int MaxTokensPerDirectory = 20;
 
@@ -33,6 +34,25 @@ public sealed class DirectoryProvisioning(DirectoryRecordStore store, TimeProvid
         var token = new DirectoryToken(directory.Id, Ids.New("tok_"), tokenName, hash, now, null, CreatedBy: createdBy);
         await store.CreateDirectoryAsync(directory, token, cancellationToken);
         return new IssuedDirectory(directory, token, plaintext);
+    }
+
+    /// <summary>How a directory of a pulled <paramref name="provider"/> is authorized; null when the provider is pushed (SCIM) or not installed.</summary>
+    public IDirectoryAuthorization? AuthorizationOf(string? provider) => authorizations.FirstOrDefault(a => a.Provider == provider);
+
+    /// <summary>
+    /// A new directory this service pulls (no SCIM token), waiting for the customer's admin to
+    /// authorize it through <paramref name="authorization"/>, which the caller then starts.
+    /// </summary>
+    public async Task<Result<PulledDirectory, Problem>> CreatePulledAsync(TenantId tenantId, string? name, IDirectoryAuthorization authorization,
+        CancellationToken cancellationToken)
+    {
+        name = name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > 200) return Problem.Validation("'name' is required and must be at most 200 characters.");
+        if (authorization.Unavailable is { } reason) return Problem.Validation(reason);
+        var directory = new DirectoryRecord(DirectoryId.New(), tenantId, name, authorization.Provider, clock.GetUtcNow());
+        var state = new DirectorySyncState(directory.Id, DirectorySyncState.NeedsAuthorization);
+        await syncStore.CreatePulledDirectoryAsync(directory, state, cancellationToken);
+        return new PulledDirectory(directory, state);
     }
 
     /// <summary>
@@ -76,6 +96,9 @@ public sealed class DirectoryProvisioning(DirectoryRecordStore store, TimeProvid
 
 /// <summary>A directory and its first token; <see cref="Plaintext"/> is shown once and stored nowhere.</summary>
 public sealed record IssuedDirectory(DirectoryRecord Directory, DirectoryToken Token, string Plaintext);
+
+/// <summary>A pulled directory as created: its record and its sync state (waiting for authorization).</summary>
+public sealed record PulledDirectory(DirectoryRecord Directory, DirectorySyncState State);
 
 /// <summary>A token; <see cref="Plaintext"/> is shown once and stored nowhere.</summary>
 public sealed record IssuedToken(DirectoryToken Token, string Plaintext);

@@ -85,6 +85,7 @@ public static class ServiceRegistration
         services.AddSingleton<DirectoryGroupStore>();
         services.AddSingleton<DirectorySyncStore>();
         services.AddSingleton<DirectoryChanges>();
+        services.AddSingleton<DirectoryGroupChanges>();
         services.AddSingleton<DirectoryProvisioning>();
         services.AddOutbox(configuration);
         services.AddSingleton(new OutboxTable(DirectoryPartitionWriter.TableName));
@@ -103,11 +104,13 @@ public static class ServiceRegistration
         services.AddSingleton<WebhookFanOut>();
         services.AddSingleton<MassDeprovisionHoldStore>();
         services.AddSingleton<MassDeprovisionGuard>();
+        services.AddSingleton<DeprovisionWorker>();
         services.AddSingleton<DeprovisionHolds>();
         services.AddSingleton<DeadLetters>();
         services.AddSingleton<ITenantPurge, TenantPurgeQueue>();
         services.AddSingleton<IDeliveryHold>(provider => provider.GetRequiredService<MassDeprovisionGuard>());
         services.AddSingleton<WebhookRedelivery>();
+        services.AddSingleton<WebhookSetup>();
         // Webhook URLs are the SaaS team's; a redirect could point a signed delivery elsewhere.
         services.AddHttpClient(WebhookEndpoints.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler

@@ -1,4 +1,5 @@
 using System.Text;
+using Sso.Functions.Hosting;
 
 namespace Sso.Functions.OperatorConsole;
 
@@ -14,28 +15,8 @@ public static class ConsoleAssets
 
     public const string Script = """
         'use strict';
-        // <button data-copy="id"> copies the text of the element with that id.
-        document.addEventListener('click', async (event) => {
-          const button = event.target.closest('button[data-copy]');
-          if (!button) return;
-          const source = document.getElementById(button.dataset.copy);
-          if (!source) return;
-          try {
-            await navigator.clipboard.writeText(source.textContent);
-          } catch {
-            const range = document.createRange();
-            range.selectNodeContents(source);
-            const selection = window.getSelection();
-            selection.removeAllRanges();
-            selection.addRange(range);
-            document.execCommand('copy');
-          }
-          const label = button.textContent;
-          button.textContent = 'Copied';
-          button.classList.add('copied');
-          setTimeout(() => { button.textContent = label; button.classList.remove('copied'); }, 1500);
-        });
-        """;
+
+        """ + BrowserAssets.CopyButtonScript;
 
     public const string Styles = """
         :root { --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg: #f6f8fa; --accent: #0b5cad; --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; }

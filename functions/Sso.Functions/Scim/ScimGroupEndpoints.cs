@@ -11,12 +11,8 @@ using Sso.Protocols.Scim.Patch;
 namespace Sso.Functions.Scim;
 
 /// <summary>
-/// /Groups. Members are rows (<c>member|grp|usr</c>), never a list in the group row: a PATCH becomes
-/// a membership delta (<see cref="ScimGroupPatch"/>). A member-only PATCH is written as row inserts
-/// and deletes that do not wait on the group row's ETag (<see cref="DirectoryGroupStore.ChangeMembersAsync"/>),
-/// so 50 IdP PATCHes at once all stick without retrying each other. A change of attributes, and a
-/// replacement of the whole member list (PUT, <c>replace members</c>), is written under the group row's
-/// ETag and retried when another writer moved the row, so a list replacement never loses a parallel add.
+/// /Groups: SCIM in and out. The group changes themselves, and their retries when another writer
+/// won, are <see cref="DirectoryGroupChanges"/>'s; a PATCH becomes a membership delta (<see cref="ScimGroupPatch"/>).
 /// </summary>
 public static class ScimGroupEndpoints
 {
@@ -34,7 +30,9 @@ public static class ScimGroupEndpoints
 
     private static DirectoryChanges Changes(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryChanges>();
 
-    private static DirectoryUserStore Users(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryUserStore>();
+    private static DirectoryGroupChanges GroupChanges(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryGroupChanges>();
+
+    private static DirectoryGroupStore Groups(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryGroupStore>();
 
     private static string ETag(DirectoryGroup group) => ScimETag.Format(group.VersionTag);
 
@@ -81,23 +79,8 @@ public static class ScimGroupEndpoints
     private static ScimError? Validate(JsonObject attributes) =>
         ScimRequests.CheckLength(attributes, "displayName", 256) ?? ScimRequests.CheckLength(attributes, "externalId", 256) ?? ScimRequests.CheckSize(attributes);
 
-    /// <summary>Resolves new member ids to users (or groups) of this directory; an unknown id is an error.</summary>
-    private static async Task<Result<List<Membership>, ScimError>> ResolveMembersAsync(DirectoryUserStore users, DirectoryGroupStore store, ScimRequestContext scim,
-        string groupId, IEnumerable<string> memberIds, CancellationToken cancellationToken)
-    {
-        var resolved = await Task.WhenAll(memberIds.Distinct(StringComparer.Ordinal).Select(async id =>
-        {
-            if (await users.FindUserAsync(scim.Directory.Id, id, cancellationToken) is { Deleted: false } user)
-                return new Membership(groupId, id, user.UserName);
-            if (id != groupId && await store.FindGroupAsync(scim.Directory.Id, id, cancellationToken) is { } group)
-                return new Membership(groupId, id, group.DisplayName);
-            return null;
-        }));
-        var missing = memberIds.Distinct(StringComparer.Ordinal).Zip(resolved).Where(p => p.Second is null).Select(p => p.First).ToList();
-        if (missing.Count > 0)
-            return ScimError.InvalidValue($"Members must be users or groups of this directory; unknown: {string.Join(", ", missing.Take(5))}.");
-        return resolved.Select(m => m!).ToList();
-    }
+    private static ScimError UnknownMembers(IReadOnlyList<string> missing) =>
+        ScimError.InvalidValue($"Members must be users or groups of this directory; unknown: {string.Join(", ", missing.Take(5))}.");
 
     /// <summary>A group as POST and PUT send it: its attributes as stored, and its member ids.</summary>
     private sealed record GroupBody(JsonObject Attributes, IReadOnlyList<string> MemberIds);
@@ -120,35 +103,23 @@ public static class ScimGroupEndpoints
         var (attributes, memberIds) = read.Value;
         if (Validate(attributes) is { } invalid) return ScimResults.Error(invalid);
 
-        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
-        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted, cached: true);
-        for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
+        var settings = await SettingsAsync(context, scim);
+        var created = await GroupChanges(context).CreateAsync<ScimError>(scim.Directory, settings, attributes, memberIds, ScimRequests.Retry,
+            context.RequestAborted);
+        return created.Status switch
         {
-            var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-            var group = new DirectoryGroup(scim.Directory.Id, Ids.New(DirectoryGroup.IdPrefix), attributes, 1, now, now);
-            var members = await ResolveMembersAsync(Users(context), store, scim, group.Id, memberIds, context.RequestAborted);
-            if (!members.IsSuccess) return ScimResults.Error(members.Error);
-
-            var (events, units) = await Changes(context).GroupChangeAsync(scim.Directory, settings, null, group, [], members.Value, [], context.RequestAborted);
-            // A member renamed or deleted between its read and the commit fails the transaction (its
-            // userName index row moved): nothing of this group was written, so resolve and try again.
-            if (await store.CreateGroupAsync(group, events, units, context.RequestAborted) != SaveOutcome.Saved
-                && await store.FindGroupAsync(scim.Directory.Id, group.Id, context.RequestAborted) is null)
-            {
-                await ScimRequests.BackoffAsync(attempt, context.RequestAborted);
-                continue;
-            }
-            await Changes(context).RefreshAddedMemberDisplaysAsync(scim.Directory, members.Value, context.RequestAborted);
-            return await RespondAsync(store, group, scim, ScimAttributeProjection.Default, 201, context.RequestAborted);
-        }
-        return ScimResults.Error(ScimError.Conflict("The members kept changing while the group was created; retry the request."));
+            DirectoryGroupChanges.Status.Done =>
+                await RespondAsync(Groups(context), created.Group!, scim, ScimAttributeProjection.Default, 201, context.RequestAborted),
+            DirectoryGroupChanges.Status.UnknownMembers => ScimResults.Error(UnknownMembers(created.UnknownMembers!)),
+            _ => ScimResults.Error(ScimError.Conflict("The members kept changing while the group was created; retry the request.")),
+        };
     }
 
     private static async Task<IResult> GetAsync(HttpContext context, ScimRequestContext scim)
     {
         var projection = ScimAttributeProjection.Parse(context.Request.Query["attributes"], context.Request.Query["excludedAttributes"]);
         if (!projection.IsSuccess) return ScimResults.Error(projection.Error);
-        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
+        var store = Groups(context);
         var groupId = context.RouteString("groupId");
         if (await store.FindGroupAsync(scim.Directory.Id, groupId, context.RequestAborted) is not { } group)
             return ScimResults.Error(ScimError.NotFound(groupId));
@@ -172,7 +143,7 @@ public static class ScimGroupEndpoints
         var query = ScimListQuery.Parse(context.Request.Query["filter"], context.Request.Query["startIndex"], context.Request.Query["count"],
             context.Request.Query["attributes"], context.Request.Query["excludedAttributes"], ScimUserEndpoints.MaxResults);
         if (!query.IsSuccess) return ScimResults.Error(query.Error);
-        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
+        var store = Groups(context);
         var filter = query.Value.Filter;
         var type = ScimSchemas.GroupResource;
 
@@ -247,93 +218,32 @@ public static class ScimGroupEndpoints
     private static async Task<IResult> SaveAsync(HttpContext context, ScimRequestContext scim,
         Func<JsonObject, Result<JsonObject, ScimError>> changeAttributes, ScimMembershipDelta delta, ScimAttributeProjection? respondWith)
     {
-        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
-        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         var groupId = context.RouteString("groupId");
-        var cancellationToken = context.RequestAborted;
-        var settings = await RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, cancellationToken, cached: true);
-        for (var attempt = 0; attempt < ScimRequests.MaxAttempts; attempt++)
+        var settings = await SettingsAsync(context, scim);
+        var change = await GroupChanges(context).ChangeAsync<ScimError>(scim.Directory, settings, groupId,
+            group => !ScimRequests.FailsIfMatch(context, ETag(group)),
+            current =>
+            {
+                var changed = changeAttributes(current);
+                if (changed.IsSuccess && Validate(changed.Value) is { } invalid) return invalid;
+                return changed;
+            },
+            delta, context.Request.Headers.IfMatch.Count > 0, ScimRequests.Retry, context.RequestAborted);
+        return change.Status switch
         {
-            if (await store.FindGroupAsync(scim.Directory.Id, groupId, cancellationToken) is not { } before)
-                return ScimResults.Error(ScimError.NotFound(groupId));
-            if (ScimRequests.FailsIfMatch(context, ETag(before))) return ScimResults.Error(ScimError.PreconditionFailed());
-            var attributes = changeAttributes(before.Resource);
-            if (!attributes.IsSuccess) return ScimResults.Error(attributes.Error);
-            if (Validate(attributes.Value) is { } invalid) return ScimResults.Error(invalid);
-
-            var attributesChanged = !JsonNode.DeepEquals(attributes.Value, before.Resource);
-            // Adds and removes alone need not serialise on the group row: an insert of a member row
-            // that exists fails by itself, and is dropped as no change.
-            var membersOnly = !attributesChanged && !delta.ReplacesAll;
-
-            // The delta against the rows as they are now: only real changes become writes.
-            var toAdd = new List<string>();
-            var toRemove = new List<Membership>();
-            if (delta.ReplacesAll)
-            {
-                var current = await store.ListMembersAsync(scim.Directory.Id, groupId, cancellationToken);
-                toRemove.AddRange(current.Where(m => !delta.Added.Contains(m.MemberId)));
-                toAdd.AddRange(delta.Added.Where(id => current.All(m => m.MemberId != id)));
-            }
-            else
-            {
-                // A first member-only attempt leaves existing members to the insert's 409; a retry reads them.
-                var checkAdds = !membersOnly || attempt > 0;
-                var added = await Task.WhenAll(delta.Added.Select(async id =>
-                    !checkAdds || await store.FindMembershipAsync(scim.Directory.Id, groupId, id, cancellationToken) is null ? id : null));
-                toAdd.AddRange(added.OfType<string>());
-                var removed = await Task.WhenAll(delta.Removed.Select(id => store.FindMembershipAsync(scim.Directory.Id, groupId, id, cancellationToken)));
-                toRemove.AddRange(removed.OfType<Membership>());
-            }
-            var additions = await ResolveMembersAsync(Users(context), store, scim, groupId, toAdd, cancellationToken);
-            if (!additions.IsSuccess) return ScimResults.Error(additions.Error);
-
-            if (!attributesChanged && additions.Value.Count == 0 && toRemove.Count == 0)
-                return respondWith is { } unchangedView
-                    ? await RespondAsync(store, before, scim, unchangedView, 200, cancellationToken)
-                    : ScimResults.NoContent(ETag(before));
-
-            var now = clock.GetUtcNow();
-            var after = membersOnly
-                ? before with { LastModified = now, MembersRevision = DirectoryGroup.NewMembersRevision() }
-                : before with { Resource = attributes.Value, Version = before.Version + 1, LastModified = now, MembersRevision = null };
-            var (events, units) = await Changes(context).GroupChangeAsync(scim.Directory, settings, before, after, toRemove, additions.Value, null,
-                cancellationToken);
-            var renamed = before.DisplayName != after.DisplayName;
-            // A nested group's display in its parent groups is its displayName.
-            var parentMemberships = renamed ? await store.ListMembershipsOfMemberAsync(scim.Directory.Id, groupId, cancellationToken) : [];
-            units.AddRange(parentMemberships.Select(m => DirectoryGroupStore.MemberDisplayChange(scim.Directory.Id, m, after.DisplayName)));
-
-            if (membersOnly)
-            {
-                // Role changes of a member-only change all ride in their member's unit; none is left for the group.
-                var change = await store.ChangeMembersAsync(before, after, units, context.Request.Headers.IfMatch.Count > 0, cancellationToken);
-                if (change.Outcome == SaveOutcome.Saved)
-                {
-                    var applied = additions.Value.Where((_, i) => change.Applied.Contains(units[toRemove.Count + i])).ToList();
-                    await Changes(context).RefreshAddedMemberDisplaysAsync(scim.Directory, applied, cancellationToken);
-                    var saved = change.Applied.Count > 0 ? after : before;
-                    return respondWith is { } memberView
-                        ? await RespondAsync(store, saved with { ETag = default }, scim, memberView, 200, cancellationToken)
-                        : ScimResults.NoContent(ETag(saved));
-                }
-                // Otherwise the group is gone or moved under If-Match, or a member row changed: the next
-                // attempt reads the group again (404, or 412 against If-Match) and the rows as they are.
-            }
-            else if (await store.SaveGroupAsync(before, after, events, units, cancellationToken) == SaveOutcome.Saved)
-            {
-                await Changes(context).RefreshAddedMemberDisplaysAsync(scim.Directory, additions.Value, cancellationToken);
-                if (renamed)
-                    await store.RefreshMemberDisplaysAsync(scim.Directory.Id, groupId, parentMemberships.Select(m => m.GroupId).ToHashSet(), cancellationToken);
-                return respondWith is { } view
-                    ? await RespondAsync(store, after with { ETag = default }, scim, view, 200, cancellationToken)
-                    : ScimResults.NoContent(ETag(after));
-            }
-            // Stale (another PATCH moved the group row) or a member row raced: read again, re-apply.
-            await ScimRequests.BackoffAsync(attempt, cancellationToken);
-        }
-        return ScimResults.Error(ScimError.Conflict("The group kept changing while the request was applied; retry it."));
+            DirectoryGroupChanges.Status.Done or DirectoryGroupChanges.Status.Unchanged => respondWith is { } view
+                ? await RespondAsync(Groups(context), change.Group!, scim, view, 200, context.RequestAborted)
+                : ScimResults.NoContent(ETag(change.Group!)),
+            DirectoryGroupChanges.Status.NotFound => ScimResults.Error(ScimError.NotFound(groupId)),
+            DirectoryGroupChanges.Status.PreconditionFailed => ScimResults.Error(ScimError.PreconditionFailed()),
+            DirectoryGroupChanges.Status.Invalid => ScimResults.Error(change.Error!),
+            DirectoryGroupChanges.Status.UnknownMembers => ScimResults.Error(UnknownMembers(change.UnknownMembers!)),
+            _ => ScimResults.Error(ScimError.Conflict("The group kept changing while the request was applied; retry it.")),
+        };
     }
+
+    private static Task<TenantSettings> SettingsAsync(HttpContext context, ScimRequestContext scim) =>
+        RoleChanges.SettingsAsync(context.RequestServices.GetRequiredService<TenantStore>(), scim.Directory, context.RequestAborted, cached: true);
 
     /// <summary>
     /// 204 at once: the group is tombstoned and <c>dsync.group.deleted</c> commits with it; the

@@ -1,4 +1,5 @@
 using System.Text;
+using Sso.Functions.Hosting;
 
 namespace Sso.Functions.Setup;
 
@@ -21,28 +22,8 @@ public static class SetupAssets
           opener.elements.namedItem('link').value = secret;
           opener.requestSubmit();
         })();
-        // Copy buttons: <button data-copy="id"> copies the text of the element with that id.
-        document.addEventListener('click', async (event) => {
-          const button = event.target.closest('button[data-copy]');
-          if (!button) return;
-          const source = document.getElementById(button.dataset.copy);
-          if (!source) return;
-          const text = source.textContent;
-          try {
-            await navigator.clipboard.writeText(text);
-          } catch {
-            const range = document.createRange();
-            range.selectNodeContents(source);
-            const selection = window.getSelection();
-            selection.removeAllRanges();
-            selection.addRange(range);
-            document.execCommand('copy');
-          }
-          const label = button.textContent;
-          button.textContent = 'Copied';
-          button.classList.add('copied');
-          setTimeout(() => { button.textContent = label; button.classList.remove('copied'); }, 1500);
-        });
+
+        """ + BrowserAssets.CopyButtonScript + """
         // Forms with data-busy show that a slow step (fetching metadata, reaching the IdP) is running.
         document.addEventListener('submit', (event) => {
           const form = event.target;
@@ -95,9 +76,4 @@ public static class SetupAssets
     public static readonly byte[] ScriptBytes = Encoding.UTF8.GetBytes(Script);
     public static readonly byte[] StyleBytes = Encoding.UTF8.GetBytes(Styles);
 
-    public static IResult Serve(HttpContext context, byte[] bytes, string contentType)
-    {
-        SetupHtml.SecurityHeaders(context.Response, cacheable: true);
-        return Results.Bytes(bytes, contentType);
-    }
 }

@@ -8,17 +8,12 @@ namespace Sso.Functions.Setup;
 
 /// <summary>
 /// The portal's pages: server-rendered HTML with the portal's own script and stylesheet only,
-/// under a strict Content-Security-Policy. Every value written into a page goes through
-/// <see cref="E"/>.
+/// under <see cref="BrowserPages.ContentSecurityPolicy"/>, answered through <see cref="BrowserPages"/>.
+/// Every value written into a page goes through <see cref="E"/>.
 /// </summary>
 public static class SetupHtml
 {
-    public const string ContentSecurityPolicy = BrowserPages.ContentSecurityPolicy;
-
     public static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
-
-    /// <summary>The headers of every portal response, pages and assets alike.</summary>
-    public static void SecurityHeaders(HttpResponse response, bool cacheable = false) => BrowserPages.SecurityHeaders(response, cacheable);
 
     public sealed record Nav(SetupLink Link, string Current);
 
@@ -67,39 +62,16 @@ public static class SetupHtml
     public static string Alert(string kind, string message) =>
         $"<p class=\"alert {E(kind)}\" role=\"{(kind == "error" ? "alert" : "status")}\">{E(message)}</p>";
 
-    public static IResult Result(int status, string html) => new PageResult(status, html, null);
+    public static IResult Result(int status, string html) => BrowserPages.Page(status, html);
 
     /// <summary>A page that also sets cookies (the anti-forgery cookie on first visit).</summary>
-    public static IResult Result(int status, string html, Action<HttpResponse>? beforeWrite) => new PageResult(status, html, beforeWrite);
+    public static IResult Result(int status, string html, Action<HttpResponse>? beforeWrite) => BrowserPages.Page(status, html, beforeWrite);
 
     /// <summary>A page for a link that cannot be used: it shows nothing of the tenant.</summary>
     public static IResult Unusable(int status, string title, string message) =>
         Result(status, Page(title, null, null, $"<p>{E(message)}</p><p>Ask the person who sent you the link for a new one.</p>"));
 
-    public static IResult SeeOther(string location) => new SeeOtherResult(location);
-
-    private sealed class PageResult(int status, string html, Action<HttpResponse>? beforeWrite) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext context)
-        {
-            context.Response.StatusCode = status;
-            context.Response.ContentType = "text/html; charset=utf-8";
-            SecurityHeaders(context.Response);
-            beforeWrite?.Invoke(context.Response);
-            await context.Response.WriteAsync(html, context.RequestAborted);
-        }
-    }
-
-    private sealed class SeeOtherResult(string location) : IResult
-    {
-        public Task ExecuteAsync(HttpContext context)
-        {
-            SecurityHeaders(context.Response);
-            context.Response.StatusCode = 303;
-            context.Response.Headers.Location = location;
-            return Task.CompletedTask;
-        }
-    }
+    public static IResult SeeOther(string location) => BrowserPages.SeeOther(location);
 }
 
 /// <summary>

@@ -40,9 +40,9 @@ public static class SetupPortalEndpoints
         new("SetupPortalTestCallback", "/setup/test-callback", ["GET"], SetupTestSignIn.CallbackAsync),
         new("SetupPortalTestResult", Base + "/test-result", ["GET"], SetupTestSignIn.ResultPageAsync),
         new("SetupPortalScript", "/setup/assets/portal.js", ["GET"],
-            context => Task.FromResult(SetupAssets.Serve(context, SetupAssets.ScriptBytes, "text/javascript; charset=utf-8"))),
+            _ => Task.FromResult(BrowserPages.Asset(SetupAssets.ScriptBytes, "text/javascript; charset=utf-8"))),
         new("SetupPortalStyles", "/setup/assets/portal.css", ["GET"],
-            context => Task.FromResult(SetupAssets.Serve(context, SetupAssets.StyleBytes, "text/css; charset=utf-8"))),
+            _ => Task.FromResult(BrowserPages.Asset(SetupAssets.StyleBytes, "text/css; charset=utf-8"))),
     ];
 
     private static Task<SetupLink?> SaveLinkAsync(HttpContext context, SetupLink before, Func<SetupLink, SetupLink> change) =>
@@ -241,9 +241,7 @@ public static class SetupPortalEndpoints
 
         var services = context.RequestServices;
         var provisioning = services.GetRequiredService<DirectoryProvisioning>();
-        var directory = session.Link.DirectoryId is { } existingId
-            ? await services.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(existingId, context.RequestAborted)
-            : null;
+        var directory = await FindLinkDirectoryAsync(context, session);
         var link = session.Link;
         string plaintext;
         if (directory is null || directory.TenantId != session.Tenant.Id)
@@ -284,18 +282,16 @@ public static class SetupPortalEndpoints
         if (!(await OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
         if (!(await ReadFormAsync(context, session)).TryGetValue(out _, out var forbidden)) return forbidden;
         if (!session.Link.Has(SetupFeatures.DirectorySync)) return NotInLink(context, session);
-        var services = context.RequestServices;
-        if (services.GetServices<IDirectoryAuthorization>().FirstOrDefault(a => a.Provider == DirectoryProviders.GoogleDirectory) is not { Unavailable: null } authorization)
+        var provisioning = context.RequestServices.GetRequiredService<DirectoryProvisioning>();
+        if (provisioning.AuthorizationOf(DirectoryProviders.GoogleDirectory) is not { Unavailable: null } authorization)
             return RenderDirectoryPage(context, session, 422, null, "Google Workspace sync is not set up by your vendor; use SCIM, or ask them.");
-        var store = services.GetRequiredService<DirectorySyncStore>();
-        var directory = session.Link.DirectoryId is { } existingId ? await services.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(existingId, context.RequestAborted) : null;
+        var directory = await FindLinkDirectoryAsync(context, session);
         var link = session.Link;
         if (directory is null || directory.TenantId != session.Tenant.Id || directory.Provider != DirectoryProviders.GoogleDirectory)
         {
-            directory = new DirectoryRecord(DirectoryId.New(), session.Tenant.Id, "Google Workspace (setup portal)", DirectoryProviders.GoogleDirectory,
-                services.GetRequiredService<TimeProvider>().GetUtcNow());
-            await store.CreatePulledDirectoryAsync(directory, new DirectorySyncState(directory.Id, DirectorySyncState.NeedsAuthorization),
-                context.RequestAborted);
+            var created = await provisioning.CreatePulledAsync(session.Tenant.Id, "Google Workspace (setup portal)", authorization, context.RequestAborted);
+            if (!created.IsSuccess) return RenderDirectoryPage(context, session, 422, null, created.Error.Detail);
+            directory = created.Value.Directory;
             await RecordChangeAsync(context, session, "directory.create", directory.Id.Value, ["name", "provider"], "success", null);
             var saved = await SaveLinkAsync(context, link, l => l with { DirectoryId = directory.Id });
             if (saved is null) return RenderDirectoryPage(context, session, 409, null, "The setup changed in another window; reload the page.");
@@ -353,6 +349,12 @@ public static class SetupPortalEndpoints
         return count.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
+
+    /// <summary>The directory the link created, if it did and it still exists.</summary>
+    private static async Task<DirectoryRecord?> FindLinkDirectoryAsync(HttpContext context, Session session) =>
+        session.Link.DirectoryId is { } id
+            ? await context.RequestServices.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(id, context.RequestAborted)
+            : null;
 
     private static string SetupActor(SetupLink link) => "setup_link:" + link.Id;
 

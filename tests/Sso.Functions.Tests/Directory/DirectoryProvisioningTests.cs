@@ -69,3 +69,62 @@ public class DirectoryProvisioningTests(SsoAppFixture fixture) : IClassFixture<S
         Assert.True(afterRevoke.IsSuccess, afterRevoke.ToString());
     }
 }
+
+/// <summary>
+/// <see cref="DirectoryProvisioning.CreatePulledAsync"/>, which the management API and the setup
+/// portal both call for a Google Workspace directory, against the loopback fake of Google.
+/// </summary>
+public class DirectoryProvisioningPulledTests(Sso.Functions.Tests.GoogleDirectory.GoogleDirectoryFixture fixture)
+    : IClassFixture<Sso.Functions.Tests.GoogleDirectory.GoogleDirectoryFixture>
+{
+    private SsoAppFactory App => fixture.App;
+
+    [Fact]
+    public async Task Creates_a_pulled_directory_waiting_for_its_authorization()
+    {
+        var tenant = await TestTenant.CreateAsync(App);
+        var provisioning = App.Get<DirectoryProvisioning>();
+        var authorization = provisioning.AuthorizationOf(DirectoryProviders.GoogleDirectory);
+
+        var created = await provisioning.CreatePulledAsync(new TenantId(tenant.TenantId), " Google Workspace ", authorization!, default);
+
+        Assert.True(created.IsSuccess, created.ToString());
+        var stored = await App.Get<DirectoryRecordStore>().FindDirectoryAsync(created.Value.Directory.Id, default);
+        Assert.Equal(("Google Workspace", DirectoryProviders.GoogleDirectory, tenant.TenantId), (stored!.Name, stored.Provider, stored.TenantId.Value));
+        var state = await App.Get<DirectorySyncStore>().FindSyncStateAsync(stored.Id, default);
+        Assert.Equal(DirectorySyncState.NeedsAuthorization, state!.State);
+        Assert.Empty(await App.Get<DirectoryRecordStore>().ListTokensAsync(stored.Id, default));
+    }
+
+    [Fact]
+    public async Task Refuses_a_pulled_directory_without_a_name_and_knows_no_authorization_for_scim_providers()
+    {
+        var tenant = await TestTenant.CreateAsync(App);
+        var provisioning = App.Get<DirectoryProvisioning>();
+
+        var nameless = await provisioning.CreatePulledAsync(new TenantId(tenant.TenantId), "  ",
+            provisioning.AuthorizationOf(DirectoryProviders.GoogleDirectory)!, default);
+
+        Assert.Equal((400, "'name' is required and must be at most 200 characters."), (nameless.Error.Status, nameless.Error.Detail));
+        Assert.Null(provisioning.AuthorizationOf("okta"));
+        Assert.Empty(await App.Get<DirectoryRecordStore>().ListDirectoryIdsAsync(new TenantId(tenant.TenantId), default));
+    }
+}
+
+/// <summary>Without the SaaS team's Google OAuth client the operation refuses a pulled directory in the API's words.</summary>
+public class DirectoryProvisioningUnconfiguredTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
+{
+    [Fact]
+    public async Task Refuses_a_pulled_directory_while_google_is_not_configured()
+    {
+        var tenant = await TestTenant.CreateAsync(fixture.App);
+        var provisioning = fixture.App.Get<DirectoryProvisioning>();
+
+        var refused = await provisioning.CreatePulledAsync(new TenantId(tenant.TenantId), "Google",
+            provisioning.AuthorizationOf(DirectoryProviders.GoogleDirectory)!, default);
+
+        Assert.Equal(400, refused.Error.Status);
+        Assert.Contains("Google:ClientId", refused.Error.Detail);
+        Assert.Empty(await fixture.App.Get<DirectoryRecordStore>().ListDirectoryIdsAsync(new TenantId(tenant.TenantId), default));
+    }
+}

@@ -97,6 +97,9 @@ public class ConsoleTenantBrowserTests(ChromiumFixture chromium) : IClassFixture
         await page.GetByRole(AriaRole.Button, new() { Name = "Create setup link" }).ClickAsync();
         var url = await page.Locator("#new-setup-link").TextContentAsync();
         Assert.StartsWith(console.BaseUrl + "/setup#sso_setup_" + tenant.TenantId + ".", url);
+        // The copy button runs the script the console shares with the setup portal (Hosting/BrowserAssets).
+        await page.Locator("button[data-copy='new-setup-link']").ClickAsync();
+        await Assertions.Expect(page.Locator("button[data-copy='new-setup-link']")).ToHaveTextAsync("Copied");
         await ConsoleBrowser.ScreenshotAsync(page, "tenant-setup-link");
 
         var links = (await console.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{tenant.TenantId}/setup-links"))!["data"]!.AsArray();
