@@ -50,9 +50,9 @@ public sealed partial class AuthorizationCodeIssuer(
             ? directory.FindUserByEmailAsync(pending.TenantId, asserted, cancellationToken)
             : Task.FromResult<DirectoryUserView?>(null);
         var tenant = await tenants.FindCachedAsync(pending.TenantId, cancellationToken);
-        // The guard and email_verified both need the domain's claim row: read once.
+        // The guard and email_verified both need the domain's claim row: read once (cached like the tenant, *Caching*).
         var claim = tenant is not null && EmailDomainGuard.EmailDomain(identity.Email) is { } emailDomain
-            ? tenants.FindClaimAsync(emailDomain, cancellationToken)
+            ? tenants.FindClaimCachedAsync(emailDomain, cancellationToken)
             : Task.FromResult<DomainClaim?>(null);
         var domainRefusal = tenant is null ? Task.FromResult<string?>(null) : domainGuard.CheckAsync(tenant, connection, identity.Email, claim, cancellationToken);
         var domainVerified = tenant is null ? Task.FromResult(false) : IsVerifiedDomainOfAsync(tenant, identity.Email, claim);
