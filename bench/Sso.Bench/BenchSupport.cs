@@ -53,3 +53,48 @@ public readonly record struct CpuTimes(TimeSpan App, TimeSpan Azurite)
                 yield return id;
     }
 }
+
+/// <summary>
+/// Counts the requests this process sends to Azurite (from the HTTP client's own metrics), by
+/// service and method: each one costs Azurite CPU, a transaction's rows more.
+/// </summary>
+public sealed class StorageRequestCounter : IDisposable
+{
+    private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _counts = new();
+    private readonly Dictionary<int, string> _services;
+    private volatile bool _stopped;
+
+    public StorageRequestCounter(Sso.Testing.AzuriteServer azurite)
+    {
+        _services = new() { [azurite.TablePort] = "table", [azurite.QueuePort] = "queue", [azurite.BlobPort] = "blob" };
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "System.Net.Http" && instrument.Name == "http.client.request.duration")
+                listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            if (_stopped) return;
+            string? method = null;
+            int? port = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "http.request.method") method = tag.Value as string;
+                else if (tag.Key == "server.port" && tag.Value is int p) port = p;
+            }
+            if (port is { } known && _services.TryGetValue(known, out var service))
+                _counts.AddOrUpdate($"{service} {method}", 1, (_, n) => n + 1);
+        });
+        _listener.Start();
+    }
+
+    public (int Total, IReadOnlyDictionary<string, int> ByKind) Stop()
+    {
+        _stopped = true;
+        var snapshot = new Dictionary<string, int>(_counts);
+        return (snapshot.Values.Sum(), snapshot);
+    }
+
+    public void Dispose() => _listener.Dispose();
+}

@@ -50,8 +50,12 @@ public sealed partial class AuthorizationCodeIssuer(
             ? directory.FindUserByEmailAsync(pending.TenantId, asserted, cancellationToken)
             : Task.FromResult<DirectoryUserView?>(null);
         var tenant = await tenants.FindCachedAsync(pending.TenantId, cancellationToken);
-        var domainRefusal = tenant is null ? Task.FromResult<string?>(null) : domainGuard.CheckAsync(tenant, connection, identity.Email, cancellationToken);
-        var domainVerified = tenant is null ? Task.FromResult(false) : IsVerifiedDomainOfAsync(tenant, identity.Email, cancellationToken);
+        // The guard and email_verified both need the domain's claim row: read once (cached like the tenant, *Caching*).
+        var claim = tenant is not null && EmailDomainGuard.EmailDomain(identity.Email) is { } emailDomain
+            ? tenants.FindClaimCachedAsync(emailDomain, cancellationToken)
+            : Task.FromResult<DomainClaim?>(null);
+        var domainRefusal = tenant is null ? Task.FromResult<string?>(null) : domainGuard.CheckAsync(tenant, connection, identity.Email, claim, cancellationToken);
+        var domainVerified = tenant is null ? Task.FromResult(false) : IsVerifiedDomainOfAsync(tenant, identity.Email, claim);
         await Task.WhenAll(directoryUser, domainRefusal, domainVerified);
         if (tenant is null) return new SignInDecision(SignInRefusals.ConnectionUnavailable);
         if (domainRefusal.Result is { } refusal) return new SignInDecision(refusal);
@@ -64,11 +68,10 @@ public sealed partial class AuthorizationCodeIssuer(
     /// by DNS. An IdP's word covers who signed in, not who owns the domain; the SaaS app may link
     /// accounts by email only where the domain is proven.
     /// </summary>
-    private async Task<bool> IsVerifiedDomainOfAsync(Tenant tenant, string? email, CancellationToken cancellationToken)
+    private static async Task<bool> IsVerifiedDomainOfAsync(Tenant tenant, string? email, Task<DomainClaim?> claimOfDomain)
     {
-        if (string.IsNullOrWhiteSpace(email) || DomainName.OfEmail(email.Trim()) is not { } domain
-            || !tenant.Domains.Contains(domain, StringComparer.Ordinal)) return false;
-        return await tenants.FindClaimAsync(domain, cancellationToken) is { IsVerified: true } claim && claim.TenantId == tenant.Id;
+        if (EmailDomainGuard.EmailDomain(email) is not { } domain || !tenant.Domains.Contains(domain, StringComparer.Ordinal)) return false;
+        return await claimOfDomain is { IsVerified: true } claim && claim.TenantId == tenant.Id;
     }
 
     /// <summary>Issues the code for a decided sign-in (or sends the refusal back): the session and the code are written side by side.</summary>

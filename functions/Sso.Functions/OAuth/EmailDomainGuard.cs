@@ -38,7 +38,14 @@ public sealed class EmailDomainGuard(TenantStore tenants, ConnectionStore connec
     };
 
     /// <returns>A refusal code, or null. An email that is absent is left to <see cref="SignInPolicy"/> (email_missing).</returns>
-    public async Task<string?> CheckAsync(Tenant tenant, Connection connection, string? email, CancellationToken cancellationToken)
+    public Task<string?> CheckAsync(Tenant tenant, Connection connection, string? email, CancellationToken cancellationToken) =>
+        CheckAsync(tenant, connection, email,
+            EmailDomain(email) is { } domain ? tenants.FindClaimAsync(domain, cancellationToken) : Task.FromResult<DomainClaim?>(null),
+            cancellationToken);
+
+    /// <param name="claimOfDomain">The claim row of the email's <see cref="EmailDomain"/>, read once by a caller that needs it too.</param>
+    public async Task<string?> CheckAsync(Tenant tenant, Connection connection, string? email, Task<DomainClaim?> claimOfDomain,
+        CancellationToken cancellationToken)
     {
         // Issue 18.6: which IdP vouches for which addresses. A connection without its own list may
         // assert the tenant's domains only while it is the tenant's only enabled connection.
@@ -48,7 +55,7 @@ public sealed class EmailDomainGuard(TenantStore tenants, ConnectionStore connec
             return SignInRefusals.ConnectionDomainsNotSet;
         if (string.IsNullOrWhiteSpace(email)) return null;
         if (DomainName.OfEmail(email.Trim()) is not { } domain) return SignInRefusals.EmailMissing;
-        var standing = await StandingAsync(tenant, domain, cancellationToken);
+        var standing = await StandingAsync(tenant, domain, await claimOfDomain, cancellationToken);
         if (Decide(standing, ConnectionSignInSettings.AllowsOutsideDomains(connection)) is { } refusal) return refusal;
         // The list narrows the tenant's own domains; guests (allowOutsideDomains) are no domain of the tenant's.
         if (listed is not null && standing is EmailDomainStanding.OfTheTenant or EmailDomainStanding.OfTheTenantUnverified
@@ -57,9 +64,12 @@ public sealed class EmailDomainGuard(TenantStore tenants, ConnectionStore connec
         return null;
     }
 
-    private async Task<EmailDomainStanding> StandingAsync(Tenant tenant, string domain, CancellationToken cancellationToken)
+    /// <summary>The domain of an email as the guard judges it (null for no email or no domain).</summary>
+    public static string? EmailDomain(string? email) => string.IsNullOrWhiteSpace(email) ? null : DomainName.OfEmail(email.Trim());
+
+    private async Task<EmailDomainStanding> StandingAsync(Tenant tenant, string domain, DomainClaim? claimOfDomain, CancellationToken cancellationToken)
     {
-        if (await tenants.FindClaimAsync(domain, cancellationToken) is not { } claim) return EmailDomainStanding.Outside;
+        if (claimOfDomain is not { } claim) return EmailDomainStanding.Outside;
         if (claim.TenantId == tenant.Id)
         {
             // The claim row goes before the tenant row changes (TenantStore order): only a domain the tenant lists is its own.

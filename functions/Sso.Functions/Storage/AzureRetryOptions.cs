@@ -34,6 +34,10 @@ public sealed record AzureRetryOptions(TimeSpan TryTimeout, int MaxRetries)
         options.Retry.MaxRetries = MaxRetries;
         options.Retry.Delay = RetryDelay;
         options.Retry.MaxDelay = MaxRetryDelay;
+        // Nothing listens to the SDK's own per-request log events or tracing spans (the request
+        // pipeline logs each request), and both cost CPU on every storage call.
+        options.Diagnostics.IsLoggingEnabled = false;
+        options.Diagnostics.IsDistributedTracingEnabled = false;
         return options;
     }
 }

@@ -34,6 +34,16 @@ public sealed class TenantStore(TableStorage storage, TimeProvider clock)
     public Task<Tenant?> FindCachedAsync(TenantId id, CancellationToken cancellationToken) =>
         _cache.GetOrLoadAsync(id, token => FindAsync(id, token), cancellationToken);
 
+    private readonly InstanceCache<string, DomainClaim> _claims = new(clock, CacheFor);
+
+    /// <summary>
+    /// <see cref="FindClaimAsync"/> for the sign-in policy, kept for <see cref="CacheFor"/> like the
+    /// tenant row it is judged with; every claim written, verified or released on this instance
+    /// shows at once. Never for a read-modify-write.
+    /// </summary>
+    public Task<DomainClaim?> FindClaimCachedAsync(string domain, CancellationToken cancellationToken) =>
+        _claims.GetOrLoadAsync(domain, token => FindClaimAsync(domain, token), cancellationToken);
+
     private Task<TableClient> TenantsAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableNames.Tenants, cancellationToken);
 
     private Task<TableClient> DomainsAsync(CancellationToken cancellationToken) => storage.GetTableAsync(TableNames.Domains, cancellationToken);
@@ -98,7 +108,14 @@ public sealed class TenantStore(TableStorage storage, TimeProvider clock)
     public async Task<SaveOutcome> SaveClaimAsync(DomainClaim before, DomainClaim after, CancellationToken cancellationToken)
     {
         var table = await DomainsAsync(cancellationToken);
-        return await table.ReplaceIfMatchAsync(after.ToEntity(), before.ETag, cancellationToken);
+        try
+        {
+            return await table.ReplaceIfMatchAsync(after.ToEntity(), before.ETag, cancellationToken);
+        }
+        finally
+        {
+            _claims.Invalidate(after.Domain);
+        }
     }
 
     /// <summary>
@@ -190,6 +207,7 @@ public sealed class TenantStore(TableStorage storage, TimeProvider clock)
             try
             {
                 await table.AddEntityAsync(DomainClaim.New(domain, tenantId).ToEntity(), cancellationToken);
+                _claims.Invalidate(domain);
                 claimed.Add(domain);
             }
             catch (RequestFailedException e) when (e.Status == 409)
@@ -223,6 +241,10 @@ public sealed class TenantStore(TableStorage storage, TimeProvider clock)
             catch (RequestFailedException e) when (e.Status is 404 or 412)
             {
             }
+            finally
+            {
+                _claims.Invalidate(domain);
+            }
         }
     }
 
@@ -239,6 +261,7 @@ public sealed class TenantStore(TableStorage storage, TimeProvider clock)
             try
             {
                 await domains.DeleteEntityAsync(DomainPartition, claim.RowKey, claim.ETag, cancellationToken);
+                _claims.Invalidate(DomainClaim.FromEntity(claim).Domain);
                 removed++;
             }
             catch (RequestFailedException e) when (e.Status is 404 or 412)

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Security.Cryptography.Xml;
@@ -262,8 +264,14 @@ public static class SamlSignatureVerifier
         var signatureMethod = signedInfo.Value;
 
         StrictIdSignedXml signedXml;
+        // SignedXml.LoadXml parses every certificate in KeyInfo, and none is ever trusted here (only the
+        // connection's are), so KeyInfo is set aside while loading. It is in neither digest: outside
+        // SignedInfo, and inside the Signature that the enveloped-signature transform removes.
+        var keyInfo = SecureXml.ChildElement(signature, SamlNamespaces.XmlDsig, "KeyInfo");
+        var beforeKeyInfo = keyInfo?.PreviousSibling;
         try
         {
+            if (keyInfo is not null) signature.RemoveChild(keyInfo);
             signedXml = StrictIdSignedXml.Create(signed);
             signedXml.LoadXml(signature);
         }
@@ -271,13 +279,18 @@ public static class SamlSignatureVerifier
         {
             return new SamlFailure(SamlFailureKind.SignatureInvalid, $"The {what} signature cannot be read as an XML signature.");
         }
-
-        // A connection saved before the key-size rule may still hold a weak certificate: never trusted.
-        foreach (var certificate in trust.IdpCertificates.Where(c => SigningKeyStrength.WhyTooWeak(c) is null))
+        finally
         {
-            using AsymmetricAlgorithm? key = XmlSignatureAlgorithms.IsEcdsa(signatureMethod)
-                ? certificate.GetECDsaPublicKey()
-                : certificate.GetRSAPublicKey();
+            if (keyInfo is not null) signature.InsertAfter(keyInfo, beforeKeyInfo);
+        }
+
+        var ecdsa = XmlSignatureAlgorithms.IsEcdsa(signatureMethod);
+        // A connection saved before the key-size rule may still hold a weak certificate: never trusted.
+        foreach (var certificate in trust.IdpCertificates)
+        {
+            var keys = PublicKeys.GetValue(certificate, c => new PublicKeyPool(c));
+            if (!keys.StrongEnough) continue;
+            var key = keys.Rent(ecdsa);
             if (key is null) continue;
             try
             {
@@ -286,6 +299,10 @@ public static class SamlSignatureVerifier
             catch (Exception e) when (e is CryptographicException or XmlException or FormatException)
             {
                 // A malformed SignatureValue or a key of the wrong size: this certificate did not verify it.
+            }
+            finally
+            {
+                keys.Return(key, ecdsa);
             }
         }
 
@@ -409,6 +426,35 @@ public static class SamlSignatureVerifier
 
     private static bool Is(XmlElement element, string namespaceUri, string localName) =>
         element.LocalName == localName && element.NamespaceURI == namespaceUri;
+
+    /// <summary>
+    /// Each certificate's public key, imported once per certificate object rather than once per
+    /// signature (the import costs more than the verification). A cached connection's certificates
+    /// are one set of objects until it changes, so its keys live as long as it does.
+    /// </summary>
+    private static readonly ConditionalWeakTable<X509Certificate2, PublicKeyPool> PublicKeys = new();
+
+    /// <summary>A key is lent to one verification at a time: an RSA or ECDsa object is not documented as thread-safe.</summary>
+    private sealed class PublicKeyPool(X509Certificate2 certificate)
+    {
+        private const int MaxIdle = 16;
+        private readonly ConcurrentBag<AsymmetricAlgorithm> _rsa = [];
+        private readonly ConcurrentBag<AsymmetricAlgorithm> _ecdsa = [];
+
+        public bool StrongEnough { get; } = SigningKeyStrength.WhyTooWeak(certificate) is null;
+
+        public AsymmetricAlgorithm? Rent(bool ecdsa) =>
+            (ecdsa ? _ecdsa : _rsa).TryTake(out var key) ? key
+            : ecdsa ? certificate.GetECDsaPublicKey()
+            : certificate.GetRSAPublicKey();
+
+        public void Return(AsymmetricAlgorithm key, bool ecdsa)
+        {
+            var idle = ecdsa ? _ecdsa : _rsa;
+            if (idle.Count < MaxIdle) idle.Add(key);
+            else key.Dispose();
+        }
+    }
 }
 
 /// <summary>

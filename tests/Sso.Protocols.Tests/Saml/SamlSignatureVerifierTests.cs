@@ -60,6 +60,38 @@ public class SamlSignatureVerifierTests
     }
 
     [Fact]
+    public void Leaves_the_document_as_it_was_KeyInfo_included_and_verifies_the_same_document_again()
+    {
+        // The verifier sets each signature's KeyInfo aside while SignedXml loads it, then puts it back.
+        var read = SamlResponseReader.Read(SamlTestIdp.ToBase64(SamlTestIdp.SignResponse(SamlTestIdp.SignAssertion(SamlTestIdp.Response()))));
+        Assert.True(read.IsSuccess, read.ToString());
+        var before = read.Value.OuterXml;
+        Assert.Equal(2, read.Value.GetElementsByTagName("KeyInfo", Ds).Count);
+
+        var first = SamlSignatureVerifier.Verify(read.Value, Trust());
+        Assert.True(first.IsSuccess, first.ToString());
+        Assert.Equal(before, read.Value.OuterXml);
+
+        var again = SamlSignatureVerifier.Verify(read.Value, Trust());
+        Assert.True(again.IsSuccess, again.ToString());
+        Assert.True(again.Value.ResponseSigned && again.Value.AssertionSigned);
+    }
+
+    [Fact]
+    public void Verifies_signatures_side_by_side_with_the_keys_of_one_certificate_object()
+    {
+        // Every verification of a connection uses one certificate object, whose imported key is lent to one verification at a time.
+        var trust = Trust();
+        var documents = Enumerable.Range(0, 64).Select(_ => SamlTestIdp.SignAssertion(SamlTestIdp.Response())).ToList();
+        var results = documents.AsParallel().WithDegreeOfParallelism(8).Select(d => Verify(d, trust).IsSuccess).ToList();
+        Assert.All(results, Assert.True);
+
+        var tampered = SamlTestIdp.SignAssertion(SamlTestIdp.Response());
+        MakeEvil(Assertion(tampered), newId: null);
+        Assert.Equal(SamlFailureKind.SignatureInvalid, Verify(tampered, trust).Error.Kind);
+    }
+
+    [Fact]
     public void Covers_the_assertion_by_the_response_signature_when_only_the_response_is_signed()
     {
         var result = Verify(SamlTestIdp.SignResponse(SamlTestIdp.Response()));
