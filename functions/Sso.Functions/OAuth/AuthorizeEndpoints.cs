@@ -81,7 +81,7 @@ public static partial class AuthorizeEndpoints
             CreatedAt = now,
             ExpiresAt = now + PendingSignIn.Lifetime,
         };
-        return await services.GetRequiredService<SignInStarters>().StartAsync(context, pending, connection, cancellationToken);
+        return SignInStarters.ToResult(context, await services.GetRequiredService<SignInStarters>().StartAsync(pending, connection, cancellationToken));
     }
 
     private sealed record Routing(Connection? Connection, OAuthError? Error, string? Page);
