@@ -127,6 +127,7 @@ public static class ServiceRegistration
         services.AddSingleton(new RouteErrorPage("/setup", Setup.SetupHtml.Unusable));
         services.AddSingleton<OperatorConsole.ConsoleSessionStore>();
         services.AddSingleton(OperatorConsole.ConsoleOidcOptions.From(configuration));
+        services.AddSingleton<OperatorConsole.ConsoleOidcAuthentication>();
         services.AddSingleton(new RouteErrorPage("/console", OperatorConsole.ConsoleEndpoints.ErrorPage));
         services.AddSingleton<OperatorConsole.TenantProblems>();
         return services;

@@ -1,7 +1,4 @@
-using Microsoft.IdentityModel.Tokens;
-using Sso.Functions.Connections;
 using Sso.Functions.Hosting;
-using Sso.Functions.Storage;
 using Sso.Protocols.OAuth;
 
 namespace Sso.Functions.OAuth;
@@ -13,7 +10,7 @@ namespace Sso.Functions.OAuth;
 /// to the IdP with a signed LogoutRequest; the IdP's answer comes back to the SLO endpoint,
 /// which finishes at the post_logout_redirect_uri.
 /// </summary>
-public static partial class LogoutEndpoints
+public static class LogoutEndpoints
 {
     public const string Path = "/oauth/logout";
     public const int MaxFormBytes = 32 * 1024;
@@ -28,7 +25,6 @@ public static partial class LogoutEndpoints
     {
         var services = context.RequestServices;
         var cancellationToken = context.RequestAborted;
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.OAuth");
 
         List<KeyValuePair<string, string>> parameters;
         if (HttpMethods.IsPost(context.Request.Method))
@@ -50,52 +46,19 @@ public static partial class LogoutEndpoints
             parameters = context.Request.Query.SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string>(p.Key, v ?? ""))).ToList();
         }
 
-        var read = EndSessionRequestValidator.Read(parameters);
-        if (!read.IsSuccess) return Refused(read.Error.Description);
-        var request = read.Value;
-        if (request.IdTokenHint is null)
-            return Refused("Send id_token_hint (the id_token of the session to end): this service keeps no browser session of its own.");
-
-        var options = services.GetRequiredService<SsoOptions>();
-        var keys = await services.GetRequiredService<TokenSigningKeys>().GetAsync(cancellationToken);
-        var hint = await EndSessionRequestValidator.ValidateHintAsync(request.IdTokenHint, options.Issuer,
-            keys.Select(k => (SecurityKey)new RsaSecurityKey(k.Rsa.ExportParameters(false)) { KeyId = k.Kid }).ToList(), request.ClientId);
-        if (!hint.IsSuccess)
+        switch (await services.GetRequiredService<RpLogout>().LogoutAsync(parameters, cancellationToken))
         {
-            LogRefused(logger, "id_token_hint_invalid");
-            return Refused(hint.Error.Description);
+            case RpLogoutOutcome.Refused refused:
+                return Refused(refused.Message);
+            case RpLogoutOutcome.ToIdp toIdp:
+                context.Items[RequestPipeline.TenantItem] = toIdp.TenantId.Value;
+                return OAuthResults.ToIdp(toIdp.Request);
+            case RpLogoutOutcome.SignedOut signedOut:
+                context.Items[RequestPipeline.TenantItem] = signedOut.TenantId.Value;
+                return Finish(signedOut.PostLogoutRedirectUri, signedOut.State);
+            default:
+                throw new InvalidOperationException("Unknown logout outcome.");
         }
-
-        // RP-Initiated Logout §3: the URI must be registered for the client the hint was issued to,
-        // else nobody is sent anywhere.
-        if (!ClientId.TryParse(hint.Value.ClientId, out var clientId)
-            || await services.GetRequiredService<ClientStore>().FindAsync(clientId, cancellationToken) is not { } client)
-            return Refused("The id_token_hint was issued to a client that is no longer registered.");
-        if (request.PostLogoutRedirectUri is { } uri && !client.HasPostLogoutRedirectUri(uri))
-        {
-            LogRefused(logger, "post_logout_redirect_uri_unregistered");
-            return Refused("post_logout_redirect_uri is not registered for this client (postLogoutRedirectUris); nothing was done.");
-        }
-        if (!TenantId.TryParse(hint.Value.TenantId, out var tenantId))
-            return Refused("The id_token_hint names no tenant.");
-        context.Items[RequestPipeline.TenantItem] = tenantId.Value;
-
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var tokens = services.GetRequiredService<AccessTokenStore>();
-        if (hint.Value.SessionId is { } sid) await tokens.RevokeSessionAsync(tenantId, sid, now, cancellationToken);
-        else await tokens.RevokeSubjectAsync(tenantId, hint.Value.Subject, now, cancellationToken);   // an id_token from before sessions
-        LogSignedOut(logger, tenantId.Value, client.Id.Value);
-
-        if (hint.Value.SessionId is { } sessionId
-            && await services.GetRequiredService<SignInSessionStore>().FindAsync(tenantId, sessionId, cancellationToken) is { } session
-            && await services.GetRequiredService<ConnectionStore>().FindByIdAsync(session.ConnectionId, cancellationToken) is { } connection
-            && connection.TenantId == tenantId
-            && services.GetServices<ISingleLogout>().FirstOrDefault(l => l.ConnectionType == connection.Type) is { } singleLogout
-            && await singleLogout.StartAsync(connection, session, client.Id, request.PostLogoutRedirectUri, request.State, now,
-                cancellationToken) is { } toIdp)
-            return OAuthResults.ToIdp(toIdp);
-
-        return Finish(request.PostLogoutRedirectUri, request.State);
     }
 
     /// <summary>The end of every logout: to the registered post_logout_redirect_uri with the state, or a page.</summary>
@@ -105,10 +68,4 @@ public static partial class LogoutEndpoints
             : OAuthResults.Redirect(postLogoutRedirectUri, ResponseModes.Query, [new("state", state)]);
 
     private static IResult Refused(string message) => OAuthResults.Page(400, "Sign-out failed", message);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Session ended by RP-initiated logout (tenant {TenantId}, client {ClientId})")]
-    private static partial void LogSignedOut(ILogger logger, string tenantId, string clientId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Logout request refused: {Outcome}")]
-    private static partial void LogRefused(ILogger logger, string outcome);
 }

@@ -26,6 +26,9 @@ public static class SignInServiceRegistration
         services.AddSingleton<EmailDomainGuard>();
         services.AddSingleton<AuthorizationCodeIssuer>();
         services.AddSingleton<SignInStarters>();
+        services.AddSingleton<Authorization>();
+        services.AddSingleton<TokenIssuance>();
+        services.AddSingleton<RpLogout>();
         return services;
     }
 }

@@ -4,7 +4,7 @@ namespace Sso.Functions.OAuth;
 
 /// <summary>
 /// The sign-in starters by connection type, and the one way authorize and the setup portal's
-/// Test sign-in write a start: to the IdP, or back to the client with an OAuth error.
+/// Test sign-in start: to the IdP, or back to the client with an OAuth error.
 /// </summary>
 public sealed class SignInStarters(IEnumerable<ISignInStarter> starters, AuthorizationCodeIssuer codes)
 {
@@ -15,14 +15,19 @@ public sealed class SignInStarters(IEnumerable<ISignInStarter> starters, Authori
 
     public ISignInStarter? For(string connectionType) => byType.GetValueOrDefault(connectionType);
 
-    public async Task<IResult> StartAsync(HttpContext context, PendingSignIn pending, Connection connection, CancellationToken cancellationToken)
+    /// <summary>Where the browser goes next: to the IdP (a redirect or an auto-posting form), or the refusal for the client.</summary>
+    public async Task<Result<IdpRequest, SignInCompletion>> StartAsync(PendingSignIn pending, Connection connection,
+        CancellationToken cancellationToken)
     {
         if (For(connection.Type) is not { } starter)
-            return SignInCompletion.ToResult(context,
-                codes.ErrorRedirect(pending, Protocols.OAuth.OAuthErrorCodes.ServerError, "The connection has an unknown type."));
+            return codes.ErrorRedirect(pending, Protocols.OAuth.OAuthErrorCodes.ServerError, "The connection has an unknown type.");
         var started = await starter.StartAsync(pending, connection, cancellationToken);
         return started.IsSuccess
-            ? OAuthResults.ToIdp(started.Value)
-            : SignInCompletion.ToResult(context, await codes.FailAsync(pending, started.Error.Error, started.Error.Reason, cancellationToken));
+            ? started.Value
+            : await codes.FailAsync(pending, started.Error.Error, started.Error.Reason, cancellationToken);
     }
+
+    /// <summary>The one way a start becomes HTTP.</summary>
+    public static IResult ToResult(HttpContext context, Result<IdpRequest, SignInCompletion> started) =>
+        started.IsSuccess ? OAuthResults.ToIdp(started.Value) : SignInCompletion.ToResult(context, started.Error);
 }

@@ -35,92 +35,52 @@ public static partial class ConsoleOidcSignIn
     private static async Task<IResult> StartAsync(HttpContext context)
     {
         var services = context.RequestServices;
-        var oidc = services.GetRequiredService<ConsoleOidcOptions>();
+        var authentication = services.GetRequiredService<ConsoleOidcAuthentication>();
+        var oidc = authentication.Options;
         if (!oidc.IsConfigured) return ConsoleResults.Refused(404, "Not configured", "Sign-in through an identity provider is not configured for this console.");
         var returnPath = ConsoleSignIn.ReturnPath(context.Request.Query["return"].ToString());
-        var metadata = await services.GetRequiredService<OidcProviderCache>().GetMetadataAsync(oidc.Issuer!, context.RequestAborted);
-        if (!metadata.IsSuccess)
+        var started = await authentication.StartAsync(returnPath, context.RequestAborted);
+        if (!started.TryGetValue(out var start, out var refused))
         {
-            ConsoleSignIn.LogSignInRefused(Logger(services), "identity provider unreachable: " + metadata.Error.Kind);
-            return ConsoleSignIn.SignInPage(503, $"{oidc.DisplayName} could not be reached ({metadata.Error.Kind}); try again, or sign in with an admin key.",
-                returnPath, oidc);
+            ConsoleSignIn.LogSignInRefused(Logger(services), refused.Outcome);
+            return ConsoleSignIn.SignInPage(refused.Status, refused.Message, returnPath, oidc);
         }
-
-        var state = Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
-        var nonce = Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
-        var codeVerifier = Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        await services.GetRequiredService<ConsoleSessionStore>()
-            .CreatePendingAsync(new ConsolePendingSignIn(HashOf(state), nonce, codeVerifier, returnPath, now), context.RequestAborted);
-        var request = new OidcAuthorizationRequest(metadata.Value.AuthorizationEndpoint, oidc.ClientId!, RedirectUri(services), oidc.Scopes,
-            state, nonce, codeVerifier);
         var secure = BrowserPages.IsHttps(context);
         // Lax, not Strict: the IdP's answer is a cross-site navigation, and this cookie must come with it.
-        return ConsoleResults.SeeOther(request.ToUri().AbsoluteUri, response => response.Cookies.Append(StateCookieName, state, new CookieOptions
+        return ConsoleResults.SeeOther(start.Url, response => response.Cookies.Append(StateCookieName, start.State, new CookieOptions
         {
             HttpOnly = true, SameSite = SameSiteMode.Lax, Secure = secure, Path = CallbackPath, IsEssential = true,
-            Expires = now + ConsolePendingSignIn.Lifetime,
+            Expires = start.ExpiresAt,
         }));
     }
 
     private static async Task<IResult> CallbackAsync(HttpContext context)
     {
         var services = context.RequestServices;
-        var oidc = services.GetRequiredService<ConsoleOidcOptions>();
+        var authentication = services.GetRequiredService<ConsoleOidcAuthentication>();
+        var oidc = authentication.Options;
         if (!oidc.IsConfigured) return ConsoleResults.Refused(404, "Not configured", "Sign-in through an identity provider is not configured for this console.");
         var query = context.Request.Query;
-        var state = query["state"].ToString();
-        // The state must be the one this browser was sent off with: another browser's callback (a
-        // login CSRF) carries a state whose cookie this browser does not have.
-        if (context.Request.Cookies[StateCookieName] is not { Length: 43 } expected || state.Length != 43
-            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(state)))
-            return Refuse(context, oidc, 400, "This sign-in did not start in this browser, or took too long. Start again.", "state mismatch");
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        if (await services.GetRequiredService<ConsoleSessionStore>().TakePendingAsync(HashOf(state), context.RequestAborted) is not { } pending
-            || now - pending.CreatedAt > ConsolePendingSignIn.Lifetime)
-            return Refuse(context, oidc, 400, "This sign-in was already used or has expired. Start again.", "state unknown or expired");
+        var completed = await authentication.CompleteAsync(new ConsoleOidcCallback(context.Request.Cookies[StateCookieName], query["state"].ToString(),
+            query["iss"].Where(v => v is not null).Select(v => v!).ToList(), query["error"].ToString(), query["code"].ToString()), context.RequestAborted);
+        if (!completed.TryGetValue(out var signedIn, out var refused))
+        {
+            services.GetRequiredService<RefusalCounter>().Count(AuditRecord.GlobalPartition, RefusalReason);
+            ConsoleSignIn.LogSignInRefused(Logger(services), "oidc: " + refused.Outcome);
+            return ConsoleSignIn.SignInPage(refused.Status, refused.Message, Base, oidc);
+        }
 
-        var metadata = await services.GetRequiredService<OidcProviderCache>().GetMetadataAsync(oidc.Issuer!, context.RequestAborted);
-        if (!metadata.IsSuccess)
-            return Refuse(context, oidc, 503, $"{oidc.DisplayName} could not be reached ({metadata.Error.Kind}).", "discovery " + metadata.Error.Kind);
-        var provider = metadata.Value;
-        if (OidcSignInVerifier.CheckIssParameter(query["iss"].Where(v => v is not null).Select(v => v!).ToList(), provider) is { } mixUp)
-            return Refuse(context, oidc, 400, "The answer did not come from the configured identity provider.", mixUp.Kind.ToString());
-        if (query["error"].ToString() is { Length: > 0 } idpError)
-            return Refuse(context, oidc, 403, $"{oidc.DisplayName} did not sign you in ({Printable(idpError)}).", "idp error");
-        if (query["code"].ToString() is not { Length: > 0 and <= 4096 } code)
-            return Refuse(context, oidc, 400, "The identity provider's answer has no authorization code.", "no code");
-
-        var redeemed = await services.GetRequiredService<OidcSignInVerifier>().ExchangeCodeAsync(provider, oidc.ClientId!, oidc.ClientSecret ?? "",
-            RedirectUri(services), code, pending.CodeVerifier, context.RequestAborted);
-        if (!redeemed.IsSuccess)
-            return Refuse(context, oidc, 502, $"{oidc.DisplayName} did not redeem the sign-in ({redeemed.Error.Kind}).", redeemed.Error.Kind.ToString());
-        var expectations = new IdTokenExpectations(provider.Issuer, oidc.ClientId!, pending.Nonce, TimeSpan.FromSeconds(OidcConnectionSetup.DefaultClockSkewSeconds));
-        var validated = await OidcSignInVerifier.ValidateWithKeyRefreshAsync(services.GetRequiredService<OidcProviderCache>(), provider,
-            redeemed.Value.IdToken, expectations, now, context.RequestAborted);
-        if (!validated.IsSuccess)
-            return Refuse(context, oidc, 403, $"The ID token from {oidc.DisplayName} was not accepted ({validated.Error.Kind}).", validated.Error.Kind.ToString());
-        var completed = await services.GetRequiredService<OidcSignInVerifier>()
-            .AddUserInfoAsync(provider, validated.Value, redeemed.Value.AccessToken, context.RequestAborted);
-        if (!completed.IsSuccess)
-            return Refuse(context, oidc, 502, $"{oidc.DisplayName} did not answer for your profile ({completed.Error.Kind}).", completed.Error.Kind.ToString());
-        var token = completed.Value;
-        if (OidcEmailVerification.Check(token, allowUnverifiedEmail: false) is { } unverified || token.Email is not { Length: > 0 } email)
-            return Refuse(context, oidc, 403, "Your identity provider did not assert a verified email address.", "email not verified");
-        if (!IsAllowed(oidc, email, token.Claims))
-            return Refuse(context, oidc, 403, $"{email} is not an operator of this console. Ask for your address or group to be added to Console:Oidc.",
-                "not an allowed operator");
-
+        var email = signedIn.Email;
         var actor = AuditActor.Operator(email.ToLowerInvariant());
         var setSession = await ConsoleSessionGate.StartAsync(context, actor, "oidc");
         await services.GetRequiredService<AuditLog>().RecordChangeAsync(null, actor, "console_session.create", null, [], "success", null, 200);
-        ConsoleSignIn.LogSignedIn(Logger(services), "sub:" + HashOf(token.Subject)[..12], "oidc");
+        ConsoleSignIn.LogSignedIn(Logger(services), "sub:" + ConsoleOidcAuthentication.HashOf(signedIn.Subject)[..12], "oidc");
         var secure = BrowserPages.IsHttps(context);
         // The session cookie is SameSite=Strict, and this answer ends a navigation that started at the
         // IdP: a redirect would arrive without it. A page of ours that moves on starts a same-site one.
         return BrowserPages.Page(200, Page("Signed in", ConsoleSection.None, null,
-            $"<meta http-equiv=\"refresh\" content=\"0; url={E(pending.ReturnPath)}\"><p>You are signed in as {E(email)}.</p>"
-            + $"<p><a class=\"button\" href=\"{E(pending.ReturnPath)}\">Continue</a></p>"), response =>
+            $"<meta http-equiv=\"refresh\" content=\"0; url={E(signedIn.ReturnPath)}\"><p>You are signed in as {E(email)}.</p>"
+            + $"<p><a class=\"button\" href=\"{E(signedIn.ReturnPath)}\">Continue</a></p>"), response =>
         {
             setSession(response);
             response.Cookies.Delete(StateCookieName, new CookieOptions { Path = CallbackPath, Secure = secure, HttpOnly = true, SameSite = SameSiteMode.Lax });
@@ -141,19 +101,7 @@ public static partial class ConsoleOidcSignIn
         return values.Any(g => oidc.AllowedGroups.Contains(g, StringComparer.Ordinal));
     }
 
-    private static IResult Refuse(HttpContext context, ConsoleOidcOptions oidc, int status, string message, string outcome)
-    {
-        var services = context.RequestServices;
-        services.GetRequiredService<RefusalCounter>().Count(AuditRecord.GlobalPartition, RefusalReason);
-        ConsoleSignIn.LogSignInRefused(Logger(services), "oidc: " + outcome);
-        return ConsoleSignIn.SignInPage(status, message, Base, oidc);
-    }
-
     public static string RedirectUri(IServiceProvider services) => services.GetRequiredService<SsoOptions>().Url(CallbackPath);
-
-    private static string HashOf(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
-
-    private static string Printable(string text) => new(text.Take(100).Where(c => c is >= ' ' and <= '~').ToArray());
 
     private static ILogger Logger(IServiceProvider services) => services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.OperatorConsole");
 }

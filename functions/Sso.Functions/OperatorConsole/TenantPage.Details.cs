@@ -134,12 +134,13 @@ public static partial class TenantPage
         if (!(await ConsoleSessionGate.ReadFormAsync(context, signedIn)).TryGetValue(out _, out var forbidden)) return forbidden;
         if (await FindTenantAsync(context) is not { } tenant) return TenantNotFound(signedIn, context);
         var target = new AuditTarget("directory", context.RouteString("directoryId"));
-        if (await FindOwnedDirectoryAsync(context, tenant) is not { } directory
-            || context.RequestServices.GetServices<IDirectoryAuthorization>().FirstOrDefault(a => a.Provider == directory.Provider) is not { } authorization)
-            return await AfterChangeAsync(context, signedIn, tenant, "directory.authorize", target, [],
-                Problem.NotFound("directory", context.RouteString("directoryId")), null);
         // The same operation as POST /api/v1/directories/{id}/authorize: a fresh URL for the customer's admin to open.
-        var url = await authorization.StartAsync(directory, context.RequestAborted);
+        var started = await FindOwnedDirectoryAsync(context, tenant) is { } directory
+            ? await context.RequestServices.GetRequiredService<GoogleDirectory.GoogleAuthorization>().ReauthorizeAsync(directory.Id, context.RequestAborted)
+            : Problem.NotFound("directory", context.RouteString("directoryId"));
+        if (!started.TryGetValue(out var reauthorization, out var problem))
+            return await AfterChangeAsync(context, signedIn, tenant, "directory.authorize", target, [], problem, null);
+        var url = reauthorization.AuthorizeUrl;
         await ConsoleResults.AuditAsync(context, signedIn, tenant.Id.Value, "directory.authorize", target, []);
         var shown = "<div class=\"alert ok\" role=\"status\"><p><strong>Authorization link created.</strong> Send it to the customer's "
                     + "Google Workspace admin; it works for " + (int)GoogleAuthorizationLifetime.TotalMinutes + " minutes.</p>"

@@ -67,7 +67,7 @@ public static class SetupTestSignIn
             MaxAge = PendingSignIn.Lifetime,
             IsEssential = true,
         });
-        return await services.GetRequiredService<SignInStarters>().StartAsync(context, pending, connection, context.RequestAborted);
+        return SignInStarters.ToResult(context, await services.GetRequiredService<SignInStarters>().StartAsync(pending, connection, context.RequestAborted));
     }
 
     public static async Task<IResult> CallbackAsync(HttpContext context)

@@ -9,7 +9,7 @@ namespace Sso.Functions.Tenants;
 /// Creating and changing tenants: the one implementation of their rules, called by the management
 /// API (<see cref="TenantEndpoints"/>) and the operator console alike.
 /// </summary>
-public sealed class TenantAdministration(TenantStore store, SsoOptions options, TimeProvider clock)
+public sealed class TenantAdministration(TenantStore store, ITenantPurge purge, SsoOptions options, TimeProvider clock)
 {
     public const int MaxDomains = 50;
 
@@ -71,6 +71,25 @@ public sealed class TenantAdministration(TenantStore store, SsoOptions options, 
             }   // Stale: another writer won the ETag race; read again and re-apply the patch.
         }
         return Problem.Conflict("The tenant kept changing while the patch was applied; retry the request.");
+    }
+
+    /// <summary>Deletes the tenant; what it owned (directories, connections) is purged once its row is gone.</summary>
+    public async Task<Result<TenantId, Problem>> DeleteAsync(TenantId tenantId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (await store.FindAsync(tenantId, cancellationToken) is not { } tenant) return NotFound(tenantId);
+            // Order: queue the purge of the tenant's directories and connections first, then
+            // delete the row. The purge runs only once the row is gone, so a failed delete
+            // purges nothing and a crash after the delete still purges.
+            await purge.QueueAsync(tenant.Id, cancellationToken);
+            switch (await store.DeleteAsync(tenant, cancellationToken))
+            {
+                case SaveOutcome.Saved: return tenantId;
+                case SaveOutcome.NotFound: return NotFound(tenantId);
+            }
+        }
+        return Problem.Conflict("The tenant kept changing while it was deleted; retry the request.");
     }
 
     /// <summary>The problem of a patch member that is not a tenant's, checked before the tenant is looked up.</summary>

@@ -72,21 +72,10 @@ public static class TenantEndpoints
 
     private static async Task<IResult> DeleteAsync(HttpContext context)
     {
-        var store = context.RequestServices.GetRequiredService<TenantStore>();
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            if (await FindAsync(context) is not { } tenant) return NotFound(context);
-            // Order: queue the purge of the tenant's directories and connections first, then
-            // delete the row. The purge runs only once the row is gone, so a failed delete
-            // purges nothing and a crash after the delete still purges.
-            await context.RequestServices.GetRequiredService<ITenantPurge>().QueueAsync(tenant.Id, context.RequestAborted);
-            switch (await store.DeleteAsync(tenant, context.RequestAborted))
-            {
-                case SaveOutcome.Saved: return Results.NoContent();
-                case SaveOutcome.NotFound: return NotFound(context);
-            }
-        }
-        return ProblemResults.Write(Problem.Conflict("The tenant kept changing while it was deleted; retry the request."));
+        if (!TenantId.TryParse(context.RouteString("tenantId"), out var tenantId)) return NotFound(context);
+        context.Items[RequestPipeline.TenantItem] = tenantId.Value;
+        var deleted = await context.RequestServices.GetRequiredService<TenantAdministration>().DeleteAsync(tenantId, context.RequestAborted);
+        return deleted.IsSuccess ? Results.NoContent() : ProblemResults.Write(deleted.Error);
     }
 
     private static async Task<Tenant?> FindAsync(HttpContext context)

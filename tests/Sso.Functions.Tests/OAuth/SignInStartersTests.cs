@@ -64,4 +64,53 @@ public class SignInStartersTests(SsoAppFixture fixture) : IClassFixture<SsoAppFi
         Assert.NotNull(stored);
         Assert.False(string.IsNullOrEmpty(stored.Value.PendingSignIn.IdpString(SamlSignInStarter.AuthnRequestIdKey)));
     }
+
+    [Fact]
+    public async Task StartAsync_picks_the_starter_for_the_connection_type_and_answers_with_the_way_to_the_IdP()
+    {
+        var (pending, connection) = await PendingAsync("op-state");
+
+        var started = await fixture.App.Get<SignInStarters>().StartAsync(pending, connection, default);
+
+        Assert.True(started.IsSuccess, started.ToString());
+        var url = new Uri(Assert.IsType<IdpRequest.Redirect>(started.Value).Url);
+        Assert.Equal(pending.Handle, HttpUtility.ParseQueryString(url.Query)["RelayState"]);
+        Assert.NotNull(await fixture.App.Get<PendingSignInStore>().FindAsync(pending.Handle, default));
+    }
+
+    [Fact]
+    public async Task StartAsync_refuses_a_connection_type_without_a_starter_back_to_the_client_and_stores_nothing()
+    {
+        var (pending, connection) = await PendingAsync("op-refused");
+
+        var started = await fixture.App.Get<SignInStarters>().StartAsync(pending, connection with { Type = "ldap" }, default);
+
+        Assert.False(started.IsSuccess);
+        var refused = Assert.IsType<SignInCompletion.Refused>(started.Error);
+        Assert.Equal("server_error", refused.Error);
+        Assert.Equal(SignInFlow.RedirectUri, refused.RedirectUri);
+        Assert.Equal("op-refused", refused.State);
+        Assert.Equal(pending.TenantId, refused.TenantId);
+        Assert.Null(await fixture.App.Get<PendingSignInStore>().FindAsync(pending.Handle, default));
+    }
+
+    private async Task<(PendingSignIn Pending, Connection Connection)> PendingAsync(string state)
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App);
+        var connectionId = new ConnectionId(flow.ConnectionId);
+        var connection = await fixture.App.Get<ConnectionStore>().FindAsync(new TenantId(flow.TenantId), connectionId, default);
+        var now = fixture.App.Clock.GetUtcNow();
+        return (new PendingSignIn
+        {
+            Handle = PendingSignIn.NewHandle(connectionId),
+            ClientId = new ClientId(flow.ClientId),
+            RedirectUri = SignInFlow.RedirectUri,
+            State = state,
+            Scope = "openid email",
+            TenantId = new TenantId(flow.TenantId),
+            ConnectionId = connectionId,
+            CreatedAt = now,
+            ExpiresAt = now + PendingSignIn.Lifetime,
+        }, connection!);
+    }
 }
