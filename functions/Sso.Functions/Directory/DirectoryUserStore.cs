@@ -251,6 +251,18 @@ public sealed class DirectoryUserStore(DirectoryPartitionWriter writer, Director
         }
     }
 
+    /// <summary>Every live user's id → userName, in one range read of the user rows projected to those columns.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> ListLiveUserNamesAsync(DirectoryId id, CancellationToken cancellationToken)
+    {
+        var table = await writer.TableAsync(cancellationToken);
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        await foreach (var row in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryUser.Kind), select: ["RowKey", "UserName", "Deleted"],
+                           cancellationToken: cancellationToken))
+            if (row.GetBoolean("Deleted") != true)
+                names[TableKey.Unescape(row.RowKey[(DirectoryUser.Kind.Length + 1)..])] = row.GetString("UserName") ?? "";
+        return names;
+    }
+
     public async Task<(IReadOnlyList<DirectoryUser> Users, string? NextCursor)> ListUsersPageAsync(DirectoryId id, string? cursor, int limit,
         CancellationToken cancellationToken) =>
         await writer.PageOfKindAsync(id, DirectoryUser.Kind, DirectoryUser.FromEntity, cursor, limit, cancellationToken);

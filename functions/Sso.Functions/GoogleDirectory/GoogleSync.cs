@@ -210,14 +210,10 @@ public sealed partial class GoogleSync(
             } while (memberPage is { Length: > 0 });
             listed.Add((group.Id, group.Resource, members));
         }
-        var (groupsCreated, groupsUpdated) = (0, 0);
-        await Parallel.ForEachAsync(listed.DistinctBy(g => g.Id), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
-            async (group, token) =>
-            {
-                var outcome = await changes.PutGroupAsync(directory, settings, group.Id, group.Resource, group.Members, token);
-                if (outcome == DirectoryChanges.Outcome.Created) Interlocked.Increment(ref groupsCreated);
-                if (outcome == DirectoryChanges.Outcome.Updated) Interlocked.Increment(ref groupsUpdated);
-            });
+        var outcomes = await changes.PutGroupsAsync(directory, settings,
+            listed.DistinctBy(g => g.Id).Select(g => new DirectoryChanges.ListedGroup(g.Id, g.Resource, g.Members)).ToList(), Parallelism, cancellationToken);
+        var groupsCreated = outcomes.Count(o => o == DirectoryChanges.Outcome.Created);
+        var groupsUpdated = outcomes.Count(o => o == DirectoryChanges.Outcome.Updated);
         await store.MarkSeenAsync(directoryId, task.RunId, GroupsStep, listed.Select(g => g.Id), cancellationToken);
         next = GoogleMapping.String(groups.Body["nextPageToken"]);
         if (!await ProgressAsync(directoryId, task.RunId,
