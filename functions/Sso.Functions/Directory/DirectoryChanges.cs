@@ -116,6 +116,50 @@ public sealed class DirectoryChanges(DirectoryUserStore users, DirectoryGroupSto
     }
 
     /// <summary>
+    /// <see cref="PutUserAsync"/> for every user of a pulled directory's page: each read once,
+    /// <paramref name="parallelism"/> at a time; the unchanged ones left alone; the new ones created
+    /// many to a transaction (<see cref="DirectoryUserStore.CreateUsersAsync"/>), each with its index rows
+    /// and its <c>dsync.user.created</c>; the changed ones, and the new ones whose transaction did not
+    /// commit, put one by one. The outcomes are in the order of <paramref name="listed"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<Outcome>> PutUsersAsync(DirectoryRecord directory, TenantSettings settings,
+        IReadOnlyList<(string Id, JsonObject Resource)> listed, int parallelism, CancellationToken cancellationToken)
+    {
+        var outcomes = new Outcome[listed.Count];
+        var stored = new DirectoryUser?[listed.Count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, listed.Count), options,
+            async (i, token) => stored[i] = await users.FindUserAsync(directory.Id, listed[i].Id, token));
+        var now = clock.GetUtcNow();
+        var created = new List<(DirectoryUser User, IReadOnlyList<EventRecord> Events)>();
+        var oneByOne = new List<int>();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < listed.Count; i++)
+        {
+            index[listed[i].Id] = i;
+            if (stored[i] is null)
+            {
+                var user = new DirectoryUser(directory.Id, listed[i].Id, listed[i].Resource.DeepClone().AsObject(), 1, now, now);
+                created.Add((user, [DirectoryEvents.Create(directory, DirectoryEvents.UserCreated, now, DirectoryEvents.UserData(user))]));
+                outcomes[i] = Outcome.Created;
+            }
+            else if (!stored[i]!.Deleted && JsonNode.DeepEquals(stored[i]!.Resource, listed[i].Resource))
+            {
+                outcomes[i] = Outcome.Unchanged;
+            }
+            else
+            {
+                oneByOne.Add(i);
+            }
+        }
+        foreach (var failed in await users.CreateUsersAsync(directory.Id, created, parallelism, cancellationToken))
+            oneByOne.Add(index[failed.Id]);
+        await Parallel.ForEachAsync(oneByOne, options,
+            async (i, token) => outcomes[i] = await PutUserAsync(directory, settings, listed[i].Id, listed[i].Resource, token));
+        return outcomes;
+    }
+
+    /// <summary>
     /// Deprovisions a live user (a SCIM DELETE, or a user gone from a pulled directory): the row
     /// stays, marked deleted, and its memberships go with their events.
     /// </summary>
