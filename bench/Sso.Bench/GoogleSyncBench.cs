@@ -85,8 +85,18 @@ public static class GoogleSyncBench
             else
                 await admin.PostAsync($"/api/v1/directories/{directoryId}/sync", null);
             JsonObject view;
+            var reported = 0;
             do
             {
+                // Progress once a minute: what the run has written so far (the view's counts move with each step).
+                if (Stopwatch.GetElapsedTime(started).TotalSeconds >= (reported + 1) * 60)
+                {
+                    reported++;
+                    var so = await admin.GetAsync($"/api/v1/tenants/{tenantId}/directories/{directoryId}");
+                    if (so.IsSuccessStatusCode && File.Exists("/proc/loadavg"))
+                        Console.WriteLine($"  {reported} min: counts {(await so.Content.ReadFromJsonAsync<JsonObject>())!["counts"]!.ToJsonString()}, "
+                                          + $"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                }
                 await Task.Delay(250);
                 // A loaded Azurite may answer the view late (503 after the request deadline): ask again.
                 try

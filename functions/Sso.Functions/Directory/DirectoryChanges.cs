@@ -152,7 +152,8 @@ public sealed class DirectoryChanges(DirectoryUserStore users, DirectoryGroupSto
                 oneByOne.Add(i);
             }
         }
-        foreach (var failed in await users.CreateUsersAsync(directory.Id, created, parallelism, cancellationToken))
+        // A transaction of up to 100 actions is a large request: a quarter as many in flight as point reads.
+        foreach (var failed in await users.CreateUsersAsync(directory.Id, created, Math.Max(1, parallelism / 4), cancellationToken))
             oneByOne.Add(index[failed.Id]);
         await Parallel.ForEachAsync(oneByOne, options,
             async (i, token) => outcomes[i] = await PutUserAsync(directory, settings, listed[i].Id, listed[i].Resource, token));
