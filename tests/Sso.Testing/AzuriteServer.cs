@@ -40,6 +40,9 @@ public sealed class AzuriteServer : IAsyncDisposable
     /// <summary>The Node.js process (with separate services: the table service's), for benches that read its memory and CPU time from /proc.</summary>
     public int? ProcessId => _process is { HasExited: false } process ? process.Id : null;
 
+    /// <summary>The Node.js processes running: one, or with separate services the table's, the queue's and the blob's.</summary>
+    public IReadOnlyList<int> ProcessIds => _services.Where(p => !p.HasExited).Select(p => p.Id).ToList();
+
     public static Task<AzuriteServer> Shared => SharedServer.Value;
 
     public int BlobPort { get; }
