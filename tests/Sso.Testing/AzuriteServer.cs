@@ -104,7 +104,11 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
         var ready = await WaitUntilAsync(() => CanConnect(TablePort) && CanConnect(QueuePort) && CanConnect(BlobPort),
             TimeSpan.FromSeconds(60));
-        if (!ready) throw new InvalidOperationException("Azurite did not open its ports within 60 s.");
+        if (!ready)
+        {
+            Kill();   // never leave a half-started Azurite behind the exception
+            throw new InvalidOperationException("Azurite did not open its ports within 60 s.");
+        }
     }
 
     private Process StartProcess(string executable, string[] arguments, string? service)
