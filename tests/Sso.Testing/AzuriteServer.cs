@@ -21,20 +21,27 @@ public sealed class AzuriteServer : IAsyncDisposable
     });
 
     private Process? _process;
+    private List<Process> _services = [];
     private readonly string? _nodeOptions;
     private readonly string? _debugLogPath;
+    private readonly bool _separateServices;
 
-    private AzuriteServer(int blobPort, int queuePort, int tablePort, string? nodeOptions = null, string? debugLogPath = null)
+    private AzuriteServer(int blobPort, int queuePort, int tablePort, string? nodeOptions = null, string? debugLogPath = null,
+        bool separateServices = false)
     {
         BlobPort = blobPort;
         QueuePort = queuePort;
         TablePort = tablePort;
         _nodeOptions = nodeOptions;
         _debugLogPath = debugLogPath;
+        _separateServices = separateServices;
     }
 
-    /// <summary>The Node.js process, for benches that read its memory and CPU time from /proc.</summary>
+    /// <summary>The Node.js process (with separate services: the table service's), for benches that read its memory and CPU time from /proc.</summary>
     public int? ProcessId => _process is { HasExited: false } process ? process.Id : null;
+
+    /// <summary>The Node.js processes running: one, or with separate services the table's, the queue's and the blob's.</summary>
+    public IReadOnlyList<int> ProcessIds => _services.Where(p => !p.HasExited).Select(p => p.Id).ToList();
 
     public static Task<AzuriteServer> Shared => SharedServer.Value;
 
@@ -50,9 +57,15 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     /// <param name="nodeOptions">NODE_OPTIONS for the Azurite process, e.g. <c>--max-old-space-size=4096</c>.</param>
     /// <param name="debugLogPath">Azurite's <c>--debug</c> log (every request; large).</param>
-    public static async Task<AzuriteServer> StartAsync(string? nodeOptions = null, string? debugLogPath = null)
+    /// <param name="separateServices">
+    /// Opt-in: the blob, queue and table services as three Node.js processes (<c>azurite-blob</c>,
+    /// <c>azurite-queue</c>, <c>azurite-table</c>), as in Azure, where Table Storage and Queue Storage
+    /// are separate services: a slow queue request (Azurite scans every message it holds on each
+    /// receive) then never holds up table requests. One process by default.
+    /// </param>
+    public static async Task<AzuriteServer> StartAsync(string? nodeOptions = null, string? debugLogPath = null, bool separateServices = false)
     {
-        var server = new AzuriteServer(FreePort(), FreePort(), FreePort(), nodeOptions, debugLogPath);
+        var server = new AzuriteServer(FreePort(), FreePort(), FreePort(), nodeOptions, debugLogPath, separateServices);
         await server.StartProcessAsync();
         return server;
     }
@@ -68,47 +81,73 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     private async Task StartProcessAsync()
     {
-        var executable = RepositoryPaths.AzuriteExecutable;
+        string[] common = ["--silent", "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--disableProductStyleUrl"];
+        string[] blob = ["--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString()];
+        string[] queue = ["--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString()];
+        string[] table = ["--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString()];
+        string[] extents = ["--extentMemoryLimit", "256"];
+        if (_separateServices)
+        {
+            // The table service first: ProcessId names it.
+            _services =
+            [
+                StartProcess(RepositoryPaths.AzuriteExecutable + "-table", [.. common, .. table], "table"),
+                StartProcess(RepositoryPaths.AzuriteExecutable + "-queue", [.. common, .. extents, .. queue], "queue"),
+                StartProcess(RepositoryPaths.AzuriteExecutable + "-blob", [.. common, .. extents, .. blob], "blob"),
+            ];
+            _process = _services[0];
+        }
+        else
+        {
+            _process = StartProcess(RepositoryPaths.AzuriteExecutable, [.. common, .. extents, .. blob, .. queue, .. table], null);
+            _services = [_process];
+        }
+        var ready = await WaitUntilAsync(() => CanConnect(TablePort) && CanConnect(QueuePort) && CanConnect(BlobPort),
+            TimeSpan.FromSeconds(60));
+        if (!ready)
+        {
+            Kill();   // never leave a half-started Azurite behind the exception
+            throw new InvalidOperationException("Azurite did not open its ports within 60 s.");
+        }
+    }
+
+    private Process StartProcess(string executable, string[] arguments, string? service)
+    {
         if (!File.Exists(executable))
             throw new InvalidOperationException($"Azurite is not installed at {executable}; run ./test.sh (it installs it).");
         var start = new ProcessStartInfo(executable)
         {
-            ArgumentList =
-            {
-                "--silent", "--inMemoryPersistence", "--disableTelemetry", "--extentMemoryLimit", "256", "--skipApiVersionCheck", "--disableProductStyleUrl",
-                "--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString(),
-                "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(),
-                "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(),
-            },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         if (_nodeOptions is not null) start.Environment["NODE_OPTIONS"] = _nodeOptions;
         if (_debugLogPath is not null)
         {
             start.ArgumentList.Add("--debug");
-            start.ArgumentList.Add(_debugLogPath);
+            start.ArgumentList.Add(service is null ? _debugLogPath : $"{_debugLogPath}.{service}");
         }
-        _process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        var ready = await WaitUntilAsync(() => CanConnect(TablePort) && CanConnect(QueuePort) && CanConnect(BlobPort),
-            TimeSpan.FromSeconds(60));
-        if (!ready) throw new InvalidOperationException("Azurite did not open its ports within 60 s.");
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
     }
 
     private void Kill()
     {
-        try
+        foreach (var process in _services)
         {
-            if (_process is { HasExited: false }) _process.Kill(entireProcessTree: true);
-            _process?.WaitForExit(5000);
-        }
-        catch (InvalidOperationException)
-        {
+            try
+            {
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
+            }
+            catch (InvalidOperationException)
+            {
+            }
         }
     }
 

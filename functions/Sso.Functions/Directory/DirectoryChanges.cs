@@ -116,6 +116,51 @@ public sealed class DirectoryChanges(DirectoryUserStore users, DirectoryGroupSto
     }
 
     /// <summary>
+    /// <see cref="PutUserAsync"/> for every user of a pulled directory's page: each read once,
+    /// <paramref name="parallelism"/> at a time; the unchanged ones left alone; the new ones created
+    /// many to a transaction (<see cref="DirectoryUserStore.CreateUsersAsync"/>), each with its index rows
+    /// and its <c>dsync.user.created</c>; the changed ones, and the new ones whose transaction did not
+    /// commit, put one by one. The outcomes are in the order of <paramref name="listed"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<Outcome>> PutUsersAsync(DirectoryRecord directory, TenantSettings settings,
+        IReadOnlyList<(string Id, JsonObject Resource)> listed, int parallelism, CancellationToken cancellationToken)
+    {
+        var outcomes = new Outcome[listed.Count];
+        var stored = new DirectoryUser?[listed.Count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, listed.Count), options,
+            async (i, token) => stored[i] = await users.FindUserAsync(directory.Id, listed[i].Id, token));
+        var now = clock.GetUtcNow();
+        var created = new List<(DirectoryUser User, IReadOnlyList<EventRecord> Events)>();
+        var oneByOne = new List<int>();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < listed.Count; i++)
+        {
+            index[listed[i].Id] = i;
+            if (stored[i] is null)
+            {
+                var user = new DirectoryUser(directory.Id, listed[i].Id, listed[i].Resource.DeepClone().AsObject(), 1, now, now);
+                created.Add((user, [DirectoryEvents.Create(directory, DirectoryEvents.UserCreated, now, DirectoryEvents.UserData(user))]));
+                outcomes[i] = Outcome.Created;
+            }
+            else if (!stored[i]!.Deleted && JsonNode.DeepEquals(stored[i]!.Resource, listed[i].Resource))
+            {
+                outcomes[i] = Outcome.Unchanged;
+            }
+            else
+            {
+                oneByOne.Add(i);
+            }
+        }
+        // A transaction of up to 100 actions is a large request: a quarter as many in flight as point reads.
+        foreach (var failed in await users.CreateUsersAsync(directory.Id, created, Math.Max(1, parallelism / 4), cancellationToken))
+            oneByOne.Add(index[failed.Id]);
+        await Parallel.ForEachAsync(oneByOne, options,
+            async (i, token) => outcomes[i] = await PutUserAsync(directory, settings, listed[i].Id, listed[i].Resource, token));
+        return outcomes;
+    }
+
+    /// <summary>
     /// Deprovisions a live user (a SCIM DELETE, or a user gone from a pulled directory): the row
     /// stays, marked deleted, and its memberships go with their events.
     /// </summary>
@@ -194,6 +239,73 @@ public sealed class DirectoryChanges(DirectoryUserStore users, DirectoryGroupSto
     public async Task<Outcome> PutGroupAsync(DirectoryRecord directory, TenantSettings settings, string groupId,
         JsonObject attributes, IReadOnlyCollection<string> memberUserIds, CancellationToken cancellationToken)
     {
+        var added = new List<Membership>();
+        var outcome = await PutGroupOnceAsync(directory, settings, groupId, attributes, memberUserIds, null, added, cancellationToken);
+        await RefreshAddedMemberDisplaysAsync(directory, added, cancellationToken);
+        return outcome;
+    }
+
+    /// <summary>A group of a pulled directory's listing: its attributes and its direct members' user ids.</summary>
+    public sealed record ListedGroup(string Id, JsonObject Attributes, IReadOnlyCollection<string> MemberUserIds);
+
+    /// <summary>A group that adds at least this many members reads the userNames of every live user at once (<see cref="LiveUserNames"/>).</summary>
+    public const int ManyMembers = 50;
+
+    /// <summary>
+    /// <see cref="PutGroupAsync"/> for every group of a pulled directory's page, <paramref name="parallelism"/> at
+    /// a time. A group that adds many members (<see cref="ManyMembers"/>) takes their userNames from one
+    /// listing of the directory's live users (<see cref="LiveUserNames"/>), read once for the page, not a
+    /// point read each; and the added members' names are checked again once after every group committed
+    /// (a second listing) rather than one read each.
+    /// </summary>
+    public async Task<IReadOnlyList<Outcome>> PutGroupsAsync(DirectoryRecord directory, TenantSettings settings, IReadOnlyList<ListedGroup> listed,
+        int parallelism, CancellationToken cancellationToken)
+    {
+        var names = new LiveUserNames(users, directory.Id);
+        var outcomes = new Outcome[listed.Count];
+        var added = new List<Membership>[listed.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, listed.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (i, token) =>
+            {
+                added[i] = [];
+                outcomes[i] = await PutGroupOnceAsync(directory, settings, listed[i].Id, listed[i].Attributes, listed[i].MemberUserIds, names,
+                    added[i], token);
+            });
+        var all = added.SelectMany(a => a).ToList();
+        if (all.Count < ManyMembers)
+        {
+            await RefreshAddedMemberDisplaysAsync(directory, all, cancellationToken);
+            return outcomes;
+        }
+        // Read after every commit: a rename that committed before it is seen here, one after it
+        // sees these member rows (DirectoryGroupStore's member display).
+        var now = await users.ListLiveUserNamesAsync(directory.Id, cancellationToken);
+        await RefreshAddedMemberDisplaysAsync(directory,
+            all.Where(m => now.TryGetValue(m.MemberId, out var name) && name != m.MemberUserName).ToList(), cancellationToken);
+        return outcomes;
+    }
+
+    /// <summary>
+    /// The userNames of a directory's live users, read on first use in one range read of the user rows
+    /// projected to their userName. A name taken from here is checked at the commit as a point read's
+    /// is: the membership's merge into the user's userName index row fails when the user was renamed
+    /// or deprovisioned since, and the group is read again, point by point.
+    /// </summary>
+    public sealed class LiveUserNames(DirectoryUserStore users, DirectoryId directoryId)
+    {
+        private readonly Lazy<Task<IReadOnlyDictionary<string, string>>> _names = new(() => users.ListLiveUserNamesAsync(directoryId, CancellationToken.None));
+
+        public Task<IReadOnlyDictionary<string, string>> GetAsync(CancellationToken cancellationToken) => _names.Value.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// One group's put, without the display check of the members it added (<paramref name="added"/>: the
+    /// caller's to do). <paramref name="names"/>: where a first attempt that adds many members takes their userNames.
+    /// </summary>
+    private async Task<Outcome> PutGroupOnceAsync(DirectoryRecord directory, TenantSettings settings, string groupId,
+        JsonObject attributes, IReadOnlyCollection<string> memberUserIds, LiveUserNames? names, List<Membership> added, CancellationToken cancellationToken)
+    {
         for (var attempt = 0; attempt < Retry.Sync.MaxAttempts; attempt++)
         {
             var now = clock.GetUtcNow();
@@ -201,10 +313,22 @@ public sealed class DirectoryChanges(DirectoryUserStore users, DirectoryGroupSto
             var current = before is null ? [] : await groups.ListMembersAsync(directory.Id, groupId, cancellationToken);
             var wanted = memberUserIds.ToHashSet(StringComparer.Ordinal);
             var toRemove = current.Where(m => !wanted.Contains(m.MemberId)).ToList();
+            var currentIds = current.Select(m => m.MemberId).ToHashSet(StringComparer.Ordinal);
+            var candidates = wanted.Where(id => !currentIds.Contains(id)).ToList();
             var toAdd = new List<Membership>();
-            foreach (var userId in wanted.Where(id => current.All(m => m.MemberId != id)))
-                if (await users.FindUserAsync(directory.Id, userId, cancellationToken) is { Deleted: false } user)
-                    toAdd.Add(new Membership(groupId, userId, user.UserName));
+            if (attempt == 0 && names is not null && candidates.Count >= ManyMembers)
+            {
+                var live = await names.GetAsync(cancellationToken);
+                foreach (var userId in candidates)
+                    if (live.TryGetValue(userId, out var userName))
+                        toAdd.Add(new Membership(groupId, userId, userName));
+            }
+            else
+            {
+                foreach (var userId in candidates)
+                    if (await users.FindUserAsync(directory.Id, userId, cancellationToken) is { Deleted: false } user)
+                        toAdd.Add(new Membership(groupId, userId, user.UserName));
+            }
 
             if (before is not null && JsonNode.DeepEquals(before.Resource, attributes) && toAdd.Count == 0 && toRemove.Count == 0)
                 return Outcome.Unchanged;
@@ -217,7 +341,7 @@ public sealed class DirectoryChanges(DirectoryUserStore users, DirectoryGroupSto
                 : await groups.SaveGroupAsync(before, after, events, units, cancellationToken);
             if (saved == SaveOutcome.Saved)
             {
-                await RefreshAddedMemberDisplaysAsync(directory, toAdd, cancellationToken);
+                added.AddRange(toAdd);
                 return before is null ? Outcome.Created : Outcome.Updated;
             }
             // Stale, or a member renamed or deprovisioned between its read and the commit: read again.

@@ -176,6 +176,40 @@ public sealed class DirectoryUserStore(DirectoryPartitionWriter writer, Director
         return writer.CommitAsync(user.DirectoryId, [unit], cancellationToken);
     }
 
+    /// <summary>
+    /// New users, each with its index rows and events as one unit, packed whole into transactions of
+    /// at most 100 actions, <paramref name="parallelism"/> transactions at a time: a user is still
+    /// written all at once or not at all. Returns the users of the transactions that did not commit
+    /// (one of their users collided: its id or userName was taken meanwhile), for the caller to
+    /// write one by one.
+    /// </summary>
+    public async Task<IReadOnlyList<DirectoryUser>> CreateUsersAsync(DirectoryId id, IReadOnlyList<(DirectoryUser User, IReadOnlyList<EventRecord> Events)> created,
+        int parallelism, CancellationToken cancellationToken)
+    {
+        var transactions = new List<List<(DirectoryUser User, WriteUnit Unit)>>();
+        var size = 0;
+        foreach (var (user, events) in created)
+        {
+            var unit = new WriteUnit([new(TableTransactionActionType.Add, user.ToEntity()), .. UserIndexAdds(user), .. SignInChanges(null, user)], events.ToList());
+            var unitSize = unit.Actions.Count + unit.Events.Count;
+            if (transactions.Count == 0 || size + unitSize > 100)
+            {
+                transactions.Add([]);
+                size = 0;
+            }
+            transactions[^1].Add((user, unit));
+            size += unitSize;
+        }
+        var failed = new System.Collections.Concurrent.ConcurrentBag<DirectoryUser>();
+        await Parallel.ForEachAsync(transactions, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (transaction, token) =>
+            {
+                if (await writer.CommitAsync(id, transaction.Select(t => t.Unit).ToList(), token) != SaveOutcome.Saved)
+                    foreach (var (user, _) in transaction) failed.Add(user);
+            });
+        return failed.ToList();
+    }
+
     public Task<SaveOutcome> ReplaceUserAsync(DirectoryUser before, DirectoryUser after, IReadOnlyList<EventRecord> events,
         CancellationToken cancellationToken) => ReplaceUserAsync(before, after, events, [], cancellationToken);
 
@@ -249,6 +283,18 @@ public sealed class DirectoryUserStore(DirectoryPartitionWriter writer, Director
             var user = DirectoryUser.FromEntity(row);
             if (includeDeleted || !user.Deleted) yield return user;
         }
+    }
+
+    /// <summary>Every live user's id → userName, in one range read of the user rows projected to those columns.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> ListLiveUserNamesAsync(DirectoryId id, CancellationToken cancellationToken)
+    {
+        var table = await writer.TableAsync(cancellationToken);
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        await foreach (var row in table.QueryAsync<TableEntity>(TableKey.KindFilter(id.Value, DirectoryUser.Kind), select: ["RowKey", "UserName", "Deleted"],
+                           cancellationToken: cancellationToken))
+            if (row.GetBoolean("Deleted") != true)
+                names[TableKey.Unescape(row.RowKey[(DirectoryUser.Kind.Length + 1)..])] = row.GetString("UserName") ?? "";
+        return names;
     }
 
     public async Task<(IReadOnlyList<DirectoryUser> Users, string? NextCursor)> ListUsersPageAsync(DirectoryId id, string? cursor, int limit,

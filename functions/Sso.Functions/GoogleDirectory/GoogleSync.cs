@@ -169,16 +169,12 @@ public sealed partial class GoogleSync(
             if (!await AcceptAsync(directory, task, page, cancellationToken)) return;
             var listedUsers = (page.Body!["users"] as JsonArray ?? []).OfType<JsonObject>().Select(GoogleMapping.User)
                 .OfType<(string Id, JsonObject Resource)>().DistinctBy(u => u.Id).ToList();
-            var (created, updated) = (0, 0);
-            // Users are independent rows: a page's writes run side by side, each still read-change-save under its own ETag.
-            await Parallel.ForEachAsync(listedUsers, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
-                async (user, token) =>
-                {
-                    var outcome = await changes.PutUserAsync(directory, settings, user.Id, user.Resource, token);
-                    if (outcome == DirectoryChanges.Outcome.Refused) LogUserRefused(logger, directoryId.Value);
-                    if (outcome == DirectoryChanges.Outcome.Created) Interlocked.Increment(ref created);
-                    if (outcome == DirectoryChanges.Outcome.Updated) Interlocked.Increment(ref updated);
-                });
+            // Users are independent rows: a page's reads run side by side, its new users are created
+            // many to a transaction, a changed one is still read-change-save under its own ETag.
+            var userOutcomes = await changes.PutUsersAsync(directory, settings, listedUsers, Parallelism, cancellationToken);
+            foreach (var _ in userOutcomes.Where(o => o == DirectoryChanges.Outcome.Refused)) LogUserRefused(logger, directoryId.Value);
+            var created = userOutcomes.Count(o => o == DirectoryChanges.Outcome.Created);
+            var updated = userOutcomes.Count(o => o == DirectoryChanges.Outcome.Updated);
             var seen = listedUsers.Select(u => u.Id).ToList();
             await store.MarkSeenAsync(directoryId, task.RunId, UsersStep, seen, cancellationToken);
             next = GoogleMapping.String(page.Body["nextPageToken"]);
@@ -210,14 +206,10 @@ public sealed partial class GoogleSync(
             } while (memberPage is { Length: > 0 });
             listed.Add((group.Id, group.Resource, members));
         }
-        var (groupsCreated, groupsUpdated) = (0, 0);
-        await Parallel.ForEachAsync(listed.DistinctBy(g => g.Id), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
-            async (group, token) =>
-            {
-                var outcome = await changes.PutGroupAsync(directory, settings, group.Id, group.Resource, group.Members, token);
-                if (outcome == DirectoryChanges.Outcome.Created) Interlocked.Increment(ref groupsCreated);
-                if (outcome == DirectoryChanges.Outcome.Updated) Interlocked.Increment(ref groupsUpdated);
-            });
+        var outcomes = await changes.PutGroupsAsync(directory, settings,
+            listed.DistinctBy(g => g.Id).Select(g => new DirectoryChanges.ListedGroup(g.Id, g.Resource, g.Members)).ToList(), Parallelism, cancellationToken);
+        var groupsCreated = outcomes.Count(o => o == DirectoryChanges.Outcome.Created);
+        var groupsUpdated = outcomes.Count(o => o == DirectoryChanges.Outcome.Updated);
         await store.MarkSeenAsync(directoryId, task.RunId, GroupsStep, listed.Select(g => g.Id), cancellationToken);
         next = GoogleMapping.String(groups.Body["nextPageToken"]);
         if (!await ProgressAsync(directoryId, task.RunId,

@@ -30,9 +30,18 @@ public sealed class StorageWorkQueue : IWorkQueue
     public async Task SendAsync(string queueName, IReadOnlyList<WorkEnvelope> messages, CancellationToken cancellationToken)
     {
         var queue = await GetQueueAsync(queueName, cancellationToken);
-        foreach (var message in messages)
-            await queue.SendMessageAsync(message.Write(), cancellationToken);
+        if (messages.Count == 1)
+        {
+            await queue.SendMessageAsync(messages[0].Write(), cancellationToken);
+            return;
+        }
+        // A Storage queue has no batch send and keeps no order among messages anyway: a batch of
+        // events goes out several at a time, not one round trip after another.
+        await Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = SendParallelism, CancellationToken = cancellationToken },
+            async (message, token) => await queue.SendMessageAsync(message.Write(), token));
     }
+
+    private const int SendParallelism = 8;
 
     public async Task SendLaterAsync(string queueName, WorkEnvelope message, TimeSpan delay, CancellationToken cancellationToken)
     {
