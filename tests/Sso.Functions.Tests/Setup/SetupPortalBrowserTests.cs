@@ -103,7 +103,9 @@ public class SetupPortalBrowserTests(ChromiumFixture chromium) : IClassFixture<C
     private async Task<IPage> NewPageAsync()
     {
         var context = await chromium.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 900 } });
-        context.SetDefaultTimeout(15_000);
+        // The first navigations of a suite run meet a cold app and a machine still starting every test
+        // class; 15 s was once not enough for the link's page to post its secret and land on /setup/idp.
+        context.SetDefaultTimeout(45_000);
         return await context.NewPageAsync();
     }
 
@@ -241,7 +243,7 @@ public class SetupPortalBrowserTests(ChromiumFixture chromium) : IClassFixture<C
         var domain = "noscript" + Guid.NewGuid().ToString("N")[..10] + ".test";
         var (_, linkUrl, _) = await portal.TenantWithLinkAsync(domain);
         var context = await chromium.Browser.NewContextAsync(new() { JavaScriptEnabled = false });
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(45_000);
         var page = await context.NewPageAsync();
         var requested = new List<string>();
         context.Request += (_, request) => requested.Add(request.Url);
