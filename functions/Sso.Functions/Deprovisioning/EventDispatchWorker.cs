@@ -20,12 +20,32 @@ public static partial class EventDispatchWorker
 
     private static async Task HandleAsync(WorkItem item, IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (EventDispatcher.Read(item.Body) is not { } record)
+        if (EventDispatcher.ReadMessage(item.Kind, item.Body) is not { } records)
         {
             // Never readable, so never retried: it goes to the dead letters for a person to look at.
             throw new InvalidDataException($"Event message {item.MessageId} is not an event.");
         }
+        for (var i = 0; i < records.Count; i++)
+        {
+            try
+            {
+                await HandleEventAsync(records[i], services, cancellationToken);
+            }
+            catch (Exception e) when (records.Count > 1 && e is not OperationCanceledException)
+            {
+                // The rest of a packed message goes back as messages of their own, each retried and
+                // dead-lettered on its own; those handled already are not handled twice.
+                LogPackedEventFailed(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(EventDispatchWorker).FullName!),
+                    records[i].Id, records.Count - i, e);
+                await services.GetRequiredService<IWorkQueue>().SendAsync(EventDispatcher.QueueName,
+                    records.Skip(i).Select(EventDispatcher.Envelope).ToList(), cancellationToken);
+                return;
+            }
+        }
+    }
 
+    private static async Task HandleEventAsync(EventRecord record, IServiceProvider services, CancellationToken cancellationToken)
+    {
         // Before the tasks are queued: a mass deprovisioning that this event completes holds them too.
         await services.GetRequiredService<MassDeprovisionGuard>().ObserveAsync(record, cancellationToken);
         List<WorkEnvelope> tasks = [.. DeprovisionTasks(record),
@@ -35,6 +55,9 @@ public static partial class EventDispatchWorker
         await services.GetRequiredService<WebhookFanOut>()
             .EnqueueAsync(record.Id, record.Type, record.TenantId, record.ToJson().ToJsonString(), cancellationToken);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event {EventId} of a packed events message failed; it and the {Count} events from it on are queued on their own")]
+    private static partial void LogPackedEventFailed(ILogger logger, string eventId, int count, Exception exception);
 
     public static IReadOnlyList<WorkEnvelope> DeprovisionTasks(EventRecord record)
     {

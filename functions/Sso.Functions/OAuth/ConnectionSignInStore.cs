@@ -25,8 +25,10 @@ namespace Sso.Functions.OAuth;
 /// anyway once that sign-in is taken); an unsolicited response, which may carry no InResponseTo,
 /// records its ID in the partition a hash of the ID picks, so its replays meet there too.
 /// </summary>
-public sealed class ConnectionSignInStore(TableStorage storage, OutboxPublisher publisher) : ISignInRowSweep
+public sealed class ConnectionSignInStore(TableStorage storage, OutboxPublisher publisher, TimeProvider clock) : ISignInRowSweep
 {
+    private readonly PendingSignInsStartedHere _startedHere = new(clock);
+
     public const string TableName = TableNames.SignIns;
     public const string PendingKind = "pending";
     public const string AssertionKind = "assertion";
@@ -49,13 +51,20 @@ public sealed class ConnectionSignInStore(TableStorage storage, OutboxPublisher 
     public async Task CreatePendingAsync(PendingSignIn pending, CancellationToken cancellationToken)
     {
         var table = await TableAsync(cancellationToken);
-        await table.AddEntityAsync(pending.ToEntity(PartitionOf(pending.ConnectionId, pending.Handle), PendingRowKey(pending.Handle)), cancellationToken);
+        var added = await table.AddEntityAsync(pending.ToEntity(PartitionOf(pending.ConnectionId, pending.Handle), PendingRowKey(pending.Handle)), cancellationToken);
+        _startedHere.Add(pending with { ETag = added.Headers.ETag ?? default, InConnectionPartition = true });
     }
 
-    /// <summary>The pending sign-in a handle names, as stored (not removed); null when it is not here.</summary>
+    /// <summary>
+    /// The pending sign-in a handle names, as stored (not removed); null when it is not here. One
+    /// this instance started is taken from memory, with the ETag its write returned: the ACS's
+    /// transaction removes the row under that ETag, so a post that another request (on any
+    /// instance) completed first still loses, and a row removed meanwhile fails the transaction.
+    /// </summary>
     public async Task<PendingSignIn?> FindPendingAsync(string handle, CancellationToken cancellationToken)
     {
         if (!PendingSignIn.TryReadConnection(handle, out var connectionId)) return null;
+        if (_startedHere.TryTake(handle) is { } startedHere) return startedHere;
         var table = await TableAsync(cancellationToken);
         var row = await table.GetEntityIfExistsAsync<TableEntity>(PartitionOf(connectionId, handle), PendingRowKey(handle), cancellationToken: cancellationToken);
         return row.HasValue ? PendingSignIn.FromEntity(row.Value!, handle) : null;
@@ -64,6 +73,7 @@ public sealed class ConnectionSignInStore(TableStorage storage, OutboxPublisher 
     /// <summary>Removes a pending sign-in under the ETag it was read with: of two requests that read it, one wins (true).</summary>
     public async Task<bool> RemovePendingAsync(PendingSignIn pending, CancellationToken cancellationToken)
     {
+        _startedHere.TryTake(pending.Handle);
         var table = await TableAsync(cancellationToken);
         return await table.DeleteIfMatchAsync(PartitionOf(pending.ConnectionId, pending.Handle), PendingRowKey(pending.Handle), pending.ETag, cancellationToken)
             == SaveOutcome.Saved;
@@ -189,4 +199,31 @@ public abstract record SignInCommitOutcome
 
     /// <summary>The assertion ID was already used: nothing was written.</summary>
     public sealed record AssertionReplayed : SignInCommitOutcome;
+}
+
+/// <summary>
+/// The pending sign-ins this instance wrote, until they are read once or expire: the IdP usually
+/// posts back to the instance that sent the browser to it, and then the ACS needs no read.
+/// Bounded: past <see cref="MaxEntries"/> the expired ones go, and a sign-in that still finds no
+/// room is read from its row like one another instance started.
+/// </summary>
+internal sealed class PendingSignInsStartedHere(TimeProvider clock)
+{
+    public const int MaxEntries = 10_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PendingSignIn> _entries = new(StringComparer.Ordinal);
+
+    public void Add(PendingSignIn pending)
+    {
+        if (pending.ETag == default) return;
+        if (_entries.Count >= MaxEntries)
+        {
+            var now = clock.GetUtcNow();
+            foreach (var (handle, entry) in _entries)
+                if (now >= entry.ExpiresAt) _entries.TryRemove(handle, out _);
+            if (_entries.Count >= MaxEntries) return;
+        }
+        _entries[pending.Handle] = pending;
+    }
+
+    public PendingSignIn? TryTake(string handle) => _entries.TryRemove(handle, out var pending) ? pending : null;
 }

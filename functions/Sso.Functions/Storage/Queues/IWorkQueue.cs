@@ -9,6 +9,12 @@ public interface IWorkQueue
 {
     Task SendAsync(string queueName, IReadOnlyList<WorkEnvelope> messages, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether <see cref="SendAsync"/> sends many messages in one request (Service Bus: one batch).
+    /// Storage queues send each message on its own, so a sender of many small items may pack them.
+    /// </summary>
+    bool SendsManyInOneRequest => true;
+
     /// <summary>Sends one message that becomes visible to the receiver only after <paramref name="delay"/> (retry backoff).</summary>
     Task SendLaterAsync(string queueName, WorkEnvelope message, TimeSpan delay, CancellationToken cancellationToken);
 }

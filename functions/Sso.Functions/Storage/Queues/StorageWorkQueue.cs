@@ -27,6 +27,8 @@ public sealed class StorageWorkQueue : IWorkQueue
                 ?? throw new InvalidOperationException("Set Storage:QueueServiceUri for Storage queues in Azure."), credential, clientOptions);
     }
 
+    public bool SendsManyInOneRequest => false;
+
     public async Task SendAsync(string queueName, IReadOnlyList<WorkEnvelope> messages, CancellationToken cancellationToken)
     {
         var queue = await GetQueueAsync(queueName, cancellationToken);
