@@ -76,6 +76,33 @@ public sealed class AzuriteServer : IAsyncDisposable
         await WaitUntilAsync(() => !CanConnect(TablePort), TimeSpan.FromSeconds(10));
     }
 
+    /// <summary>
+    /// Stops every Azurite process with SIGINT and waits up to <paramref name="timeout"/> for each to
+    /// exit on its own, so Node.js writes what it writes at exit (<c>--cpu-prof</c> profiles); a
+    /// process still running then is killed.
+    /// </summary>
+    public async Task StopGracefullyAsync(TimeSpan timeout)
+    {
+        foreach (var process in _services.Where(p => !p.HasExited))
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-INT", process.Id.ToString()]) { UseShellExecute = false });
+            if (kill is not null) await kill.WaitForExitAsync();
+        }
+        using var waited = new CancellationTokenSource(timeout);
+        foreach (var process in _services)
+        {
+            try
+            {
+                await process.WaitForExitAsync(waited.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        Kill();
+    }
+
     /// <summary>Starts Azurite again on the same ports (with empty storage: it is in-memory).</summary>
     public Task RestartAsync() => StartProcessAsync();
 
