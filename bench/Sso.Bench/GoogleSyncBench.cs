@@ -14,7 +14,7 @@ namespace Sso.Bench;
 // queue (and the events queue) as the Functions host would.
 //   dotnet run -c Release --project bench/Sso.Bench -- google [--users 10000] [--groups 100] [--members-per-group 100] [--profile]
 //     [--stop-after-first] [--azurite-cpu-prof <dir>]
-// --azurite-cpu-prof starts each Azurite process with Node.js's --cpu-prof and stops them with SIGINT
+// --azurite-cpu-prof starts each Azurite process as node --cpu-prof (NODE_OPTIONS does not allow it) and stops them with SIGINT
 // at the end, so each writes a .cpuprofile into <dir> (bench/cpuprofile-summary.js sums one up).
 // Reports the wall time from POST /sync to lastSyncResult "succeeded", the number of google-sync
 // messages (pages), and the HTTP requests the process made to Azurite's table and queue ports and
@@ -34,7 +34,7 @@ public static class GoogleSyncBench
         var cpuProfileDirectory = BenchArgs.String(args, "--azurite-cpu-prof");
         if (cpuProfileDirectory is not null) Directory.CreateDirectory(cpuProfileDirectory);
         await using var azurite = await AzuriteServer.StartAsync(
-            nodeOptions: cpuProfileDirectory is null ? null : $"--cpu-prof --cpu-prof-dir={Path.GetFullPath(cpuProfileDirectory)}",
+            nodeArguments: cpuProfileDirectory is null ? null : ["--cpu-prof", $"--cpu-prof-dir={Path.GetFullPath(cpuProfileDirectory)}"],
             separateServices: !args.Contains("--one-azurite"));
         using var google = new FakeGoogleWorkspace { PageSize = 500 };
         var googleUsers = Enumerable.Range(0, users).Select(i => google.AddUser($"user{i}@bench.test", "User", i.ToString())).ToList();
