@@ -44,3 +44,19 @@ const print = (title, map) => {
 print("self time by function", byFunction);
 print("self time by url:line", byLine);
 print("inclusive time by function", inclusive);
+// [N] [function]: also the time under that function by the chain of Azurite frames that called it (handler → store).
+const under = process.argv[4];
+if (under) {
+  const byCaller = new Map();
+  for (const [id, micros] of selfMicros) {
+    const chain = [];
+    let hit = false;
+    for (let n = id; n !== undefined; n = parents.get(n)) {
+      const f = nodes.get(n).callFrame;
+      if (f.functionName === under || f.functionName.endsWith("." + under)) { hit = true; chain.length = 0; continue; }
+      if (hit && f.url.includes("azurite/dist/src/table/") && chain.length < 3) chain.push(f.functionName || "(anonymous)");
+    }
+    if (hit) byCaller.set(chain.join(" < "), (byCaller.get(chain.join(" < ")) ?? 0) + micros);
+  }
+  print(`time under ${under} by Azurite caller`, byCaller);
+}

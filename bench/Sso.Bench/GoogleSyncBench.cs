@@ -13,7 +13,7 @@ namespace Sso.Bench;
 // real app in-process over a fresh Azurite, with the local dispatcher running the google-sync
 // queue (and the events queue) as the Functions host would.
 //   dotnet run -c Release --project bench/Sso.Bench -- google [--users 10000] [--groups 100] [--members-per-group 100] [--profile]
-//     [--stop-after-first] [--azurite-cpu-prof <dir>]
+//     [--stop-after-first] [--azurite-cpu-prof <dir>] [--setting Key=Value ...]
 // --azurite-cpu-prof starts each Azurite process as node --cpu-prof (NODE_OPTIONS does not allow it) and stops them with SIGINT
 // at the end, so each writes a .cpuprofile into <dir> (bench/cpuprofile-summary.js sums one up).
 // Reports the wall time from POST /sync to lastSyncResult "succeeded", the number of google-sync
@@ -55,6 +55,10 @@ public static class GoogleSyncBench
             // A failed step is received again at once, as Service Bus redelivers an abandoned message.
             ["Queues:LocalDispatcher:RetryImmediately"] = "true",
         };
+        // --setting Key=Value (repeatable): an app setting for an experiment, e.g. Outbox:SweepAfterSeconds=3600.
+        for (var i = 0; i + 1 < args.Length; i++)
+            if (args[i] == "--setting" && args[i + 1].Split('=', 2) is [var key, var value])
+                settings[key] = value;
         await using var app = new SsoAppFactory(azurite, settings);
 
         var requests = new ConcurrentDictionary<int, int>();
