@@ -54,7 +54,7 @@ if (under) {
     for (let n = id; n !== undefined; n = parents.get(n)) {
       const f = nodes.get(n).callFrame;
       if (f.functionName === under || f.functionName.endsWith("." + under)) { hit = true; chain.length = 0; continue; }
-      if (hit && f.url.includes("azurite/dist/src/table/") && chain.length < 3) chain.push(f.functionName || "(anonymous)");
+      if (hit && f.url.includes("azurite/dist/src/table/") && chain.length < (Number(process.env.DEPTH) || 3)) chain.push(f.functionName || "(anonymous)");
     }
     if (hit) byCaller.set(chain.join(" < "), (byCaller.get(chain.join(" < ")) ?? 0) + micros);
   }
