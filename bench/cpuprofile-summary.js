@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Sums a Node.js .cpuprofile's self time per function and per url:line, top N of each.
-//   node bench/cpuprofile-summary.js <file.cpuprofile> [N]
+// Sums a Node.js .cpuprofile's self time per function and per url:line, top N of each, and the
+// inclusive time per function. With a function name (e.g. findOne), also the time under it by the
+// chain of Azurite table frames that called it (DEPTH=6 for a longer chain than 3).
+//   node bench/cpuprofile-summary.js <file.cpuprofile> [N] [function]
+// The bench's profiles: bench/bench.sh google ... --azurite-cpu-prof DIR (the table service is the
+// one with the most non-idle time).
 const fs = require("fs");
 const [file, topArg] = process.argv.slice(2);
 const top = Number(topArg ?? 30);
@@ -44,7 +48,6 @@ const print = (title, map) => {
 print("self time by function", byFunction);
 print("self time by url:line", byLine);
 print("inclusive time by function", inclusive);
-// [N] [function]: also the time under that function by the chain of Azurite frames that called it (handler → store).
 const under = process.argv[4];
 if (under) {
   const byCaller = new Map();
