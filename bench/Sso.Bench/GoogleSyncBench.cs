@@ -13,6 +13,9 @@ namespace Sso.Bench;
 // real app in-process over a fresh Azurite, with the local dispatcher running the google-sync
 // queue (and the events queue) as the Functions host would.
 //   dotnet run -c Release --project bench/Sso.Bench -- google [--users 10000] [--groups 100] [--members-per-group 100] [--profile]
+//     [--stop-after-first] [--azurite-cpu-prof <dir>] [--setting Key=Value ...]
+// --azurite-cpu-prof starts each Azurite process as node --cpu-prof (NODE_OPTIONS does not allow it) and stops them with SIGINT
+// at the end, so each writes a .cpuprofile into <dir> (bench/cpuprofile-summary.js sums one up).
 // Reports the wall time from POST /sync to lastSyncResult "succeeded", the number of google-sync
 // messages (pages), and the HTTP requests the process made to Azurite's table and queue ports and
 // to the fake (from the System.Net.Http request-duration metric, tagged with the server port).
@@ -28,7 +31,11 @@ public static class GoogleSyncBench
         Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SSO_FUNCTIONS", Path.Combine(RepositoryPaths.Root, "functions", "Sso.Functions"));
         // Table Storage and Queue Storage are separate services in Azure: one Azurite process each, so a
         // queue receive (Azurite scans every message it holds) never holds up table requests.
-        await using var azurite = await AzuriteServer.StartAsync(separateServices: !args.Contains("--one-azurite"));
+        var cpuProfileDirectory = BenchArgs.String(args, "--azurite-cpu-prof");
+        if (cpuProfileDirectory is not null) Directory.CreateDirectory(cpuProfileDirectory);
+        await using var azurite = await AzuriteServer.StartAsync(
+            nodeArguments: cpuProfileDirectory is null ? null : ["--cpu-prof", $"--cpu-prof-dir={Path.GetFullPath(cpuProfileDirectory)}"],
+            separateServices: !args.Contains("--one-azurite"));
         using var google = new FakeGoogleWorkspace { PageSize = 500 };
         var googleUsers = Enumerable.Range(0, users).Select(i => google.AddUser($"user{i}@bench.test", "User", i.ToString())).ToList();
         for (var g = 0; g < groups; g++)
@@ -48,6 +55,10 @@ public static class GoogleSyncBench
             // A failed step is received again at once, as Service Bus redelivers an abandoned message.
             ["Queues:LocalDispatcher:RetryImmediately"] = "true",
         };
+        // --setting Key=Value (repeatable): an app setting for an experiment, e.g. Outbox:SweepAfterSeconds=3600.
+        for (var i = 0; i + 1 < args.Length; i++)
+            if (args[i] == "--setting" && args[i + 1].Split('=', 2) is [var key, var value])
+                settings[key] = value;
         await using var app = new SsoAppFactory(azurite, settings);
 
         var requests = new ConcurrentDictionary<int, int>();
@@ -75,7 +86,10 @@ public static class GoogleSyncBench
         var state = QueryHelpers.ParseQuery(new Uri(url).Query)["state"].ToString();
 
         Console.WriteLine($"google sync: {users} users, {groups} groups x {membersPerGroup} members, pages of 500 users / {Sso.Functions.GoogleDirectory.GoogleSync.GroupsPerPage} groups");
-        foreach (var run in new[] { "first sync (everything created)", "second sync (nothing changed)" })
+        string[] runs = args.Contains("--stop-after-first")
+            ? ["first sync (everything created)"]
+            : ["first sync (everything created)", "second sync (nothing changed)"];
+        foreach (var run in runs)
         {
             requests.Clear();
             profile?.Clear();
@@ -115,6 +129,12 @@ public static class GoogleSyncBench
                               + $"Google {requests.GetValueOrDefault(new Uri(google.BaseUrl).Port)}");
             profile?.Print(azurite.TablePort, azurite.QueuePort);
             if (File.Exists("/proc/loadavg")) Console.WriteLine($"  load average (1, 5, 15 min): {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3])}");
+        }
+        if (cpuProfileDirectory is not null)
+        {
+            await app.DisposeAsync();   // nothing asks Azurite anything while its profiles are written
+            await azurite.StopGracefullyAsync(TimeSpan.FromSeconds(60));
+            Console.WriteLine($"  Azurite CPU profiles: {string.Join(", ", Directory.GetFiles(cpuProfileDirectory, "*.cpuprofile"))}");
         }
         return 0;
     }

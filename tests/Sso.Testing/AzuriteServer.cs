@@ -23,12 +23,14 @@ public sealed class AzuriteServer : IAsyncDisposable
     private Process? _process;
     private List<Process> _services = [];
     private readonly string? _nodeOptions;
+    private readonly IReadOnlyList<string> _nodeArguments;
     private readonly string? _debugLogPath;
     private readonly bool _separateServices;
 
     private AzuriteServer(int blobPort, int queuePort, int tablePort, string? nodeOptions = null, string? debugLogPath = null,
-        bool separateServices = false)
+        bool separateServices = false, IReadOnlyList<string>? nodeArguments = null)
     {
+        _nodeArguments = nodeArguments ?? [];
         BlobPort = blobPort;
         QueuePort = queuePort;
         TablePort = tablePort;
@@ -63,9 +65,14 @@ public sealed class AzuriteServer : IAsyncDisposable
     /// are separate services: a slow queue request (Azurite scans every message it holds on each
     /// receive) then never holds up table requests. One process by default.
     /// </param>
-    public static async Task<AzuriteServer> StartAsync(string? nodeOptions = null, string? debugLogPath = null, bool separateServices = false)
+    /// <param name="nodeArguments">
+    /// Options for <c>node</c> itself, given on its command line (Azurite then runs as <c>node [options] script</c>):
+    /// those NODE_OPTIONS does not allow, e.g. <c>--cpu-prof</c>.
+    /// </param>
+    public static async Task<AzuriteServer> StartAsync(string? nodeOptions = null, string? debugLogPath = null, bool separateServices = false,
+        IReadOnlyList<string>? nodeArguments = null)
     {
-        var server = new AzuriteServer(FreePort(), FreePort(), FreePort(), nodeOptions, debugLogPath, separateServices);
+        var server = new AzuriteServer(FreePort(), FreePort(), FreePort(), nodeOptions, debugLogPath, separateServices, nodeArguments);
         await server.StartProcessAsync();
         return server;
     }
@@ -74,6 +81,33 @@ public sealed class AzuriteServer : IAsyncDisposable
     {
         Kill();
         await WaitUntilAsync(() => !CanConnect(TablePort), TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>
+    /// Stops every Azurite process with SIGINT and waits up to <paramref name="timeout"/> for each to
+    /// exit on its own, so Node.js writes what it writes at exit (<c>--cpu-prof</c> profiles); a
+    /// process still running then is killed.
+    /// </summary>
+    public async Task StopGracefullyAsync(TimeSpan timeout)
+    {
+        foreach (var process in _services.Where(p => !p.HasExited))
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-INT", process.Id.ToString()]) { UseShellExecute = false });
+            if (kill is not null) await kill.WaitForExitAsync();
+        }
+        using var waited = new CancellationTokenSource(timeout);
+        foreach (var process in _services)
+        {
+            try
+            {
+                await process.WaitForExitAsync(waited.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        Kill();
     }
 
     /// <summary>Starts Azurite again on the same ports (with empty storage: it is in-memory).</summary>
@@ -115,12 +149,18 @@ public sealed class AzuriteServer : IAsyncDisposable
     {
         if (!File.Exists(executable))
             throw new InvalidOperationException($"Azurite is not installed at {executable}; run ./test.sh (it installs it).");
-        var start = new ProcessStartInfo(executable)
+        var start = new ProcessStartInfo(_nodeArguments.Count > 0 ? "node" : executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (_nodeArguments.Count > 0)
+        {
+            // The .bin entry is a link to the service's script: run that script under node with the options.
+            foreach (var argument in _nodeArguments) start.ArgumentList.Add(argument);
+            start.ArgumentList.Add(new FileInfo(executable).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? executable);
+        }
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         if (_nodeOptions is not null) start.Environment["NODE_OPTIONS"] = _nodeOptions;
         if (_debugLogPath is not null)

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
 using Azure;
 using Azure.Data.Tables;
 using Sso.Functions.Outbox;
@@ -9,8 +11,8 @@ namespace Sso.Functions.DirectorySync;
 /// <summary>
 /// The rows of a pulled directory: the index of pulled directories, its sync row
 /// (<see cref="DirectorySyncState"/>), its pending authorizations and the marks of its sync runs:
-/// every user and group a run listed is marked <c>seen|run|kind|id</c>, so the run's end knows who
-/// is absent from a complete listing without listing again.
+/// the ids of every page of users and groups a run listed are kept in a few <c>seen|run|kind|page|n</c>
+/// rows, so the run's end knows who is absent from a complete listing without listing again.
 /// </summary>
 public sealed class DirectorySyncStore(DirectoryPartitionWriter writer, DirectoryRecordStore directories)
 {
@@ -175,13 +177,37 @@ public sealed class DirectorySyncStore(DirectoryPartitionWriter writer, Director
 
     private static string SeenPrefix(string runId, string kind) => $"{SeenKind}|{TableKey.Escape(runId)}|{kind}|";
 
-    /// <summary>Marks what a run listed, 100 rows per transaction; marking twice is no change.</summary>
-    public async Task MarkSeenAsync(DirectoryId id, string runId, string kind, IEnumerable<string> ids, CancellationToken cancellationToken)
+    /// <summary>The most characters of ids one mark row holds: a Table string property holds at most 32K.</summary>
+    private const int MarkCharacters = 30_000;
+
+    /// <summary>
+    /// Marks what a page of a run listed: the page's ids in as few rows as they fit (a page of 500
+    /// users is one row), not a row per id. Every row the directory's partition holds makes each
+    /// write and point read in it slower on Azurite (it compares the partition's rows one by one),
+    /// and a row per id doubled the rows of a directory for the whole run. <paramref name="page"/>
+    /// names the page within the run: a page delivered again replaces its own rows.
+    /// </summary>
+    public async Task MarkSeenAsync(DirectoryId id, string runId, string kind, string page, IEnumerable<string> ids, CancellationToken cancellationToken)
     {
+        var chunks = new List<JsonArray>();
+        var size = 0;
+        foreach (var seen in ids.Distinct(StringComparer.Ordinal))
+        {
+            var item = JsonValue.Create(seen);
+            var length = item.ToJsonString().Length + 1;   // as written, with its comma
+            if (chunks.Count == 0 || size + length > MarkCharacters)
+            {
+                chunks.Add([]);
+                size = 2;
+            }
+            chunks[^1].Add((JsonNode)item);
+            size += length;
+        }
         var table = await writer.TableAsync(cancellationToken);
-        foreach (var chunk in ids.Distinct().Chunk(100))
-            await table.SubmitTransactionAsync(chunk.Select(seen => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
-                new TableEntity(id.Value, SeenPrefix(runId, kind) + TableKey.Escape(seen)) { ["Id"] = seen })), cancellationToken);
+        var prefix = SeenPrefix(runId, kind) + TableKey.Escape(page) + "|";
+        foreach (var batch in chunks.Select((ids, n) => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+                     new TableEntity(id.Value, prefix + n.ToString("D4", CultureInfo.InvariantCulture)) { ["Ids"] = ids.ToJsonString() })).Chunk(100))
+            await table.SubmitTransactionAsync(batch, cancellationToken);
     }
 
     public async Task<HashSet<string>> ListSeenAsync(DirectoryId id, string runId, string kind, CancellationToken cancellationToken)
@@ -191,8 +217,14 @@ public sealed class DirectorySyncStore(DirectoryPartitionWriter writer, Director
         var seen = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var row in table.QueryAsync<TableEntity>(
                            $"PartitionKey eq '{TableKey.Quote(id.Value)}' and RowKey gt '{TableKey.Quote(prefix)}' and RowKey lt '{TableKey.Quote(prefix[..^1])}}}'",
-                           select: ["Id"], cancellationToken: cancellationToken))
-            seen.Add(row.GetString("Id"));
+                           select: ["Id", "Ids"], cancellationToken: cancellationToken))
+        {
+            // A mark of one id: written by the version before marks were kept per page, during a run it began.
+            if (row.GetString("Id") is { } one) seen.Add(one);
+            if (row.GetString("Ids") is { } many && JsonNode.Parse(many) is JsonArray list)
+                foreach (var item in list)
+                    if (item?.GetValue<string>() is { } listed) seen.Add(listed);
+        }
         return seen;
     }
 

@@ -115,9 +115,13 @@ public sealed partial class GoogleSync(
         foreach (var directoryId in due) await StartAsync(directoryId, cancellationToken);
     }
 
+    /// <summary>A page's short name within its run: "first", or a hash of Google's page token.</summary>
+    private static string PageKey(string? pageToken) =>
+        pageToken is null ? "first" : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(pageToken)))[..16];
+
     private Task SendAsync(GoogleSyncTask task, TimeSpan delay, CancellationToken cancellationToken)
     {
-        var page = task.PageToken is null ? "first" : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(task.PageToken)))[..16];
+        var page = PageKey(task.PageToken);
         var envelope = new WorkEnvelope($"{task.DirectoryId}.{task.RunId}.{task.Step}.{page}.{task.Attempt}", task.Step,
             JsonSerializer.Serialize(task, SsoJsonContext.Default.GoogleSyncTask));
         return delay > TimeSpan.Zero
@@ -176,7 +180,7 @@ public sealed partial class GoogleSync(
             var created = userOutcomes.Count(o => o == DirectoryChanges.Outcome.Created);
             var updated = userOutcomes.Count(o => o == DirectoryChanges.Outcome.Updated);
             var seen = listedUsers.Select(u => u.Id).ToList();
-            await store.MarkSeenAsync(directoryId, task.RunId, UsersStep, seen, cancellationToken);
+            await store.MarkSeenAsync(directoryId, task.RunId, UsersStep, PageKey(task.PageToken), seen, cancellationToken);
             next = GoogleMapping.String(page.Body["nextPageToken"]);
             if (!await ProgressAsync(directoryId, task.RunId,
                     s => s with { RunUsers = s.RunUsers + seen.Count, Created = s.Created + created, Updated = s.Updated + updated }, cancellationToken))
@@ -210,7 +214,7 @@ public sealed partial class GoogleSync(
             listed.DistinctBy(g => g.Id).Select(g => new DirectoryChanges.ListedGroup(g.Id, g.Resource, g.Members)).ToList(), Parallelism, cancellationToken);
         var groupsCreated = outcomes.Count(o => o == DirectoryChanges.Outcome.Created);
         var groupsUpdated = outcomes.Count(o => o == DirectoryChanges.Outcome.Updated);
-        await store.MarkSeenAsync(directoryId, task.RunId, GroupsStep, listed.Select(g => g.Id), cancellationToken);
+        await store.MarkSeenAsync(directoryId, task.RunId, GroupsStep, PageKey(task.PageToken), listed.Select(g => g.Id), cancellationToken);
         next = GoogleMapping.String(groups.Body["nextPageToken"]);
         if (!await ProgressAsync(directoryId, task.RunId,
                 s => s with { RunGroups = s.RunGroups + listed.Count, Created = s.Created + groupsCreated, Updated = s.Updated + groupsUpdated },
