@@ -28,6 +28,7 @@ public static class SignInServiceRegistration
         services.AddSingleton<SignInStarters>();
         services.AddSingleton<Authorization>();
         services.AddSingleton<TokenIssuance>();
+        services.AddSingleton<UserInfoLookup>();
         services.AddSingleton<RpLogout>();
         return services;
     }
