@@ -29,6 +29,7 @@ public static class SignInServiceRegistration
         services.AddSingleton<Authorization>();
         services.AddSingleton<TokenIssuance>();
         services.AddSingleton<UserInfoLookup>();
+        services.AddSingleton<ClientSetup>();
         services.AddSingleton<RpLogout>();
         return services;
     }
