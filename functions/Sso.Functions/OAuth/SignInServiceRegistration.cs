@@ -30,6 +30,7 @@ public static class SignInServiceRegistration
         services.AddSingleton<TokenIssuance>();
         services.AddSingleton<UserInfoLookup>();
         services.AddSingleton<ClientSetup>();
+        services.AddSingleton<SsoDiscovery>();
         services.AddSingleton<RpLogout>();
         return services;
     }
