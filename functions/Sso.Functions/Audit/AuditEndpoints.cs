@@ -2,13 +2,13 @@ using System.Text.Json.Nodes;
 using Sso.Functions.DirectorySync;
 using Sso.Functions.Hosting;
 using Sso.Functions.Storage;
-using Sso.Functions.Tenants;
 
 namespace Sso.Functions.Audit;
 
 /// <summary>
 /// <c>GET /api/v1/tenants/{tenantId}/audit?after=&amp;type=&amp;limit=</c>: a tenant's audit trail, newest
 /// first; <c>GET /api/v1/audit</c> pages the changes that belong to no tenant (clients, global webhooks).
+/// <c>…/audit/refusals?hours=</c>: the counted refusals of anonymous traffic per hour (<see cref="RefusalReport"/>).
 /// </summary>
 public static class AuditEndpoints
 {
@@ -22,38 +22,21 @@ public static class AuditEndpoints
         new("ListGlobalRefusalCounts", "/api/v1/audit/refusals", ["GET"], AdminApi.Require(ListGlobalRefusalsAsync)),
     ];
 
-    public const int DefaultRefusalHours = 24;
-    public const int MaxRefusalHours = 24 * 31;
-
     private static async Task<IResult> ListTenantRefusalsAsync(HttpContext context)
     {
-        var raw = context.RouteString("tenantId");
-        if (!TenantId.TryParse(raw, out var tenantId)
-            || await context.RequestServices.GetRequiredService<TenantStore>().FindAsync(tenantId, context.RequestAborted) is null)
-            return ProblemResults.Write(Problem.NotFound("tenant", raw));
+        var services = context.RequestServices;
+        if (!(await services.GetRequiredService<AuditTrail>().FindTenantAsync(context.RouteString("tenantId"), context.RequestAborted))
+            .TryGetValue(out var tenantId, out var problem))
+            return ProblemResults.Write(problem);
         context.Items[RequestPipeline.TenantItem] = tenantId.Value;
-        return await ListRefusalsAsync(context, tenantId.Value);
+        if (!ParseRefusalQuery(context).TryGetValue(out var query, out problem)) return ProblemResults.Write(problem);
+        return Write(await services.GetRequiredService<RefusalReport>().ReadAsync(tenantId, query, context.RequestAborted));
     }
 
-    private static Task<IResult> ListGlobalRefusalsAsync(HttpContext context) => ListRefusalsAsync(context, AuditRecord.GlobalPartition);
-
-    /// <summary>The counted refusals of anonymous traffic (<see cref="RefusalCounter"/>) of the last <c>hours</c>, per hour.</summary>
-    private static async Task<IResult> ListRefusalsAsync(HttpContext context, string partition)
+    private static async Task<IResult> ListGlobalRefusalsAsync(HttpContext context)
     {
-        var hours = DefaultRefusalHours;
-        if (context.Request.Query["hours"].ToString() is { Length: > 0 } rawHours
-            && (!int.TryParse(rawHours, out hours) || hours < 1 || hours > MaxRefusalHours))
-            return ProblemResults.Write(Problem.Validation($"'hours' must be an integer from 1 to {MaxRefusalHours}."));
-        var services = context.RequestServices;
-        // This instance's counts first, so a read right after a flood sees it; other instances' within a flush interval.
-        await services.GetRequiredService<RefusalCounter>().FlushAsync(context.RequestAborted);
-        var since = services.GetRequiredService<TimeProvider>().GetUtcNow().AddHours(-(hours - 1));
-        var rows = await services.GetRequiredService<RefusalCountStore>().ReadAsync(partition, since, context.RequestAborted);
-        return DirectoryEndpoints.Json(new JsonObject
-        {
-            ["data"] = new JsonArray(rows.Select(r => (JsonNode)r).ToArray()),
-            ["total"] = rows.Sum(r => r["count"]!.GetValue<long>()),
-        });
+        if (!ParseRefusalQuery(context).TryGetValue(out var query, out var problem)) return ProblemResults.Write(problem);
+        return Write(await context.RequestServices.GetRequiredService<RefusalReport>().ReadGlobalAsync(query, context.RequestAborted));
     }
 
     private static async Task<IResult> ListTenantAsync(HttpContext context)
@@ -77,6 +60,15 @@ public static class AuditEndpoints
         var query = context.Request.Query;
         return AuditTrail.ParseQuery(query["type"].ToString(), query["after"].ToString(), query["limit"].ToString());
     }
+
+    private static Result<RefusalQuery, Problem> ParseRefusalQuery(HttpContext context) =>
+        RefusalReport.ParseQuery(context.Request.Query["hours"].ToString());
+
+    private static IResult Write(RefusalCounts counts) => DirectoryEndpoints.Json(new JsonObject
+    {
+        ["data"] = new JsonArray(counts.Rows.Select(r => (JsonNode)r).ToArray()),
+        ["total"] = counts.Total,
+    });
 
     private static IResult Write(AuditPage page) => DirectoryEndpoints.Json(new JsonObject
     {

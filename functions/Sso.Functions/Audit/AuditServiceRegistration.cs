@@ -14,6 +14,7 @@ public static class AuditServiceRegistration
         services.AddSingleton<AuditLog>();
         services.AddSingleton<RefusalCountStore>();
         services.AddSingleton<RefusalCounter>();
+        services.AddSingleton<RefusalReport>();
         services.AddHostedService(provider => provider.GetRequiredService<RefusalCounter>());
         return services;
     }

@@ -119,45 +119,25 @@ public static class DirectoryEndpoints
         return revoked.IsSuccess ? Results.NoContent() : ProblemResults.Write(revoked.Error);
     }
 
-    private static (string? Cursor, int Limit) Paging(HttpContext context) => (
-        context.Request.Query["cursor"].ToString() is { Length: > 0 } c ? c : null,
-        int.TryParse(context.Request.Query["limit"], out var l) ? Math.Clamp(l, 1, 200) : 50);
+    private static DirectoryPaging Paging(HttpContext context) =>
+        DirectoryPaging.Parse(context.Request.Query["cursor"].ToString(), context.Request.Query["limit"].ToString());
+
+    private static DirectoryListing Listing(HttpContext context) => context.RequestServices.GetRequiredService<DirectoryListing>();
 
     private static async Task<IResult> ListUsersAsync(HttpContext context)
     {
         if (await FindDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
-        var tenant = await context.RequestServices.GetRequiredService<TenantStore>().FindAsync(directory.TenantId, context.RequestAborted);
-        var settings = tenant?.Settings ?? TenantSettings.Default;
-        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
-        var (cursor, limit) = Paging(context);
-        var (users, next) = await context.RequestServices.GetRequiredService<DirectoryUserStore>().ListUsersPageAsync(directory.Id, cursor, limit, context.RequestAborted);
-        var groupCache = new Dictionary<string, DirectoryGroup?>();
-        var data = new JsonArray();
-        foreach (var user in users)
-        {
-            var groups = new List<RoleResolver.GroupRef>();
-            foreach (var groupId in await store.ListGroupIdsOfMemberAsync(directory.Id, user.Id, context.RequestAborted))
-            {
-                if (!groupCache.TryGetValue(groupId, out var group))
-                    groupCache[groupId] = group = await store.FindGroupAsync(directory.Id, groupId, context.RequestAborted);
-                if (group is not null) groups.Add(new RoleResolver.GroupRef(group.Id, group.DisplayName));
-            }
-            data.Add((JsonNode)DirectoryViews.User(user, RoleResolver.Resolve(settings, user.Resource, groups), groups));
-        }
-        return Json(new JsonObject { ["data"] = data, ["nextCursor"] = next });
+        return Write(await Listing(context).ListUsersAsync(directory, Paging(context), context.RequestAborted));
     }
 
     private static async Task<IResult> ListGroupsAsync(HttpContext context)
     {
         if (await FindDirectoryAsync(context) is not { } directory) return DirectoryNotFound(context);
-        var store = context.RequestServices.GetRequiredService<DirectoryGroupStore>();
-        var (cursor, limit) = Paging(context);
-        var (groups, next) = await store.ListGroupsPageAsync(directory.Id, cursor, limit, context.RequestAborted);
-        var data = new JsonArray();
-        foreach (var group in groups)
-            data.Add((JsonNode)DirectoryViews.Group(group, await store.ListMembersAsync(directory.Id, group.Id, context.RequestAborted)));
-        return Json(new JsonObject { ["data"] = data, ["nextCursor"] = next });
+        return Write(await Listing(context).ListGroupsAsync(directory, Paging(context), context.RequestAborted));
     }
+
+    private static IResult Write(DirectoryPage page) =>
+        Json(new JsonObject { ["data"] = new JsonArray(page.Rows.Select(r => (JsonNode)r).ToArray()), ["nextCursor"] = page.NextCursor });
 
     public static IResult Json(JsonNode body, int status = StatusCodes.Status200OK) =>
         Results.Text(body.ToJsonString(), "application/json", Encoding.UTF8, status);

@@ -87,6 +87,7 @@ public static class ServiceRegistration
         services.AddSingleton<DirectoryChanges>();
         services.AddSingleton<DirectoryGroupChanges>();
         services.AddSingleton<DirectoryProvisioning>();
+        services.AddSingleton<DirectoryListing>();
         services.AddOutbox(configuration);
         services.AddSingleton(new OutboxTable(DirectoryPartitionWriter.TableName));
         services.AddSingleton(new OutboxTable(AuthorizationCodeStore.TableName));

@@ -1,12 +1,11 @@
 using Sso.Functions.Hosting;
-using Sso.Functions.Storage;
-using Sso.Protocols.OAuth;
 
 namespace Sso.Functions.OAuth;
 
+/// <summary><c>/api/v1/clients</c>: the OAuth clients, through <see cref="ClientSetup"/>.</summary>
 public static class ClientEndpoints
 {
-    public const int MaxRedirectUris = 20;
+    public const int MaxRedirectUris = ClientSetup.MaxRedirectUris;
 
     public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
     [
@@ -15,64 +14,28 @@ public static class ClientEndpoints
         new("DeleteClient", "/api/v1/clients/{clientId}", ["DELETE"], AdminApi.Require(DeleteAsync)),
     ];
 
+    private static ClientSetup Setup(HttpContext context) => context.RequestServices.GetRequiredService<ClientSetup>();
+
     private static async Task<IResult> CreateAsync(HttpContext context)
     {
         var request = await JsonResults.ReadAsync(context.Request, SsoJsonContext.Default.CreateClientRequest);
         if (!request.IsSuccess) return ProblemResults.Write(request.Error);
-        var (name, redirectUris) = (request.Value.Name, request.Value.RedirectUris);
-        var postLogoutRedirectUris = request.Value.PostLogoutRedirectUris ?? [];
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 200)
-            return ProblemResults.Write(Problem.Validation("'name' is required and must be at most 200 characters."));
-        if (redirectUris is not { Length: > 0 })
-            return ProblemResults.Write(Problem.Validation("'redirectUris' must list at least one redirect URI."));
-        if (redirectUris.Length > MaxRedirectUris)
-            return ProblemResults.Write(Problem.Validation($"A client may register at most {MaxRedirectUris} redirect URIs."));
-
-        var options = context.RequestServices.GetRequiredService<SsoOptions>();
-        foreach (var uri in redirectUris)
-        {
-            var checkedUri = RedirectUriPolicy.Validate(uri, options.AllowLoopbackHttp);
-            if (!checkedUri.IsSuccess) return ProblemResults.Write(Problem.Validation($"redirectUris: {checkedUri.Error}."));
-        }
-        if (postLogoutRedirectUris.Length > MaxRedirectUris)
-            return ProblemResults.Write(Problem.Validation($"A client may register at most {MaxRedirectUris} post-logout redirect URIs."));
-        foreach (var uri in postLogoutRedirectUris)
-        {
-            // The same rules as redirect URIs: an open redirector after logout is still an open redirector.
-            var checkedUri = RedirectUriPolicy.Validate(uri, options.AllowLoopbackHttp);
-            if (!checkedUri.IsSuccess) return ProblemResults.Write(Problem.Validation($"postLogoutRedirectUris: {checkedUri.Error}."));
-        }
-
-        var secret = OAuthClient.NewSecret();
-        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
-        var client = new OAuthClient(ClientId.New(), name.Trim(), redirectUris.Distinct(StringComparer.Ordinal).ToArray(),
-            OAuthClient.HashSecret(secret), clock.GetUtcNow())
-        {
-            PostLogoutRedirectUris = postLogoutRedirectUris.Distinct(StringComparer.Ordinal).ToArray(),
-        };
-        await context.RequestServices.GetRequiredService<ClientStore>().CreateAsync(client, context.RequestAborted);
-        return JsonResults.Created($"/api/v1/clients/{client.Id}",
-            new CreatedClient(client.Id.Value, secret, client.Name, client.RedirectUris.ToArray(), client.PostLogoutRedirectUris.ToArray(),
-                client.CreatedAt),
-            SsoJsonContext.Default.CreatedClient);
+        var created = await Setup(context).CreateAsync(request.Value, context.RequestAborted);
+        if (!created.TryGetValue(out var client, out var problem)) return ProblemResults.Write(problem);
+        return JsonResults.Created($"/api/v1/clients/{client.ClientId}", client, SsoJsonContext.Default.CreatedClient);
     }
 
     private static async Task<IResult> GetAsync(HttpContext context)
     {
-        var raw = context.RouteString("clientId");
-        if (!ClientId.TryParse(raw, out var id)
-            || await context.RequestServices.GetRequiredService<ClientStore>().FindAsync(id, context.RequestAborted) is not { } client)
-            return ProblemResults.Write(Problem.NotFound("client", raw));
-        return JsonResults.Ok(client.ToView(), SsoJsonContext.Default.ClientView);
+        var found = await Setup(context).FindAsync(context.RouteString("clientId"), context.RequestAborted);
+        return found.TryGetValue(out var client, out var problem)
+            ? JsonResults.Ok(client, SsoJsonContext.Default.ClientView)
+            : ProblemResults.Write(problem);
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext context)
     {
-        var raw = context.RouteString("clientId");
-        if (!ClientId.TryParse(raw, out var id)
-            || await context.RequestServices.GetRequiredService<ClientStore>().DeleteAsync(id, context.RequestAborted)
-                == Storage.SaveOutcome.NotFound)
-            return ProblemResults.Write(Problem.NotFound("client", raw));
-        return Results.NoContent();
+        var deleted = await Setup(context).DeleteAsync(context.RouteString("clientId"), context.RequestAborted);
+        return deleted.IsSuccess ? Results.NoContent() : ProblemResults.Write(deleted.Error);
     }
 }

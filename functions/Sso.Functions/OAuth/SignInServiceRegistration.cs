@@ -28,6 +28,9 @@ public static class SignInServiceRegistration
         services.AddSingleton<SignInStarters>();
         services.AddSingleton<Authorization>();
         services.AddSingleton<TokenIssuance>();
+        services.AddSingleton<UserInfoLookup>();
+        services.AddSingleton<ClientSetup>();
+        services.AddSingleton<SsoDiscovery>();
         services.AddSingleton<RpLogout>();
         return services;
     }

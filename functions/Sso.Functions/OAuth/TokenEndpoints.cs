@@ -5,7 +5,10 @@ using Sso.Protocols.OAuth;
 
 namespace Sso.Functions.OAuth;
 
-/// <summary><c>/oauth/token</c> (authorization_code grant, redeemed by <see cref="TokenIssuance"/>) and <c>/oauth/userinfo</c>.</summary>
+/// <summary>
+/// <c>/oauth/token</c> (authorization_code grant, redeemed by <see cref="TokenIssuance"/>) and
+/// <c>/oauth/userinfo</c> (the token's claims, from <see cref="UserInfoLookup"/>).
+/// </summary>
 public static class TokenEndpoints
 {
     public const int MaxFormBytes = 16 * 1024;
@@ -56,30 +59,14 @@ public static class TokenEndpoints
 
     private static async Task<IResult> UserInfoAsync(HttpContext context)
     {
-        var services = context.RequestServices;
         var header = context.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return OAuthResults.MissingToken();
-        var presented = header["Bearer ".Length..].Trim();
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var token = await services.GetRequiredService<AccessTokenStore>().FindValidAsync(presented, now, context.RequestAborted);
-        if (token is null) return OAuthResults.InvalidToken("The access token is not valid, has expired or was revoked.");
-        context.Items[RequestPipeline.TenantItem] = token.User.TenantId.Value;
-        var user = token.User;
+        var found = await context.RequestServices.GetRequiredService<UserInfoLookup>()
+            .LookupAsync(header["Bearer ".Length..].Trim(), context.RequestAborted);
+        if (!found.TryGetValue(out var userInfo, out var refusal)) return OAuthResults.InvalidToken(refusal.Description);
+        context.Items[RequestPipeline.TenantItem] = userInfo.TenantId.Value;
         context.Response.Headers.CacheControl = "no-store";
-        return JsonResults.Ok(new JsonObject
-        {
-            ["sub"] = user.Subject,
-            ["email"] = user.Email,
-            ["email_verified"] = user.EmailVerified,
-            ["given_name"] = user.GivenName,
-            ["family_name"] = user.FamilyName,
-            ["name"] = user.Name,
-            ["tenant"] = user.TenantId.Value,
-            ["connection"] = user.ConnectionId.Value,
-            ["groups"] = new JsonArray(user.Groups.Select(g => (JsonNode?)JsonValue.Create(g)).ToArray()),
-            ["role"] = user.Role,
-            ["idp"] = user.IdpAttributes.DeepClone(),
-        }, SsoJsonContext.Default.JsonObject);
+        return JsonResults.Ok(userInfo.Claims, SsoJsonContext.Default.JsonObject);
     }
 }

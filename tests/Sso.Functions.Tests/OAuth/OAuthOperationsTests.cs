@@ -7,12 +7,13 @@ using Sso.Testing;
 
 namespace Sso.Functions.Tests.OAuth;
 
-/// <summary>Authorize, token redemption and RP-initiated logout called as operations, with no HTTP request of ours around them.</summary>
+/// <summary>Authorize, token redemption, userinfo and RP-initiated logout called as operations, with no HTTP request of ours around them.</summary>
 public class OAuthOperationsTests(SsoAppFixture fixture) : IClassFixture<SsoAppFixture>
 {
     private Authorization Authorization => fixture.App.Get<Authorization>();
     private TokenIssuance Tokens => fixture.App.Get<TokenIssuance>();
     private RpLogout Logout => fixture.App.Get<RpLogout>();
+    private UserInfoLookup UserInfo => fixture.App.Get<UserInfoLookup>();
     private static JsonObject Jit => new() { ["jitProvisioning"] = true };
 
     [Fact]
@@ -113,6 +114,51 @@ public class OAuthOperationsTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
         var refused = Assert.IsType<RpLogoutOutcome.Refused>(outcome);
         Assert.Contains("post_logout_redirect_uri is not registered", refused.Message);
         Assert.NotNull(await fixture.App.Get<AccessTokenStore>().FindValidAsync(tokens.AccessToken, fixture.App.Clock.GetUtcNow(), default));
+    }
+
+    [Fact]
+    public async Task UserInfoLookup_answers_the_claims_of_the_user_an_access_token_was_issued_to()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var (code, verifier) = await flow.SignInAsync("op-userinfo");
+        var tokens = (await Tokens.RedeemAsync(Redemption(flow, code, verifier), null, default)).Value;
+
+        var found = await UserInfo.LookupAsync(tokens.AccessToken, default);
+
+        Assert.True(found.IsSuccess, found.ToString());
+        Assert.Equal(flow.TenantId, found.Value.TenantId.Value);
+        var claims = found.Value.Claims;
+        Assert.Equal(new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(tokens.IdToken).Subject, claims["sub"]!.GetValue<string>());
+        Assert.Equal(flow.Email, claims["email"]!.GetValue<string>());
+        Assert.Equal(flow.TenantId, claims["tenant"]!.GetValue<string>());
+        Assert.Equal(flow.ConnectionId, claims["connection"]!.GetValue<string>());
+        Assert.IsType<JsonArray>(claims["groups"]);
+        Assert.IsType<JsonObject>(claims["idp"]);
+        Assert.Equal(["sub", "email", "email_verified", "given_name", "family_name", "name", "tenant", "connection", "groups", "role", "idp"],
+            claims.Select(c => c.Key));
+    }
+
+    [Fact]
+    public async Task UserInfoLookup_refuses_an_unknown_a_revoked_and_an_expired_token_as_invalid_token()
+    {
+        var flow = await SignInFlow.CreateAsync(fixture.App, Jit);
+        var (code, verifier) = await flow.SignInAsync("op-userinfo-refused");
+        var tokens = (await Tokens.RedeemAsync(Redemption(flow, code, verifier), null, default)).Value;
+        var valid = await UserInfo.LookupAsync(tokens.AccessToken, default);
+        Assert.True(valid.IsSuccess, valid.ToString());
+
+        Assert.Equal(UserInfoRefusal.InvalidToken, (await UserInfo.LookupAsync("garbage", default)).Error);
+        Assert.Equal(UserInfoRefusal.InvalidToken,
+            (await UserInfo.LookupAsync(AccessTokenStore.NewValue(new TenantId(flow.TenantId)), default)).Error);
+
+        var (code2, verifier2) = await flow.SignInAsync("op-userinfo-expired");
+        var later = (await Tokens.RedeemAsync(Redemption(flow, code2, verifier2), null, default)).Value;
+        await fixture.App.Get<AccessTokenStore>().RevokeTokenAsync(new TenantId(flow.TenantId), AccessTokenStore.HashOf(tokens.AccessToken), default);
+        Assert.Equal(UserInfoRefusal.InvalidToken, (await UserInfo.LookupAsync(tokens.AccessToken, default)).Error);
+        Assert.True((await UserInfo.LookupAsync(later.AccessToken, default)).IsSuccess);
+
+        fixture.App.Clock.Advance(AccessTokenStore.Lifetime);
+        Assert.Equal(UserInfoRefusal.InvalidToken, (await UserInfo.LookupAsync(later.AccessToken, default)).Error);
     }
 
     private static List<KeyValuePair<string, string>> QueryOf(string pathAndQuery)
