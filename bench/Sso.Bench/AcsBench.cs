@@ -11,7 +11,7 @@ namespace Sso.Bench;
 
 // ACS validation cost per response through SamlResponseValidator.Validate (base64 decode, safe
 // parse, signature verify, decrypt, the profile's rules): the CPU work of one sign-in at the ACS.
-//   dotnet run -c Release --project bench/Sso.Bench -- acs [--responses 500] [--parallel 1] [--http-responses 100] [--http-warmup 100] [--no-http]
+//   dotnet run -c Release --project bench/Sso.Bench -- acs [--responses 500] [--parallel 1] [--http-responses 100] [--http-warmup 100] [--azurite-cpu-prof DIR] [--no-http]
 // Every assertion ID is single-use at the endpoint, so N distinct responses (own Response and
 // Assertion IDs, own AES key) are signed and encrypted up front and only validation is timed.
 // The validator has no replay cache (the endpoint's is in Table Storage), so this excludes it,
@@ -72,7 +72,7 @@ public static class AcsBench
                               $"{Percentile(latencies, 0.50),8:0.000} {Percentile(latencies, 0.99),8:0.000} {errors,7}");
         }
         if (!args.Contains("--no-http")) failed += await HttpAsync(IntArg("--http-responses", 100), Math.Max(1, IntArg("--http-parallel", 8)),
-            Math.Max(0, IntArg("--http-warmup", 100)));
+            Math.Max(0, IntArg("--http-warmup", 100)), BenchArgs.String(args, "--azurite-cpu-prof"));
         return failed == 0 ? 0 : 1;
 
         static System.Xml.XmlDocument Distinct(int i) =>
@@ -88,10 +88,14 @@ public static class AcsBench
     private const string RedirectUri = "https://app.example.test/callback";
 
     /// <summary>The full ACS over HTTP: pending sign-in read, validation, replay cache, code issue.</summary>
-    private static async Task<int> HttpAsync(int count, int parallel, int warmups)
+    private static async Task<int> HttpAsync(int count, int parallel, int warmups, string? cpuProfileDirectory)
     {
         Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SSO_FUNCTIONS", Path.Combine(RepositoryPaths.Root, "functions", "Sso.Functions"));
-        await using var azurite = await AzuriteServer.StartAsync();
+        if (cpuProfileDirectory is not null) Directory.CreateDirectory(cpuProfileDirectory);
+        // --azurite-cpu-prof: Azurite runs as node --cpu-prof and is stopped with SIGINT at the end, so it writes its profile
+        // (the whole run: setup, warm-up, floors and the measured phase; bench/cpuprofile-summary.js sums it up).
+        await using var azurite = await AzuriteServer.StartAsync(
+            nodeArguments: cpuProfileDirectory is null ? null : ["--cpu-prof", $"--cpu-prof-dir={Path.GetFullPath(cpuProfileDirectory)}"]);
         await using var app = new SsoAppFactory(azurite, new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
         var admin = app.CreateAdminClient();
         var browser = app.CreateAnonymousClient();
@@ -213,6 +217,12 @@ public static class AcsBench
         Console.WriteLine($"  storage requests per sign-in (measured phase, then its batches flushed): {counted.Total / (double)count:0.00}: " +
                           string.Join(", ", counted.ByKind.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {k.Value / (double)count:0.00}")));
         Console.WriteLine("  the HTTP row: app in-process (test host, no socket) over Azurite; pending sign-in read, replay-cache write and code issue included");
+        if (cpuProfileDirectory is not null)
+        {
+            await app.DisposeAsync();
+            await azurite.StopGracefullyAsync(TimeSpan.FromSeconds(60));
+            Console.WriteLine($"  Azurite CPU profile: {string.Join(", ", Directory.GetFiles(cpuProfileDirectory, "*.cpuprofile"))}");
+        }
         return errors;
     }
 }
