@@ -13,17 +13,11 @@ using Sso.Functions.Storage.Queues;
 using Sso.Functions.Storage.Secrets;
 using Sso.Functions.Tests.Deprovisioning;
 using Sso.Testing;
+using Connected = Sso.Functions.Tests.GoogleDirectory.GoogleTestDirectory;
 
 namespace Sso.Functions.Tests.GoogleDirectory;
 
-public sealed class GoogleDirectoryFixture : SsoAppFixture, IDisposable
-{
-    public FakeGoogleWorkspace Google { get; } = new();
-
-    protected override IDictionary<string, string?> Settings => Google.Settings;
-
-    public void Dispose() => Google.Dispose();
-}
+public sealed class GoogleDirectoryFixture : GoogleAppFixture;
 
 /// <summary>
 /// Issue 17 end to end: a Google Workspace directory pulled from a loopback fake of Google's OAuth
@@ -38,24 +32,10 @@ public sealed class GoogleDirectorySyncTests(GoogleDirectoryFixture fixture) : I
     private SsoAppFactory App => fixture.App;
     private FakeGoogleWorkspace Google => fixture.Google;
 
-    private sealed record Connected(TestTenant Tenant, string DirectoryId, JsonObject Created);
-
     private static readonly SemaphoreSlim OneAtATime = new(1, 1);
 
-    private async Task<Connected> ConnectAsync()
-    {
-        var tenant = await TestTenant.CreateAsync(App);
-        var response = await tenant.Admin.PostAsJsonAsync($"/api/v1/tenants/{tenant.TenantId}/directories",
-            new { name = "Google Workspace", provider = "google-directory" });
-        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-        var created = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
-        var directoryId = created["id"]!.GetValue<string>();
-        var code = Google.Consent(created["authorizeUrl"]!.GetValue<string>());
-        var state = QueryHelpers.ParseQuery(new Uri(created["authorizeUrl"]!.GetValue<string>()).Query)["state"].ToString();
-        var callback = await App.CreateAnonymousClient().GetAsync($"/google/callback?code={Uri.EscapeDataString(code)}&state={Uri.EscapeDataString(state)}");
-        Assert.True(callback.StatusCode == HttpStatusCode.OK, await callback.Content.ReadAsStringAsync());
-        return new Connected(tenant, directoryId, created);
-    }
+    private async Task<Connected> ConnectAsync() =>
+        await GoogleTestDirectory.ConnectAsync(await TestTenant.CreateAsync(App), Google, "Google Workspace");
 
     private async Task<JsonObject> DirectoryAsync(Connected c) =>
         (await c.Tenant.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{c.Tenant.TenantId}/directories/{c.DirectoryId}"))!;
@@ -263,10 +243,7 @@ public sealed class GoogleDirectorySyncTests(GoogleDirectoryFixture fixture) : I
 
             // The re-authorize button: a fresh URL, consent, callback, connected and synced.
             var again = await (await c.Tenant.Admin.PostAsync($"/api/v1/directories/{c.DirectoryId}/authorize", null)).Content.ReadFromJsonAsync<JsonObject>();
-            var url = again!["authorizeUrl"]!.GetValue<string>();
-            var code = Google.Consent(url);
-            var state = QueryHelpers.ParseQuery(new Uri(url).Query)["state"].ToString();
-            var callback = await App.CreateAnonymousClient().GetAsync($"/google/callback?code={Uri.EscapeDataString(code)}&state={Uri.EscapeDataString(state)}");
+            var callback = await GoogleTestDirectory.CallbackAsync(App, Google, again!["authorizeUrl"]!.GetValue<string>());
             Assert.Equal(HttpStatusCode.OK, callback.StatusCode);
             await App.DrainQueuesAsync();
             Assert.Equal("connected", (await DirectoryAsync(c))["state"]!.GetValue<string>());
@@ -328,9 +305,7 @@ public sealed class GoogleDirectorySyncTests(GoogleDirectoryFixture fixture) : I
             var directory = Assert.Single(await App.Get<Sso.Functions.DirectorySync.DirectoryRecordStore>()
                 .ListDirectoriesOfTenantAsync(new TenantId(tenant.TenantId), default));
             Assert.Equal("google-directory", directory.Provider);
-            var state = QueryHelpers.ParseQuery(new Uri(url).Query)["state"].ToString();
-            Assert.Equal(HttpStatusCode.OK, (await App.CreateAnonymousClient()
-                .GetAsync($"/google/callback?code={Uri.EscapeDataString(Google.Consent(url))}&state={Uri.EscapeDataString(state)}")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await GoogleTestDirectory.CallbackAsync(App, Google, url)).StatusCode);
             var view = await tenant.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{tenant.TenantId}/directories/{directory.Id}");
             Assert.Equal("connected", view!["state"]!.GetValue<string>());
             await App.DrainQueuesAsync();
@@ -490,18 +465,14 @@ public sealed class GoogleDirectorySyncTests(GoogleDirectoryFixture fixture) : I
         try
         {
             var tenant = await TestTenant.CreateAsync(App);
-            var created = (await (await tenant.Admin.PostAsJsonAsync($"/api/v1/tenants/{tenant.TenantId}/directories",
-                new { name = "Google Workspace", provider = "google-directory" })).Content.ReadFromJsonAsync<JsonObject>())!;
-            var directoryId = created["id"]!.GetValue<string>();
+            var (_, directoryId, created) = await GoogleTestDirectory.CreateAsync(tenant, "Google Workspace");
             async Task<string> AuthorizeUrlAsync() =>
                 (await (await tenant.Admin.PostAsync($"/api/v1/directories/{directoryId}/authorize", null)).Content.ReadFromJsonAsync<JsonObject>())!
                 ["authorizeUrl"]!.GetValue<string>();
-            static string State(string url) => QueryHelpers.ParseQuery(new Uri(url).Query)["state"].ToString();
             var table = await App.Get<TableStorage>().GetTableAsync(DirectoryPartitionWriter.TableName, default);
             async Task<bool> StoredAsync(string url) =>
-                (await table.GetEntityIfExistsAsync<TableEntity>(directoryId, GoogleAuthorization.PendingRowKey(State(url)))).HasValue;
-            async Task<HttpResponseMessage> CallbackAsync(string url) => await App.CreateAnonymousClient()
-                .GetAsync($"/google/callback?code={Uri.EscapeDataString(Google.Consent(url))}&state={Uri.EscapeDataString(State(url))}");
+                (await table.GetEntityIfExistsAsync<TableEntity>(directoryId, GoogleAuthorization.PendingRowKey(GoogleTestDirectory.StateOf(url)))).HasValue;
+            Task<HttpResponseMessage> CallbackAsync(string url) => GoogleTestDirectory.CallbackAsync(App, Google, url);
 
             var openedThenExpired = created["authorizeUrl"]!.GetValue<string>();
             var neverOpened = await AuthorizeUrlAsync();
@@ -537,8 +508,7 @@ public sealed class GoogleDirectorySyncTests(GoogleDirectoryFixture fixture) : I
         var tenant = await TestTenant.CreateAsync(App);
         var scim = (await (await tenant.Admin.PostAsJsonAsync($"/api/v1/tenants/{tenant.TenantId}/directories", new { name = "Okta" }))
             .Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-        var google = (await (await tenant.Admin.PostAsJsonAsync($"/api/v1/tenants/{tenant.TenantId}/directories",
-            new { name = "Google Workspace", provider = "google-directory" })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+        var google = (await GoogleTestDirectory.CreateAsync(tenant, "Google Workspace")).DirectoryId;
         var authorization = App.Get<GoogleAuthorization>();
 
         var refused = await authorization.ReauthorizeAsync(new DirectoryId(scim), default);
@@ -546,7 +516,7 @@ public sealed class GoogleDirectorySyncTests(GoogleDirectoryFixture fixture) : I
         Assert.Equal(404, refused.Error.Status);
         var started = await authorization.ReauthorizeAsync(new DirectoryId(google), default);
         Assert.True(started.IsSuccess);
-        var state = QueryHelpers.ParseQuery(new Uri(started.Value.AuthorizeUrl).Query)["state"].ToString();
+        var state = GoogleTestDirectory.StateOf(started.Value.AuthorizeUrl);
         Assert.StartsWith(google + ".", state);
         var table = await App.Get<TableStorage>().GetTableAsync(DirectoryPartitionWriter.TableName, default);
         Assert.True((await table.GetEntityIfExistsAsync<TableEntity>(google, GoogleAuthorization.PendingRowKey(state))).HasValue);

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.WebUtilities;
 using Sso.Functions.DirectorySync;
 using Sso.Functions.Outbox;
 using Sso.Functions.Tests.Deprovisioning;
@@ -12,14 +11,7 @@ using Sso.Testing;
 namespace Sso.Functions.Tests.GoogleDirectory;
 
 /// <summary>A fake of its own, so the directory holds exactly the users this test lists.</summary>
-public sealed class GoogleGroupStepFixture : SsoAppFixture, IDisposable
-{
-    public FakeGoogleWorkspace Google { get; } = new() { PageSize = 100 };
-
-    protected override IDictionary<string, string?> Settings => Google.Settings;
-
-    public void Dispose() => Google.Dispose();
-}
+public sealed class GoogleGroupStepFixture() : GoogleAppFixture(pageSize: 100);
 
 /// <summary>
 /// A groups step that adds many members takes their userNames from one listing of the directory's
@@ -40,15 +32,11 @@ public sealed class GoogleGroupStepTests(GoogleGroupStepFixture fixture) : IClas
         var small = google.AddGroup("Small " + Guid.NewGuid().ToString("N")[..6], users.Take(3).Select(u => (u["id"]!.GetValue<string>(), "USER")).ToArray());
 
         var tenant = await TestTenant.CreateAsync(app);
-        var created = await (await tenant.Admin.PostAsJsonAsync($"/api/v1/tenants/{tenant.TenantId}/directories",
-            new { name = "Google", provider = "google-directory" })).Content.ReadFromJsonAsync<JsonObject>();
-        var directoryId = created!["id"]!.GetValue<string>();
-        var url = created["authorizeUrl"]!.GetValue<string>();
-        var state = QueryHelpers.ParseQuery(new Uri(url).Query)["state"].ToString();
+        var directory = await GoogleTestDirectory.CreateAsync(tenant);
+        var directoryId = directory.DirectoryId;
 
         using var reads = new UserPointReads(directoryId);
-        Assert.Equal(HttpStatusCode.OK, (await app.CreateAnonymousClient()
-            .GetAsync($"/google/callback?code={Uri.EscapeDataString(google.Consent(url))}&state={Uri.EscapeDataString(state)}")).StatusCode);
+        await directory.AuthorizeAsync(google);
         await app.DrainQueuesAsync();
 
         var view = await tenant.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{tenant.TenantId}/directories/{directoryId}");
@@ -133,14 +121,7 @@ public sealed class GoogleGroupStepTests(GoogleGroupStepFixture fixture) : IClas
 }
 
 /// <summary>A fake of its own, so the directory holds exactly the users this test lists.</summary>
-public sealed class GoogleUserPageFixture : SsoAppFixture, IDisposable
-{
-    public FakeGoogleWorkspace Google { get; } = new() { PageSize = 100 };
-
-    protected override IDictionary<string, string?> Settings => Google.Settings;
-
-    public void Dispose() => Google.Dispose();
-}
+public sealed class GoogleUserPageFixture() : GoogleAppFixture(pageSize: 100);
 
 /// <summary>
 /// A users page creates its new users many to a transaction; a user whose userName another user of
@@ -158,13 +139,7 @@ public sealed class GoogleUserPageTests(GoogleUserPageFixture fixture) : IClassF
         var twin = google.AddUser(users[5]["primaryEmail"]!.GetValue<string>(), "Twin", "Five");
 
         var tenant = await TestTenant.CreateAsync(app);
-        var created = await (await tenant.Admin.PostAsJsonAsync($"/api/v1/tenants/{tenant.TenantId}/directories",
-            new { name = "Google", provider = "google-directory" })).Content.ReadFromJsonAsync<JsonObject>();
-        var directoryId = created!["id"]!.GetValue<string>();
-        var url = created["authorizeUrl"]!.GetValue<string>();
-        var state = QueryHelpers.ParseQuery(new Uri(url).Query)["state"].ToString();
-        Assert.Equal(HttpStatusCode.OK, (await app.CreateAnonymousClient()
-            .GetAsync($"/google/callback?code={Uri.EscapeDataString(google.Consent(url))}&state={Uri.EscapeDataString(state)}")).StatusCode);
+        var directoryId = (await GoogleTestDirectory.ConnectAsync(tenant, google)).DirectoryId;
         await app.DrainQueuesAsync();
 
         var view = await tenant.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{tenant.TenantId}/directories/{directoryId}");

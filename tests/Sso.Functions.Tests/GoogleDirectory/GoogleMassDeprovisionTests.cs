@@ -1,21 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.WebUtilities;
 using Sso.Functions.Tests.Deprovisioning;
 using Sso.Testing;
 
 namespace Sso.Functions.Tests.GoogleDirectory;
 
 /// <summary>A fake of its own, so the directory holds exactly the users this test lists.</summary>
-public sealed class GoogleMassDeprovisionFixture : SsoAppFixture, IDisposable
-{
-    public FakeGoogleWorkspace Google { get; } = new();
-
-    protected override IDictionary<string, string?> Settings => Google.Settings;
-
-    public void Dispose() => Google.Dispose();
-}
+public sealed class GoogleMassDeprovisionFixture : GoogleAppFixture;
 
 /// <summary>What a complete listing removes passes the mass-deprovisioning guard, as a burst of SCIM deletes does.</summary>
 public sealed class GoogleMassDeprovisionTests(GoogleMassDeprovisionFixture fixture) : IClassFixture<GoogleMassDeprovisionFixture>
@@ -28,13 +20,7 @@ public sealed class GoogleMassDeprovisionTests(GoogleMassDeprovisionFixture fixt
         var users = Enumerable.Range(0, 6).Select(i => google.AddUser($"user{i}.{Guid.NewGuid():N}@acme.test", "User", i.ToString())).ToList();
         var tenant = await TestTenant.CreateAsync(app);
         await tenant.PatchSettingsAsync(new JsonObject { ["holdMassDeprovision"] = true, ["massDeprovisionMinUsers"] = 3 });
-        var created = await (await tenant.Admin.PostAsJsonAsync($"/api/v1/tenants/{tenant.TenantId}/directories",
-            new { name = "Google", provider = "google-directory" })).Content.ReadFromJsonAsync<JsonObject>();
-        var directoryId = created!["id"]!.GetValue<string>();
-        var url = created["authorizeUrl"]!.GetValue<string>();
-        var state = QueryHelpers.ParseQuery(new Uri(url).Query)["state"].ToString();
-        Assert.Equal(HttpStatusCode.OK, (await app.CreateAnonymousClient()
-            .GetAsync($"/google/callback?code={Uri.EscapeDataString(google.Consent(url))}&state={Uri.EscapeDataString(state)}")).StatusCode);
+        var directoryId = (await GoogleTestDirectory.ConnectAsync(tenant, google)).DirectoryId;
         await app.DrainQueuesAsync();
 
         var listed = (await tenant.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/directories/{directoryId}/users?limit=200"))!["data"]!.AsArray();

@@ -21,22 +21,17 @@ public sealed class RevocationAcrossInstancesTests : IAsyncLifetime
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
+    private TwoInstances _apps = null!;
     private SsoAppFactory _a = null!;
     private SsoAppFactory _b = null!;
 
     public async Task InitializeAsync()
     {
-        _a = new SsoAppFactory(await AzuriteServer.Shared);
-        _b = new SsoAppFactory(await AzuriteServer.Shared, sharedWith: _a);
-        _ = _a.Server;
-        _ = _b.Server;
+        _apps = await TwoInstances.StartAsync();
+        (_a, _b) = (_apps.A, _apps.B);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _b.DisposeAsync();
-        await _a.DisposeAsync();
-    }
+    public Task DisposeAsync() => _apps.DisposeAsync().AsTask();
 
     private static HttpClient ScimClient(SsoAppFactory app, string token)
     {
