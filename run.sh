@@ -22,7 +22,8 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 .tools/node_modules/.bin/azurite --silent --disableTelemetry --skipApiVersionCheck --location .local/azurite \
-  --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 > .local/azurite.log 2>&1 &
+  --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 \
+  --blobKeepAliveTimeout 120 --queueKeepAliveTimeout 120 --tableKeepAliveTimeout 120 > .local/azurite.log 2>&1 &
 pids+=($!)
 
 dotnet build functions/Sso.Functions -c Release --nologo -v quiet

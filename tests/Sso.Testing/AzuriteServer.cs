@@ -113,12 +113,18 @@ public sealed class AzuriteServer : IAsyncDisposable
     /// <summary>Starts Azurite again on the same ports (with empty storage: it is in-memory).</summary>
     public Task RestartAsync() => StartProcessAsync();
 
+    private const string KeepAliveSeconds = "120";
+
     private async Task StartProcessAsync()
     {
         string[] common = ["--silent", "--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--disableProductStyleUrl"];
         string[] blob = ["--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString()];
         string[] queue = ["--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString()];
-        string[] table = ["--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString()];
+        // Azurite closes a keep-alive connection idle for 5 s; the .NET client keeps idle connections a
+        // minute. When a long query blocks Azurite's event loop, it closes many at once just as the client
+        // sends on them, and every retry meets another closed one ("connection reset by peer"): idle
+        // connections are the client's to close.
+        string[] table = ["--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(), "--tableKeepAliveTimeout", KeepAliveSeconds];
         string[] extents = ["--extentMemoryLimit", "256"];
         if (_separateServices)
         {
@@ -133,7 +139,8 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
         else
         {
-            _process = StartProcess(RepositoryPaths.AzuriteExecutable, [.. common, .. extents, .. blob, .. queue, .. table], null);
+            _process = StartProcess(RepositoryPaths.AzuriteExecutable,
+                [.. common, .. extents, .. blob, .. queue, .. table, "--queueKeepAliveTimeout", KeepAliveSeconds, "--blobKeepAliveTimeout", KeepAliveSeconds], null);
             _services = [_process];
         }
         var ready = await WaitUntilAsync(() => CanConnect(TablePort) && CanConnect(QueuePort) && CanConnect(BlobPort),
