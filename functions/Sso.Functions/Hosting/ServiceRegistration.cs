@@ -126,6 +126,7 @@ public static class ServiceRegistration
         services.AddSingleton<Setup.SetupLinkStore>();
         services.AddSingleton<Setup.SetupLinkIssuer>();
         services.AddSingleton<Setup.SetupTestSignInFlow>();
+        services.AddSingleton<Setup.SetupPortal>();
         services.AddSingleton(new RouteErrorPage("/setup", Setup.SetupHtml.Unusable));
         services.AddSingleton<OperatorConsole.ConsoleSessionStore>();
         services.AddSingleton(OperatorConsole.ConsoleOidcOptions.From(configuration));
