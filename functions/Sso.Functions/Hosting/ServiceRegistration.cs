@@ -127,6 +127,7 @@ public static class ServiceRegistration
         services.AddSingleton<Setup.SetupLinkIssuer>();
         services.AddSingleton<Setup.SetupTestSignInFlow>();
         services.AddSingleton<Setup.SetupPortal>();
+        services.AddSingleton<Setup.SetupSessions>();
         services.AddSingleton(new RouteErrorPage("/setup", Setup.SetupHtml.Unusable));
         services.AddSingleton<OperatorConsole.ConsoleSessionStore>();
         services.AddSingleton(OperatorConsole.ConsoleOidcOptions.From(configuration));

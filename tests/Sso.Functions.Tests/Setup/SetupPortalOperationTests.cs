@@ -104,4 +104,26 @@ public class SetupPortalOperationTests(SsoAppFixture fixture) : IClassFixture<Ss
         // The reserved id stays: the URLs the admin pasted into the IdP keep working.
         Assert.Equal(reserved, (await portal.ChooseIdpAsync(chosen.Value, "entra", default)).Value.ConnectionId);
     }
+
+    [Fact]
+    public async Task Opening_a_link_by_its_secret_refuses_unknown_revoked_and_expired_links()
+    {
+        var tenant = await SetupPortalTenant.CreateAsync(App);
+        var sessions = App.Get<SetupSessions>();
+        var open = await tenant.CreateLinkAsync(["sso"]);
+        var opened = await sessions.OpenAsync(open.Token, default);
+        Assert.True(opened.IsSuccess, opened.ToString());
+        Assert.Equal(open.Id, opened.Value.Link.Id);
+        Assert.Equal(tenant.TenantId, opened.Value.Tenant.Id.Value);
+        Assert.Equal(SetupLinkRefusal.Unknown, (await sessions.OpenAsync(open.Token + "x", default)).Error);
+
+        var revoked = await tenant.CreateLinkAsync(["sso"]);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await tenant.RevokeAsync(revoked)).StatusCode);
+        Assert.Equal(SetupLinkRefusal.Revoked, (await sessions.OpenAsync(revoked.Token, default)).Error);
+
+        var expiring = await tenant.CreateLinkAsync(["sso"], expiresInHours: 1);
+        Assert.True((await sessions.OpenAsync(expiring.Token, default)).IsSuccess);
+        App.Clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(SetupLinkRefusal.Expired, (await sessions.OpenAsync(expiring.Token, default)).Error);
+    }
 }
