@@ -125,6 +125,9 @@ public static class ServiceRegistration
         GoogleDirectory.GoogleServiceRegistration.AddGoogleDirectory(services, configuration);
         services.AddSingleton<Setup.SetupLinkStore>();
         services.AddSingleton<Setup.SetupLinkIssuer>();
+        services.AddSingleton<Setup.SetupTestSignInFlow>();
+        services.AddSingleton<Setup.SetupPortal>();
+        services.AddSingleton<Setup.SetupSessions>();
         services.AddSingleton(new RouteErrorPage("/setup", Setup.SetupHtml.Unusable));
         services.AddSingleton<OperatorConsole.ConsoleSessionStore>();
         services.AddSingleton(OperatorConsole.ConsoleOidcOptions.From(configuration));

@@ -42,14 +42,11 @@ public static class SetupLinkEndpoints
     private static async Task<IResult> ListAsync(HttpContext context)
     {
         if (await FindTenantAsync(context) is not { } tenant) return TenantNotFound(context);
-        var services = context.RequestServices;
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var links = await services.GetRequiredService<SetupLinkStore>().ListAsync(tenant.Id, context.RequestAborted);
         var data = new JsonArray();
-        foreach (var link in links)
+        foreach (var listed in await context.RequestServices.GetRequiredService<SetupLinkIssuer>().ListAsync(tenant.Id, context.RequestAborted))
         {
-            var view = link.ToView();
-            view["status"] = link.Status(now);
+            var view = listed.Link.ToView();
+            view["status"] = listed.Status;
             data.Add((JsonNode)view);
         }
         return JsonResults.Ok(new JsonObject { ["data"] = data, ["nextCursor"] = null }, SsoJsonContext.Default.JsonObject);

@@ -10,8 +10,11 @@ namespace Sso.Functions.Setup;
 /// <summary>A new setup link and its URL, which holds the secret and is shown this once.</summary>
 public sealed record IssuedSetupLink(SetupLink Link, string Url);
 
+/// <summary>A tenant's setup link and its status now (<c>active</c>, <c>expired</c> or <c>revoked</c>).</summary>
+public sealed record ListedSetupLink(SetupLink Link, string Status);
+
 /// <summary>
-/// Creating and revoking setup links: the one implementation, called by the management API
+/// Creating, listing and revoking setup links: the one implementation, called by the management API
 /// (<see cref="SetupLinkEndpoints"/>) and the operator console.
 /// </summary>
 public sealed class SetupLinkIssuer(SetupLinkStore store, ConnectionSetup connections, SsoOptions options, TimeProvider clock)
@@ -47,6 +50,13 @@ public sealed class SetupLinkIssuer(SetupLinkStore store, ConnectionSetup connec
         };
         await store.CreateAsync(link, cancellationToken);
         return new IssuedSetupLink(link, PortalUrl(options, token));
+    }
+
+    /// <summary>The tenant's links, oldest first, each with its status now.</summary>
+    public async Task<IReadOnlyList<ListedSetupLink>> ListAsync(TenantId tenantId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        return (await store.ListAsync(tenantId, cancellationToken)).Select(link => new ListedSetupLink(link, link.Status(now))).ToList();
     }
 
     /// <summary>The link's secret is in the fragment, which browsers never send: no request path or query carries it.</summary>

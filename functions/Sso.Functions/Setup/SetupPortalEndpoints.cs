@@ -1,10 +1,4 @@
-using System.Text.Json.Nodes;
-using Sso.Functions.Audit;
-using Sso.Functions.Connections;
-using Sso.Functions.DirectorySync;
 using Sso.Functions.Hosting;
-using Sso.Functions.Storage;
-using Sso.Functions.Tenants;
 using static Sso.Functions.Setup.SetupHtml;
 using static Sso.Functions.Setup.SetupSessionGate;
 
@@ -15,9 +9,8 @@ namespace Sso.Functions.Setup;
 /// link is <c>/setup#secret</c>; the page hands the secret over once for a session cookie
 /// (<see cref="SetupSession"/>), and the wizard's URLs carry no secret. Every state change is a
 /// form POST checked by <see cref="SetupCsrf"/>. The handlers here pass the
-/// <see cref="SetupSessionGate"/>, call the same operations as the management API
-/// (<see cref="ConnectionSetup"/>, <see cref="DirectoryProvisioning"/>) and render a
-/// <see cref="SetupPages"/> page.
+/// <see cref="SetupSessionGate"/>, call one <see cref="SetupPortal"/> operation (which uses the same
+/// operations as the management API) and render a <see cref="SetupPages"/> page.
 /// </summary>
 public static class SetupPortalEndpoints
 {
@@ -44,9 +37,6 @@ public static class SetupPortalEndpoints
         new("SetupPortalStyles", "/setup/assets/portal.css", ["GET"],
             _ => Task.FromResult(BrowserPages.Asset(SetupAssets.StyleBytes, "text/css; charset=utf-8"))),
     ];
-
-    private static Task<SetupLink?> SaveLinkAsync(HttpContext context, SetupLink before, Func<SetupLink, SetupLink> change) =>
-        context.RequestServices.GetRequiredService<SetupLinkStore>().UpdateAsync(before, change, context.RequestAborted);
 
     // ---- opening the link ----
 
@@ -110,23 +100,9 @@ public static class SetupPortalEndpoints
     {
         if (!(await OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
         if (!(await ReadFormAsync(context, session)).TryGetValue(out var form, out var forbidden)) return forbidden;
-        if (IdpGuides.Find(form["idp"].ToString()) is not { } guide)
-            return RenderIdpPage(context, session, 422, "Choose one of the identity providers.");
-        if (session.Link.ConnectionId is { } saved
-            && await context.RequestServices.GetRequiredService<ConnectionStore>().FindAsync(session.Tenant.Id, saved, context.RequestAborted)
-                is { } existing
-            && existing.Type != guide.Protocol)
-            return RenderIdpPage(context, session, 409,
-                $"This link already has a connection of type {existing.Type.ToUpperInvariant()}; choose an identity provider that uses {existing.Type.ToUpperInvariant()}, or ask for a new link.");
-        var chosen = await SaveLinkAsync(context, session.Link, link => link with
-        {
-            Idp = guide.Id,
-            // The SAML URLs depend on the connection id, and the admin pastes them into the IdP
-            // before there is metadata to create the connection from: reserve the id now.
-            ConnectionId = link.ConnectionId ?? (guide.Protocol == "saml" ? ConnectionId.New() : null),
-        });
-        if (chosen is null) return RenderIdpPage(context, session, 409, "The setup changed in another window; choose again.");
-        return SeeOther(session.Path(chosen.Has(SetupFeatures.Sso) ? "/sso" : "/dsync"));
+        var chosen = await Portal(context).ChooseIdpAsync(session.Link, form["idp"].ToString(), context.RequestAborted);
+        if (!chosen.IsSuccess) return RenderIdpPage(context, session, StatusOf(chosen.Error), chosen.Error.Message);
+        return SeeOther(session.Path(chosen.Value.Has(SetupFeatures.Sso) ? "/sso" : "/dsync"));
     }
 
     // ---- step 2: single sign-on ----
@@ -137,22 +113,15 @@ public static class SetupPortalEndpoints
         if (!session.Link.Has(SetupFeatures.Sso)) return NotInLink(context, session);
         if (IdpGuides.Find(session.Link.Idp) is null) return SeeOther(session.Path("/idp"));
         var notice = context.Request.Query["saved"] == "1" ? Alert("ok", "The connection is saved. Run Test sign-in to check it end to end.") : null;
-        return await RenderSsoPageAsync(context, session, 200, notice, null);
+        return await RenderSsoPageAsync(context, Portal(context), session, 200, notice, null);
     }
 
-    private static async Task<IResult> RenderSsoPageAsync(HttpContext context, Session session, int status, string? noticeHtml, string? error)
+    private static async Task<IResult> RenderSsoPageAsync(HttpContext context, SetupPortal portal, Session session, int status,
+        string? noticeHtml, string? error)
     {
-        var services = context.RequestServices;
-        var options = services.GetRequiredService<SsoOptions>();
-        var guide = IdpGuides.Find(session.Link.Idp)!;
-        var connection = session.Link.ConnectionId is { } connectionId
-            ? await services.GetRequiredService<ConnectionStore>().FindAsync(session.Tenant.Id, connectionId, context.RequestAborted)
-            : null;
-        var assertsNothing = connection is not null && ConnectionDomains.AssertsNothing(connection,
-            await services.GetRequiredService<ConnectionStore>().ListAsync(session.Tenant.Id, context.RequestAborted));
-        var main = SetupPages.Sso(session, guide, options, connection, assertsNothing, services.GetRequiredService<TimeProvider>().GetUtcNow(),
-            noticeHtml, error);
-        return Render(context, session, status, "Set up single sign-on with " + guide.Name, "sso", main);
+        var page = (await portal.SsoPageAsync(session.Link, context.RequestAborted))!;
+        var main = SetupPages.Sso(session, page.Guide, portal.Options, page.Connection, page.AssertsNothing, page.Now, noticeHtml, error);
+        return Render(context, session, status, "Set up single sign-on with " + page.Guide.Name, "sso", main);
     }
 
     private static async Task<IResult> SaveSsoAsync(HttpContext context)
@@ -161,61 +130,12 @@ public static class SetupPortalEndpoints
         if (!(await ReadFormAsync(context, session)).TryGetValue(out var form, out var forbidden)) return forbidden;
         if (!session.Link.Has(SetupFeatures.Sso)) return NotInLink(context, session);
         if (IdpGuides.Find(session.Link.Idp) is not { } guide) return SeeOther(session.Path("/idp"));
-
-        var body = new JsonObject();
-        if (guide.Protocol == "saml")
-        {
-            var url = form["metadataUrl"].ToString().Trim();
-            var xml = form["metadataXml"].ToString().Trim();
-            if (url.Length > 0 && xml.Length > 0)
-                return await RenderSsoPageAsync(context, session, 422, null, "Give either the metadata URL or the metadata XML, not both.");
-            if (url.Length > 0) body["idpMetadataUrl"] = url;
-            else if (xml.Length > 0) body["idpMetadataXml"] = xml;
-            else return await RenderSsoPageAsync(context, session, 422, null, "Paste the IdP metadata URL or the metadata XML.");
-        }
-        else
-        {
-            foreach (var (field, member) in new[] { ("issuer", "issuer"), ("clientId", "clientId"), ("clientSecret", "clientSecret") })
-                if (form[field].ToString().Trim() is { Length: > 0 } value) body[member] = value;
-            // A checkbox sends nothing when unticked: the form always says which it is.
-            body["allowUnverifiedEmail"] = form["allowUnverifiedEmail"].ToString() == "true";
-        }
-
-        var services = context.RequestServices;
-        var connections = services.GetRequiredService<ConnectionStore>();
-        var existing = session.Link.ConnectionId is { } id
-            ? await connections.FindAsync(session.Tenant.Id, id, context.RequestAborted)
-            : null;
-        if (existing is not null && existing.Type != guide.Protocol)
-            return await RenderSsoPageAsync(context, session, 409, null,
-                $"This link already has a connection of type {existing.Type.ToUpperInvariant()}; ask for a new link to switch protocols.");
-
-        var setup = services.GetRequiredService<ConnectionSetup>();
-        Result<Connection, Problem> saved;
-        if (existing is null)
-        {
-            body["type"] = guide.Protocol;
-            body["name"] = guide.Name + " (setup portal)";
-            saved = await setup.CreateAsync(session.Tenant, body, context.RequestAborted,
-                guide.Protocol == "saml" ? session.Link.ConnectionId : null, setupLinkId: session.Link.Id);
-        }
-        else
-        {
-            saved = await setup.UpdateAsync(session.Tenant.Id, existing.Id, body, context.RequestAborted);
-        }
-        var action = existing is null ? "connection.create" : "connection.update";
-        var changedFields = body.Select(member => member.Key).ToArray();
-        if (!saved.IsSuccess)
-        {
-            await RecordChangeAsync(context, session, action, existing?.Id.Value ?? session.Link.ConnectionId?.Value, changedFields,
-                "failure", saved.Error.Code);
-            return await RenderSsoPageAsync(context, session, 422, null, saved.Error.Detail);
-        }
-        var connection = saved.Value;
-        await RecordChangeAsync(context, session, action, connection.Id.Value, changedFields, "success", null);
-        if (session.Link.ConnectionId != connection.Id
-            && await SaveLinkAsync(context, session.Link, link => link with { ConnectionId = connection.Id }) is null)
-            return await RenderSsoPageAsync(context, session, 409, null, "The setup changed in another window; reload the page.");
+        var portal = Portal(context);
+        // A checkbox sends nothing when unticked: the form always says which it is.
+        var fields = new SetupSsoForm(form["metadataUrl"].ToString(), form["metadataXml"].ToString(), form["issuer"].ToString(),
+            form["clientId"].ToString(), form["clientSecret"].ToString(), form["allowUnverifiedEmail"].ToString() == "true");
+        var saved = await portal.SaveSsoAsync(session.Tenant, session.Link, guide, fields, context.RequestAborted);
+        if (!saved.IsSuccess) return await RenderSsoPageAsync(context, portal, session, StatusOf(saved.Error), null, saved.Error.Message);
         return SeeOther(session.Path("/sso?saved=1"));
     }
 
@@ -231,50 +151,21 @@ public static class SetupPortalEndpoints
     private static IResult RenderDirectoryPage(HttpContext context, Session session, int status, string? issuedToken, string? error,
         string? googleAuthorizeUrl = null) =>
         Render(context, session, status, "Set up directory sync", "dsync",
-            SetupPages.Directory(session, context.RequestServices.GetRequiredService<SsoOptions>(), issuedToken, error, googleAuthorizeUrl));
+            SetupPages.Directory(session, Portal(context).Options, issuedToken, error, googleAuthorizeUrl));
 
     private static async Task<IResult> IssueScimTokenAsync(HttpContext context)
     {
         if (!(await OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
-        if (!(await ReadFormAsync(context, session)).TryGetValue(out var form, out var forbidden)) return forbidden;
+        if (!(await ReadFormAsync(context, session)).TryGetValue(out _, out var forbidden)) return forbidden;
         if (!session.Link.Has(SetupFeatures.DirectorySync)) return NotInLink(context, session);
-
-        var services = context.RequestServices;
-        var provisioning = services.GetRequiredService<DirectoryProvisioning>();
-        var directory = await FindLinkDirectoryAsync(context, session);
-        var link = session.Link;
-        string plaintext;
-        if (directory is null || directory.TenantId != session.Tenant.Id)
-        {
-            var guide = IdpGuides.Find(link.Idp);
-            // Order: the directory (with its first token), then the link row that points at it;
-            // a failure in between leaves a directory that the management API still lists.
-            var created = await provisioning.CreateWithTokenAsync(session.Tenant.Id, (guide?.Name ?? "Directory") + " (setup portal)",
-                guide?.DirectoryProvider ?? "generic", PortalTokenName, SetupActor(link), context.RequestAborted);
-            if (!created.IsSuccess) return RenderDirectoryPage(context, session, 422, null, created.Error.Detail);
-            (directory, _, plaintext) = created.Value;
-            await RecordChangeAsync(context, session, "directory.create", directory.Id.Value, ["name", "provider"], "success", null);
-            var saved = await SaveLinkAsync(context, link, l => l with { DirectoryId = directory.Id });
-            if (saved is null) return RenderDirectoryPage(context, session, 409, null, "The setup changed in another window; reload the page.");
-            link = saved;
-        }
-        else
-        {
-            // Named and without expiry, a token fails only for the directory's token limit.
-            var issued = await provisioning.CreateTokenAsync(directory.Id, PortalTokenName, null, SetupActor(link), context.RequestAborted);
-            if (!issued.IsSuccess)
-                return RenderDirectoryPage(context, session, 422, null,
-                    $"The directory already has {DirectoryProvisioning.MaxTokensPerDirectory} tokens; ask your vendor to revoke unused ones.");
-            plaintext = issued.Value.Plaintext;
-            await RecordChangeAsync(context, session, "directory_token.create", directory.Id.Value, ["name"], "success", null);
-        }
+        var issued = await Portal(context).IssueScimTokenAsync(session.Link, context.RequestAborted);
+        if (!issued.IsSuccess) return RenderDirectoryPage(context, session, StatusOf(issued.Error), null, issued.Error.Message);
         // 200, not a redirect: the token must not travel in a URL or be shown again on reload.
-        return RenderDirectoryPage(context, session with { Link = link }, 200, plaintext, null);
+        return RenderDirectoryPage(context, session with { Link = issued.Value.Link }, 200, issued.Value.Plaintext, null);
     }
 
     /// <summary>
-    /// The Google Workspace directory (pulled through the Directory API): created once for the link,
-    /// then a fresh authorization link for the customer's Google admin, shown on the page (not a
+    /// The Google Workspace directory: the authorization link is shown on the page (not a
     /// redirect: the form's CSP allows posting only to this service).
     /// </summary>
     private static async Task<IResult> AuthorizeGoogleDirectoryAsync(HttpContext context)
@@ -282,23 +173,9 @@ public static class SetupPortalEndpoints
         if (!(await OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
         if (!(await ReadFormAsync(context, session)).TryGetValue(out _, out var forbidden)) return forbidden;
         if (!session.Link.Has(SetupFeatures.DirectorySync)) return NotInLink(context, session);
-        var provisioning = context.RequestServices.GetRequiredService<DirectoryProvisioning>();
-        if (provisioning.AuthorizationOf(DirectoryProviders.GoogleDirectory) is not { Unavailable: null } authorization)
-            return RenderDirectoryPage(context, session, 422, null, "Google Workspace sync is not set up by your vendor; use SCIM, or ask them.");
-        var directory = await FindLinkDirectoryAsync(context, session);
-        var link = session.Link;
-        if (directory is null || directory.TenantId != session.Tenant.Id || directory.Provider != DirectoryProviders.GoogleDirectory)
-        {
-            var created = await provisioning.CreatePulledAsync(session.Tenant.Id, "Google Workspace (setup portal)", authorization, context.RequestAborted);
-            if (!created.IsSuccess) return RenderDirectoryPage(context, session, 422, null, created.Error.Detail);
-            directory = created.Value.Directory;
-            await RecordChangeAsync(context, session, "directory.create", directory.Id.Value, ["name", "provider"], "success", null);
-            var saved = await SaveLinkAsync(context, link, l => l with { DirectoryId = directory.Id });
-            if (saved is null) return RenderDirectoryPage(context, session, 409, null, "The setup changed in another window; reload the page.");
-            link = saved;
-        }
-        var url = await authorization.StartAsync(directory, context.RequestAborted);
-        return RenderDirectoryPage(context, session with { Link = link }, 200, null, null, url);
+        var authorized = await Portal(context).AuthorizeGoogleDirectoryAsync(session.Link, context.RequestAborted);
+        if (!authorized.IsSuccess) return RenderDirectoryPage(context, session, StatusOf(authorized.Error), null, authorized.Error.Message);
+        return RenderDirectoryPage(context, session with { Link = authorized.Value.Link }, 200, null, null, authorized.Value.Url);
     }
 
     // ---- step 4: status ----
@@ -306,69 +183,14 @@ public static class SetupPortalEndpoints
     private static async Task<IResult> StatusPageAsync(HttpContext context)
     {
         if (!(await OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
-        var services = context.RequestServices;
-        var audit = services.GetRequiredService<AuditStore>();
-        var partition = session.Tenant.Id.Value;
-        IReadOnlyList<Connection>? connections = null;
-        List<SetupPages.DirectoryStatus>? directories = null;
-        IReadOnlyList<JsonObject>? signIns = null, scimRequests = null;
-        if (session.Link.Has(SetupFeatures.Sso))
-            connections = await services.GetRequiredService<ConnectionStore>().ListAsync(session.Tenant.Id, context.RequestAborted);
-        if (session.Link.Has(SetupFeatures.DirectorySync))
-        {
-            var store = services.GetRequiredService<DirectoryRecordStore>();
-            directories = [];
-            foreach (var directory in await store.ListDirectoriesOfTenantAsync(session.Tenant.Id, context.RequestAborted))
-            {
-                var tokens = await store.ListTokensAsync(directory.Id, context.RequestAborted);
-                var users = await CountAsync(services.GetRequiredService<DirectoryUserStore>().QueryUsersAsync(directory.Id, includeDeleted: false, context.RequestAborted));
-                var groups = await CountAsync(services.GetRequiredService<DirectoryGroupStore>().QueryGroupsAsync(directory.Id, context.RequestAborted));
-                directories.Add(new SetupPages.DirectoryStatus(directory, tokens.Count, tokens.Max(t => t.LastUsedAt), users, groups));
-            }
-        }
-        // The tenant's last sign-in attempts and SCIM requests from the audit trail, with their reasons,
-        // so the IT admin can see why Okta's push or a colleague's sign-in failed without a support ticket.
-        if (session.Link.Has(SetupFeatures.Sso))
-            (signIns, _) = await audit.ReadAsync(partition, AuditTypes.SignInAttempt, null, RecentActivityRows, context.RequestAborted);
-        if (session.Link.Has(SetupFeatures.DirectorySync))
-            (scimRequests, _) = await audit.ReadAsync(partition, AuditTypes.ScimRequest, null, RecentActivityRows, context.RequestAborted);
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        return Render(context, session, 200, "Status", "status", SetupPages.Status(connections, directories, signIns, scimRequests, now));
+        var status = await Portal(context).StatusAsync(session.Link, context.RequestAborted);
+        return Render(context, session, 200, "Status", "status",
+            SetupPages.Status(status.Connections, status.Directories, status.SignIns, status.ScimRequests, status.Now));
     }
 
-    private const int RecentActivityRows = 50;
+    private static SetupPortal Portal(HttpContext context) => context.RequestServices.GetRequiredService<SetupPortal>();
 
-    // The status page counts rows; past this it says "10000+" rather than read a huge directory.
-    private const int MaxCounted = 10_000;
-
-    private static async Task<string> CountAsync<T>(IAsyncEnumerable<T> rows)
-    {
-        var count = 0;
-        await foreach (var _ in rows)
-            if (++count >= MaxCounted) return MaxCounted + "+";
-        return count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-
-    /// <summary>The directory the link created, if it did and it still exists.</summary>
-    private static async Task<DirectoryRecord?> FindLinkDirectoryAsync(HttpContext context, Session session) =>
-        session.Link.DirectoryId is { } id
-            ? await context.RequestServices.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(id, context.RequestAborted)
-            : null;
-
-    private static string SetupActor(SetupLink link) => "setup_link:" + link.Id;
-
-    private const string PortalTokenName = "setup portal";
-
-    /// <summary>A change made through the portal, in the audit trail with the setup link as the actor.</summary>
-    private static Task RecordChangeAsync(HttpContext context, Session session, string action, string? connectionOrDirectoryId,
-        IReadOnlyList<string> changedFields, string result, string? reason)
-    {
-        var kind = action.StartsWith("connection", StringComparison.Ordinal) ? "connection" : "directory";
-        return context.RequestServices.GetRequiredService<AuditLog>().RecordChangeAsync(session.Tenant.Id.Value,
-            AuditActor.SetupLink(session.Link.Id), action,
-            connectionOrDirectoryId is null ? null : new AuditTarget(kind, connectionOrDirectoryId), changedFields, result, reason);
-    }
+    private static int StatusOf(SetupRefusal refusal) => refusal.IsConflict ? 409 : 422;
 
     private static IResult NotInLink(HttpContext context, Session session) =>
         Render(context, session, 404, "Not part of this link", "", "<p>This setup link does not include that step.</p>");

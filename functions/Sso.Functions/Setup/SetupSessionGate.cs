@@ -5,7 +5,7 @@ using static Sso.Functions.Setup.SetupHtml;
 namespace Sso.Functions.Setup;
 
 /// <summary>
-/// The portal's gate: the session cookie's link, open and usable, or the page that says why not;
+/// The portal's gate: the session cookie's link, opened by <see cref="SetupSessions"/>, or the page that says why not;
 /// and the anti-forgery check of every form POST (<see cref="SetupCsrf"/>).
 /// </summary>
 public static partial class SetupSessionGate
@@ -30,30 +30,18 @@ public static partial class SetupSessionGate
                 return Refused(SetupPortalEndpoints.Continue(context.Request.Path + context.Request.QueryString));
             return Refused(SetupPortalEndpoints.OpenLinkPage(403, "This browser has no open setup session, or it has ended. Open your setup link again, or paste it below."));
         }
-        var services = context.RequestServices;
-        var link = await services.GetRequiredService<SetupLinkStore>().FindByTokenAsync(token, context.RequestAborted);
-        if (link is null)
-        {
-            LogLinkRefused(Logger(services), "unknown", "-", "-");
-            return Refused(Unusable(404, "Setup link not found", "This setup link is not valid. Check that you copied the whole link."));
-        }
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        if (link.RevokedAt is not null || now >= link.ExpiresAt)
-        {
-            var revoked = link.RevokedAt is not null;
-            LogLinkRefused(Logger(services), revoked ? "revoked" : "expired", link.TenantId.Value, link.Id);
-            return Refused(revoked
-                ? Unusable(410, "Setup link revoked", "This setup link was revoked and can no longer be used.")
-                : Unusable(410, "Setup link expired", "This setup link has expired."));
-        }
-        if (!link.TokenInFragment)
-        {
-            LogLinkRefused(Logger(services), "old-format", link.TenantId.Value, link.Id);
-            return Refused(Unusable(410, "Setup link replaced",
-                "This setup link was issued in an older format, whose secret could reach server logs; it is no longer accepted."));
-        }
-        if (await services.GetRequiredService<TenantStore>().FindAsync(link.TenantId, context.RequestAborted) is not { } tenant)
-            return Refused(Unusable(404, "Setup link not found", "This setup link is not valid."));
+        var opened = await context.RequestServices.GetRequiredService<SetupSessions>().OpenAsync(token, context.RequestAborted);
+        if (!opened.TryGetValue(out var usable, out var refused))
+            return Refused(refused switch
+            {
+                SetupLinkRefusal.Unknown => Unusable(404, "Setup link not found", "This setup link is not valid. Check that you copied the whole link."),
+                SetupLinkRefusal.Revoked => Unusable(410, "Setup link revoked", "This setup link was revoked and can no longer be used."),
+                SetupLinkRefusal.Expired => Unusable(410, "Setup link expired", "This setup link has expired."),
+                SetupLinkRefusal.OldFormat => Unusable(410, "Setup link replaced",
+                    "This setup link was issued in an older format, whose secret could reach server logs; it is no longer accepted."),
+                _ => Unusable(404, "Setup link not found", "This setup link is not valid."),
+            });
+        var (link, tenant) = usable;
         context.Items[RequestPipeline.TenantItem] = tenant.Id.Value;
         var (cookie, isNew) = SetupCsrf.CookieValue(context.Request);
         return new Session(token, link, tenant, cookie, isNew);
@@ -98,9 +86,6 @@ public static partial class SetupSessionGate
     }
 
     private static ILogger Logger(IServiceProvider services) => services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.Setup");
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Setup link refused: {Outcome} (tenant {TenantId}, link {LinkId})")]
-    private static partial void LogLinkRefused(ILogger logger, string outcome, string tenantId, string linkId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Setup form refused: anti-forgery check failed (tenant {TenantId}, link {LinkId})")]
     private static partial void LogFormRefused(ILogger logger, string tenantId, string linkId);

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Sso.Functions.Connections;
@@ -14,7 +13,8 @@ namespace Sso.Functions.Setup;
 /// finished by the same code as <c>/oauth/authorize</c>, the ACS and the OIDC callback, for the
 /// tenant's internal "setup portal" OAuth client. Its code comes back to
 /// <c>/setup/test-callback</c>, which redeems it at once (the client's secret is never kept) and
-/// shows what the IdP sent on <c>/setup/test-result</c>.
+/// shows what the IdP sent on <c>/setup/test-result</c>. The work is <see cref="SetupTestSignInFlow"/>'s;
+/// these handlers gate, call it and write the page, the cookie or the redirect.
 /// <para>
 /// The callback URL carries no setup token (it would then sit in the pending sign-in and code
 /// rows): the token travels in a short-lived cookie scoped to the callback path, SameSite=Lax so
@@ -29,45 +29,22 @@ public static class SetupTestSignIn
     public static async Task<IResult> StartAsync(HttpContext context)
     {
         if (!(await SetupSessionGate.OpenAsync(context)).TryGetValue(out var session, out var refusal)) return refusal;
-        var services = context.RequestServices;
-        var connection = session.Link.Has(SetupFeatures.Sso) && session.Link.ConnectionId is { } id
-            ? await services.GetRequiredService<ConnectionStore>().FindAsync(session.Tenant.Id, id, context.RequestAborted)
-            : null;
-        if (connection is null)
-            return SetupSessionGate.Render(context, session, 409, "Test sign-in", "sso",
-                "<p>Save the connection first, then run Test sign-in.</p>");
-
-        var clientId = await PortalClientAsync(services, session.Tenant.Id, context.RequestAborted);
-        var state = Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
-        var saved = await SaveLinkAsync(services, session.Link, link => link with { PendingTestStateHash = Hash(state) }, context.RequestAborted);
-        if (saved is null)
-            return SetupSessionGate.Render(context, session, 409, "Test sign-in", "sso", "<p>The setup changed in another window; try again.</p>");
-
-        var options = services.GetRequiredService<SsoOptions>();
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var pending = new PendingSignIn
-        {
-            Handle = PendingSignIn.NewHandle(connection.Id),
-            ClientId = clientId,
-            RedirectUri = options.Url(CallbackPath),
-            State = state,
-            Scope = "openid email profile",
-            TenantId = connection.TenantId,
-            ConnectionId = connection.Id,
-            CreatedAt = now,
-            ExpiresAt = now + PendingSignIn.Lifetime,
-        };
+        var started = await context.RequestServices.GetRequiredService<SetupTestSignInFlow>().StartAsync(session.Link, context.RequestAborted);
+        if (!started.IsSuccess)
+            return SetupSessionGate.Render(context, session, 409, "Test sign-in", "sso", started.Error == SetupTestRefusal.NoConnection
+                ? "<p>Save the connection first, then run Test sign-in.</p>"
+                : "<p>The setup changed in another window; try again.</p>");
         context.Response.Headers["Referrer-Policy"] = "no-referrer";
         context.Response.Cookies.Append(CookieName, session.Token, new CookieOptions
         {
             HttpOnly = true,
             SameSite = SameSiteMode.Lax,
-            Secure = context.Request.IsHttps || options.PublicBaseUrl.Scheme == Uri.UriSchemeHttps,
+            Secure = SetupSessionGate.IsHttps(context),
             Path = CallbackPath,
             MaxAge = PendingSignIn.Lifetime,
             IsEssential = true,
         });
-        return SignInStarters.ToResult(context, await services.GetRequiredService<SignInStarters>().StartAsync(pending, connection, context.RequestAborted));
+        return SignInStarters.ToResult(context, started.Value);
     }
 
     public static async Task<IResult> CallbackAsync(HttpContext context)
@@ -77,45 +54,15 @@ public static class SetupTestSignIn
             return Unusable(400, "Test sign-in not found",
                 "This browser did not start a test sign-in (or it took longer than 10 minutes). Start it again from the setup page.");
         if (!(await SetupSessionGate.OpenAsync(context, token)).TryGetValue(out var session, out var refusal)) return refusal;
-        var services = context.RequestServices;
         var query = context.Request.Query;
-        var state = query["state"].ToString();
-        if (session.Link.PendingTestStateHash is not { } expected
-            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(Hash(state))))
-            return SetupSessionGate.Render(context, session, 400, "Test sign-in", "sso",
-                "<p>This answer does not belong to the test sign-in this page started. Start Test sign-in again.</p>");
-
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var result = new JsonObject { ["at"] = now.ToString("O") };
-        if (query["error"].ToString() is { Length: > 0 } error)
-        {
-            result["outcome"] = "failure";
-            result["error"] = error;
-            result["errorDescription"] = query["error_description"].ToString();
-        }
-        else
-        {
-            var clientId = await services.GetRequiredService<SetupLinkStore>().FindPortalClientAsync(session.Tenant.Id, context.RequestAborted);
-            var code = clientId is { } id
-                ? await services.GetRequiredService<AuthorizationCodeStore>().TakeAsync(id, query["code"].ToString(), context.RequestAborted)
-                : null;
-            if (code is null || code.ExpiresAt <= now || code.RedirectUri != services.GetRequiredService<SsoOptions>().Url(CallbackPath)
-                || code.User.TenantId != session.Tenant.Id)
-            {
-                result["outcome"] = "failure";
-                result["error"] = "invalid_grant";
-                result["errorDescription"] = "The sign-in finished, but its authorization code was not valid any more.";
-            }
-            else
-            {
-                result["outcome"] = "success";
-                result["user"] = code.User.ToJson();
-            }
-        }
-        var saved = await SaveLinkAsync(services, session.Link, link => link with { PendingTestStateHash = null, LastTest = result },
+        var finished = await context.RequestServices.GetRequiredService<SetupTestSignInFlow>().FinishAsync(session.Link,
+            query["state"].ToString(), query["code"].ToString(), query["error"].ToString(), query["error_description"].ToString(),
             context.RequestAborted);
-        if (saved is null)
-            return SetupSessionGate.Render(context, session, 409, "Test sign-in", "sso", "<p>The setup changed in another window; try again.</p>");
+        if (!finished.IsSuccess)
+            return finished.Error == SetupTestRefusal.WrongState
+                ? SetupSessionGate.Render(context, session, 400, "Test sign-in", "sso",
+                    "<p>This answer does not belong to the test sign-in this page started. Start Test sign-in again.</p>")
+                : SetupSessionGate.Render(context, session, 409, "Test sign-in", "sso", "<p>The setup changed in another window; try again.</p>");
         context.Response.Cookies.Delete(CookieName, new CookieOptions { Path = CallbackPath });
         return SeeOther(session.Path("/test-result"));
     }
@@ -177,26 +124,4 @@ public static class SetupTestSignIn
         SignInRefusals.ConnectionDisabled => "This connection is disabled: its setup link was revoked before an administrator confirmed it.",
         _ => "Check the IdP's configuration against the values on the setup page.",
     };
-
-    /// <summary>The tenant's internal OAuth client for Test sign-in, made on first use; its secret is never kept.</summary>
-    private static async Task<ClientId> PortalClientAsync(IServiceProvider services, TenantId tenantId, CancellationToken cancellationToken)
-    {
-        var store = services.GetRequiredService<SetupLinkStore>();
-        if (await store.FindPortalClientAsync(tenantId, cancellationToken) is { } existing) return existing;
-        var clients = services.GetRequiredService<ClientStore>();
-        var client = new OAuthClient(ClientId.New(), "Setup portal test sign-in", [services.GetRequiredService<SsoOptions>().Url(CallbackPath)],
-            OAuthClient.HashSecret(OAuthClient.NewSecret()), services.GetRequiredService<TimeProvider>().GetUtcNow());
-        // Order: the client, then the tenant's pointer to it; of two racing requests the second
-        // removes its own client and uses the first one's.
-        await clients.CreateAsync(client, cancellationToken);
-        if (await store.TryAddPortalClientAsync(tenantId, client.Id, cancellationToken)) return client.Id;
-        await clients.DeleteAsync(client.Id, cancellationToken);
-        return await store.FindPortalClientAsync(tenantId, cancellationToken) ?? throw new InvalidOperationException("The portal client vanished.");
-    }
-
-    private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
-
-    private static Task<SetupLink?> SaveLinkAsync(IServiceProvider services, SetupLink before, Func<SetupLink, SetupLink> change,
-        CancellationToken cancellationToken) =>
-        services.GetRequiredService<SetupLinkStore>().UpdateAsync(before, change, cancellationToken);
 }

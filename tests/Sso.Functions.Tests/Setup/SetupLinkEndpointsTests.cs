@@ -128,4 +128,19 @@ public class SetupLinkEndpointsTests(SsoAppFixture fixture) : IClassFixture<SsoA
         var list = (await tenant.Admin.GetFromJsonAsync<JsonObject>($"/api/v1/tenants/{tenant.TenantId}/setup-links"))!;
         Assert.Empty(list["data"]!.AsArray());
     }
+
+    [Fact]
+    public async Task The_issuer_lists_a_tenants_links_with_their_status()
+    {
+        var tenant = await SetupPortalTenant.CreateAsync(fixture.App);
+        var first = await tenant.CreateLinkAsync(["sso"]);
+        var second = await tenant.CreateLinkAsync(["dsync"]);
+        Assert.Equal(HttpStatusCode.NoContent, (await tenant.RevokeAsync(first)).StatusCode);
+        var other = await SetupPortalTenant.CreateAsync(fixture.App);
+        await other.CreateLinkAsync();
+
+        var listed = await fixture.App.Get<Sso.Functions.Setup.SetupLinkIssuer>()
+            .ListAsync(new Sso.Functions.Storage.TenantId(tenant.TenantId), default);
+        Assert.Equal(new[] { (first.Id, "revoked"), (second.Id, "active") }.Order(), listed.Select(l => (l.Link.Id, l.Status)).Order());
+    }
 }

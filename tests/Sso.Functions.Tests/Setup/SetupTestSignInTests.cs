@@ -161,4 +161,43 @@ public class SetupTestSignInTests(SsoAppFixture fixture) : IClassFixture<SsoAppF
         Assert.Equal(HttpStatusCode.NotFound, ssoOnly.StatusCode);
         Assert.Contains("does not include", await ssoOnly.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task The_test_sign_in_flow_refuses_a_used_code_and_an_answer_it_did_not_start()
+    {
+        var (tenant, link, browser, _) = await OidcWizardAsync(jit: true);
+        var authorize = (await browser.GetAsync(link.Path + "/test-sign-in")).Headers.Location!;
+        var query = HttpUtility.ParseQueryString(authorize.Query);
+        _op.IdToken = () => _op.Sign(_op.Claims(query["nonce"]!, App.Clock.GetUtcNow(), "carol@" + tenant.Domain));
+        var callback = await browser.GetAsync($"/oidc/callback?code=c-{Guid.NewGuid():N}&state={Uri.EscapeDataString(query["state"]!)}&iss={Uri.EscapeDataString(_op.Issuer)}");
+        var answer = HttpUtility.ParseQueryString(callback.Headers.Location!.Query);
+        var (code, state) = (answer["code"]!, answer["state"]!);
+
+        var tenantId = new TenantId(tenant.TenantId);
+        var flow = App.Get<SetupTestSignInFlow>();
+        var links = App.Get<SetupLinkStore>();
+        var stored = (await links.FindAsync(tenantId, link.Id, default))!;
+        Assert.Equal(SetupTestRefusal.WrongState, (await flow.FinishAsync(stored, "not-the-state", code, "", "", default)).Error);
+
+        // Someone redeemed the code first: the test is a failure, and the link has no test pending.
+        var portalClient = (await links.FindPortalClientAsync(tenantId, default))!.Value;
+        Assert.NotNull(await App.Get<Sso.Functions.OAuth.AuthorizationCodeStore>().TakeAsync(portalClient, code, default));
+        var finished = await flow.FinishAsync(stored, state, code, "", "", default);
+        Assert.True(finished.IsSuccess, finished.ToString());
+        Assert.Equal("failure", finished.Value.LastTest!["outcome"]!.GetValue<string>());
+        Assert.Equal("invalid_grant", finished.Value.LastTest!["error"]!.GetValue<string>());
+        Assert.Null(finished.Value.PendingTestStateHash);
+        Assert.Equal(SetupTestRefusal.WrongState, (await flow.FinishAsync(finished.Value, state, code, "", "", default)).Error);
+    }
+
+    [Fact]
+    public async Task The_test_sign_in_flow_refuses_to_start_without_a_saved_connection()
+    {
+        var tenant = await SetupPortalTenant.CreateAsync(App);
+        var link = await tenant.CreateLinkAsync(["sso"]);
+        var stored = (await App.Get<SetupLinkStore>().FindAsync(new TenantId(tenant.TenantId), link.Id, default))!;
+        var started = await App.Get<SetupTestSignInFlow>().StartAsync(stored, default);
+        Assert.Equal(SetupTestRefusal.NoConnection, started.Error);
+        Assert.Null(await App.Get<SetupLinkStore>().FindPortalClientAsync(new TenantId(tenant.TenantId), default));
+    }
 }
