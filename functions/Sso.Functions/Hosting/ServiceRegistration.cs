@@ -131,6 +131,8 @@ public static class ServiceRegistration
         services.AddSingleton<OperatorConsole.ConsoleOidcAuthentication>();
         services.AddSingleton(new RouteErrorPage("/console", OperatorConsole.ConsoleEndpoints.ErrorPage));
         services.AddSingleton<OperatorConsole.TenantProblems>();
+        services.AddSingleton<OperatorConsole.ConsoleSessionStart>();
+        services.AddSingleton<OperatorConsole.ConsoleKeySignIn>();
         return services;
     }
 }

@@ -72,15 +72,14 @@ public static partial class ConsoleSessionGate
         && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(presented));
 
     /// <summary>Starts a session for <paramref name="operatorActor"/>: the row, then the cookie on the answer.</summary>
-    public static async Task<Action<HttpResponse>> StartAsync(HttpContext context, AuditActor operatorActor, string method)
+    public static async Task<Action<HttpResponse>> StartAsync(HttpContext context, AuditActor operatorActor, string method) =>
+        SetCookie(context, await context.RequestServices.GetRequiredService<ConsoleSessionStart>().StartAsync(operatorActor, method, context.RequestAborted));
+
+    /// <summary>Sets the cookie of a session just started on the answer.</summary>
+    public static Action<HttpResponse> SetCookie(HttpContext context, StartedConsoleSession started)
     {
-        var services = context.RequestServices;
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var (id, idHash) = ConsoleSession.NewId();
-        var session = new ConsoleSession { IdHash = idHash, Operator = operatorActor, Method = method, CreatedAt = now, LastSeenAt = now };
-        await services.GetRequiredService<ConsoleSessionStore>().CreateAsync(session, context.RequestAborted);
         var secure = BrowserPages.IsHttps(context);
-        return response => response.Cookies.Append(CookieName, id, CookieOptions(secure, session.ExpiresAt));
+        return response => response.Cookies.Append(CookieName, started.Id, CookieOptions(secure, started.Session.ExpiresAt));
     }
 
     /// <summary>Ends the session: the row is deleted, the cookie cleared.</summary>
