@@ -134,6 +134,7 @@ public static class ServiceRegistration
         services.AddSingleton<OperatorConsole.ConsoleSessionStart>();
         services.AddSingleton<OperatorConsole.ConsoleKeySignIn>();
         services.AddSingleton<OperatorConsole.TenantOverview>();
+        services.AddSingleton<OperatorConsole.ConsoleActivity>();
         return services;
     }
 }
