@@ -135,6 +135,7 @@ public static class ServiceRegistration
         services.AddSingleton<OperatorConsole.ConsoleKeySignIn>();
         services.AddSingleton<OperatorConsole.TenantOverview>();
         services.AddSingleton<OperatorConsole.ConsoleActivity>();
+        services.AddSingleton<OperatorConsole.TenantSearch>();
         return services;
     }
 }
