@@ -133,6 +133,7 @@ public static class ServiceRegistration
         services.AddSingleton<OperatorConsole.TenantProblems>();
         services.AddSingleton<OperatorConsole.ConsoleSessionStart>();
         services.AddSingleton<OperatorConsole.ConsoleKeySignIn>();
+        services.AddSingleton<OperatorConsole.ConsoleOidcSignInCompletion>();
         services.AddSingleton<OperatorConsole.TenantOverview>();
         services.AddSingleton<OperatorConsole.ConsoleActivity>();
         services.AddSingleton<OperatorConsole.TenantSearch>();

@@ -71,11 +71,7 @@ public static partial class ConsoleSessionGate
         form[ConsoleLayout.CsrfFieldName].ToString() is { Length: > 0 } presented
         && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(presented));
 
-    /// <summary>Starts a session for <paramref name="operatorActor"/>: the row, then the cookie on the answer.</summary>
-    public static async Task<Action<HttpResponse>> StartAsync(HttpContext context, AuditActor operatorActor, string method) =>
-        SetCookie(context, await context.RequestServices.GetRequiredService<ConsoleSessionStart>().StartAsync(operatorActor, method, context.RequestAborted));
-
-    /// <summary>Sets the cookie of a session just started on the answer.</summary>
+    /// <summary>Sets the cookie of a session just started (<see cref="ConsoleSessionStart"/>) on the answer.</summary>
     public static Action<HttpResponse> SetCookie(HttpContext context, StartedConsoleSession started)
     {
         var secure = BrowserPages.IsHttps(context);
