@@ -131,7 +131,7 @@ public static class ServiceRegistration
         services.AddSingleton<OperatorConsole.ConsoleOidcAuthentication>();
         services.AddSingleton(new RouteErrorPage("/console", OperatorConsole.ConsoleEndpoints.ErrorPage));
         services.AddSingleton<OperatorConsole.TenantProblems>();
-        services.AddSingleton<OperatorConsole.ConsoleSessionStart>();
+        services.AddSingleton<OperatorConsole.ConsoleSessions>();
         services.AddSingleton<OperatorConsole.ConsoleKeySignIn>();
         services.AddSingleton<OperatorConsole.ConsoleOidcSignInCompletion>();
         services.AddSingleton<OperatorConsole.TenantOverview>();

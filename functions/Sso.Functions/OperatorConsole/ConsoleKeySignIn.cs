@@ -8,7 +8,7 @@ namespace Sso.Functions.OperatorConsole;
 /// of this service starts a session and audits it; any other is counted as a refusal. The key is
 /// never stored or logged.
 /// </summary>
-public sealed partial class ConsoleKeySignIn(AdminKeys keys, RefusalCounter refusals, ConsoleSessionStart sessions, AuditLog audit,
+public sealed partial class ConsoleKeySignIn(AdminKeys keys, RefusalCounter refusals, ConsoleSessions sessions, AuditLog audit,
     ILoggerFactory loggers)
 {
     public const string Method = "admin_key";

@@ -11,7 +11,7 @@ public sealed record ConsoleOidcSignedIn(StartedConsoleSession Started, ConsoleO
 /// HTTP): the IdP's answer checked by <see cref="ConsoleOidcAuthentication"/>, then a session started
 /// and audited; a refused answer is counted and starts nothing.
 /// </summary>
-public sealed class ConsoleOidcSignInCompletion(ConsoleOidcAuthentication authentication, RefusalCounter refusals, ConsoleSessionStart sessions,
+public sealed class ConsoleOidcSignInCompletion(ConsoleOidcAuthentication authentication, RefusalCounter refusals, ConsoleSessions sessions,
     AuditLog audit, ILoggerFactory loggers)
 {
     public const string Method = "oidc";
