@@ -2,9 +2,6 @@ using Sso.Functions.Audit;
 using Sso.Functions.Deprovisioning;
 using Sso.Functions.Hosting;
 using Sso.Functions.Outbox;
-using Sso.Functions.Storage;
-using Sso.Functions.Tenants;
-using Sso.Functions.Webhooks;
 
 namespace Sso.Functions.OperatorConsole;
 

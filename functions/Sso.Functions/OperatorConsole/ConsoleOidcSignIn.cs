@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Sso.Functions.Audit;
 using Sso.Functions.Hosting;
 using Sso.Functions.OAuth;
 using Sso.Functions.Oidc;

@@ -1,11 +1,9 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Sso.Functions.Audit;
-using Sso.Functions.Connections;
 using Sso.Functions.DirectorySync;
 using Sso.Functions.Hosting;
 using Sso.Functions.Tenants;
-using Sso.Protocols.Saml;
 using static Sso.Functions.OperatorConsole.ConsoleLayout;
 
 namespace Sso.Functions.OperatorConsole;
