@@ -134,6 +134,12 @@ public static class ServiceRegistration
         services.AddSingleton<OperatorConsole.ConsoleOidcAuthentication>();
         services.AddSingleton(new RouteErrorPage("/console", OperatorConsole.ConsoleEndpoints.ErrorPage));
         services.AddSingleton<OperatorConsole.TenantProblems>();
+        services.AddSingleton<OperatorConsole.ConsoleSessions>();
+        services.AddSingleton<OperatorConsole.ConsoleKeySignIn>();
+        services.AddSingleton<OperatorConsole.ConsoleOidcSignInCompletion>();
+        services.AddSingleton<OperatorConsole.TenantOverview>();
+        services.AddSingleton<OperatorConsole.ConsoleActivity>();
+        services.AddSingleton<OperatorConsole.TenantSearch>();
         return services;
     }
 }

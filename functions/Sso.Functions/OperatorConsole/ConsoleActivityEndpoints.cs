@@ -2,17 +2,15 @@ using Sso.Functions.Audit;
 using Sso.Functions.Deprovisioning;
 using Sso.Functions.Hosting;
 using Sso.Functions.Outbox;
-using Sso.Functions.Storage;
-using Sso.Functions.Tenants;
-using Sso.Functions.Webhooks;
 
 namespace Sso.Functions.OperatorConsole;
 
 /// <summary>
 /// The console's operations pages: the overview (charts and tenants with problems), the audit
 /// trail, events and webhooks, dead letters and mass-deprovisioning holds. Each page passes
-/// <see cref="ConsoleSessionGate"/> and calls the operation the management API calls
-/// (<see cref="AuditTrail"/>, <see cref="EventFeed"/>, <see cref="DeadLetters"/>, <see cref="DeprovisionHolds"/>),
+/// <see cref="ConsoleSessionGate"/>, reads its model through <see cref="ConsoleActivity"/> (over the operations the
+/// management API calls: <see cref="AuditTrail"/>, <see cref="EventFeed"/>, <see cref="DeprovisionHolds"/>) and changes
+/// through those operations (<see cref="DeadLetters"/>, <see cref="DeprovisionHolds"/>),
 /// so every refusal carries the API's message. Every action is a CSRF-checked form, audited with
 /// the operator as actor; a refused form changes and records nothing.
 /// </summary>
@@ -42,84 +40,30 @@ public static class ConsoleActivityEndpoints
     private static string? Query(HttpContext context, string name) =>
         context.Request.Query[name].ToString() is { Length: > 0 } value ? value : null;
 
+    private static ConsoleActivity Activity(HttpContext context) => context.RequestServices.GetRequiredService<ConsoleActivity>();
+
     private static async Task<IResult> OverviewAsync(HttpContext context)
     {
         if (!(await ConsoleSessionGate.OpenAsync(context)).TryGetValue(out var signedIn, out var refusal)) return refusal;
-        var services = context.RequestServices;
-        var tenantId = Query(context, "tenant") is { } raw && TenantId.TryParse(raw, out var parsed) ? parsed.Value : null;
-        var today = DateOnly.FromDateTime(services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime);
-        var counts = services.GetRequiredService<DailyActivityStore>()
-            .ReadAsync(tenantId ?? DailyActivityStore.AllTenants, today.AddDays(-13), context.RequestAborted);
-        var problems = services.GetRequiredService<TenantProblems>().ListAsync(context.RequestAborted);
-        await Task.WhenAll(counts, problems);
-        var model = new ConsoleActivityPages.OverviewModel(
-            ActivityChart.LastDays(counts.Result, AuditTypes.SignInAttempt, today),
-            ActivityChart.LastDays(counts.Result, AuditTypes.ScimRequest, today),
-            tenantId is null ? problems.Result : problems.Result.Where(p => p.TenantId == tenantId).ToList(),
-            tenantId);
+        var model = await Activity(context).OverviewAsync(Query(context, "tenant"), context.RequestAborted);
         return ConsoleResults.Page(signedIn, 200, "Overview", ConsoleSection.Overview, ConsoleActivityPages.Overview(model));
     }
 
     private static async Task<IResult> ActivityAsync(HttpContext context)
     {
         if (!(await ConsoleSessionGate.OpenAsync(context)).TryGetValue(out var signedIn, out var refusal)) return refusal;
-        var services = context.RequestServices;
         var filter = new ConsoleActivityPages.ActivityFilter(Query(context, "tenant"), Query(context, "type"), Query(context, "result"),
             Query(context, "since"), Query(context, "until"));
-        var (tenants, _) = await services.GetRequiredService<TenantStore>().ListAsync(null, 200, context.RequestAborted);
-        var choices = tenants.Select(t => (t.Id.Value, t.Name)).ToList();
-        AuditPage? page = null;
-        string? error = null;
-        var status = 200;
-        if (filter.TenantId is { } rawTenant)
-        {
-            var trail = services.GetRequiredService<AuditTrail>();
-            var query = AuditTrail.ParseQuery(filter.Type, Query(context, "after"), null, filter.Result, filter.Since, filter.Until);
-            var tenant = await trail.FindTenantAsync(rawTenant, context.RequestAborted);
-            if (!tenant.IsSuccess || !query.IsSuccess)
-            {
-                var problem = tenant.IsSuccess ? query.Error : tenant.Error;
-                (error, status) = (problem.Detail, problem.Status);
-            }
-            else
-            {
-                context.Items[RequestPipeline.TenantItem] = tenant.Value.Value;
-                page = await trail.ReadAsync(tenant.Value, query.Value, context.RequestAborted);
-            }
-        }
-        return ConsoleResults.Page(signedIn, status, "Sign-ins & SCIM", ConsoleSection.SignIns,
-            ConsoleActivityPages.Activity(new ConsoleActivityPages.ActivityModel(filter, choices, page, error)));
+        var view = await Activity(context).ActivityAsync(filter, Query(context, "after"), context.RequestAborted);
+        if (view.Tenant is { } tenant) context.Items[RequestPipeline.TenantItem] = tenant.Value;
+        return ConsoleResults.Page(signedIn, view.Status, "Sign-ins & SCIM", ConsoleSection.SignIns, ConsoleActivityPages.Activity(view.Model));
     }
-
-    private const int DeliveriesShown = 10;
 
     private static async Task<IResult> EventsAsync(HttpContext context)
     {
         if (!(await ConsoleSessionGate.OpenAsync(context)).TryGetValue(out var signedIn, out var refusal)) return refusal;
-        var services = context.RequestServices;
-        var tenantId = Query(context, "tenant");
-        var type = Query(context, "type");
-        var parsed = EventFeed.ParseQuery(tenantId, Query(context, "after"), null);
-        IReadOnlyList<EventRecord> events = [];
-        string? next = null, error = null;
-        var status = 200;
-        if (parsed.TryGetValue(out var query, out var problem))
-        {
-            var page = await services.GetRequiredService<EventFeed>().ReadAsync(query, context.RequestAborted);
-            // The type narrows the page that was read; the cursor moves on over the rest.
-            events = type is null ? page.Events : page.Events.Where(e => e.Type == type).ToList();
-            next = page.Events.Count > 0 ? page.NextCursor : null;
-        }
-        else (error, status) = (problem.Detail, problem.Status);
-
-        var store = services.GetRequiredService<WebhookStore>();
-        var webhooks = (await store.ListAsync(context.RequestAborted))
-            .Where(w => query?.TenantId is null || w.TenantId is null || w.TenantId == query.TenantId)
-            .OrderBy(w => w.CreatedAt).ToList();
-        var attempts = await Task.WhenAll(webhooks.Select(w => store.ListAttemptsAsync(w.Id, DeliveriesShown, context.RequestAborted)));
-        var model = new ConsoleActivityPages.EventsModel(query?.TenantId ?? tenantId, type, events, next, error,
-            webhooks.Select((w, i) => new ConsoleActivityPages.WebhookModel(w.ToView(), attempts[i])).ToList());
-        return ConsoleResults.Page(signedIn, status, "Events & webhooks", ConsoleSection.Events, ConsoleActivityPages.Events(model));
+        var view = await Activity(context).EventsAsync(Query(context, "tenant"), Query(context, "type"), Query(context, "after"), context.RequestAborted);
+        return ConsoleResults.Page(signedIn, view.Status, "Events & webhooks", ConsoleSection.Events, ConsoleActivityPages.Events(view.Model));
     }
 
     private static async Task<IResult> DeadLettersAsync(HttpContext context)
@@ -157,14 +101,9 @@ public static class ConsoleActivityEndpoints
 
     private static async Task<IResult> HoldsPageAsync(HttpContext context, SignedInOperator signedIn, int status, string? flashHtml)
     {
-        var holds = await context.RequestServices.GetRequiredService<DeprovisionHolds>().ListUndecidedAsync(context.RequestAborted);
-        var tenants = context.RequestServices.GetRequiredService<TenantStore>();
-        var names = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var tenantId in holds.Select(h => h["tenantId"]?.GetValue<string>()).OfType<string>().Distinct())
-            if (TenantId.TryParse(tenantId, out var id) && await tenants.FindCachedAsync(id, context.RequestAborted) is { } tenant)
-                names[tenantId] = tenant.Name;
+        var model = await Activity(context).HoldsAsync(context.RequestAborted);
         return ConsoleResults.Page(signedIn, status, "Mass-deprovisioning holds", ConsoleSection.Holds,
-            ConsoleActivityPages.Holds(holds, names, signedIn.CsrfToken), flashHtml);
+            ConsoleActivityPages.Holds(model.Holds, model.TenantNames, signedIn.CsrfToken), flashHtml);
     }
 
     private static async Task<IResult> DecideAsync(HttpContext context, MassDeprovisionGuard.Decision decision)

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Sso.Functions.Audit;
 using Sso.Functions.Hosting;
 using Sso.Functions.OAuth;
 using Sso.Functions.Oidc;
@@ -56,25 +55,18 @@ public static partial class ConsoleOidcSignIn
 
     private static async Task<IResult> CallbackAsync(HttpContext context)
     {
-        var services = context.RequestServices;
-        var authentication = services.GetRequiredService<ConsoleOidcAuthentication>();
-        var oidc = authentication.Options;
+        var completion = context.RequestServices.GetRequiredService<ConsoleOidcSignInCompletion>();
+        var oidc = completion.Options;
         if (!oidc.IsConfigured) return ConsoleResults.Refused(404, "Not configured", "Sign-in through an identity provider is not configured for this console.");
         var query = context.Request.Query;
-        var completed = await authentication.CompleteAsync(new ConsoleOidcCallback(context.Request.Cookies[StateCookieName], query["state"].ToString(),
+        var completed = await completion.CompleteAsync(new ConsoleOidcCallback(context.Request.Cookies[StateCookieName], query["state"].ToString(),
             query["iss"].Where(v => v is not null).Select(v => v!).ToList(), query["error"].ToString(), query["code"].ToString()), context.RequestAborted);
-        if (!completed.TryGetValue(out var signedIn, out var refused))
-        {
-            services.GetRequiredService<RefusalCounter>().Count(AuditRecord.GlobalPartition, RefusalReason);
-            ConsoleSignIn.LogSignInRefused(Logger(services), "oidc: " + refused.Outcome);
+        if (!completed.TryGetValue(out var done, out var refused))
             return ConsoleSignIn.SignInPage(refused.Status, refused.Message, Base, oidc);
-        }
 
+        var signedIn = done.Operator;
         var email = signedIn.Email;
-        var actor = AuditActor.Operator(email.ToLowerInvariant());
-        var setSession = await ConsoleSessionGate.StartAsync(context, actor, "oidc");
-        await services.GetRequiredService<AuditLog>().RecordChangeAsync(null, actor, "console_session.create", null, [], "success", null, 200);
-        ConsoleSignIn.LogSignedIn(Logger(services), "sub:" + ConsoleOidcAuthentication.HashOf(signedIn.Subject)[..12], "oidc");
+        var setSession = ConsoleSessionGate.SetCookie(context, done.Started);
         var secure = BrowserPages.IsHttps(context);
         // The session cookie is SameSite=Strict, and this answer ends a navigation that started at the
         // IdP: a redirect would arrive without it. A page of ours that moves on starts a same-site one.

@@ -23,21 +23,9 @@ public static partial class ConsoleSessionGate
     /// <summary>The signed-in operator, or (GET) a redirect to the sign-in page that comes back here, or (POST) the 401 page.</summary>
     public static async Task<Result<SignedInOperator, IResult>> OpenAsync(HttpContext context)
     {
-        var services = context.RequestServices;
-        if (context.Request.Cookies[CookieName] is { Length: 43 } id)
-        {
-            var sessions = services.GetRequiredService<ConsoleSessionStore>();
-            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-            if (await sessions.FindAsync(ConsoleSession.HashOf(id), context.RequestAborted) is { } session)
-            {
-                if (session.IsLive(now))
-                {
-                    if (now - session.LastSeenAt >= ConsoleSession.TouchInterval) await sessions.TouchAsync(session, now, context.RequestAborted);
-                    return new SignedInOperator(session, session.Operator, ConsoleSession.CsrfTokenOf(id));
-                }
-                LogSessionEnded(Logger(services), session.Operator.Id, now >= session.ExpiresAt ? "expired" : "idle");
-            }
-        }
+        if (context.Request.Cookies[CookieName] is { Length: 43 } id
+            && await context.RequestServices.GetRequiredService<ConsoleSessions>().OpenAsync(id, context.RequestAborted) is { } signedIn)
+            return signedIn;
         if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
             return Refused(ConsoleResults.SeeOther(ConsoleSignIn.Path + "?return=" + Uri.EscapeDataString(context.Request.Path + context.Request.QueryString)));
         return Refused(ConsoleResults.Refused(401, "Signed out", "Your console session has ended, so nothing was changed. Sign in again and repeat the change."));
@@ -71,22 +59,17 @@ public static partial class ConsoleSessionGate
         form[ConsoleLayout.CsrfFieldName].ToString() is { Length: > 0 } presented
         && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(presented));
 
-    /// <summary>Starts a session for <paramref name="operatorActor"/>: the row, then the cookie on the answer.</summary>
-    public static async Task<Action<HttpResponse>> StartAsync(HttpContext context, AuditActor operatorActor, string method)
+    /// <summary>Sets the cookie of a session just started (<see cref="ConsoleSessions"/>) on the answer.</summary>
+    public static Action<HttpResponse> SetCookie(HttpContext context, StartedConsoleSession started)
     {
-        var services = context.RequestServices;
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var (id, idHash) = ConsoleSession.NewId();
-        var session = new ConsoleSession { IdHash = idHash, Operator = operatorActor, Method = method, CreatedAt = now, LastSeenAt = now };
-        await services.GetRequiredService<ConsoleSessionStore>().CreateAsync(session, context.RequestAborted);
         var secure = BrowserPages.IsHttps(context);
-        return response => response.Cookies.Append(CookieName, id, CookieOptions(secure, session.ExpiresAt));
+        return response => response.Cookies.Append(CookieName, started.Id, CookieOptions(secure, started.Session.ExpiresAt));
     }
 
     /// <summary>Ends the session: the row is deleted, the cookie cleared.</summary>
     public static async Task<Action<HttpResponse>> EndAsync(HttpContext context, SignedInOperator signedIn)
     {
-        await context.RequestServices.GetRequiredService<ConsoleSessionStore>().DeleteAsync(signedIn.Session.IdHash, context.RequestAborted);
+        await context.RequestServices.GetRequiredService<ConsoleSessions>().EndAsync(signedIn.Session, context.RequestAborted);
         var secure = BrowserPages.IsHttps(context);
         return response => response.Cookies.Delete(CookieName, CookieOptions(secure, null));
     }
@@ -108,9 +91,6 @@ public static partial class ConsoleSessionGate
     private static Result<IFormCollection, IResult> FormRefused(IResult page) => Result<IFormCollection, IResult>.Failure(page);
 
     private static ILogger Logger(IServiceProvider services) => services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.OperatorConsole");
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Console session of {OperatorId} ended: {Outcome}")]
-    private static partial void LogSessionEnded(ILogger logger, string operatorId, string outcome);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Console form refused: anti-forgery check failed (operator {OperatorId}, {Path})")]
     private static partial void LogFormRefused(ILogger logger, string operatorId, string path);

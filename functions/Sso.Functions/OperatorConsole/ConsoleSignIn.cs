@@ -1,4 +1,3 @@
-using Sso.Functions.Audit;
 using Sso.Functions.Hosting;
 using static Sso.Functions.OperatorConsole.ConsoleLayout;
 
@@ -70,18 +69,10 @@ public static partial class ConsoleSignIn
             return SignInPage(400, "The form could not be read.", Base, services.GetService<ConsoleOidcOptions>());
         }
         var returnPath = ReturnPath(form["return"].ToString());
-        if (services.GetRequiredService<AdminKeys>().AuthenticateKey(form[KeyFieldName].ToString()) is not { } keyId)
-        {
-            services.GetRequiredService<RefusalCounter>().Count(AuditRecord.GlobalPartition, RefusalReason);
-            LogSignInRefused(Logger(services), "unknown admin key");
-            return SignInPage(401, "That is not an admin key of this service. Paste the whole key (SSO_ADMIN_KEY or one of Admin:ApiKeys).",
-                returnPath, services.GetService<ConsoleOidcOptions>());
-        }
-        var actor = AuditActor.Operator(keyId);
-        var setCookie = await ConsoleSessionGate.StartAsync(context, actor, "admin_key");
-        await services.GetRequiredService<AuditLog>().RecordChangeAsync(null, actor, "console_session.create", null, [], "success", null, 303);
-        LogSignedIn(Logger(services), keyId, "admin_key");
-        return ConsoleResults.SeeOther(returnPath, setCookie);
+        var signedIn = await services.GetRequiredService<ConsoleKeySignIn>().SignInAsync(form[KeyFieldName].ToString(), context.RequestAborted);
+        if (!signedIn.TryGetValue(out var started, out var refused))
+            return SignInPage(refused.Status, refused.Message, returnPath, services.GetService<ConsoleOidcOptions>());
+        return ConsoleResults.SeeOther(returnPath, ConsoleSessionGate.SetCookie(context, started));
     }
 
     private static async Task<IResult> SignOutAsync(HttpContext context)
@@ -92,8 +83,6 @@ public static partial class ConsoleSignIn
         await ConsoleResults.AuditAsync(context, signedIn, null, "console_session.delete", null, []);
         return ConsoleResults.SeeOther(Path + "?signed-out=1", clearCookie);
     }
-
-    private static ILogger Logger(IServiceProvider services) => services.GetRequiredService<ILoggerFactory>().CreateLogger("Sso.Functions.OperatorConsole");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Console sign-in of {OperatorId} with {Method}")]
     internal static partial void LogSignedIn(ILogger logger, string operatorId, string method);

@@ -5,14 +5,10 @@ using static Sso.Functions.OperatorConsole.ConsoleLayout;
 
 namespace Sso.Functions.OperatorConsole;
 
-/// <summary><c>/console/tenants</c>: the tenants, searchable by name or domain, a page at a time.</summary>
+/// <summary><c>/console/tenants</c>: the tenants, searchable by name or domain, a page at a time (read by <see cref="TenantSearch"/>).</summary>
 public static class TenantListPage
 {
     public const string Path = Base + "/tenants";
-    public const int PageSize = 25;
-
-    /// <summary>How many tenants one search request reads at most before it offers the next page.</summary>
-    public const int ScanLimit = 1000;
 
     public static IReadOnlyList<FunctionEndpoint> Endpoints { get; } =
     [
@@ -27,40 +23,11 @@ public static class TenantListPage
         var query = context.Request.Query["q"].ToString().Trim();
         if (query.Length > 200) query = query[..200];
         var cursor = context.Request.Query["cursor"].ToString() is { Length: > 0 and <= 2000 } c ? c : null;
-        var store = context.RequestServices.GetRequiredService<TenantStore>();
-
-        var found = new List<Tenant>();
-        string? next = cursor;
-        if (query.Length == 0)
-        {
-            (var tenants, next) = await store.ListAsync(cursor, PageSize, context.RequestAborted);
-            found.AddRange(tenants);
-        }
-        else
-        {
-            // An exact domain finds its tenant through the claim; anything else is matched as a
-            // part of a name or domain while reading the tenants in pages.
-            if (cursor is null && await store.FindTenantIdByDomainAsync(query.ToLowerInvariant(), context.RequestAborted) is { } owner
-                && await store.FindAsync(owner, context.RequestAborted) is { } claimed)
-                found.Add(claimed);
-            var scanned = 0;
-            do
-            {
-                (var tenants, next) = await store.ListAsync(next, 100, context.RequestAborted);
-                scanned += tenants.Count;
-                foreach (var tenant in tenants)
-                    if (Matches(tenant, query) && found.All(t => t.Id != tenant.Id)) found.Add(tenant);
-            } while (next is not null && found.Count < PageSize && scanned < ScanLimit);
-        }
-        var model = new Model(found, query, next, cursor is null);
+        var found = await context.RequestServices.GetRequiredService<TenantSearch>().SearchAsync(query, cursor, context.RequestAborted);
+        var model = new Model(found.Tenants, query, found.NextCursor, cursor is null);
         return ConsoleResults.Page(signedIn, 200, "Tenants", ConsoleSection.Tenants, Render(model, signedIn.Viewer),
             Flash(context.Request.Query["done"], new Dictionary<string, string> { ["deleted"] = "The tenant was deleted." }));
     }
-
-    public static bool Matches(Tenant tenant, string query) =>
-        tenant.Name.Contains(query, StringComparison.OrdinalIgnoreCase)
-        || tenant.Domains.Any(d => d.Contains(query, StringComparison.OrdinalIgnoreCase))
-        || tenant.Id.Value.Equals(query, StringComparison.OrdinalIgnoreCase);
 
     public static string Render(Model model, ConsoleViewer viewer)
     {

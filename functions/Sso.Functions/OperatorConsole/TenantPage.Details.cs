@@ -1,11 +1,9 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Sso.Functions.Audit;
-using Sso.Functions.Connections;
 using Sso.Functions.DirectorySync;
 using Sso.Functions.Hosting;
 using Sso.Functions.Tenants;
-using Sso.Protocols.Saml;
 using static Sso.Functions.OperatorConsole.ConsoleLayout;
 
 namespace Sso.Functions.OperatorConsole;
@@ -13,64 +11,6 @@ namespace Sso.Functions.OperatorConsole;
 /// <summary>The tenant page's settings, connections and directories.</summary>
 public static partial class TenantPage
 {
-    /// <summary>How many recent audit rows of each kind the page reads for "last sign-in", "last refusal" and "last SCIM request".</summary>
-    public const int RecentAuditRows = 200;
-
-    public sealed record ConnectionSummary(
-        Connection Connection,
-        IReadOnlyList<CertificateStatus> Certificates,
-        JsonObject? LastSignIn,
-        JsonObject? LastRefusal);
-
-    public sealed record DirectorySummary(
-        DirectoryRecord Directory,
-        IReadOnlyList<DirectoryToken> Tokens,
-        int ActiveUsers,
-        string Groups,
-        JsonObject? LastScimRequest,
-        DirectorySyncState? Sync);
-
-    private static async Task<IReadOnlyList<ConnectionSummary>> ConnectionsAsync(IServiceProvider services, Tenant tenant, DateTimeOffset now,
-        CancellationToken cancellationToken)
-    {
-        var connections = await services.GetRequiredService<ConnectionStore>().ListAsync(tenant.Id, cancellationToken);
-        if (connections.Count == 0) return [];
-        var (attempts, _) = await services.GetRequiredService<AuditStore>()
-            .ReadAsync(tenant.Id.Value, AuditTypes.SignInAttempt, null, RecentAuditRows, cancellationToken);
-        return connections.Select(c =>
-        {
-            var own = attempts.Where(a => a["connectionId"]?.GetValue<string>() == c.Id.Value).ToList();
-            return new ConnectionSummary(c, CertificateExpiryCheck.Statuses(c, now),
-                own.FirstOrDefault(a => a["result"]?.GetValue<string>() == "success"),
-                own.FirstOrDefault(a => a["result"]?.GetValue<string>() == "failure"));
-        }).ToList();
-    }
-
-    private static async Task<IReadOnlyList<DirectorySummary>> DirectoriesAsync(IServiceProvider services, Tenant tenant,
-        CancellationToken cancellationToken)
-    {
-        var store = services.GetRequiredService<DirectoryRecordStore>();
-        var users = services.GetRequiredService<DirectoryUserStore>();
-        var groups = services.GetRequiredService<DirectoryGroupStore>();
-        var syncStates = services.GetRequiredService<DirectorySyncStore>();
-        var ids = await store.ListDirectoryIdsAsync(tenant.Id, cancellationToken);
-        if (ids.Count == 0) return [];
-        var (requests, _) = await services.GetRequiredService<AuditStore>()
-            .ReadAsync(tenant.Id.Value, AuditTypes.ScimRequest, null, RecentAuditRows, cancellationToken);
-        var summaries = new List<DirectorySummary>();
-        foreach (var id in ids)
-        {
-            if (await store.FindDirectoryAsync(id, cancellationToken) is not { } directory) continue;
-            var tokens = await store.ListTokensAsync(id, cancellationToken);
-            var activeUsers = await users.CountActiveUsersAsync(id, cancellationToken);
-            var (groupPage, moreGroups) = await groups.ListGroupsPageAsync(id, null, 200, cancellationToken);
-            var sync = directory.Provider == DirectoryProviders.GoogleDirectory ? await syncStates.FindSyncStateAsync(id, cancellationToken) : null;
-            summaries.Add(new DirectorySummary(directory, tokens, activeUsers, groupPage.Count + (moreGroups is null ? "" : "+"),
-                requests.FirstOrDefault(r => r["directoryId"]?.GetValue<string>() == id.Value), sync));
-        }
-        return summaries;
-    }
-
     // ---- settings ----
 
     private static async Task<IResult> SaveSettingsAsync(HttpContext context)
@@ -150,12 +90,8 @@ public static partial class TenantPage
 
     private static readonly TimeSpan GoogleAuthorizationLifetime = GoogleDirectory.GoogleAuthorization.Lifetime;
 
-    private static async Task<DirectoryRecord?> FindOwnedDirectoryAsync(HttpContext context, Tenant tenant)
-    {
-        if (!DirectoryId.TryParse(context.RouteString("directoryId"), out var id)) return null;
-        var directory = await context.RequestServices.GetRequiredService<DirectoryRecordStore>().FindDirectoryAsync(id, context.RequestAborted);
-        return directory is not null && directory.TenantId == tenant.Id ? directory : null;
-    }
+    private static Task<DirectoryRecord?> FindOwnedDirectoryAsync(HttpContext context, Tenant tenant) =>
+        Overview(context).FindOwnedDirectoryAsync(tenant, context.RouteString("directoryId"), context.RequestAborted);
 
     // ---- HTML ----
 

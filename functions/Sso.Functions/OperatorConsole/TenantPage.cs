@@ -11,9 +11,9 @@ namespace Sso.Functions.OperatorConsole;
 
 /// <summary>
 /// <c>/console/tenants/{tenantId}</c>: one tenant, its domains and their verification, its settings,
-/// connections, directories and setup links. Each form posts to its own function, which calls the same operation as the management
-/// API (<see cref="TenantAdministration"/>, <see cref="DomainVerification"/>, <see cref="SetupLinkIssuer"/>)
-/// and comes back here.
+/// connections, directories and setup links, read by <see cref="TenantOverview"/>. Each form posts to its own function, which calls
+/// the same operation as the management API (<see cref="TenantAdministration"/>, <see cref="DomainVerification"/>,
+/// <see cref="SetupLinkIssuer"/>) and comes back here.
 /// </summary>
 public static partial class TenantPage
 {
@@ -44,15 +44,6 @@ public static partial class TenantPage
         ["token-revoked"] = "The SCIM token was revoked.",
     };
 
-    /// <summary>Everything the page shows; sections the tenant has none of render as such.</summary>
-    public sealed record Model(
-        Tenant Tenant,
-        IReadOnlyList<DomainClaim> Domains,
-        IReadOnlyList<SetupLink> SetupLinks,
-        IReadOnlyList<ConnectionSummary> Connections,
-        IReadOnlyList<DirectorySummary> Directories,
-        DateTimeOffset Now);
-
     private static async Task<IResult> ShowAsync(HttpContext context)
     {
         if (!(await ConsoleSessionGate.OpenAsync(context)).TryGetValue(out var signedIn, out var refusal)) return refusal;
@@ -60,16 +51,13 @@ public static partial class TenantPage
         return await RenderAsync(context, signedIn, tenant, 200, Flash(context.Request.Query["done"], Done));
     }
 
-    private static async Task<IResult> RenderAsync(HttpContext context, SignedInOperator signedIn, Tenant tenant, int status, string? flashHtml)
-    {
-        var services = context.RequestServices;
-        var claims = await services.GetRequiredService<TenantStore>().ListClaimsAsync(tenant, context.RequestAborted);
-        var links = await services.GetRequiredService<SetupLinkStore>().ListAsync(tenant.Id, context.RequestAborted);
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var model = new Model(tenant, claims, links, await ConnectionsAsync(services, tenant, now, context.RequestAborted),
-            await DirectoriesAsync(services, tenant, context.RequestAborted), now);
-        return ConsoleResults.Page(signedIn, status, tenant.Name, ConsoleSection.Tenants, Render(model, signedIn.Viewer), flashHtml);
-    }
+    private static async Task<IResult> RenderAsync(HttpContext context, SignedInOperator signedIn, Tenant tenant, int status, string? flashHtml) =>
+        Rendered(signedIn, await Overview(context).ReadAsync(tenant, context.RequestAborted), status, flashHtml);
+
+    private static IResult Rendered(SignedInOperator signedIn, TenantOverviewModel model, int status, string? flashHtml) =>
+        ConsoleResults.Page(signedIn, status, model.Tenant.Name, ConsoleSection.Tenants, Render(model, signedIn.Viewer), flashHtml);
+
+    private static TenantOverview Overview(HttpContext context) => context.RequestServices.GetRequiredService<TenantOverview>();
 
     // ---- domains ----
 
@@ -139,10 +127,8 @@ public static partial class TenantPage
     {
         await ConsoleResults.AuditAsync(context, signedIn, tenant.Id.Value, action, target, fields, problem);
         if (problem is not null)
-        {
-            var current = await context.RequestServices.GetRequiredService<TenantStore>().FindAsync(tenant.Id, context.RequestAborted) ?? tenant;
-            return await RenderAsync(context, signedIn, current, problem.Status, TenantCreatePage.ProblemAlert(problem));
-        }
+            return Rendered(signedIn, await Overview(context).ReadCurrentAsync(tenant, context.RequestAborted), problem.Status,
+                TenantCreatePage.ProblemAlert(problem));
         return ConsoleResults.SeeOther(PathOf(tenant.Id) + (done is null ? "" : "?done=" + done));
     }
 
@@ -150,7 +136,7 @@ public static partial class TenantPage
     {
         if (!TenantId.TryParse(context.RouteString("tenantId"), out var id)) return null;
         context.Items[RequestPipeline.TenantItem] = id.Value;
-        return await context.RequestServices.GetRequiredService<TenantStore>().FindAsync(id, context.RequestAborted);
+        return await Overview(context).FindTenantAsync(id, context.RequestAborted);
     }
 
     private static IResult TenantNotFound(SignedInOperator signedIn, HttpContext context) =>
@@ -159,7 +145,7 @@ public static partial class TenantPage
 
     // ---- HTML ----
 
-    public static string Render(Model model, ConsoleViewer viewer)
+    public static string Render(TenantOverviewModel model, ConsoleViewer viewer)
     {
         var tenant = model.Tenant;
         var basePath = PathOf(tenant.Id);
