@@ -25,11 +25,14 @@ public static partial class EventDispatchWorker
             // Never readable, so never retried: it goes to the dead letters for a person to look at.
             throw new InvalidDataException($"Event message {item.MessageId} is not an event.");
         }
+        // One read of the webhooks for every event of the message, not one per event.
+        var fanOut = services.GetRequiredService<WebhookFanOut>();
+        var webhooks = await fanOut.ListWebhooksAsync(cancellationToken);
         for (var i = 0; i < records.Count; i++)
         {
             try
             {
-                await HandleEventAsync(records[i], services, cancellationToken);
+                await HandleEventAsync(records[i], services, fanOut, webhooks, cancellationToken);
             }
             catch (Exception e) when (records.Count > 1 && e is not OperationCanceledException)
             {
@@ -44,7 +47,8 @@ public static partial class EventDispatchWorker
         }
     }
 
-    private static async Task HandleEventAsync(EventRecord record, IServiceProvider services, CancellationToken cancellationToken)
+    private static async Task HandleEventAsync(EventRecord record, IServiceProvider services, WebhookFanOut fanOut,
+        IReadOnlyList<Webhook> webhooks, CancellationToken cancellationToken)
     {
         // Before the tasks are queued: a mass deprovisioning that this event completes holds them too.
         await services.GetRequiredService<MassDeprovisionGuard>().ObserveAsync(record, cancellationToken);
@@ -52,8 +56,7 @@ public static partial class EventDispatchWorker
             .. await GroupMembershipRemoval.TasksAsync(record, services.GetRequiredService<DirectoryGroupStore>(), cancellationToken)];
         if (tasks.Count > 0)
             await services.GetRequiredService<IWorkQueue>().SendAsync(DeprovisionWorker.QueueName, tasks, cancellationToken);
-        await services.GetRequiredService<WebhookFanOut>()
-            .EnqueueAsync(record.Id, record.Type, record.TenantId, record.ToJson().ToJsonString(), cancellationToken);
+        await fanOut.EnqueueAsync(webhooks, record.Id, record.Type, record.TenantId, record.ToJson().ToJsonString(), cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Event {EventId} of a packed events message failed; it and the {Count} events from it on are queued on their own")]
